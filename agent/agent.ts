@@ -1,0 +1,181 @@
+// The agent: takes the plan the aggregator sends, opens responders, probes in jittered rounds and streams
+// per-round summaries. One writer (this object) owns the current state that is re-sent on reconnect.
+import { hostname } from 'node:os';
+import type { Inventory, InventoryNode } from './inventory.js';
+import { findInterfaces } from './interfaces.js';
+import { Link } from './link.js';
+import { Responders, wantedResponders } from './responders.js';
+import { runRound, type RoundProbes } from './round.js';
+import { AGENT_VERSION } from './version.js';
+import { WIRE_VERSION, type AgentMessage, type HelloMsg, type ProbePlan, type ResultsMsg, type TargetRow } from './wire.js';
+
+export type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
+
+export interface AgentOptions {
+  inventory: Inventory;
+  node: string;
+  url: string;
+  token: string;
+  probes: RoundProbes;
+  icmp: { state: 'available' | 'not-measured'; detail?: string };
+  log: Log;
+  concurrency?: number;
+  responders?: Responders;
+  /** Rows per results message; a round larger than this is split. */
+  batchRows?: number;
+}
+
+export class Agent {
+  readonly self: InventoryNode;
+  private readonly link: Link;
+  private readonly responders: Responders;
+  private plan: ProbePlan | undefined;
+  private hello: HelloMsg;
+  private lastResults: ResultsMsg[] = [];
+  private round = 0;
+  private running = false;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private runAgain = false;
+  private abort = new AbortController();
+  private respondersOn = true;
+
+  constructor(private readonly opts: AgentOptions) {
+    const self = opts.inventory.nodes.find((n) => n.name === opts.node);
+    if (!self) throw new Error(`node ${JSON.stringify(opts.node)} is not in the inventory`);
+    this.self = self;
+    this.responders = opts.responders ?? new Responders();
+    this.hello = this.makeHello();
+    this.link = new Link({
+      url: opts.url,
+      token: opts.token,
+      node: opts.node,
+      log: opts.log,
+      currentState: () => [this.hello, ...this.lastResults],
+    });
+    this.link.on('plan', (plan) => void this.applyPlan(plan));
+    this.link.on('run-now', () => this.runSoon());
+  }
+
+  start(): void {
+    const missing = this.hello.interfaces.filter((i) => i.iface === null);
+    for (const m of missing) this.opts.log('warn', `binding ${m.binding}: no local interface holds ${m.address}`);
+    if (this.opts.icmp.state === 'not-measured') {
+      this.opts.log('warn', `ICMP not measured: ${this.opts.icmp.detail ?? 'no CAP_NET_RAW'}; TCP checks go on`);
+    }
+    this.link.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.wake?.();
+    await this.link.stop();
+    await this.responders.closeAll();
+  }
+
+  /** Releases OpenStack's ports (before deploying it) or takes them back. */
+  async setResponders(on: boolean): Promise<void> {
+    this.respondersOn = on;
+    if (this.plan) await this.applyPlan(this.plan);
+  }
+
+  private makeHello(): HelloMsg {
+    return {
+      v: WIRE_VERSION,
+      type: 'hello',
+      node: this.opts.node,
+      agentVersion: AGENT_VERSION,
+      hostname: hostname(),
+      icmp: this.opts.icmp.state,
+      ...(this.opts.icmp.detail ? { icmpDetail: this.opts.icmp.detail } : {}),
+      interfaces: findInterfaces(this.self.addresses),
+      responders: this.responders.status(),
+    };
+  }
+
+  private async applyPlan(plan: ProbePlan): Promise<void> {
+    this.plan = plan;
+    const wanted = this.respondersOn ? wantedResponders(plan, this.self.addresses) : [];
+    const status = await this.responders.sync(wanted);
+    for (const r of status) {
+      if (r.state !== 'listening') this.opts.log('warn', `responder ${r.proto} ${r.address}:${r.port} (${r.binding}): ${r.state} ${r.detail ?? ''}`);
+    }
+    this.hello = this.makeHello();
+    this.link.send(this.hello);
+    if (!this.running) void this.loop();
+  }
+
+  private runSoon(): void {
+    this.runAgain = true;
+    this.wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    // A small random start offset: agents started together must not probe in lock-step.
+    await this.pause(Math.random() * Math.min(500, (this.plan?.intervalMs ?? 1000) / 4));
+    while (!this.stopped && this.plan) {
+      const plan = this.plan;
+      this.runAgain = false;
+      const started = performance.now();
+      const rows = await runRound({
+        self: this.self,
+        peers: this.opts.inventory.nodes,
+        plan,
+        probes: this.opts.probes,
+        concurrency: this.opts.concurrency ?? 64,
+        signal: this.abort.signal,
+      });
+      if (this.stopped) break;
+      this.publish(rows, performance.now() - started);
+      if (this.runAgain) continue;
+      // ±20% jitter on the interval keeps agents from falling into step with each other.
+      await this.pause(plan.intervalMs * (0.8 + Math.random() * 0.4));
+    }
+    this.running = false;
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((r) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        r();
+      }
+      this.wake = done;
+    }).then(() => {
+      this.wake = undefined;
+    });
+  }
+
+  private publish(rows: Record<string, TargetRow[]>, durationMs: number): void {
+    const batch = this.opts.batchRows ?? 5000;
+    const msgs: ResultsMsg[] = [];
+    let cur: Record<string, TargetRow[]> = {};
+    let n = 0;
+    const flush = (final: boolean) => {
+      msgs.push({ v: WIRE_VERSION, type: 'results', node: this.opts.node, round: this.round, durationMs, final, bindings: cur });
+      cur = {};
+      n = 0;
+    };
+    for (const [b, list] of Object.entries(rows)) {
+      for (let i = 0; i < list.length; i += batch) {
+        const part = list.slice(i, i + batch);
+        if (n + part.length > batch) flush(false);
+        (cur[b] ??= []).push(...part);
+        n += part.length;
+      }
+      if (!cur[b] && list.length === 0) cur[b] = [];
+    }
+    flush(true);
+    this.round++;
+    this.lastResults = msgs;
+    for (const m of msgs) this.link.send(m);
+  }
+
+  /** For tests and the demo: the messages that would be re-sent on reconnect. */
+  currentState(): AgentMessage[] {
+    return [this.hello, ...this.lastResults];
+  }
+}

@@ -1,0 +1,46 @@
+// Which local interface holds each binding address, and its MTU (network-get does not say; /sys does).
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import type { InterfaceInfo } from './wire.js';
+
+export function readMtu(iface: string): number | null {
+  try {
+    const v = Number.parseInt(readFileSync(`/sys/class/net/${iface}/mtu`, 'utf8'), 10);
+    return Number.isFinite(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Normalises an address for comparison (IPv6 zero-compression differs between writers). */
+export function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (!a.includes(':') || !b.includes(':')) return false;
+  return expand6(a) === expand6(b);
+}
+
+function expand6(a: string): string {
+  const [head, tail] = a.toLowerCase().split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : new Array(8 - h.length - t.length).fill('0');
+  return [...h, ...fill, ...t].map((x) => x.padStart(4, '0')).join(':');
+}
+
+export function findInterfaces(addresses: Record<string, string[]>): InterfaceInfo[] {
+  const ifs = networkInterfaces();
+  const out: InterfaceInfo[] = [];
+  for (const [binding, list] of Object.entries(addresses)) {
+    for (const address of list) {
+      let iface: string | null = null;
+      for (const [name, addrs] of Object.entries(ifs)) {
+        if (addrs?.some((x) => sameAddress(x.address, address))) {
+          iface = name;
+          break;
+        }
+      }
+      out.push({ binding, address, iface, mtu: iface ? readMtu(iface) : null });
+    }
+  }
+  return out;
+}

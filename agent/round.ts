@@ -1,0 +1,117 @@
+// One probe round: every peer address on every binding, ICMP + TCP (+ UDP and the DF/MTU echo where the
+// plan asks), as compact per-target summaries. Targets are shuffled each round so agents do not probe
+// the same peer at the same moment.
+import { isIP } from 'node:net';
+import type { InventoryNode } from './inventory.js';
+import { Limiter } from './limiter.js';
+import type { ProbeFn, ProbeResult } from './probes/probe.js';
+import { summariseIcmp } from './stats.js';
+import type { ProbePlan, TargetRow } from './wire.js';
+
+export interface RoundProbes {
+  icmp: ProbeFn;
+  tcp: ProbeFn;
+  udp?: ProbeFn;
+}
+
+export interface RoundInput {
+  self: InventoryNode;
+  peers: readonly InventoryNode[];
+  plan: ProbePlan;
+  probes: RoundProbes;
+  /** Targets probed at once. */
+  concurrency?: number;
+  signal?: AbortSignal;
+  /** Gap between the echoes sent to one target, so a burst loss does not look like a dead link. */
+  echoGapMs?: number;
+}
+
+export interface Target {
+  binding: string;
+  peer: string;
+  addr: string;
+  /** Our own address on the binding in the target's family; undefined when we have none. */
+  source: string | undefined;
+}
+
+export function targetsOf(self: InventoryNode, peers: readonly InventoryNode[], plan: ProbePlan): Target[] {
+  const out: Target[] = [];
+  for (const binding of Object.keys(plan.bindings)) {
+    const own = self.addresses[binding];
+    if (!own) continue;
+    for (const p of peers) {
+      if (p.name === self.name) continue;
+      for (const addr of p.addresses[binding] ?? []) {
+        const fam = isIP(addr);
+        out.push({ binding, peer: p.name, addr, source: own.find((a) => isIP(a) === fam) });
+      }
+    }
+  }
+  return out;
+}
+
+function shuffle<T>(a: T[]): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((r) => {
+    if (signal?.aborted) return r();
+    const t = setTimeout(r, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+  });
+
+/** MTU-28 (IPv4: 20 IP + 8 ICMP) / MTU-48 (IPv6: 40 + 8) is the payload; the probe's size counts the 8-byte ICMP header. */
+export function dfSizeFor(mtu: number, addr: string): number {
+  return isIP(addr) === 6 ? mtu - 40 : mtu - 20;
+}
+
+async function probeTarget(t: Target, input: RoundInput): Promise<TargetRow> {
+  const { plan, probes, signal } = input;
+  const req = plan.bindings[t.binding]!;
+  const timeoutMs = plan.timeoutMs;
+  if (!t.source) {
+    // We hold no address of this family on the binding: nothing can be sent, say so instead of guessing.
+    const none = Object.fromEntries(req.tcp.map((p) => [String(p), 'unreachable' as const]));
+    return {
+      peer: t.peer,
+      addr: t.addr,
+      icmp: { sent: 0, recv: 0, rtt: null, outcome: 'unreachable' },
+      ...(req.tcp.length ? { tcp: none } : {}),
+    };
+  }
+  const base = { target: t.addr, source: t.source, timeoutMs, ...(signal ? { signal } : {}) };
+  const echoes: ProbeResult[] = [];
+  for (let i = 0; i < plan.icmpCount; i++) {
+    if (i > 0) await sleep(input.echoGapMs ?? 20, signal);
+    echoes.push(await probes.icmp(base));
+  }
+  const tcpEntries = await Promise.all(req.tcp.map(async (port) => [String(port), (await probes.tcp({ ...base, port })).outcome] as const));
+  const udpEntries = probes.udp
+    ? await Promise.all(req.udp.map(async (port) => [String(port), (await probes.udp!({ ...base, port })).outcome] as const))
+    : req.udp.map((port) => [String(port), 'not-measured' as const] as const);
+  const row: TargetRow = { peer: t.peer, addr: t.addr };
+  if (plan.icmpCount > 0) row.icmp = summariseIcmp(echoes);
+  if (tcpEntries.length) row.tcp = Object.fromEntries(tcpEntries);
+  if (udpEntries.length) row.udp = Object.fromEntries(udpEntries);
+  if (req.mtu) {
+    const size = dfSizeFor(req.mtu, t.addr);
+    row.mtu = { size, outcome: (await probes.icmp({ ...base, size, df: true })).outcome };
+  }
+  return row;
+}
+
+/** Runs one round; resolves with rows grouped by binding. */
+export async function runRound(input: RoundInput): Promise<Record<string, TargetRow[]>> {
+  const targets = shuffle(targetsOf(input.self, input.peers, input.plan));
+  const limiter = new Limiter(input.concurrency ?? 64);
+  const rows = await Promise.all(targets.map((t) => limiter.run(() => probeTarget(t, input)).then((r) => [t.binding, r] as const)));
+  const out: Record<string, TargetRow[]> = {};
+  for (const b of Object.keys(input.plan.bindings)) if (input.self.addresses[b]) out[b] = [];
+  for (const [b, r] of rows) out[b]!.push(r);
+  return out;
+}

@@ -1,0 +1,171 @@
+// The wire protocol between agents and the aggregator: versioned JSON messages over one WebSocket.
+// One zod schema per message gives both the TypeScript types and the runtime validation, so the two
+// can never drift. Pure: no sockets here (the codec is tested table-driven).
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { outcomes } from './probes/probe.js';
+
+export const WIRE_VERSION = 1;
+/** Path agents connect to; the aggregator serves it. */
+export const AGENT_WS_PATH = '/api/v1/agent';
+/** A results message above this size is refused (a 1,000-node round is ~1 MB; see README). */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+const name = z.string().min(1).max(253);
+const ip = z.string().refine((s) => isIP(s) !== 0, { error: (i) => `${JSON.stringify(i.input)} is not an IP address` });
+const port = z.number().int().min(1).max(65535);
+const outcome = z.enum(outcomes);
+const ms = z.number().finite().min(0);
+/** Per-port outcome, keyed by the port number as a string (JSON object keys). */
+const portOutcomes = z.record(z.string().regex(/^[1-9][0-9]{0,4}$/, 'must be a port number'), outcome);
+
+export const icmpSummary = z.strictObject({
+  sent: z.number().int().min(0),
+  recv: z.number().int().min(0),
+  /** [min, avg, max, p50, p99] in ms; null when nothing came back. */
+  rtt: z.tuple([ms, ms, ms, ms, ms]).nullable(),
+  /** 'ok' when every echo came back, else the most frequent failure ('not-measured' without CAP_NET_RAW). */
+  outcome,
+});
+
+/** One peer address probed in one round: the compact per-round summary (never one message per probe). */
+export const targetRow = z.strictObject({
+  peer: name,
+  addr: ip,
+  icmp: icmpSummary.optional(),
+  tcp: portOutcomes.optional(),
+  udp: portOutcomes.optional(),
+  /** Path MTU check: DF echo of the binding's required size. */
+  mtu: z.strictObject({ size: z.number().int().min(68).max(65535), outcome }).optional(),
+});
+
+export const interfaceInfo = z.strictObject({
+  binding: name,
+  address: ip,
+  /** null when no local interface holds the address (misconfiguration the aggregator reports). */
+  iface: z.string().nullable(),
+  mtu: z.number().int().min(68).max(65535).nullable(),
+});
+
+export const responderInfo = z.strictObject({
+  binding: name,
+  address: ip,
+  proto: z.enum(['tcp', 'udp']),
+  port,
+  state: z.enum(['listening', 'in-use', 'denied', 'error']),
+  detail: z.string().optional(),
+});
+
+export const helloMsg = z.strictObject({
+  v: z.literal(WIRE_VERSION),
+  type: z.literal('hello'),
+  node: name,
+  agentVersion: z.string().max(64),
+  hostname: z.string().max(253),
+  icmp: z.enum(['available', 'not-measured']),
+  icmpDetail: z.string().max(500).optional(),
+  interfaces: z.array(interfaceInfo).max(1024),
+  responders: z.array(responderInfo).max(65536),
+});
+
+export const resultsMsg = z.strictObject({
+  v: z.literal(WIRE_VERSION),
+  type: z.literal('results'),
+  node: name,
+  round: z.number().int().min(0),
+  /** How long the round took on the agent (the aggregator dates the round with it, in its own clock). */
+  durationMs: ms,
+  /** A large round may be split into several messages; the last one says final. */
+  final: z.boolean(),
+  bindings: z.record(name, z.array(targetRow).max(200_000)),
+});
+
+export const heartbeatMsg = z.strictObject({
+  v: z.literal(WIRE_VERSION),
+  type: z.literal('heartbeat'),
+  node: name,
+  /** Agent clock, ms since epoch. */
+  at: z.number(),
+  /** NTP-style estimate of (agent clock - aggregator clock) from the last clock exchange. */
+  clock: z.strictObject({ offsetMs: z.number().finite(), rttMs: ms }).optional(),
+});
+
+/** Clock exchange, agent side: t0 = agent send time. */
+export const clockReqMsg = z.strictObject({ v: z.literal(WIRE_VERSION), type: z.literal('clock'), t0: z.number() });
+
+export const agentMessage = z.discriminatedUnion('type', [helloMsg, resultsMsg, heartbeatMsg, clockReqMsg]);
+
+/** What an agent probes: sent by the aggregator (it owns the profile), so every agent probes alike. */
+export const probePlan = z.strictObject({
+  profile: z.string(),
+  intervalMs: z.number().int().min(100),
+  timeoutMs: z.number().int().min(10),
+  /** ICMP echoes per target per round. */
+  icmpCount: z.number().int().min(0).max(100),
+  bindings: z.record(
+    name,
+    z.strictObject({
+      tcp: z.array(port),
+      udp: z.array(port),
+      /** Required path MTU: DF echo of MTU-28 (IPv4) / MTU-48 (IPv6) bytes. */
+      mtu: z.number().int().min(1280).max(65535).optional(),
+    }),
+  ),
+});
+
+export const welcomeMsg = z.strictObject({
+  v: z.literal(WIRE_VERSION),
+  type: z.literal('welcome'),
+  plan: probePlan,
+  serverTime: z.number(),
+});
+export const planMsg = z.strictObject({ v: z.literal(WIRE_VERSION), type: z.literal('plan'), plan: probePlan });
+export const runNowMsg = z.strictObject({ v: z.literal(WIRE_VERSION), type: z.literal('run-now') });
+/** Clock exchange, aggregator side: t1 = receive time, t2 = send time (aggregator clock). */
+export const clockReplyMsg = z.strictObject({
+  v: z.literal(WIRE_VERSION),
+  type: z.literal('clock'),
+  t0: z.number(),
+  t1: z.number(),
+  t2: z.number(),
+});
+export const serverMessage = z.discriminatedUnion('type', [welcomeMsg, planMsg, runNowMsg, clockReplyMsg]);
+
+export type TargetRow = z.infer<typeof targetRow>;
+export type IcmpSummary = z.infer<typeof icmpSummary>;
+export type InterfaceInfo = z.infer<typeof interfaceInfo>;
+export type ResponderInfo = z.infer<typeof responderInfo>;
+export type HelloMsg = z.infer<typeof helloMsg>;
+export type ResultsMsg = z.infer<typeof resultsMsg>;
+export type HeartbeatMsg = z.infer<typeof heartbeatMsg>;
+export type AgentMessage = z.infer<typeof agentMessage>;
+export type ProbePlan = z.infer<typeof probePlan>;
+export type ServerMessage = z.infer<typeof serverMessage>;
+
+export type Decoded<T> = { ok: true; msg: T } | { ok: false; error: string };
+
+function decodeWith<T>(schema: z.ZodType<T>, data: string | Buffer): Decoded<T> {
+  const len = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+  if (len > MAX_MESSAGE_BYTES) return { ok: false, error: `message of ${len} bytes exceeds ${MAX_MESSAGE_BYTES}` };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data.toString());
+  } catch (err) {
+    return { ok: false, error: `not JSON: ${(err as Error).message}` };
+  }
+  if (typeof raw === 'object' && raw !== null && 'v' in raw && raw.v !== WIRE_VERSION) {
+    return { ok: false, error: `unsupported wire version ${JSON.stringify(raw.v)} (this side speaks ${WIRE_VERSION})` };
+  }
+  const r = schema.safeParse(raw);
+  if (r.success) return { ok: true, msg: r.data };
+  const first = r.error.issues.slice(0, 3).map((i) => {
+    // A bad record key carries its own reason one level down; say that rather than "Invalid key".
+    const msg = i.code === 'invalid_key' && i.issues[0] ? `${JSON.stringify(i.path.at(-1))} ${i.issues[0].message}` : i.message;
+    return `${i.path.join('.') || '(message)'}: ${msg}`;
+  });
+  return { ok: false, error: first.join('; ') };
+}
+
+export const decodeAgentMessage = (data: string | Buffer) => decodeWith(agentMessage, data);
+export const decodeServerMessage = (data: string | Buffer) => decodeWith(serverMessage, data);
+export const encode = (msg: AgentMessage | ServerMessage): string => JSON.stringify(msg);

@@ -1,0 +1,75 @@
+// Which expected nodes are connected, reporting, stale or missing. Pure bookkeeping: times are passed in.
+import type { HelloMsg } from '../agent/wire.js';
+
+export type NodeState = 'reporting' | 'missing' | 'stale';
+
+export interface NodeRecord {
+  name: string;
+  expected: boolean;
+  connected: boolean;
+  hello?: HelloMsg;
+  /** When this agent's responders were last (re)announced: rounds that started before are not held against it. */
+  readyAt: number;
+  lastSeenAt: number;
+  lastResultsAt: number;
+  fullRounds: number;
+  lastRound: number;
+  clock?: { offsetMs: number; rttMs: number };
+}
+
+export class NodeTable {
+  private readonly records = new Map<string, NodeRecord>();
+
+  constructor(
+    expected: readonly string[],
+    /** A connected node with no message for this long is stale. */
+    private staleAfterMs: number,
+  ) {
+    for (const n of expected) this.records.set(n, blank(n, true));
+  }
+
+  setStaleAfter(ms: number): void {
+    this.staleAfterMs = ms;
+  }
+
+  get(name: string): NodeRecord | undefined {
+    return this.records.get(name);
+  }
+
+  all(): NodeRecord[] {
+    return [...this.records.values()];
+  }
+
+  connected(name: string, hello: HelloMsg, now: number): NodeRecord {
+    const r = this.records.get(name) ?? blank(name, false);
+    this.records.set(name, r);
+    r.connected = true;
+    r.hello = hello;
+    r.readyAt = now;
+    r.lastSeenAt = now;
+    return r;
+  }
+
+  disconnected(name: string): void {
+    const r = this.records.get(name);
+    if (!r) return;
+    r.connected = false;
+    r.fullRounds = 0;
+  }
+
+  seen(name: string, now: number): void {
+    const r = this.records.get(name);
+    if (r) r.lastSeenAt = now;
+  }
+
+  state(r: NodeRecord, now: number): NodeState {
+    if (!r.connected) return 'missing';
+    if (now - r.lastSeenAt > this.staleAfterMs) return 'stale';
+    if (r.fullRounds > 0 && now - r.lastResultsAt > this.staleAfterMs) return 'stale';
+    return 'reporting';
+  }
+}
+
+function blank(name: string, expected: boolean): NodeRecord {
+  return { name, expected, connected: false, readyAt: 0, lastSeenAt: 0, lastResultsAt: 0, fullRounds: 0, lastRound: -1 };
+}

@@ -1,0 +1,50 @@
+// The JSON API people and tools read: the report, one pair's details, health.
+import type { FastifyInstance } from 'fastify';
+import type { MatrixDetail } from '../report.js';
+import type { AggregatorState } from '../state.js';
+
+const details: readonly MatrixDetail[] = ['none', 'states', 'full'];
+
+export async function apiRoutes(app: FastifyInstance, opts: { state: AggregatorState; startedAt: number }): Promise<void> {
+  const { state } = opts;
+
+  app.get<{ Querystring: { matrix?: string } }>('/api/v1/report', async (req, reply) => {
+    const m = req.query.matrix ?? (state.inventory.nodes.length <= 100 ? 'full' : 'states');
+    if (!details.includes(m as MatrixDetail)) {
+      return reply.code(400).send({ code: 'PINGER_ERR_HTTP_BAD_QUERY', error: `matrix must be one of ${details.join(', ')}; got ${JSON.stringify(m)}` });
+    }
+    return state.report(m as MatrixDetail);
+  });
+
+  app.get<{ Querystring: { binding?: string; from?: string; to?: string } }>('/api/v1/pair', async (req, reply) => {
+    const { binding, from, to } = req.query;
+    const m = state.matrices.find((x) => x.binding === binding);
+    const cell = m && from && to ? m.cell(from, to) : undefined;
+    if (!cell) {
+      return reply.code(404).send({ code: 'PINGER_ERR_HTTP_NOT_FOUND', error: `no pair ${from} -> ${to} on binding ${JSON.stringify(binding)}` });
+    }
+    const num = (v: number) => (Number.isNaN(v) ? null : v);
+    return {
+      binding,
+      ...cell,
+      rttAvg: num(cell.rttAvg),
+      rttP99: num(cell.rttP99),
+      loss: num(cell.loss),
+      updatedAt: cell.updatedAt ? new Date(cell.updatedAt).toISOString() : null,
+      expected: state.plan.bindings[binding!],
+    };
+  });
+
+  app.post('/api/v1/run-check', async () => ({ requested: state.requestRound() }));
+
+  app.get('/healthz', async () => {
+    const s = state.snapshot();
+    return {
+      status: 'ok',
+      uptimeSeconds: Math.round((Date.now() - opts.startedAt) / 1000),
+      verdict: s.verdict,
+      agentsExpected: state.inventory.nodes.length,
+      agentsConnected: s.nodes.filter((n) => n.record.connected).length,
+    };
+  });
+}

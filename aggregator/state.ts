@@ -1,0 +1,165 @@
+// The one writer of the aggregator's results: nodes, matrices, findings, verdict. No sockets here; the
+// server feeds it decoded messages. Recomputing findings is throttled so a flood of results stays cheap.
+import { EventEmitter } from 'node:events';
+import type { Inventory } from '../agent/inventory.js';
+import type { HeartbeatMsg, HelloMsg, ProbePlan, ResultsMsg } from '../agent/wire.js';
+import { diagnose } from './diagnosis.js';
+import type { Finding } from './findings.js';
+import { BindingMatrix } from './matrix.js';
+import { NodeTable, type NodeRecord, type NodeState } from './nodes.js';
+import { planFor, type Profile } from './profile.js';
+import { buildReport, type MatrixDetail, type Report } from './report.js';
+import { verdictOf, type Verdict } from './verdict.js';
+
+export interface StateOptions {
+  inventory: Inventory;
+  profile: Profile;
+  now?: () => number;
+}
+
+export interface Snapshot {
+  verdict: Verdict;
+  findings: Finding[];
+  nodes: { record: NodeRecord; state: NodeState }[];
+  waitingFor: number;
+  at: number;
+}
+
+export class AggregatorState extends EventEmitter {
+  readonly inventory: Inventory;
+  readonly profile: Profile;
+  readonly plan: ProbePlan;
+  readonly nodes: NodeTable;
+  readonly matrices: BindingMatrix[];
+  private readonly byBinding: Map<string, BindingMatrix>;
+  private readonly now: () => number;
+  private snap: Snapshot | undefined;
+  /** Counters for metrics and health. */
+  readonly counters = { messages: 0, rejected: 0, results: 0, rows: 0, unknownPeers: 0 };
+
+  constructor(opts: StateOptions) {
+    super();
+    this.inventory = opts.inventory;
+    this.profile = opts.profile;
+    this.now = opts.now ?? Date.now;
+    this.plan = planFor(opts.profile, opts.inventory);
+    const names = opts.inventory.nodes.map((n) => n.name);
+    // Stale after three missed intervals (plus the probe timeout): one slow round is not a fault.
+    this.nodes = new NodeTable(names, 3 * opts.profile.intervalMs + opts.profile.timeoutMs);
+    this.matrices = opts.inventory.bindings.map((b) => new BindingMatrix(b, names));
+    this.byBinding = new Map(this.matrices.map((m) => [m.binding, m]));
+  }
+
+  isExpected(node: string): boolean {
+    return this.nodes.get(node)?.expected === true;
+  }
+
+  hello(msg: HelloMsg): void {
+    const first = !this.nodes.get(msg.node)?.connected;
+    this.nodes.connected(msg.node, msg, this.now());
+    if (first) this.emit('node', msg.node, 'connected');
+    // A peer came up (or its responders changed): everyone probes again soon instead of waiting out their
+    // interval, so the verdict follows the last agent's start within about one probe timeout.
+    this.requestRoundSoon();
+    this.changed();
+  }
+
+  results(msg: ResultsMsg): void {
+    const now = this.now();
+    const r = this.nodes.get(msg.node);
+    if (!r || !r.connected) return;
+    this.counters.results++;
+    const roundStart = now - msg.durationMs;
+    const readyAt = (peer: string) => this.nodes.get(peer)?.readyAt ?? 0;
+    for (const [binding, rows] of Object.entries(msg.bindings)) {
+      this.counters.rows += rows.length;
+      const m = this.byBinding.get(binding);
+      if (!m) continue;
+      this.counters.unknownPeers += m.apply(msg.node, rows, roundStart, readyAt).length;
+    }
+    r.lastSeenAt = now;
+    r.lastResultsAt = now;
+    r.lastRound = msg.round;
+    if (msg.final) r.fullRounds++;
+    this.changed();
+  }
+
+  heartbeat(msg: HeartbeatMsg): void {
+    const r = this.nodes.get(msg.node);
+    if (!r) return;
+    r.lastSeenAt = this.now();
+    if (msg.clock) r.clock = msg.clock;
+    this.changed();
+  }
+
+  disconnected(node: string): void {
+    this.nodes.disconnected(node);
+    for (const m of this.matrices) m.clearRow(node);
+    this.emit('node', node, 'disconnected');
+    this.changed();
+  }
+
+  /** Marks the derived view dirty; listeners (live report, metrics) are told at most every 250 ms. */
+  private pendingEmit: NodeJS.Timeout | undefined;
+  changed(): void {
+    this.snap = undefined;
+    if (this.pendingEmit) return;
+    this.pendingEmit = setTimeout(() => {
+      this.pendingEmit = undefined;
+      this.emit('change');
+    }, 250);
+    this.pendingEmit.unref();
+  }
+
+  /** Findings, verdict and node states, computed once per change (and at least every second for staleness). */
+  snapshot(): Snapshot {
+    const now = this.now();
+    if (this.snap && now - this.snap.at < 1000) return this.snap;
+    const nodes = this.nodes.all().map((record) => ({ record, state: this.nodes.state(record, now) }));
+    const findings = diagnose({
+      inventory: this.inventory,
+      profile: this.profile,
+      nodes: nodes.map((n) => ({ name: n.record.name, state: n.state, expected: n.record.expected })),
+      matrices: this.matrices,
+    });
+    const waitingFor = nodes.filter((n) => n.record.expected && (n.state !== 'reporting' || n.record.fullRounds === 0)).length;
+    const verdict = verdictOf({ waitingFor, findings });
+    this.snap = { verdict, findings, nodes, waitingFor, at: now };
+    return this.snap;
+  }
+
+  report(matrix: MatrixDetail = 'states'): Report {
+    const s = this.snapshot();
+    return buildReport({
+      inventory: this.inventory,
+      profile: this.profile.name,
+      verdict: s.verdict,
+      findings: s.findings,
+      nodes: s.nodes,
+      matrices: this.matrices,
+      now: s.at,
+      matrix,
+    });
+  }
+
+  private roundTimer: NodeJS.Timeout | undefined;
+  private requestRoundSoon(): void {
+    if (this.roundTimer) return;
+    this.roundTimer = setTimeout(() => {
+      this.roundTimer = undefined;
+      this.emit('run-now');
+    }, 300);
+    this.roundTimer.unref();
+  }
+
+  /** Asks every connected agent for a fresh round now; returns how many agents are connected. */
+  requestRound(): number {
+    this.emit('run-now');
+    return this.nodes.all().filter((r) => r.connected).length;
+  }
+
+  close(): void {
+    if (this.pendingEmit) clearTimeout(this.pendingEmit);
+    if (this.roundTimer) clearTimeout(this.roundTimer);
+  }
+}

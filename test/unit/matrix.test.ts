@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BindingMatrix, classify } from '../../aggregator/matrix.js';
+import type { TargetRow } from '../../agent/wire.js';
+
+const icmp = (sent: number, recv: number, outcome: 'ok' | 'filtered' | 'not-measured' | 'unreachable' = recv === sent ? 'ok' : 'filtered') => ({
+  sent,
+  recv,
+  rtt: recv ? ([0.1, 0.2, 0.3, 0.2, 0.3] as [number, number, number, number, number]) : null,
+  outcome,
+});
+const row = (r: Partial<TargetRow>): TargetRow => ({ peer: 'b', addr: '198.18.0.2', ...r });
+
+const cases: [string, TargetRow[], string][] = [
+  ['all fine', [row({ icmp: icmp(3, 3), tcp: { '22': 'ok' } })], 'ok'],
+  ['all echoes lost, ports filtered', [row({ icmp: icmp(3, 0), tcp: { '22': 'filtered' } })], 'unreachable'],
+  ['echoes lost but a port refuses: the path works', [row({ icmp: icmp(3, 0), tcp: { '22': 'refused' } })], 'port'],
+  ['icmp fine, a port filtered', [row({ icmp: icmp(3, 3), tcp: { '22': 'ok', '3306': 'filtered' } })], 'port'],
+  ['partial loss', [row({ icmp: icmp(3, 2) })], 'loss'],
+  ['DF echo too big', [row({ icmp: icmp(3, 3), mtu: { size: 8980, outcome: 'filtered' } })], 'mtu'],
+  ['udp echo lost', [row({ icmp: icmp(3, 3), udp: { '6081': 'filtered' } })], 'udp'],
+  ['no CAP_NET_RAW and ports open: ok, never failed', [row({ icmp: icmp(0, 0, 'not-measured'), tcp: { '22': 'ok' } })], 'ok'],
+  ['no CAP_NET_RAW and every port filtered', [row({ icmp: icmp(0, 0, 'not-measured'), tcp: { '22': 'filtered' } })], 'unreachable'],
+  ['v4 fine, v6 dead: reachable with loss', [row({ icmp: icmp(3, 3) }), row({ addr: '2001:db8::2', icmp: icmp(3, 0) })], 'loss'],
+];
+for (const [what, rows, want] of cases) test(`classify: ${what} -> ${want}`, () => assert.equal(classify(rows), want));
+
+test('the matrix keeps details only for cells that are not ok, and compact rows show each state', () => {
+  const m = new BindingMatrix('internal', ['a', 'b', 'c']);
+  m.apply('a', [row({ peer: 'b', icmp: icmp(3, 3) }), row({ peer: 'c', icmp: icmp(3, 0) })], 10, () => 0);
+  assert.deepEqual(m.stateRows(), ['-ox', '?-?', '??-']);
+  assert.equal(m.cell('a', 'b')!.rows, undefined);
+  assert.equal(m.cell('a', 'c')!.rows!.length, 1);
+  assert.equal(m.cell('a', 'b')!.loss, 0);
+  assert.ok(Math.abs(m.cell('a', 'b')!.rttAvg - 0.2) < 1e-6);
+  assert.deepEqual([...m.problems()].map((c) => `${c.from}->${c.to}:${c.state}`), ['a->c:unreachable']);
+  // repaired: the detail goes away
+  m.apply('a', [row({ peer: 'c', icmp: icmp(3, 3) })], 20, () => 0);
+  assert.deepEqual([...m.problems()], []);
+  assert.equal(m.counts().ok, 2);
+});
+
+test('rows from a round older than the peer responders are held back, not blamed', () => {
+  const m = new BindingMatrix('internal', ['a', 'b']);
+  m.apply('a', [row({ peer: 'b', icmp: icmp(3, 3), tcp: { '22': 'refused' } })], 100_000, () => 150_000);
+  assert.equal(m.cell('a', 'b')!.state, 'none');
+  m.apply('a', [row({ peer: 'b', icmp: icmp(3, 3), tcp: { '22': 'refused' } })], 200_000, () => 150_000);
+  assert.equal(m.cell('a', 'b')!.state, 'port');
+});
+
+test('unknown peers are returned for a warning and not stored; a departed agent row is cleared', () => {
+  const m = new BindingMatrix('internal', ['a', 'b']);
+  assert.deepEqual(m.apply('a', [row({ peer: 'zz' }), row({ peer: 'b', icmp: icmp(1, 1) })], 1, () => 0), ['zz']);
+  m.clearRow('a');
+  assert.deepEqual(m.stateRows(), ['-?', '?-']);
+});
+
+test('a 1,000-node x 6-binding matrix costs about 100 MB (17 bytes a cell), not gigabytes', () => {
+  const before = process.memoryUsage().arrayBuffers;
+  const nodes = Array.from({ length: 1000 }, (_, i) => `n${i}`);
+  const ms = Array.from({ length: 6 }, (_, b) => new BindingMatrix(`b${b}`, nodes));
+  const used = process.memoryUsage().arrayBuffers - before;
+  assert.ok(used < 6 * 1000 * 1000 * 18, `${used} bytes`);
+  assert.equal(ms.length, 6);
+});

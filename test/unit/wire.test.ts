@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeAgentMessage, decodeServerMessage, encode, MAX_MESSAGE_BYTES, type AgentMessage } from '../../agent/wire.js';
+
+const hello: AgentMessage = {
+  v: 1,
+  type: 'hello',
+  node: 'node-1',
+  agentVersion: '0.1.0',
+  hostname: 'n1',
+  icmp: 'available',
+  interfaces: [{ binding: 'internal', address: '198.18.1.1', iface: 'eth0', mtu: 9000 }],
+  responders: [{ binding: 'internal', address: '198.18.1.1', proto: 'tcp', port: 3306, state: 'in-use', detail: 'EADDRINUSE' }],
+};
+const results: AgentMessage = {
+  v: 1,
+  type: 'results',
+  node: 'node-1',
+  round: 3,
+  durationMs: 812.5,
+  final: true,
+  bindings: {
+    internal: [
+      { peer: 'node-2', addr: '2001:db8:1::2', icmp: { sent: 3, recv: 2, rtt: [0.05, 0.07, 0.1, 0.06, 0.1], outcome: 'filtered' }, tcp: { '3306': 'refused' }, mtu: { size: 8980, outcome: 'too-big' } },
+    ],
+  },
+};
+
+test('every agent message survives encode -> decode unchanged', () => {
+  for (const m of [hello, results, { v: 1, type: 'heartbeat', node: 'node-1', at: 1, clock: { offsetMs: -3.2, rttMs: 0.4 } }, { v: 1, type: 'clock', t0: 5 }] as AgentMessage[]) {
+    const d = decodeAgentMessage(encode(m));
+    assert.ok(d.ok, d.ok ? '' : d.error);
+    assert.deepEqual(d.msg, m);
+  }
+});
+
+const bad: [what: string, input: string, error: RegExp][] = [
+  ['not JSON', '{"v":1,', /^not JSON/],
+  ['other version', JSON.stringify({ ...hello, v: 2 }), /unsupported wire version 2 \(this side speaks 1\)/],
+  ['unknown type', JSON.stringify({ v: 1, type: 'nope' }), /type/],
+  ['bad address', JSON.stringify({ ...hello, interfaces: [{ binding: 'internal', address: '1.2.3', iface: null, mtu: null }] }), /interfaces\.0\.address: "1\.2\.3" is not an IP address/],
+  ['unknown outcome', JSON.stringify({ ...results, bindings: { internal: [{ peer: 'n', addr: '198.18.0.1', tcp: { '22': 'maybe' } }] } }), /bindings\.internal\.0\.tcp\.22/],
+  ['port key not a number', JSON.stringify({ ...results, bindings: { internal: [{ peer: 'n', addr: '198.18.0.1', tcp: { ssh: 'ok' } }] } }), /must be a port number/],
+  ['extra field', JSON.stringify({ ...hello, evil: true }), /evil/],
+  ['negative rtt', JSON.stringify({ ...results, bindings: { internal: [{ peer: 'n', addr: '198.18.0.1', icmp: { sent: 1, recv: 1, rtt: [-1, 0, 0, 0, 0], outcome: 'ok' } }] } }), /icmp\.rtt\.0/],
+];
+for (const [what, input, error] of bad) {
+  test(`decode refuses ${what} with a reason naming the field`, () => {
+    const d = decodeAgentMessage(input);
+    assert.equal(d.ok, false);
+    assert.match((d as { error: string }).error, error);
+  });
+}
+
+test('decode refuses an oversized message before parsing it', () => {
+  const d = decodeAgentMessage(Buffer.alloc(MAX_MESSAGE_BYTES + 1, 32));
+  assert.equal(d.ok, false);
+  assert.match((d as { error: string }).error, /exceeds/);
+});
+
+test('server messages decode, and agent messages are not server messages', () => {
+  const w = { v: 1, type: 'welcome', serverTime: 1, plan: { profile: 'p', intervalMs: 1000, timeoutMs: 100, icmpCount: 3, bindings: { internal: { tcp: [22], udp: [], mtu: 9000 } } } };
+  assert.ok(decodeServerMessage(JSON.stringify(w)).ok);
+  assert.equal(decodeServerMessage(encode(hello)).ok, false);
+});
+
+test('a 1,000-node round for 6 bindings stays near a megabyte of JSON (deflated much less)', () => {
+  const row = { peer: 'juju-machine-999', addr: '198.18.200.250', icmp: { sent: 3, recv: 3, rtt: [0.123, 0.2, 0.311, 0.2, 0.311] as [number, number, number, number, number], outcome: 'ok' as const }, tcp: { '3306': 'ok' as const, '33060': 'ok' as const } };
+  const bindings = Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((b) => [b, Array.from({ length: 999 }, () => row)]));
+  const round = { ...results, bindings } as AgentMessage;
+  const bytes = Buffer.byteLength(encode(round));
+  assert.ok(bytes < 1.5 * 1024 * 1024, `${bytes} bytes`);
+  assert.ok(decodeAgentMessage(encode(round)).ok);
+});
