@@ -1,0 +1,754 @@
+// ICMP echo engine directly on raw-socket (not net-ping, whose defects are listed in
+// /work/shared/docs/probing-facts.md). One engine owns up to four raw sockets, opened lazily:
+// IPv4 and IPv6, each with and without DF (DF is a per-socket option).
+// Matching: engine id (random, unique in the process) + sequence + source address, and a 32-bit tag in the
+// payload so a late reply can never be taken for a newer request after the 16-bit sequence wraps.
+import { createRequire } from 'node:module';
+import { randomInt } from 'node:crypto';
+import net from 'node:net';
+import { isMainThread } from 'node:worker_threads';
+import type { Outcome } from './probe.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// Errors
+
+export type IcmpUnavailableCode =
+  | 'PINGER_ERR_ICMP_NO_CAP_NET_RAW' // socket() said EPERM: no CAP_NET_RAW
+  | 'PINGER_ERR_ICMP_WORKER_THREAD' // raw-socket polls on the main loop: crashes the process in a worker
+  | 'PINGER_ERR_ICMP_SOCKET' // any other failure to open the socket
+  | 'PINGER_ERR_ICMP_CLOSED'; // ping() after close()
+
+/** ICMP cannot be measured by this engine here; the icmp probe turns this into 'not-measured'. */
+export class IcmpUnavailableError extends Error {
+  constructor(
+    readonly code: IcmpUnavailableCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'IcmpUnavailableError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The parts of raw-socket 1.8.1 we use (it ships no types). We talk to `wrap` (the native SocketWrap)
+// directly: its send() is a synchronous sendto(), and reading in a loop saves an event-loop turn per packet.
+
+interface RawWrap {
+  send(buf: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): void;
+  recv(buf: Buffer, cb: (buf: Buffer, bytes: number, source: string) => void): void;
+  on(event: string, fn: (...args: any[]) => void): void;
+  removeAllListeners(event: string): void;
+}
+interface RawSocket {
+  wrap: RawWrap;
+  setOption(level: number, option: number, value: number | Buffer, length?: number): void;
+  close(): void;
+  on(event: string, fn: (...args: any[]) => void): void;
+}
+interface RawModule {
+  createSocket(opts: { protocol: number; addressFamily?: number; bufferSize?: number }): RawSocket;
+}
+
+let rawModule: RawModule | undefined;
+function loadRaw(): RawModule {
+  // Loaded lazily so that merely importing this file from a worker_thread does not load the addon.
+  rawModule ??= createRequire(import.meta.url)('raw-socket') as RawModule;
+  return rawModule;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Public types
+
+export interface PingRequest {
+  /** IPv4 or IPv6 literal; the family (and so the socket) is chosen from it by net.isIP. */
+  target: string;
+  /** Total ICMP message bytes (8-byte header + payload). Default 64, like ping(8). */
+  size?: number;
+  /** Don't fragment (IPv4 DF bit / IPv6 no local fragmentation). */
+  df?: boolean;
+  /** How long to wait for an answer once the request is on the wire (queue time is not counted). */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface PingResult {
+  outcome: Outcome;
+  /** Only for 'ok': from just before sendto() to reading the reply, in ms with sub-ms precision. */
+  rttMs?: number;
+  detail?: string;
+  /** ICMP bytes of the reply (for 'ok'): lets callers check a large echo came back whole. */
+  bytes?: number;
+}
+
+export interface IcmpEngineOptions {
+  /** Requests on the wire at once; the rest wait in a FIFO queue (queue time never counts as RTT). */
+  window?: number;
+  /** Close the sockets after this long with nothing to do, so the process can exit. <0: never. */
+  idleCloseMs?: number;
+}
+
+export const DEFAULT_WINDOW = 32; // measured: same sweep throughput as 64 on loopback, half the queueing in RTT
+export const DEFAULT_SIZE = 64;
+const MAX_SIZE = { 4: 65535 - 20, 6: 65535 } as const;
+const RECV_BUFFER = 65535; // no truncation of large replies (net-ping used 4096)
+
+// ---------------------------------------------------------------------------------------------------------
+// Packet parsing (pure; exported for unit tests)
+
+export type ParsedKind = 'none' | 'reply' | 'error';
+
+/** Reusable result of parseIcmp(): the receive path fills one of these instead of allocating. */
+export interface ParsedIcmp {
+  kind: ParsedKind;
+  id: number;
+  seq: number;
+  /** Payload tag (bytes 8..12 of our echo), or -1 when the packet does not carry it. */
+  tag: number;
+  /** ICMP message bytes (reply) */
+  bytes: number;
+  /** For errors: the original request's destination, as text. For replies: unused. */
+  origDst: string;
+  type: number;
+  code: number;
+  /** Next-hop MTU for too-big errors, else 0. */
+  mtu: number;
+}
+
+export function newParsed(): ParsedIcmp {
+  return { kind: 'none', id: 0, seq: 0, tag: -1, bytes: 0, origDst: '', type: 0, code: 0, mtu: 0 };
+}
+
+function readTag(buf: Buffer, off: number, end: number): number {
+  return off + 4 <= end ? buf.readUInt32BE(off) : -1;
+}
+
+/**
+ * Parses one packet read from a raw socket. IPv4 reads include the IP header, IPv6 ones start at ICMPv6.
+ * Echo replies and the errors that embed one of our echo requests are recognised; everything else is 'none'.
+ */
+export function parseIcmp(family: 4 | 6, buf: Buffer, len: number, out: ParsedIcmp): ParsedIcmp {
+  out.kind = 'none';
+  out.tag = -1;
+  out.mtu = 0;
+  let off = 0;
+  if (family === 4) {
+    if (len < 20) return out;
+    off = (buf[0]! & 0x0f) << 2; // IHL
+  }
+  if (len < off + 8) return out;
+  const type = buf[off]!;
+  const code = buf[off + 1]!;
+  out.type = type;
+  out.code = code;
+  if (type === (family === 4 ? 0 : 129)) {
+    out.kind = 'reply';
+    out.id = (buf[off + 4]! << 8) | buf[off + 5]!;
+    out.seq = (buf[off + 6]! << 8) | buf[off + 7]!;
+    out.tag = readTag(buf, off + 8, len);
+    out.bytes = len - off;
+    return out;
+  }
+  // Errors quote the offending datagram after the 8-byte ICMP header.
+  const inner = off + 8;
+  if (family === 4) {
+    if (type !== 3 && type !== 11 && type !== 12) return out;
+    if (len < inner + 20) return out;
+    const ihl = (buf[inner]! & 0x0f) << 2;
+    if (buf[inner + 9] !== 1) return out; // quoted protocol must be ICMP
+    const icmp = inner + ihl;
+    if (len < icmp + 8 || buf[icmp] !== 8) return out; // quoted message must be an echo request
+    out.origDst = `${buf[inner + 16]}.${buf[inner + 17]}.${buf[inner + 18]}.${buf[inner + 19]}`;
+    out.id = (buf[icmp + 4]! << 8) | buf[icmp + 5]!;
+    out.seq = (buf[icmp + 6]! << 8) | buf[icmp + 7]!;
+    out.tag = readTag(buf, icmp + 8, len);
+    if (type === 3 && code === 4) out.mtu = buf.readUInt16BE(off + 6);
+    out.kind = 'error';
+    return out;
+  }
+  if (type < 1 || type > 4) return out;
+  if (len < inner + 40) return out;
+  let next = buf[inner + 6]!;
+  let icmp = inner + 40;
+  if (next === 44) {
+    // Fragment header: only the first fragment carries the ICMPv6 header.
+    if (len < icmp + 8 || (buf.readUInt16BE(icmp + 2) & 0xfff8) !== 0) return out;
+    next = buf[icmp]!;
+    icmp += 8;
+  }
+  if (next !== 58 || len < icmp + 8 || buf[icmp] !== 128) return out;
+  out.origDst = ipv6Text(buf, inner + 24);
+  out.id = (buf[icmp + 4]! << 8) | buf[icmp + 5]!;
+  out.seq = (buf[icmp + 6]! << 8) | buf[icmp + 7]!;
+  out.tag = readTag(buf, icmp + 8, len);
+  if (type === 2) out.mtu = buf.readUInt32BE(off + 4);
+  out.kind = 'error';
+  return out;
+}
+
+function ipv6Text(buf: Buffer, off: number): string {
+  const words: string[] = [];
+  for (let i = 0; i < 16; i += 2) words.push(buf.readUInt16BE(off + i).toString(16));
+  return canonical6(words.join(':'));
+}
+
+/** The text raw-socket (libuv's inet_ntop) gives for a source address; scope ids are dropped. */
+function canonical6(addr: string): string {
+  return new net.SocketAddress({ address: addr, family: 'ipv6' }).address;
+}
+
+/** Maps a recognised ICMP error to a probe outcome and a machine-readable detail. */
+export function classifyIcmpError(family: 4 | 6, p: ParsedIcmp, from: string): { outcome: Outcome; detail: string } {
+  const { type, code } = p;
+  const tc = `icmp${family} ${type}/${code}`;
+  const mtu = p.mtu ? ` mtu ${p.mtu}` : '';
+  if (family === 4) {
+    if (type === 3 && code === 4) return { outcome: 'too-big', detail: `${tc} frag-needed${mtu} from ${from}` };
+    if (type === 3) return { outcome: 'unreachable', detail: `${tc} ${unreach4[code] ?? 'dest-unreachable'} from ${from}` };
+    if (type === 11) return { outcome: 'unreachable', detail: `${tc} time-exceeded from ${from}` };
+    return { outcome: 'error', detail: `${tc} parameter-problem from ${from}` };
+  }
+  if (type === 2) return { outcome: 'too-big', detail: `${tc} packet-too-big${mtu} from ${from}` };
+  if (type === 1) return { outcome: 'unreachable', detail: `${tc} ${unreach6[code] ?? 'dest-unreachable'} from ${from}` };
+  if (type === 3) return { outcome: 'unreachable', detail: `${tc} time-exceeded from ${from}` };
+  return { outcome: 'error', detail: `${tc} parameter-problem from ${from}` };
+}
+
+const unreach4: Record<number, string> = {
+  0: 'net-unreachable',
+  1: 'host-unreachable',
+  2: 'protocol-unreachable',
+  3: 'port-unreachable',
+  9: 'net-prohibited',
+  10: 'host-prohibited',
+  13: 'admin-prohibited',
+};
+const unreach6: Record<number, string> = {
+  0: 'no-route',
+  1: 'admin-prohibited',
+  2: 'beyond-scope',
+  3: 'address-unreachable',
+  4: 'port-unreachable',
+  5: 'source-policy',
+  6: 'reject-route',
+};
+
+// raw-socket throws `new Error(strerror(errno))` without a code; map the texts we act on back to codes.
+const errnoByText: Record<string, string> = {
+  'Message too long': 'EMSGSIZE',
+  'Network is unreachable': 'ENETUNREACH',
+  'No route to host': 'EHOSTUNREACH',
+  'Operation not permitted': 'EPERM',
+  'Permission denied': 'EACCES',
+  'Resource temporarily unavailable': 'EAGAIN',
+  'No buffer space available': 'ENOBUFS',
+  'Invalid argument': 'EINVAL',
+  'Cannot assign requested address': 'EADDRNOTAVAIL',
+  'Address family not supported by protocol': 'EAFNOSUPPORT',
+};
+export function errnoOf(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return errnoByText[msg] ?? msg;
+}
+
+/** What a failed sendto() means for the probe. */
+export function classifySendError(errno: string): { outcome: Outcome; detail: string } {
+  switch (errno) {
+    case 'EMSGSIZE':
+      return { outcome: 'too-big', detail: 'EMSGSIZE' };
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+    case 'EADDRNOTAVAIL':
+      return { outcome: 'unreachable', detail: errno };
+    case 'EPERM': // a local firewall (OUTPUT drop) refuses the packet
+      return { outcome: 'filtered', detail: 'EPERM (local firewall)' };
+    default:
+      return { outcome: 'error', detail: errno };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Engine
+
+interface Pending {
+  target: string; // canonical text, compared with the reply's source
+  sendTo: string; // as given (keeps an IPv6 scope id)
+  family: 4 | 6;
+  df: boolean;
+  size: number;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  cb: (r: PingResult) => void;
+  seq: number; // -1 while queued
+  tag: number;
+  sentAt: bigint;
+  deadline: number; // performance.now() ms
+  done: boolean;
+}
+
+type Slot = 0 | 1 | 2 | 3; // (family 6 ? 2 : 0) + (df ? 1 : 0)
+
+// Engines with an open socket. The native socket wrap is weakly held by V8, so without this a pending ping
+// whose engine the caller dropped could be collected: callbacks would never fire (net-ping defect 5).
+const liveEngines = new Set<IcmpEngine>();
+const usedIds = new Set<number>();
+
+const noop = (): void => {};
+const SOL_RAW = 255;
+const ICMP_FILTER = 1;
+const IPPROTO_ICMPV6 = 58;
+const ICMP6_FILTER = 1;
+
+export class IcmpEngine {
+  /** ICMP identifier of this engine's echoes (random, unique in this process). */
+  readonly id: number;
+  readonly window: number;
+  private readonly idleCloseMs: number;
+  /** false once opening a socket failed for lack of CAP_NET_RAW (or in a worker); undefined until tried. */
+  available: boolean | undefined;
+  private unavailable: IcmpUnavailableError | undefined;
+  private closed = false;
+
+  private readonly sockets: (RawSocket | undefined)[] = [undefined, undefined, undefined, undefined];
+  private readonly inflight = new Map<number, Pending>(); // by sequence number
+  private queue: Pending[] = [];
+  private qHead = 0;
+  private counter = randomInt(0, 0x10000); // low 16 bits: sequence, the rest: payload tag
+  private pumping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly templates = new Map<number, { buf: Buffer; sum: number }>(); // by family*1e6+size
+  private readonly recvBuf = Buffer.allocUnsafe(RECV_BUFFER);
+  private readonly parsed = newParsed();
+  // Results wait here until we are out of raw-socket's native callbacks (an exception thrown by a caller's
+  // callback must not unwind through them), then flush() hands them over in order.
+  private doneCbs: ((r: PingResult) => void)[] = [];
+  private doneResults: PingResult[] = [];
+  private flushScheduled = false;
+
+  constructor(opts: IcmpEngineOptions = {}) {
+    this.window = Math.max(1, Math.floor(opts.window ?? DEFAULT_WINDOW));
+    this.idleCloseMs = opts.idleCloseMs ?? 1000;
+    let id: number;
+    do id = randomInt(0, 0x10000);
+    while (usedIds.has(id));
+    usedIds.add(id);
+    this.id = id;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+  get inFlight(): number {
+    return this.inflight.size;
+  }
+  get queued(): number {
+    return this.queue.length - this.qHead;
+  }
+
+  /**
+   * Opens the socket a request would use, so that missing privileges show before a sweep starts.
+   * Throws IcmpUnavailableError.
+   */
+  open(family: 4 | 6, df = false): void {
+    this.socketFor(family, df);
+  }
+
+  /** Resolves with the outcome; rejects only with IcmpUnavailableError (ICMP cannot run here at all). */
+  ping(req: PingRequest): Promise<PingResult> {
+    return new Promise((resolve, reject) => {
+      const err = this.submit(req, resolve);
+      if (err) reject(err);
+    });
+  }
+
+  /**
+   * Callback form of ping() (no promise per request, for sweeps). Returns an IcmpUnavailableError instead of
+   * calling cb when ICMP cannot run here; otherwise cb is called exactly once, never synchronously.
+   */
+  submit(req: PingRequest, cb: (r: PingResult) => void): IcmpUnavailableError | undefined {
+    if (this.closed) return new IcmpUnavailableError('PINGER_ERR_ICMP_CLOSED', 'the ICMP engine is closed');
+    const family = net.isIP(req.target);
+    const fail = (r: PingResult): undefined => {
+      this.deliverLater(cb, r);
+      return undefined;
+    };
+    if (family !== 4 && family !== 6) {
+      return fail({ outcome: 'error', detail: `PINGER_ERR_ICMP_BAD_TARGET: '${req.target}' is not an IP address` });
+    }
+    const target = family === 6 ? canonical6(req.target) : req.target;
+    if (family === 6 && target.startsWith('::ffff:') && net.isIP(target.slice(7)) === 4) {
+      return fail({ outcome: 'error', detail: `PINGER_ERR_ICMP_BAD_TARGET: '${req.target}' is IPv4-mapped; use the IPv4 form` });
+    }
+    const size = req.size ?? DEFAULT_SIZE;
+    if (!Number.isInteger(size) || size < 8 || size > MAX_SIZE[family]) {
+      return fail({ outcome: 'error', detail: `PINGER_ERR_ICMP_BAD_SIZE: ${size} (8..${MAX_SIZE[family]})` });
+    }
+    const df = req.df === true;
+    try {
+      this.socketFor(family, df);
+    } catch (e) {
+      if (e instanceof IcmpUnavailableError) return e;
+      throw e;
+    }
+    if (req.signal?.aborted) return fail({ outcome: 'error', detail: 'aborted' });
+    const p: Pending = {
+      target,
+      sendTo: req.target,
+      family,
+      df,
+      size,
+      timeoutMs: Math.max(0, req.timeoutMs),
+      signal: req.signal,
+      onAbort: undefined,
+      cb,
+      seq: -1,
+      tag: 0,
+      sentAt: 0n,
+      deadline: 0,
+      done: false,
+    };
+    if (p.signal) {
+      p.onAbort = () => {
+        this.settle(p, { outcome: 'error', detail: 'aborted' });
+        this.flush();
+      };
+      p.signal.addEventListener('abort', p.onAbort, { once: true });
+    }
+    this.queue.push(p);
+    this.cancelIdle();
+    this.pump();
+    // A send can fail at once (e.g. EMSGSIZE); the callback still must not run inside submit().
+    if (this.doneCbs.length > 0) this.scheduleFlush();
+    return undefined;
+  }
+
+  /** Closes the sockets now; pending and queued pings end with outcome 'error'. The engine is finished. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const r: PingResult = { outcome: 'error', detail: 'PINGER_ERR_ICMP_CLOSED' };
+    for (const p of [...this.inflight.values(), ...this.queue.slice(this.qHead)]) this.settle(p, r, false);
+    this.closeSockets();
+    usedIds.delete(this.id);
+    this.scheduleFlush();
+  }
+
+  // -- sockets ------------------------------------------------------------------------------------------
+
+  private socketFor(family: 4 | 6, df: boolean): RawSocket {
+    const slot = ((family === 6 ? 2 : 0) + (df ? 1 : 0)) as Slot;
+    const existing = this.sockets[slot];
+    if (existing) return existing;
+    if (this.unavailable) throw this.unavailable;
+    if (!isMainThread) {
+      // Measured: raw-socket registers its poll handle on the main thread's loop; used from a worker the
+      // whole process dies ("symbol lookup error"), or loading fails with "Module did not self-register".
+      this.markUnavailable(
+        new IcmpUnavailableError('PINGER_ERR_ICMP_WORKER_THREAD', 'raw ICMP sockets cannot be used from a worker_thread'),
+      );
+    }
+    let sock: RawSocket;
+    try {
+      sock = loadRaw().createSocket({
+        protocol: family === 6 ? 58 : 1,
+        addressFamily: family === 6 ? 2 : 1,
+        bufferSize: RECV_BUFFER,
+      });
+    } catch (e) {
+      const errno = errnoOf(e);
+      if (errno === 'EPERM' || errno === 'EACCES') {
+        this.markUnavailable(
+          new IcmpUnavailableError('PINGER_ERR_ICMP_NO_CAP_NET_RAW', 'raw ICMP sockets need CAP_NET_RAW'),
+        );
+      }
+      throw new IcmpUnavailableError('PINGER_ERR_ICMP_SOCKET', `cannot open a raw ICMP socket: ${errno}`);
+    }
+    try {
+      if (family === 4) {
+        // Let only echo reply, dest-unreachable, time-exceeded and parameter-problem through: on loopback a
+        // raw socket would otherwise also read every echo *request* (twice the work).
+        const pass = (1 << 0) | (1 << 3) | (1 << 11) | (1 << 12);
+        sock.setOption(SOL_RAW, ICMP_FILTER, ~pass >>> 0);
+        // DF socket: IP_PMTUDISC_DO. Non-DF: IP_PMTUDISC_DONT, else Linux sets DF anyway ("WANT").
+        sock.setOption(0, 10, df ? 2 : 0);
+      } else {
+        const filter = Buffer.alloc(32, 0xff); // struct icmp6_filter: a set bit blocks that type
+        for (const t of [1, 2, 3, 4, 129]) {
+          const at = (t >> 5) * 4;
+          const word = (filter.readUInt32LE(at) & ~(1 << (t & 31))) >>> 0;
+          filter.writeUInt32LE(word, at); // host byte order (x86/arm64: little-endian)
+        }
+        sock.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, filter, 32);
+        if (df) sock.setOption(41, 23, 2); // IPV6_MTU_DISCOVER = IPV6_PMTUDISC_DO: EMSGSIZE, no fragments
+      }
+    } catch (e) {
+      sock.close();
+      throw new IcmpUnavailableError('PINGER_ERR_ICMP_SOCKET', `cannot configure a raw ICMP socket: ${errnoOf(e)}`);
+    }
+    // Read in a loop ourselves instead of raw-socket's one-read-per-event 'message' path.
+    sock.wrap.removeAllListeners('recvReady');
+    sock.wrap.on('recvReady', () => this.onReadable(sock, family));
+    sock.on('error', (err: Error) => this.onSocketError(slot, err));
+    this.sockets[slot] = sock;
+    liveEngines.add(this);
+    return sock;
+  }
+
+  private markUnavailable(e: IcmpUnavailableError): never {
+    this.available = false;
+    this.unavailable = e;
+    throw e;
+  }
+
+  private closeSockets(): void {
+    for (let i = 0; i < 4; i++) {
+      const s = this.sockets[i];
+      this.sockets[i] = undefined;
+      if (s) s.close();
+    }
+    for (const t of [this.timer, this.idleTimer, this.retryTimer]) if (t) clearTimeout(t);
+    this.timer = this.idleTimer = this.retryTimer = undefined;
+    this.timerAt = Infinity;
+    liveEngines.delete(this);
+  }
+
+  private onSocketError(slot: Slot, err: Error): void {
+    // raw-socket closes the socket after an 'error'; end what was on it and reopen on the next request.
+    this.sockets[slot] = undefined;
+    const family = slot >= 2 ? 6 : 4;
+    const df = (slot & 1) === 1;
+    for (const p of [...this.inflight.values()]) {
+      if (p.family === family && p.df === df) this.settle(p, { outcome: 'error', detail: `socket error: ${err.message}` });
+    }
+  }
+
+  private cancelIdle(): void {
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
+  }
+
+  private maybeIdle(): void {
+    if (this.inflight.size > 0 || this.queued > 0 || this.idleTimer || this.idleCloseMs < 0 || this.closed) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.inflight.size === 0 && this.queued === 0) this.closeSockets();
+    }, this.idleCloseMs);
+  }
+
+  // -- send -------------------------------------------------------------------------------------------------
+
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.inflight.size < this.window && this.qHead < this.queue.length && !this.retryTimer) {
+        const p = this.queue[this.qHead]!;
+        this.queue[this.qHead++] = undefined as unknown as Pending; // let settled requests be collected
+        if (!p.done) this.send(p);
+      }
+      if (this.qHead === this.queue.length) {
+        this.queue = [];
+        this.qHead = 0;
+      } else if (this.qHead > 4096 && this.qHead * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.qHead);
+        this.qHead = 0;
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private template(family: 4 | 6, size: number): { buf: Buffer; sum: number } {
+    const key = family * 1e6 + size;
+    let t = this.templates.get(key);
+    if (!t) {
+      if (this.templates.size >= 32) this.templates.clear(); // MTU sweeps use a handful of sizes
+      const buf = Buffer.alloc(size);
+      buf[0] = family === 4 ? 8 : 128;
+      buf.writeUInt16BE(this.id, 4);
+      for (let i = 12; i < size; i++) buf[i] = i & 0xff; // recognisable filler after the tag
+      // Ones'-complement sum of the fixed words; per packet only seq and tag are added (IPv4 checksum).
+      let sum = 0;
+      for (let i = 0; i + 1 < size; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+      if (size & 1) sum += buf[size - 1]! << 8;
+      t = { buf, sum };
+      this.templates.set(key, t);
+    }
+    return t;
+  }
+
+  private send(p: Pending): void {
+    const sock = this.sockets[(p.family === 6 ? 2 : 0) + (p.df ? 1 : 0)];
+    if (!sock) {
+      // The socket failed since the request was queued; reopen (or report why not).
+      try {
+        this.socketFor(p.family, p.df);
+      } catch (e) {
+        this.settle(p, { outcome: 'not-measured', detail: e instanceof Error ? e.message : String(e) });
+        return;
+      }
+      this.send(p);
+      return;
+    }
+    // A sequence number never in flight: skip any still waiting (only possible with >65,536 sends inside
+    // one timeout); the payload tag tells apart requests 65,536 sends apart.
+    let c: number;
+    do {
+      c = this.counter;
+      this.counter = (c + 1) % 0x1000000000000; // 48 bits, exact in a double
+    } while (this.inflight.has(c & 0xffff));
+    const seq = c & 0xffff;
+    const tag = Math.floor(c / 0x10000) >>> 0;
+    const { buf, sum } = this.template(p.family, p.size);
+    buf.writeUInt16BE(seq, 6);
+    if (p.size >= 12) buf.writeUInt32BE(tag, 8);
+    if (p.family === 4) {
+      let s = sum + seq + (p.size >= 12 ? (tag >>> 16) + (tag & 0xffff) : 0);
+      while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+      buf.writeUInt16BE(~s & 0xffff, 2);
+    } // IPv6: the kernel fills in the ICMPv6 checksum
+    p.seq = seq;
+    p.tag = p.size >= 12 ? tag : -1;
+    this.inflight.set(seq, p);
+    p.sentAt = process.hrtime.bigint();
+    try {
+      sock.wrap.send(buf, 0, p.size, p.sendTo, noop);
+    } catch (e) {
+      this.inflight.delete(seq);
+      p.seq = -1;
+      const errno = errnoOf(e);
+      if (errno === 'EAGAIN' || errno === 'ENOBUFS') {
+        // Socket buffer full: put it back at the head and try again shortly.
+        this.queue[--this.qHead] = p;
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.pump();
+          this.flush();
+        }, 1);
+        return;
+      }
+      this.settle(p, classifySendError(errno));
+      return;
+    }
+    p.deadline = performance.now() + p.timeoutMs;
+    if (p.deadline < this.timerAt) this.armTimer(p.deadline);
+  }
+
+  // -- timeouts -----------------------------------------------------------------------------------------
+
+  private armTimer(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(at - performance.now())));
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    // The window bounds the map, so a full scan is cheap.
+    for (const p of this.inflight.values()) {
+      if (p.deadline <= now) this.settle(p, { outcome: 'filtered', detail: 'timeout' }, false);
+      else if (p.deadline < next) next = p.deadline;
+    }
+    if (next < Infinity && next < this.timerAt) this.armTimer(next);
+    this.pump();
+    this.maybeIdle();
+    this.flush();
+  };
+
+  // -- receive --------------------------------------------------------------------------------------------
+
+  private onReadable(sock: RawSocket, family: 4 | 6): void {
+    // uv_poll is level-triggered: draining several packets per wake-up saves event-loop turns; the bound
+    // keeps one busy socket from starving timers.
+    const onRead = family === 4 ? this.onRead4 : this.onRead6;
+    for (let i = 0; i < 64; i++) {
+      try {
+        sock.wrap.recv(this.recvBuf, onRead);
+      } catch {
+        break; // EAGAIN: drained
+      }
+      // Never read again from a socket closed meanwhile: raw-socket's recv() would silently reopen it.
+      if (this.sockets.indexOf(sock) < 0) break;
+    }
+    this.pump();
+    this.maybeIdle();
+    this.flush();
+  }
+
+  private readonly onRead4 = (buf: Buffer, bytes: number, source: string): void => this.onPacket(4, buf, bytes, source);
+  private readonly onRead6 = (buf: Buffer, bytes: number, source: string): void => this.onPacket(6, buf, bytes, source);
+
+  private onPacket(family: 4 | 6, buf: Buffer, bytes: number, source: string): void {
+    const now = process.hrtime.bigint();
+    const m = parseIcmp(family, buf, bytes, this.parsed);
+    if (m.kind === 'none' || m.id !== this.id) return;
+    const p = this.inflight.get(m.seq);
+    if (!p || p.family !== family) return;
+    if (m.tag !== -1 && p.tag !== -1 && m.tag !== p.tag) return; // a late reply to an older request
+    if (m.kind === 'reply') {
+      if (source !== p.target) return; // a reply must come from the target itself
+      if (m.bytes !== p.size) {
+        this.settle(p, { outcome: 'error', detail: `short-reply ${m.bytes} of ${p.size} bytes` });
+        return;
+      }
+      this.settle(p, { outcome: 'ok', rttMs: Number(now - p.sentAt) / 1e6, bytes: m.bytes });
+      return;
+    }
+    if (m.origDst !== p.target) return; // errors come from anywhere on the path; match what they quote
+    this.settle(p, classifyIcmpError(family, m, source));
+  }
+
+  // -- completion -----------------------------------------------------------------------------------------
+
+  private deliverLater(cb: (r: PingResult) => void, r: PingResult): void {
+    this.doneCbs.push(cb);
+    this.doneResults.push(r);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const cbs = this.doneCbs;
+    const rs = this.doneResults;
+    if (cbs.length === 0) return;
+    this.doneCbs = [];
+    this.doneResults = [];
+    for (let i = 0; i < cbs.length; i++) cbs[i]!(rs[i]!);
+  }
+
+  private settle(p: Pending, r: PingResult, pump = true): void {
+    if (p.done) return;
+    p.done = true;
+    if (p.seq >= 0 && this.inflight.get(p.seq) === p) this.inflight.delete(p.seq);
+    if (p.onAbort) p.signal!.removeEventListener('abort', p.onAbort);
+    p.onAbort = undefined;
+    p.signal = undefined;
+    this.doneCbs.push(p.cb);
+    this.doneResults.push(r);
+    if (pump) {
+      this.pump();
+      this.maybeIdle();
+    }
+  }
+}
+
+/** For tests and diagnostics: engines currently holding sockets. */
+export function liveEngineCount(): number {
+  return liveEngines.size;
+}

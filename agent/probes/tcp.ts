@@ -1,0 +1,71 @@
+// The TCP connect probe: is the port open from this source, and how long does the handshake take?
+// Facts behind the choices are in /work/shared/docs/probing-facts.md ("TCP connect probes").
+import net from 'node:net';
+import type { ProbeFn, ProbeResult } from './probe.js';
+
+const unreachableCodes = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
+function outcomeOf(err: NodeJS.ErrnoException): ProbeResult {
+  const code = err.code ?? err.message;
+  if (code === 'ECONNREFUSED') return { outcome: 'refused', detail: code };
+  if (unreachableCodes.has(code)) return { outcome: 'unreachable', detail: code };
+  if (code === 'ETIMEDOUT') return { outcome: 'filtered', detail: code }; // the kernel gave up on SYNs
+  if (code === 'EPERM' || code === 'EACCES') return { outcome: 'filtered', detail: `${code} (local firewall)` };
+  return { outcome: 'error', detail: code };
+}
+
+export const tcpProbe: ProbeFn = (req) =>
+  new Promise<ProbeResult>((resolve) => {
+    const family = net.isIP(req.target);
+    // Literals only: a host name would mean a DNS lookup inside the probe's time.
+    if (family === 0) return resolve({ outcome: 'error', detail: `PINGER_ERR_TCP_BAD_TARGET: '${req.target}' is not an IP address` });
+    const port = req.port;
+    if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
+      return resolve({ outcome: 'error', detail: `PINGER_ERR_TCP_BAD_PORT: ${port}` });
+    }
+    if (req.source !== undefined && net.isIP(req.source) !== family) {
+      return resolve({ outcome: 'error', detail: `PINGER_ERR_TCP_BAD_SOURCE: '${req.source}' is not an IPv${family} address` });
+    }
+    if (req.signal?.aborted) return resolve({ outcome: 'error', detail: 'aborted' });
+
+    let done = false;
+    let socket: net.Socket | undefined;
+    const finish = (r: ProbeResult, rst: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+      if (socket) {
+        socket.removeAllListeners();
+        socket.on('error', () => {}); // late errors after we decided
+        // RST instead of FIN: an actively closed connection would sit in TIME_WAIT for 60 s, and 10k probes
+        // per sweep exhaust the ephemeral ports. A still-connecting socket has nothing to reset.
+        if (rst) socket.resetAndDestroy();
+        else socket.destroy();
+      }
+      resolve(r);
+    };
+    const onAbort = (): void => finish({ outcome: 'error', detail: 'aborted' }, false);
+    const timer = setTimeout(() => finish({ outcome: 'filtered', detail: 'timeout' }, false), Math.max(0, req.timeoutMs));
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const start = process.hrtime.bigint();
+    try {
+      socket = net.connect({ host: req.target, port, family, localAddress: req.source });
+    } catch (e) {
+      finish({ outcome: 'error', detail: (e as NodeJS.ErrnoException).code ?? String(e) }, false);
+      return;
+    }
+    socket.once('connect', () => {
+      const rttMs = Number(process.hrtime.bigint() - start) / 1e6;
+      const s = socket!;
+      // A port in the ephemeral range with no listener can "connect" to itself (simultaneous open):
+      // that is a closed port, not an open one.
+      if (s.localPort === s.remotePort && s.localAddress === s.remoteAddress) {
+        finish({ outcome: 'refused', detail: 'self-connect' }, true);
+        return;
+      }
+      finish({ outcome: 'ok', rttMs }, true);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => finish(outcomeOf(err), false));
+  });
