@@ -1,5 +1,6 @@
 // The agent: takes the plan the aggregator sends, opens responders, probes in jittered rounds and streams
 // per-round summaries. One writer (this object) owns the current state that is re-sent on reconnect.
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Inventory, InventoryNode } from './inventory.js';
 import { findInterfaces } from './interfaces.js';
@@ -44,6 +45,8 @@ export class Agent {
     const self = opts.inventory.nodes.find((n) => n.name === opts.node);
     if (!self) throw new Error(`node ${JSON.stringify(opts.node)} is not in the inventory`);
     this.self = self;
+    // Every in-flight probe listens on the one stop signal; thousands at once is expected, not a leak.
+    setMaxListeners(0, this.abort.signal);
     this.responders = opts.responders ?? new Responders();
     this.hello = this.makeHello();
     this.link = new Link({
@@ -106,6 +109,17 @@ export class Agent {
     if (!this.running) void this.loop();
   }
 
+  /** A port that was taken may have been freed (the operator stopped a service): try again each round. */
+  private async retryResponders(plan: ProbePlan): Promise<void> {
+    const before = this.responders.status();
+    if (!this.respondersOn || before.every((r) => r.state === 'listening')) return;
+    const after = await this.responders.sync(wantedResponders(plan, this.self.addresses));
+    if (JSON.stringify(after) === JSON.stringify(before)) return;
+    for (const r of after) if (r.state === 'listening' && before.find((b) => b.port === r.port && b.address === r.address)?.state !== 'listening') this.opts.log('info', `responder ${r.proto} ${r.address}:${r.port} (${r.binding}) now listening`);
+    this.hello = this.makeHello();
+    this.link.send(this.hello);
+  }
+
   private runSoon(): void {
     this.runAgain = true;
     this.wake?.();
@@ -118,6 +132,7 @@ export class Agent {
     while (!this.stopped && this.plan) {
       const plan = this.plan;
       this.runAgain = false;
+      await this.retryResponders(plan);
       const started = performance.now();
       const rows = await runRound({
         self: this.self,

@@ -27,6 +27,13 @@ function expand6(a: string): string {
   return [...h, ...fill, ...t].map((x) => x.padStart(4, '0')).join(':');
 }
 
+/** Linux answers for all of 127.0.0.0/8 on lo although lo holds only 127.0.0.1/8: count those as lo's. */
+function onLoopback(address: string, ifs: ReturnType<typeof networkInterfaces>): string | null {
+  if (!address.startsWith('127.')) return null;
+  for (const [name, addrs] of Object.entries(ifs)) if (addrs?.some((x) => x.internal && x.family === 'IPv4')) return name;
+  return null;
+}
+
 export function findInterfaces(addresses: Record<string, string[]>): InterfaceInfo[] {
   const ifs = networkInterfaces();
   const out: InterfaceInfo[] = [];
@@ -39,6 +46,7 @@ export function findInterfaces(addresses: Record<string, string[]>): InterfaceIn
           break;
         }
       }
+      iface ??= onLoopback(address, ifs);
       out.push({ binding, address, iface, mtu: iface ? readMtu(iface) : null });
     }
   }

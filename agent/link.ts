@@ -84,9 +84,9 @@ export class Link extends EventEmitter {
       handshakeTimeout: 10_000,
     });
     this.ws = ws;
+    let openedAt = 0;
     ws.on('open', () => {
-      this.attempt = 0;
-      this.lastCloseWarn = '';
+      openedAt = Date.now();
       this.opts.log('info', `connected to ${this.opts.url}`);
       for (const m of this.opts.currentState()) ws.send(encode(m));
       this.sendClock();
@@ -119,6 +119,12 @@ export class Link extends EventEmitter {
       if (code !== 1006 && code !== 1000) this.warnOnce(`aggregator closed the link: ${code} ${reason.toString()}`);
       this.emit('disconnected');
       if (this.stopped) return;
+      // Backoff starts over only after a link that worked for a while; a link the aggregator closes at
+      // once (bad message, refusal) keeps backing off, or a rejected agent would hammer it.
+      if (openedAt && Date.now() - openedAt > 10_000 && code < 4000) {
+        this.attempt = 0;
+        this.lastCloseWarn = '';
+      }
       // A final refusal (unknown node, version) will not fix itself soon: retry at the slowest pace.
       const final = finalCloseCodes.has(code);
       this.scheduleRetry(final);

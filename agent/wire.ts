@@ -44,7 +44,8 @@ export const interfaceInfo = z.strictObject({
   address: ip,
   /** null when no local interface holds the address (misconfiguration the aggregator reports). */
   iface: z.string().nullable(),
-  mtu: z.number().int().min(68).max(65535).nullable(),
+  // lo has 65536; jumbo frames stop at 9216 on most NICs, but the kernel allows more.
+  mtu: z.number().int().min(68).max(1 << 20).nullable(),
 });
 
 export const responderInfo = z.strictObject({

@@ -1,6 +1,6 @@
 // Builds the aggregator's HTTP + WebSocket server from its route plugins. No listening here (tests inject).
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { MAX_MESSAGE_BYTES } from '../agent/wire.js';
 import { agentWsRoutes } from './routes/agent-ws.js';
 import { apiRoutes } from './routes/api.js';
@@ -14,11 +14,12 @@ export interface ServerOptions {
 }
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: { level: opts.logLevel ?? 'info' }, disableRequestLogging: true });
+  // Request logging off: browsers poll the report, and a line per poll would bury the agents' events.
+  const app = Fastify({ logger: { level: opts.logLevel ?? 'info' }, logController: new LogController({ disableRequestLogging: true }) });
   // perMessageDeflate: result rounds are repetitive JSON; compressed they are ~10x smaller on the wire.
   await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: true } });
   await app.register(agentWsRoutes, { state: opts.state, token: opts.token, pingIntervalMs: opts.pingIntervalMs });
-  await app.register(apiRoutes, { state: opts.state, startedAt: Date.now() });
+  await app.register(apiRoutes, { state: opts.state, startedAt: Date.now(), token: opts.token });
   app.addHook('onClose', async () => opts.state.close());
   return app;
 }

@@ -1,11 +1,12 @@
 // The JSON API people and tools read: the report, one pair's details, health.
 import type { FastifyInstance } from 'fastify';
 import type { MatrixDetail } from '../report.js';
+import { tokenMatches } from './agent-ws.js';
 import type { AggregatorState } from '../state.js';
 
 const details: readonly MatrixDetail[] = ['none', 'states', 'full'];
 
-export async function apiRoutes(app: FastifyInstance, opts: { state: AggregatorState; startedAt: number }): Promise<void> {
+export async function apiRoutes(app: FastifyInstance, opts: { state: AggregatorState; startedAt: number; token: string }): Promise<void> {
   const { state } = opts;
 
   app.get<{ Querystring: { matrix?: string } }>('/api/v1/report', async (req, reply) => {
@@ -35,7 +36,11 @@ export async function apiRoutes(app: FastifyInstance, opts: { state: AggregatorS
     };
   });
 
-  app.post('/api/v1/run-check', async () => ({ requested: state.requestRound() }));
+  // Makes every agent probe at once: only for holders of the agent token (the charm's run-check action).
+  app.post('/api/v1/run-check', async (req, reply) => {
+    if (!tokenMatches(req, opts.token)) return reply.code(401).send({ code: 'PINGER_ERR_AUTH_TOKEN', error: 'missing or wrong token' });
+    return { requested: state.requestRound() };
+  });
 
   app.get('/healthz', async () => {
     const s = state.snapshot();

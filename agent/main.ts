@@ -1,0 +1,51 @@
+// `pinger agent`: wires the inventory, the probes, the responders and the link together. Nothing else.
+import { parseArgs } from 'node:util';
+import { Agent } from './agent.js';
+import { makeLog, readToken, required } from './cli-util.js';
+import { PingerError } from './errors.js';
+import { loadInventory } from './inventory.js';
+import { defaultProbes, icmpStatus } from './probes/index.js';
+
+export const agentUsage = `pinger agent --inventory FILE --node NAME --aggregator ws://HOST:PORT/api/v1/agent --token-file FILE
+  [--concurrency N]   targets probed at once (default 64)
+  [--quiet]           log warnings and errors only`;
+
+export async function agentMain(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      inventory: { type: 'string' },
+      node: { type: 'string' },
+      aggregator: { type: 'string' },
+      'token-file': { type: 'string' },
+      concurrency: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  required(values, ['inventory', 'node', 'aggregator', 'token-file'], 'PINGER_ERR_AGENT_USAGE');
+  const inventory = loadInventory(values.inventory!);
+  if (!inventory.nodes.some((n) => n.name === values.node)) {
+    throw new PingerError('PINGER_ERR_AGENT_UNKNOWN_NODE', `${values.inventory}: no node ${JSON.stringify(values.node)} (nodes: ${inventory.nodes.map((n) => n.name).join(', ')})`);
+  }
+  const concurrency = values.concurrency ? Number(values.concurrency) : 64;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new PingerError('PINGER_ERR_AGENT_USAGE', `--concurrency must be a positive integer`);
+  const log = makeLog(`pinger-agent[${values.node}]`, values.quiet);
+  const agent = new Agent({
+    inventory,
+    node: values.node!,
+    url: values.aggregator!,
+    token: readToken(values['token-file']!),
+    probes: defaultProbes(),
+    icmp: icmpStatus(),
+    log,
+    concurrency,
+  });
+  agent.start();
+  await new Promise<void>((resolve) => {
+    const stop = () => void agent.stop().then(resolve);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}

@@ -1,0 +1,29 @@
+// The one table of probe kinds. The round runner and config refer to kinds by these keys only, so the
+// kind union is derived from this object and never listed twice.
+import { IcmpUnavailableError } from './icmp-engine.js';
+import { defaultIcmpEngine, icmpProbe } from './icmp.js';
+import type { ProbeFn } from './probe.js';
+import { tcpProbe } from './tcp.js';
+
+export function probeKinds() {
+  return {
+    icmp: icmpProbe,
+    tcp: tcpProbe,
+  } as const satisfies Record<string, ProbeFn>;
+}
+export type ProbeKind = keyof ReturnType<typeof probeKinds>;
+
+export function defaultProbes(): Record<ProbeKind, ProbeFn> {
+  return probeKinds();
+}
+
+/** Whether ICMP can be measured here; checked once at start so the agent can say so once, clearly. */
+export function icmpStatus(): { state: 'available' | 'not-measured'; detail?: string } {
+  try {
+    defaultIcmpEngine().open(4);
+    return { state: 'available' };
+  } catch (err) {
+    if (err instanceof IcmpUnavailableError) return { state: 'not-measured', detail: `${err.code}: ${err.message}` };
+    throw err;
+  }
+}

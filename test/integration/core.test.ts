@@ -1,0 +1,122 @@
+// Real agents against a real aggregator on loopback: the whole path from inventory to verdict.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, test } from 'node:test';
+import WebSocket from 'ws';
+import { isRoot } from '../helpers/env.js';
+import { loopbackInventory, startCluster, type Cluster } from '../helpers/cluster.js';
+import { waitUntil } from '../helpers/procs.js';
+
+let c: Cluster;
+before(async () => {
+  c = await startCluster(loopbackInventory(3, ['internal', 'shared-db', 'ceph-cluster']));
+});
+after(async () => c?.close());
+
+function wsClient(token: string | undefined): WebSocket {
+  return new WebSocket(`${c.url.replace('http', 'ws')}/api/v1/agent`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+}
+
+test('before any agent reports, the verdict is pending and every node is missing', async () => {
+  const r = await c.report();
+  assert.equal(r.verdict, 'pending');
+  assert.deepEqual(r.nodes.map((n) => n.state), ['missing', 'missing', 'missing']);
+  assert.equal(r.findings[0]!.kind, 'agent-missing');
+  assert.ok(!Number.isNaN(Date.parse(r.generatedAt)));
+});
+
+test('three healthy agents reach ready, with a full matrix on every binding', async (t) => {
+  // node-3's first port is taken before its agent starts: reported, not fatal (and peers still get an answer).
+  const addr = c.inventory.nodes[2]!.addresses.internal![0]!;
+  const blocker = createServer((s) => s.on('error', () => {})).listen(5000, addr);
+  t.after(() => blocker.close()); // freed after this test: the agent must notice and take the port
+  for (const n of c.inventory.nodes) c.startAgent(n.name);
+  const r = await c.waitVerdict('ready');
+  assert.deepEqual(r.findings, []);
+  assert.equal(r.reporting, 3);
+  assert.deepEqual(r.bindings.map((b) => b.name), ['ceph-cluster', 'internal', 'shared-db']);
+  for (const b of r.bindings) assert.deepEqual(b.matrix!.states, ['-oo', 'o-o', 'oo-'], b.name);
+  const n3 = r.nodes.find((n) => n.name === 'node-3')!;
+  assert.deepEqual(n3.responderProblems.map((p) => [p.port, p.state, p.binding]), [[5000, 'in-use', 'internal']]);
+  assert.equal(n3.bindings.internal![0]!.iface, 'lo');
+  assert.equal(n3.icmp, isRoot() ? 'available' : 'not-measured');
+  if (isRoot()) {
+    const full = await c.report('?matrix=full');
+    const rtt = full.bindings[0]!.matrix!.rttP99Ms![0]![1]!;
+    assert.ok(rtt !== null && rtt < 5, `loopback rtt p99 ${rtt} ms`);
+  }
+  const pair = await (await fetch(`${c.url}/api/v1/pair?binding=internal&from=node-1&to=node-2`)).json();
+  assert.equal(pair.state, 'ok');
+});
+
+test('a wrong or missing token is refused with 401 and the code', async () => {
+  for (const t of [undefined, 'wrong']) {
+    const ws = wsClient(t);
+    const status = await new Promise<number>((resolve) => ws.on('unexpected-response', (_q, res) => resolve(res.statusCode!)));
+    assert.equal(status, 401);
+  }
+});
+
+test('bad messages close only the sender, with a close code and reason; everyone else goes on', async () => {
+  const cases: [string, number, RegExp][] = [
+    ['{"v":1,"type":"results"', 4400, /PINGER_ERR_WS_BAD_MESSAGE: not JSON/],
+    [JSON.stringify({ v: 7, type: 'hello' }), 4426, /PINGER_ERR_WS_VERSION/],
+    [JSON.stringify({ v: 1, type: 'heartbeat', node: 'node-1', at: 1 }), 4400, /heartbeat before hello/],
+    [JSON.stringify({ v: 1, type: 'hello', node: 'intruder', agentVersion: 'x', hostname: 'h', icmp: 'available', interfaces: [], responders: [] }), 4404, /PINGER_ERR_WS_UNKNOWN_NODE/],
+  ];
+  for (const [msg, code, reason] of cases) {
+    const ws = wsClient(c.token);
+    await new Promise((r) => ws.once('open', r));
+    ws.send(msg);
+    const [gotCode, gotReason] = await new Promise<[number, string]>((r) => ws.once('close', (cc, rr) => r([cc, rr.toString()])));
+    assert.equal(gotCode, code, msg);
+    assert.match(gotReason, reason);
+  }
+  const r = await c.report();
+  assert.equal(r.verdict, 'ready');
+  assert.equal(r.reporting, 3);
+});
+
+test('a responder whose port was freed listens on the next round', async () => {
+  await waitUntil(async () => {
+    const r = await c.report();
+    return r.nodes.find((n) => n.name === 'node-3')!.responderProblems.length === 0 || undefined;
+  }, 'node-3 responder on 5000 listening', 20_000);
+  assert.equal((await c.waitVerdict('ready')).verdict, 'ready');
+});
+
+test('an agent that goes away is missing and the verdict waits; when it returns, ready again', async () => {
+  await c.agents.get('node-2')!.stop();
+  const r = await c.waitVerdict('pending');
+  assert.equal(r.nodes.find((n) => n.name === 'node-2')!.state, 'missing');
+  const f = r.findings.find((x) => x.kind === 'agent-missing')!;
+  assert.deepEqual(f.nodes, ['node-2']);
+  // No finding blames the healthy nodes for the absent agent's closed ports.
+  assert.deepEqual(r.findings.map((x) => x.kind), ['agent-missing']);
+  c.startAgent('node-2');
+  await c.waitVerdict('ready');
+});
+
+test('agents reconnect with backoff to a restarted aggregator and re-send their state', async () => {
+  const port = Number(new URL(c.url).port);
+  await c.aggregator.stop();
+  await c.startAggregator(port);
+  const r = await c.waitVerdict('ready', 45_000);
+  assert.equal(r.reporting, 3);
+});
+
+test('an agent without CAP_NET_RAW says so once, keeps TCP, and ICMP is not measured (never ok or failed)', async (t) => {
+  if (!isRoot()) return t.skip('needs root to start the agent as another user');
+  await c.agents.get('node-1')!.stop();
+  const p = c.startAgent('node-1', ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all']);
+  await p.waitFor(/ICMP not measured/);
+  const r = await waitUntil(async () => {
+    const x = await c.report();
+    const n1 = x.nodes.find((n) => n.name === 'node-1')!;
+    return n1.icmp === 'not-measured' && x.verdict === 'ready' ? x : undefined;
+  }, 'node-1 reporting without ICMP', 30_000);
+  assert.equal(r.findings.length, 0);
+  assert.equal(p.output().match(/ICMP not measured/g)!.length, 1);
+  const pair = await (await fetch(`${c.url}/api/v1/pair?binding=internal&from=node-1&to=node-2`)).json();
+  assert.equal(pair.state, 'ok');
+});
