@@ -354,6 +354,7 @@ export class IcmpEngine {
    */
   open(family: 4 | 6, df = false): void {
     this.socketFor(family, df);
+    this.maybeIdle(); // an opened but unused socket must not keep the process alive
   }
 
   /** Resolves with the outcome; rejects only with IcmpUnavailableError (ICMP cannot run here at all). */

@@ -3,14 +3,15 @@
 import net from 'node:net';
 import type { ProbeFn, ProbeResult } from './probe.js';
 
-const unreachableCodes = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+// EACCES: Linux reports an ICMPv6 administratively-prohibited answer this way (IPv4's is EHOSTUNREACH).
+const unreachableCodes = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EACCES']);
 
 function outcomeOf(err: NodeJS.ErrnoException): ProbeResult {
   const code = err.code ?? err.message;
   if (code === 'ECONNREFUSED') return { outcome: 'refused', detail: code };
   if (unreachableCodes.has(code)) return { outcome: 'unreachable', detail: code };
   if (code === 'ETIMEDOUT') return { outcome: 'filtered', detail: code }; // the kernel gave up on SYNs
-  if (code === 'EPERM' || code === 'EACCES') return { outcome: 'filtered', detail: `${code} (local firewall)` };
+  if (code === 'EPERM') return { outcome: 'filtered', detail: 'EPERM (local firewall)' }; // OUTPUT drop
   return { outcome: 'error', detail: code };
 }
 
