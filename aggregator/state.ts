@@ -69,6 +69,8 @@ export class AggregatorState extends EventEmitter {
     const r = this.nodes.get(msg.node);
     if (!r || !r.connected) return;
     this.counters.results++;
+    // Metrics tally probe outcomes and RTTs per binding from here: counters need every round, not just the latest.
+    this.emit('results', msg);
     const roundStart = now - msg.durationMs;
     const readyAt = (peer: string) => this.nodes.get(peer)?.readyAt ?? 0;
     for (const [binding, rows] of Object.entries(msg.bindings)) {
