@@ -4,10 +4,10 @@ import { makeLog, parseListen, readToken, required } from '../agent/cli-util.js'
 import { PingerError } from '../agent/errors.js';
 import { loadInventory } from '../agent/inventory.js';
 import { builtinProfiles } from './profile.js';
-import { buildServer } from './server.js';
+import { buildServer, listenAlso } from './server.js';
 import { AggregatorState } from './state.js';
 
-export const aggregatorUsage = `pinger aggregator --listen HOST:PORT --inventory FILE --token-file FILE
+export const aggregatorUsage = `pinger aggregator --listen HOST:PORT|unix:PATH [--listen ...] --inventory FILE --token-file FILE
   [--profile NAME]     readiness profile (default: openstack; built in: ${Object.keys(builtinProfiles).join(', ')})
   [--log-level LEVEL]  fatal, error, warn, info (default), debug`;
 
@@ -15,7 +15,8 @@ export async function aggregatorMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      listen: { type: 'string' },
+      // Repeatable: e.g. 127.0.0.1:9300 for people plus a unix socket for agents in network namespaces.
+      listen: { type: 'string', multiple: true },
       inventory: { type: 'string' },
       'token-file': { type: 'string' },
       profile: { type: 'string', default: 'openstack' },
@@ -24,17 +25,30 @@ export async function aggregatorMain(argv: string[]): Promise<number> {
     strict: true,
   });
   required(values, ['listen', 'inventory', 'token-file'], 'PINGER_ERR_AGG_USAGE');
-  const { host, port } = parseListen(values.listen!);
+  const listens = values.listen!.map((l) => (l.startsWith('unix:') ? { path: unixPath(l) } : parseListen(l)));
   const profile = builtinProfiles[values.profile!];
   if (!profile) throw new PingerError('PINGER_ERR_AGG_PROFILE', `--profile ${values.profile}: unknown (built in: ${Object.keys(builtinProfiles).join(', ')})`);
   const state = new AggregatorState({ inventory: loadInventory(values.inventory!), profile });
   const app = await buildServer({ state, token: readToken(values['token-file']!, 'PINGER_ERR_AGG_TOKEN'), logLevel: values['log-level']! });
-  const addr = await app.listen({ host, port });
-  makeLog('pinger-aggregator')('info', `listening on ${addr}; report at ${addr}/api/v1/report`);
+  const log = makeLog('pinger-aggregator');
+  // fastify listens once; any further listener forwards its requests and upgrades to the same app.
+  const [first, ...more] = listens;
+  const addr = await app.listen('path' in first! ? { path: first.path } : { host: first!.host, port: first!.port });
+  log('info', `listening on ${addr}; report at ${addr}/api/v1/report`);
+  for (const l of more) {
+    const extra = await listenAlso(app, l);
+    log('info', `also listening on ${extra}`);
+  }
   await new Promise<void>((resolve) => {
     const stop = () => void app.close().then(() => resolve());
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
   return 0;
+}
+
+function unixPath(l: string): string {
+  const path = l.slice('unix:'.length);
+  if (!path.startsWith('/')) throw new PingerError('PINGER_ERR_AGG_USAGE', `--listen ${JSON.stringify(l)}: expected unix:/absolute/path`);
+  return path;
 }

@@ -1,5 +1,7 @@
 // Builds the aggregator's HTTP + WebSocket server from its route plugins. No listening here (tests inject).
 import websocket from '@fastify/websocket';
+import { lstatSync, unlinkSync } from 'node:fs';
+import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { MAX_MESSAGE_BYTES } from '../agent/wire.js';
 import { agentWsRoutes } from './routes/agent-ws.js';
@@ -22,4 +24,32 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(apiRoutes, { state: opts.state, startedAt: Date.now(), token: opts.token });
   app.addHook('onClose', async () => opts.state.close());
   return app;
+}
+
+/**
+ * Serves the same app on one more address (TCP or a unix socket): fastify listens on one, so this server
+ * hands its requests and WebSocket upgrades to fastify's. Closed with the app. Returns the address.
+ */
+export async function listenAlso(app: FastifyInstance, to: { host: string; port: number } | { path: string }): Promise<string> {
+  const extra = createServer((req, res) => app.server.emit('request', req, res));
+  extra.on('upgrade', (req, socket, head) => app.server.emit('upgrade', req, socket, head));
+  // A socket file left by a killed aggregator would make listen fail with EADDRINUSE; only a socket is removed.
+  if ('path' in to) {
+    try {
+      if (lstatSync(to.path).isSocket()) unlinkSync(to.path);
+    } catch {
+      // not there
+    }
+  }
+  await new Promise<void>((resolve, reject) => {
+    extra.once('error', reject);
+    extra.listen('path' in to ? { path: to.path } : { host: to.host, port: to.port }, () => resolve());
+  });
+  // Hooks cannot be added once fastify listens: follow its server's close instead.
+  app.server.once('close', () => {
+    extra.close();
+    extra.closeAllConnections();
+  });
+  const a = extra.address();
+  return typeof a === 'string' ? `unix:${a}` : `http://${a!.family === 'IPv6' ? `[${a!.address}]` : a!.address}:${a!.port}`;
 }
