@@ -6,6 +6,9 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { MAX_MESSAGE_BYTES } from '../agent/wire.js';
 import { agentWsRoutes } from './routes/agent-ws.js';
 import { apiRoutes } from './routes/api.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { webRoutes } from './routes/web.js';
+import type { MetricsOptions } from './metrics.js';
 import type { AggregatorState } from './state.js';
 
 export interface ServerOptions {
@@ -13,6 +16,8 @@ export interface ServerOptions {
   token: string;
   logLevel?: string;
   pingIntervalMs?: number;
+  /** Per-pair metric thresholds (defaults in metrics.ts). */
+  metrics?: Partial<MetricsOptions>;
 }
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
@@ -22,6 +27,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: true } });
   await app.register(agentWsRoutes, { state: opts.state, token: opts.token, pingIntervalMs: opts.pingIntervalMs });
   await app.register(apiRoutes, { state: opts.state, startedAt: Date.now(), token: opts.token });
+  await app.register(metricsRoutes, { state: opts.state, metrics: opts.metrics });
+  await app.register(webRoutes, { state: opts.state });
   app.addHook('onClose', async () => opts.state.close());
   return app;
 }

@@ -1,0 +1,282 @@
+// What /metrics exposes, as plain data: metric families built from the aggregator's state, plus a tally of
+// every round's probe outcomes and RTTs. Pure (no I/O, no clocks): routes/metrics.ts hands these to prom-client.
+//
+// Cardinality is the design constraint (goldpinger's ~15 series per pair reached 3.7M series at 500 nodes):
+// per-binding series for distributions and ratios, per-node series only where one value per node is the
+// point (agent state, clock offset), per-pair series only below a node-count threshold or for failing pairs
+// (capped), so a healthy 1,000-node fleet with 6 bindings stays in the low thousands of series.
+import { AGENT_VERSION } from '../agent/version.js';
+import type { ResultsMsg } from '../agent/wire.js';
+import type { Finding } from './findings.js';
+import type { BindingMatrix, CellState } from './matrix.js';
+import type { NodeRecord, NodeState } from './nodes.js';
+import type { Verdict } from './verdict.js';
+
+export type MetricType = 'gauge' | 'counter' | 'histogram';
+
+export interface Sample {
+  labels: Record<string, string>;
+  value: number;
+  /** For histograms: which of the family's series this is. */
+  suffix?: '_bucket' | '_sum' | '_count';
+}
+
+export interface Family {
+  name: string;
+  help: string;
+  type: MetricType;
+  samples: Sample[];
+}
+
+/** The catalogue: every family /metrics exposes (a family with no samples still has its HELP and TYPE). */
+export const metricDefs = {
+  pinger_build_info: { type: 'gauge', help: 'Always 1; the aggregator version in the label.' },
+  pinger_verdict: { type: 'gauge', help: 'Readiness verdict as a state set: 1 for the current verdict, 0 for the others.' },
+  pinger_findings: { type: 'gauge', help: 'Current findings by kind and severity.' },
+  pinger_agents_expected: { type: 'gauge', help: 'Nodes in the inventory.' },
+  pinger_agents_connected: { type: 'gauge', help: 'Agents with an open connection.' },
+  pinger_agents: { type: 'gauge', help: 'Agents by state (reporting, stale, missing).' },
+  pinger_agents_icmp_unavailable: { type: 'gauge', help: 'Connected agents that cannot measure ICMP (no CAP_NET_RAW).' },
+  pinger_agent_state: { type: 'gauge', help: 'Per agent state as a state set: 1 for the current state.' },
+  pinger_agent_clock_offset_seconds: { type: 'gauge', help: "Agent clock minus the aggregator's clock, NTP-style estimate." },
+  pinger_binding_pairs: { type: 'gauge', help: 'Ordered node pairs per binding by state of their latest round (none = no result yet).' },
+  pinger_binding_reachability_ratio: { type: 'gauge', help: 'Share of measured pairs on the binding that get through (0..1).' },
+  pinger_binding_loss_ratio: { type: 'gauge', help: 'Mean ICMP loss over measured pairs in their latest round (0..1).' },
+  pinger_rtt_seconds: { type: 'histogram', help: 'ICMP round-trip time per binding: one observation per target per round (its average).' },
+  pinger_icmp_echo_requests_total: { type: 'counter', help: 'ICMP echo requests sent to connected peers, per binding.' },
+  pinger_icmp_echo_replies_total: { type: 'counter', help: 'ICMP echo replies received from connected peers, per binding.' },
+  pinger_probes_total: { type: 'counter', help: 'Probe outcomes per binding and kind (icmp per target, tcp/udp per port, mtu per target).' },
+  pinger_pair_ok: { type: 'gauge', help: 'Per pair: 1 ok, 0 failing. All pairs below the node threshold, else failing pairs only.' },
+  pinger_pair_problem: { type: 'gauge', help: 'Per failing pair: 1, with what fails (unreachable, mtu, port, udp, loss).' },
+  pinger_pair_rtt_seconds: { type: 'gauge', help: 'Per pair: average ICMP RTT of the latest round (same pairs as pinger_pair_ok).' },
+  pinger_pair_loss_ratio: { type: 'gauge', help: 'Per pair: ICMP loss of the latest round (same pairs as pinger_pair_ok).' },
+  pinger_pair_problems_omitted: { type: 'gauge', help: 'Failing pairs per binding left out of the pair series by the cap.' },
+  pinger_agent_messages_total: { type: 'counter', help: 'Agent WebSocket messages accepted.' },
+  pinger_agent_messages_rejected_total: { type: 'counter', help: 'Agent WebSocket messages or connections refused (bad message, auth, unknown node).' },
+  pinger_result_messages_total: { type: 'counter', help: 'Result messages applied to the matrices.' },
+  pinger_result_rows_total: { type: 'counter', help: 'Target rows applied to the matrices.' },
+  pinger_result_unknown_peer_rows_total: { type: 'counter', help: 'Target rows naming a peer not in the inventory (ignored).' },
+  pinger_metrics_collect_seconds: { type: 'gauge', help: 'How long the previous /metrics collection took.' },
+} as const satisfies Record<string, { type: MetricType; help: string }>;
+export type MetricName = keyof typeof metricDefs;
+
+export const verdicts: readonly Verdict[] = ['ready', 'degraded', 'not-ready', 'pending'];
+export const nodeStates: readonly NodeState[] = ['reporting', 'stale', 'missing'];
+/** Pair states per binding (self left out: it is not a pair). */
+export const pairStates: readonly CellState[] = ['ok', 'loss', 'udp', 'port', 'mtu', 'unreachable', 'none'];
+/**
+ * Finding kinds zero-initialised so dashboards and alerts see 0 rather than no data. Kinds not listed here
+ * are still exported when a finding carries them.
+ */
+export const knownFindingKinds = [
+  'agent-missing', 'agent-stale', 'node-isolated', 'partition', 'asymmetric', 'unreachable', 'mtu-mismatch',
+  'port-failed', 'port-filtered', 'port-refused', 'port-in-use', 'udp-blocked', 'loss', 'high-latency',
+  'dns-mismatch', 'clock-skew',
+] as const;
+
+/** RTT buckets in seconds: loopback (~50 us) through a congested WAN-like path (1 s is the probe timeout scale). */
+export const rttBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] as const;
+
+export interface MetricsOptions {
+  /** Export every pair's series when a binding has at most this many nodes; above, failing pairs only. */
+  pairMaxNodes: number;
+  /** At most this many failing pairs per binding get pair series (a partition must not explode cardinality). */
+  pairProblemsMax: number;
+}
+
+export const defaultMetricsOptions: MetricsOptions = { pairMaxNodes: 20, pairProblemsMax: 200 };
+
+interface BindingTally {
+  /** Non-cumulative bucket counts; the last slot is +Inf. */
+  buckets: Float64Array;
+  sum: number;
+  count: number;
+  echoRequests: number;
+  echoReplies: number;
+  /** `${kind} ${outcome}` -> count; kinds and outcomes are closed sets, so this stays small. */
+  probes: Map<string, number>;
+}
+
+/**
+ * Counts every round's results per binding. Cheap per row (a few additions and a bucket search) because a
+ * 1,000-node fleet sends ~600,000 rows every 10 s. Only the inventory's bindings are tallied: an agent
+ * cannot create series by naming new ones.
+ */
+export class ProbeTally {
+  private readonly byBinding = new Map<string, BindingTally>();
+
+  constructor(bindings: readonly string[]) {
+    for (const b of bindings) {
+      this.byBinding.set(b, { buckets: new Float64Array(rttBuckets.length + 1), sum: 0, count: 0, echoRequests: 0, echoReplies: 0, probes: new Map() });
+    }
+  }
+
+  /** `peerUp`: rows towards peers whose agent is gone are left out (agent-missing already covers them). */
+  observe(msg: ResultsMsg, peerUp: (peer: string) => boolean = () => true): void {
+    for (const [binding, rows] of Object.entries(msg.bindings)) {
+      const t = this.byBinding.get(binding);
+      if (!t) continue;
+      for (const r of rows) {
+        if (!peerUp(r.peer)) continue;
+        if (r.icmp) {
+          bump(t.probes, 'icmp', r.icmp.outcome);
+          if (r.icmp.outcome !== 'not-measured') {
+            t.echoRequests += r.icmp.sent;
+            t.echoReplies += r.icmp.recv;
+            if (r.icmp.rtt) {
+              const s = r.icmp.rtt[1] / 1000;
+              t.buckets[bucketIndex(s)]!++;
+              t.sum += s;
+              t.count++;
+            }
+          }
+        }
+        if (r.tcp) for (const o of Object.values(r.tcp)) bump(t.probes, 'tcp', o);
+        if (r.udp) for (const o of Object.values(r.udp)) bump(t.probes, 'udp', o);
+        if (r.mtu) bump(t.probes, 'mtu', r.mtu.outcome);
+      }
+    }
+  }
+
+  bindings(): [string, Readonly<BindingTally>][] {
+    return [...this.byBinding];
+  }
+}
+
+function bump(m: Map<string, number>, kind: string, outcome: string): void {
+  const k = `${kind} ${outcome}`;
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+
+/** Index of the first bucket whose upper bound holds `s` (binary search; rttBuckets.length = +Inf). */
+export function bucketIndex(s: number): number {
+  let lo = 0;
+  let hi: number = rttBuckets.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (s <= rttBuckets[mid]!) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+export interface MetricsInput {
+  verdict: Verdict;
+  findings: readonly Finding[];
+  nodes: readonly { record: NodeRecord; state: NodeState }[];
+  expected: number;
+  matrices: readonly BindingMatrix[];
+  counters: { messages: number; rejected: number; results: number; rows: number; unknownPeers: number };
+  tally: ProbeTally;
+  options: MetricsOptions;
+  lastCollectSeconds: number;
+}
+
+export function collectMetrics(input: MetricsInput): Family[] {
+  const out = new Map<MetricName, Sample[]>((Object.keys(metricDefs) as MetricName[]).map((n) => [n, []]));
+  const add = (name: MetricName, labels: Record<string, string>, value: number, suffix?: Sample['suffix']) =>
+    out.get(name)!.push(suffix ? { labels, value, suffix } : { labels, value });
+
+  add('pinger_build_info', { version: AGENT_VERSION }, 1);
+  for (const v of verdicts) add('pinger_verdict', { verdict: v }, v === input.verdict ? 1 : 0);
+
+  const findings = new Map<string, number>();
+  for (const k of knownFindingKinds) for (const s of ['error', 'warning']) findings.set(`${k}\0${s}`, 0);
+  for (const f of input.findings) findings.set(`${f.kind}\0${f.severity}`, (findings.get(`${f.kind}\0${f.severity}`) ?? 0) + 1);
+  for (const [k, n] of findings) {
+    const [kind, severity] = k.split('\0') as [string, string];
+    add('pinger_findings', { kind, severity }, n);
+  }
+
+  add('pinger_agents_expected', {}, input.expected);
+  add('pinger_agents_connected', {}, input.nodes.filter((n) => n.record.connected).length);
+  for (const s of nodeStates) add('pinger_agents', { state: s }, input.nodes.filter((n) => n.state === s).length);
+  add('pinger_agents_icmp_unavailable', {}, input.nodes.filter((n) => n.record.connected && n.record.hello?.icmp === 'not-measured').length);
+  for (const { record, state } of input.nodes) {
+    for (const s of nodeStates) add('pinger_agent_state', { node: record.name, state: s }, s === state ? 1 : 0);
+    if (record.connected && record.clock) add('pinger_agent_clock_offset_seconds', { node: record.name }, record.clock.offsetMs / 1000);
+  }
+
+  for (const m of input.matrices) bindingFamilies(m, input.options, add);
+
+  for (const [binding, t] of input.tally.bindings()) {
+    let cum = 0;
+    for (let i = 0; i <= rttBuckets.length; i++) {
+      cum += t.buckets[i]!;
+      add('pinger_rtt_seconds', { binding, le: i < rttBuckets.length ? String(rttBuckets[i]) : '+Inf' }, cum, '_bucket');
+    }
+    add('pinger_rtt_seconds', { binding }, t.sum, '_sum');
+    add('pinger_rtt_seconds', { binding }, t.count, '_count');
+    add('pinger_icmp_echo_requests_total', { binding }, t.echoRequests);
+    add('pinger_icmp_echo_replies_total', { binding }, t.echoReplies);
+    for (const [k, n] of t.probes) {
+      const [kind, outcome] = k.split(' ') as [string, string];
+      add('pinger_probes_total', { binding, kind, outcome }, n);
+    }
+  }
+
+  add('pinger_agent_messages_total', {}, input.counters.messages);
+  add('pinger_agent_messages_rejected_total', {}, input.counters.rejected);
+  add('pinger_result_messages_total', {}, input.counters.results);
+  add('pinger_result_rows_total', {}, input.counters.rows);
+  add('pinger_result_unknown_peer_rows_total', {}, input.counters.unknownPeers);
+  add('pinger_metrics_collect_seconds', {}, input.lastCollectSeconds);
+
+  return [...out].map(([name, samples]) => ({ name, ...metricDefs[name], samples }));
+}
+
+type Add = (name: MetricName, labels: Record<string, string>, value: number) => void;
+
+function bindingFamilies(m: BindingMatrix, opts: MetricsOptions, add: Add): void {
+  const binding = m.binding;
+  const counts = m.counts();
+  for (const s of pairStates) add('pinger_binding_pairs', { binding, state: s }, counts[s]);
+  const measured = pairStates.reduce((a, s) => a + (s === 'none' ? 0 : counts[s]), 0);
+  if (measured > 0) add('pinger_binding_reachability_ratio', { binding }, (measured - counts.unreachable) / measured);
+
+  // Loss: an ok pair lost nothing (classify() says so), so only failing pairs need a look.
+  let lossSum = 0;
+  let lossPairs = counts.ok;
+  let exported = 0;
+  let omitted = 0;
+  const small = m.n <= opts.pairMaxNodes;
+  for (const c of m.problems()) {
+    if (!Number.isNaN(c.loss)) {
+      lossSum += c.loss;
+      lossPairs++;
+    }
+    if (small) continue; // every pair is exported below
+    if (exported >= opts.pairProblemsMax) {
+      omitted++;
+      continue;
+    }
+    exported++;
+    pairSeries(add, binding, c.from, c.to, c.state, c.rttAvg, c.loss);
+  }
+  if (lossPairs > 0) add('pinger_binding_loss_ratio', { binding }, lossSum / lossPairs);
+  add('pinger_pair_problems_omitted', { binding }, omitted);
+
+  if (small) {
+    for (const from of m.nodes) {
+      for (const to of m.nodes) {
+        if (from === to) continue;
+        const c = m.cell(from, to)!;
+        if (c.state === 'none') continue;
+        pairSeries(add, binding, from, to, c.state, c.rttAvg, c.loss);
+      }
+    }
+  }
+}
+
+function pairSeries(add: Add, binding: string, from: string, to: string, state: CellState, rttMs: number, loss: number): void {
+  const l = { binding, from, to };
+  add('pinger_pair_ok', l, state === 'ok' ? 1 : 0);
+  if (state !== 'ok') add('pinger_pair_problem', { ...l, problem: state }, 1);
+  if (!Number.isNaN(rttMs)) add('pinger_pair_rtt_seconds', l, rttMs / 1000);
+  if (!Number.isNaN(loss)) add('pinger_pair_loss_ratio', l, loss);
+}
+
+/** Series a family will print (a histogram's buckets, sum and count each count). */
+export function seriesCount(families: readonly Family[]): number {
+  return families.reduce((a, f) => a + f.samples.length, 0);
+}

@@ -1,0 +1,70 @@
+// GET /metrics: Prometheus exposition from the aggregator's own prom-client Registry (never the global one,
+// so tests and embedders get exactly these series). The families come from metrics.ts, built once per scrape.
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
+import type { ResultsMsg } from '../../agent/wire.js';
+import { collectMetrics, defaultMetricsOptions, metricDefs, ProbeTally, type Family, type MetricsOptions } from '../metrics.js';
+import type { AggregatorState } from '../state.js';
+
+/** prom-client's default metrics that break Prometheus naming (gauges ending in _total; promtool rejects them). */
+const misnamedDefaults = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+export interface MetricsRouteOptions {
+  state: AggregatorState;
+  metrics?: Partial<MetricsOptions>;
+}
+
+export async function metricsRoutes(app: FastifyInstance, opts: MetricsRouteOptions): Promise<void> {
+  const { state } = opts;
+  const options: MetricsOptions = { ...defaultMetricsOptions, ...opts.metrics };
+  const registry = new Registry();
+  // The process's own health (CPU, memory, event-loop lag, GC); the plain-count gauges duplicate the
+  // misnamed ones, so dropping those loses nothing.
+  collectDefaultMetrics({ register: registry });
+  for (const n of misnamedDefaults) registry.removeSingleMetric(n);
+
+  const tally = new ProbeTally(state.inventory.bindings);
+  const onResults = (msg: ResultsMsg) => tally.observe(msg, (peer) => state.nodes.get(peer)?.connected === true);
+  state.on('results', onResults);
+  app.addHook('onClose', async () => void state.off('results', onResults));
+
+  let current = new Map<string, Family>();
+  for (const [name, def] of Object.entries(metricDefs)) {
+    // A collector in prom-client's shape: the registry only calls get() and reads name/help/type.
+    const collector = {
+      name,
+      help: def.help,
+      type: def.type,
+      get: async () => ({
+        name,
+        help: def.help,
+        type: def.type,
+        aggregator: 'sum',
+        values: (current.get(name)?.samples ?? []).map((s) => ({ labels: s.labels, value: s.value, ...(s.suffix ? { metricName: name + s.suffix } : {}) })),
+      }),
+      reset: () => undefined,
+    };
+    registry.registerMetric(collector as unknown as Metric);
+  }
+
+  let lastCollectSeconds = 0;
+  app.get('/metrics', async (_req, reply) => {
+    const t0 = process.hrtime.bigint();
+    const s = state.snapshot();
+    const families = collectMetrics({
+      verdict: s.verdict,
+      findings: s.findings,
+      nodes: s.nodes,
+      expected: state.inventory.nodes.length,
+      matrices: state.matrices,
+      counters: state.counters,
+      tally,
+      options,
+      lastCollectSeconds,
+    });
+    current = new Map(families.map((f) => [f.name, f]));
+    const text = await registry.metrics();
+    lastCollectSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return reply.type(registry.contentType).send(text);
+  });
+}
