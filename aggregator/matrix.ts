@@ -75,6 +75,8 @@ export class BindingMatrix {
   constructor(
     readonly binding: string,
     readonly nodes: readonly string[],
+    /** Keep the full rows of an 'ok' cell too when this says so (it fails a profile condition, e.g. RTT). */
+    private readonly keepDetail?: (rows: readonly TargetRow[]) => boolean,
   ) {
     this.n = nodes.length;
     this.index = new Map(nodes.map((n, i) => [n, i]));
@@ -138,7 +140,7 @@ export class BindingMatrix {
       this.loss[cell] = sent > 0 ? 1 - recv / sent : NaN;
       this.rttAvg[cell] = recv > 0 ? avgSum / recv : NaN;
       this.rttP99[cell] = p99;
-      if (st === 'ok') this.detail.delete(cell);
+      if (st === 'ok' && !this.keepDetail?.(prow)) this.detail.delete(cell);
       else this.detail.set(cell, prow);
     }
     return unknown;
@@ -187,6 +189,11 @@ export class BindingMatrix {
       const st = this.state[c]!;
       if (st !== none && st !== self && st !== ok) yield this.view(Math.floor(c / this.n), c % this.n);
     }
+  }
+
+  /** Every cell that keeps its full rows (every problem, plus ok cells that fail a condition). */
+  *detailed(): Generator<CellView> {
+    for (const c of [...this.detail.keys()].sort((a, b) => a - b)) yield this.view(Math.floor(c / this.n), c % this.n);
   }
 
   /** Counts per state (self excluded). */
