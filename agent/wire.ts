@@ -57,6 +57,21 @@ export const responderInfo = z.strictObject({
   detail: z.string().optional(),
 });
 
+/**
+ * One DNS consistency check made by the agent. 'address': the reverse (PTR) names of a binding address, and
+ * whether each name resolves forward to that address; 'hostname': the node's hostname resolved forward,
+ * and whether each address reverses to the hostname. ok is false when they disagree or a lookup failed.
+ */
+export const dnsCheck = z.strictObject({
+  kind: z.enum(['address', 'hostname']),
+  binding: name.optional(),
+  query: z.string().max(253),
+  names: z.array(z.string().max(253)).max(32),
+  addresses: z.array(ip).max(64),
+  ok: z.boolean(),
+  detail: z.string().max(500).optional(),
+});
+
 export const helloMsg = z.strictObject({
   v: z.literal(WIRE_VERSION),
   type: z.literal('hello'),
@@ -67,6 +82,8 @@ export const helloMsg = z.strictObject({
   icmpDetail: z.string().max(500).optional(),
   interfaces: z.array(interfaceInfo).max(1024),
   responders: z.array(responderInfo).max(65536),
+  /** Forward/reverse DNS checks (optional: older agents and agents still looking up send none). */
+  dns: z.array(dnsCheck).max(1024).optional(),
 });
 
 export const resultsMsg = z.strictObject({
@@ -136,6 +153,7 @@ export type TargetRow = z.infer<typeof targetRow>;
 export type IcmpSummary = z.infer<typeof icmpSummary>;
 export type InterfaceInfo = z.infer<typeof interfaceInfo>;
 export type ResponderInfo = z.infer<typeof responderInfo>;
+export type DnsCheck = z.infer<typeof dnsCheck>;
 export type HelloMsg = z.infer<typeof helloMsg>;
 export type ResultsMsg = z.infer<typeof resultsMsg>;
 export type HeartbeatMsg = z.infer<typeof heartbeatMsg>;
