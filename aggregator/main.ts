@@ -9,7 +9,8 @@ import { AggregatorState } from './state.js';
 
 export const aggregatorUsage = `pinger aggregator --listen HOST:PORT|unix:PATH [--listen ...] --inventory FILE --token-file FILE
   [--profile NAME]     readiness profile (default: openstack; built in: ${Object.keys(builtinProfiles).join(', ')})
-  [--log-level LEVEL]  fatal, error, warn, info (default), debug`;
+  [--log-level LEVEL]  fatal, error, warn, info (default), debug
+  [--pair-metrics-max-nodes N]  /metrics has series for every pair up to N nodes, else failing pairs only (default: 20)`;
 
 export async function aggregatorMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -21,6 +22,7 @@ export async function aggregatorMain(argv: string[]): Promise<number> {
       'token-file': { type: 'string' },
       profile: { type: 'string', default: 'openstack' },
       'log-level': { type: 'string', default: 'info' },
+      'pair-metrics-max-nodes': { type: 'string', default: '20' },
     },
     strict: true,
   });
@@ -28,8 +30,17 @@ export async function aggregatorMain(argv: string[]): Promise<number> {
   const listens = values.listen!.map((l) => (l.startsWith('unix:') ? { path: unixPath(l) } : parseListen(l)));
   const profile = builtinProfiles[values.profile!];
   if (!profile) throw new PingerError('PINGER_ERR_AGG_PROFILE', `--profile ${values.profile}: unknown (built in: ${Object.keys(builtinProfiles).join(', ')})`);
+  const pairMaxNodes = Number(values['pair-metrics-max-nodes']);
+  if (!/^\d+$/.test(values['pair-metrics-max-nodes']!) || pairMaxNodes > 10_000) {
+    throw new PingerError('PINGER_ERR_AGG_USAGE', `--pair-metrics-max-nodes ${JSON.stringify(values['pair-metrics-max-nodes'])}: expected a whole number of nodes, 0 to 10000`);
+  }
   const state = new AggregatorState({ inventory: loadInventory(values.inventory!), profile });
-  const app = await buildServer({ state, token: readToken(values['token-file']!, 'PINGER_ERR_AGG_TOKEN'), logLevel: values['log-level']! });
+  const app = await buildServer({
+    state,
+    token: readToken(values['token-file']!, 'PINGER_ERR_AGG_TOKEN'),
+    logLevel: values['log-level']!,
+    metrics: { pairMaxNodes },
+  });
   const log = makeLog('pinger-aggregator');
   // fastify listens once; any further listener forwards its requests and upgrades to the same app.
   const [first, ...more] = listens;
