@@ -1,0 +1,100 @@
+// The workload on the machine: files under /var/lib/pinger and two systemd services. Probing runs in the
+// services, never in a hook (hooks hold a machine-wide lock). PINGER_CHARM_ROOT prefixes every path so the
+// hook-tool simulator can run several units on one test machine; Juju never sets it.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export const AGENT_SERVICE = 'pinger-agent';
+export const AGGREGATOR_SERVICE = 'pinger-aggregator';
+
+export function paths(charmDir: string, root = process.env.PINGER_CHARM_ROOT ?? '/') {
+  const data = join(root, 'var/lib/pinger');
+  return {
+    charmDir,
+    data,
+    inventory: join(data, 'inventory.yaml'),
+    token: join(data, 'token'),
+    aggregatorInventory: join(data, 'aggregator-inventory.yaml'),
+    aggregatorToken: join(data, 'aggregator-token'),
+    unitFile: (svc: string) => join(root, 'etc/systemd/system', `${svc}.service`),
+    node: join(charmDir, 'runtime/node'),
+    cli: join(charmDir, 'dist/agent/cli.js'),
+  };
+}
+export type Paths = ReturnType<typeof paths>;
+
+/** Writes only when the content differs; says whether it did (a changed file means a restart). */
+export function writeIfChanged(file: string, content: string, mode = 0o644): boolean {
+  if (existsSync(file) && readFileSync(file, 'utf8') === content) return false;
+  mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, content, { mode });
+  renameSync(tmp, file); // atomic: a restarting agent never reads half an inventory
+  return true;
+}
+
+export interface ServiceSpec {
+  name: string;
+  description: string;
+  args: string[];
+}
+
+/** The systemd unit: CAP_NET_RAW for ICMP, restarts on failure, nothing else privileged. */
+export function unitFile(p: Paths, s: ServiceSpec): string {
+  const q = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `"${a.replace(/(["\\])/g, '\\$1')}"`);
+  return `# Written by the pinger charm; rewritten on every hook, do not edit.
+[Unit]
+Description=${s.description}
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+ExecStart=${[p.node, p.cli, ...s.args].map(q).join(' ')}
+Restart=on-failure
+RestartSec=5
+AmbientCapabilities=CAP_NET_RAW CAP_NET_BIND_SERVICE
+CapabilityBoundingSet=CAP_NET_RAW CAP_NET_BIND_SERVICE
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+ReadWritePaths=${p.data}
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+export function systemctl(...args: string[]): { code: number; out: string } {
+  const r = spawnSync('systemctl', args, { encoding: 'utf8' });
+  return { code: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
+}
+
+function must(...args: string[]): void {
+  const r = systemctl(...args);
+  if (r.code !== 0) throw new Error(`systemctl ${args.join(' ')} failed (${r.code}): ${r.out}`);
+}
+
+/** Installs (or updates) a service and makes sure it runs; restarts it when its unit or inputs changed. */
+export function ensureService(p: Paths, spec: ServiceSpec, inputsChanged: boolean): 'started' | 'restarted' | 'unchanged' {
+  const fileChanged = writeIfChanged(p.unitFile(spec.name), unitFile(p, spec));
+  if (fileChanged) must('daemon-reload');
+  const active = systemctl('is-active', '--quiet', spec.name).code === 0;
+  if (!active) {
+    must('enable', '--now', spec.name);
+    return 'started';
+  }
+  if (fileChanged || inputsChanged) {
+    must('restart', spec.name);
+    return 'restarted';
+  }
+  return 'unchanged';
+}
+
+export function removeService(p: Paths, name: string): boolean {
+  if (!existsSync(p.unitFile(name))) return false;
+  systemctl('disable', '--now', name);
+  unlinkSync(p.unitFile(name));
+  systemctl('daemon-reload');
+  return true;
+}
