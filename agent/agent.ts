@@ -22,6 +22,8 @@ export interface AgentOptions {
   log: Log;
   concurrency?: number;
   responders?: Responders;
+  /** false: probe only, answer on no port (the charm's stop-responders, before OpenStack takes them). */
+  respondersOn?: boolean;
   /** Rows per results message; a round larger than this is split. */
   batchRows?: number;
 }
@@ -48,6 +50,7 @@ export class Agent {
     // Every in-flight probe listens on the one stop signal; thousands at once is expected, not a leak.
     setMaxListeners(0, this.abort.signal);
     this.responders = opts.responders ?? new Responders();
+    this.respondersOn = opts.respondersOn ?? true;
     this.hello = this.makeHello();
     this.link = new Link({
       url: opts.url,

@@ -8,7 +8,8 @@ import { defaultProbes, icmpStatus } from './probes/index.js';
 
 export const agentUsage = `pinger agent --inventory FILE --node NAME --aggregator ws://HOST:PORT/api/v1/agent --token-file FILE
   [--concurrency N]   targets probed at once (default 64)
-  [--quiet]           log warnings and errors only`;
+  [--quiet]           log warnings and errors only
+  [--no-responders]   answer on no port (release OpenStack's ports); probing goes on`;
 
 export async function agentMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -20,6 +21,7 @@ export async function agentMain(argv: string[]): Promise<number> {
       'token-file': { type: 'string' },
       concurrency: { type: 'string' },
       quiet: { type: 'boolean' },
+      'no-responders': { type: 'boolean' },
     },
     strict: true,
   });
@@ -40,6 +42,7 @@ export async function agentMain(argv: string[]): Promise<number> {
     icmp: icmpStatus(),
     log,
     concurrency,
+    respondersOn: !values['no-responders'],
   });
   agent.start();
   await new Promise<void>((resolve) => {
