@@ -253,7 +253,7 @@ function bindingFamilies(m: BindingMatrix, opts: MetricsOptions, add: Add): void
     exported++;
     pairSeries(add, binding, c.from, c.to, c.state, c.rttAvg, c.loss);
   }
-  if (lossPairs > 0) add('pinger_binding_loss_ratio', { binding }, lossSum / lossPairs);
+  if (lossPairs > 0) add('pinger_binding_loss_ratio', { binding }, round(lossSum / lossPairs, 1e9));
   add('pinger_pair_problems_omitted', { binding }, omitted);
 
   if (small) {
@@ -272,8 +272,13 @@ function pairSeries(add: Add, binding: string, from: string, to: string, state: 
   const l = { binding, from, to };
   add('pinger_pair_ok', l, state === 'ok' ? 1 : 0);
   if (state !== 'ok') add('pinger_pair_problem', { ...l, problem: state }, 1);
-  if (!Number.isNaN(rttMs)) add('pinger_pair_rtt_seconds', l, rttMs / 1000);
-  if (!Number.isNaN(loss)) add('pinger_pair_loss_ratio', l, loss);
+  if (!Number.isNaN(rttMs)) add('pinger_pair_rtt_seconds', l, round(rttMs / 1000, 1e7));
+  if (!Number.isNaN(loss)) add('pinger_pair_loss_ratio', l, round(loss, 1e6));
+}
+
+/** The matrix keeps float32: 0.3 ms comes back as 0.30000001 ms. Round to well below what was measured. */
+function round(v: number, perUnit: number): number {
+  return Math.round(v * perUnit) / perUnit;
 }
 
 /** Series a family will print (a histogram's buckets, sum and count each count). */
