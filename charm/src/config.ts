@@ -64,7 +64,8 @@ export function parseConfig(raw: Record<string, unknown>, known: { bindings: str
   const profile = s('profile', 'openstack');
   if (!known.profiles.includes(profile)) return fail('profile', `unknown profile "${profile}" (built in: ${known.profiles.join(', ')})`);
   const probeInterval = n('probe-interval', 0);
-  if (!Number.isInteger(probeInterval) || probeInterval < 0 || probeInterval > 3600) return fail('probe-interval', `${probeInterval} is not 0-3600 seconds`);
+  // The probe timeout (1 s in the shipped profiles) must fit inside the interval.
+  if (!Number.isInteger(probeInterval) || (probeInterval !== 0 && probeInterval < 2) || probeInterval > 3600) return fail('probe-interval', `${probeInterval} is not 0 (the profile's) or 2-3600 seconds`);
   const bindings = s('bindings').split(/\s+/).filter(Boolean);
   const unknown = bindings.filter((b) => !known.bindings.includes(b));
   if (unknown.length) return fail('bindings', `unknown binding "${unknown[0]}" (known: ${known.bindings.join(', ')})`);

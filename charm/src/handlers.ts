@@ -14,6 +14,7 @@ import { buildInventory, fromDatabag, toDatabag, type InterfaceRow, type PeerRec
 import { HookToolError, networkGet, tools, type Databag } from './hook-tools.js';
 import { cosAgentBag, legacyPrometheusBag, loadAssets, scrapeAppBag, scrapeUnitBag, type Target } from './metrics.js';
 import { parseNetworkGet } from './network.js';
+import { profileOverrides } from './profile-file.js';
 import { AGENT_SERVICE, AGGREGATOR_SERVICE, ensureService, paths, removeService, writeIfChanged, type Paths } from './services.js';
 import { appStatus, unitStatus } from './status.js';
 
@@ -83,12 +84,11 @@ function publish(rid: string, owner: string, wanted: Databag, app = false): void
   if (!sameBag(current, wanted)) tools.relationSet(rid, wanted, app);
 }
 
-function aggregatorArgs(ctx: HookContext, cfg: CharmConfig, listen: string): string[] {
-  const a = ['aggregator', '--listen', listen, '--inventory', ctx.paths.aggregatorInventory, '--token-file', ctx.paths.aggregatorToken, '--profile', cfg.profile];
-  if (cfg.probeInterval) a.push('--interval', String(cfg.probeInterval));
-  if (cfg.ports) a.push('--ports', cfg.ports);
-  if (cfg.mtu) a.push('--mtu', cfg.mtu);
-  return a;
+/** The profile by name, or the charm's overrides as a profile file extending it (rewritten when changed). */
+function profileArg(ctx: HookContext, cfg: CharmConfig): { arg: string; changed: boolean } {
+  const text = profileOverrides(cfg, builtinProfiles[cfg.profile]!);
+  if (!text) return { arg: cfg.profile, changed: false };
+  return { arg: ctx.paths.profile, changed: writeIfChanged(ctx.paths.profile, text) };
 }
 
 const bracket = (ip: string) => (ip.includes(':') ? `[${ip}]` : ip);
@@ -154,8 +154,10 @@ export async function reconcile(ctx: HookContext): Promise<void> {
 
   // The aggregator runs on the leader only; a unit that lost leadership stops its own.
   if (leader && cfg.aggregatorMode === 'leader' && aggAddress && token) {
-    const changed = [writeIfChanged(ctx.paths.aggregatorInventory, invText), writeIfChanged(ctx.paths.aggregatorToken, `${token}\n`, 0o600)].some(Boolean);
-    const args = aggregatorArgs(ctx, cfg, `${bracket(aggAddress)}:${cfg.aggregatorPort}`);
+    const profile = profileArg(ctx, cfg);
+    const changed = [writeIfChanged(ctx.paths.aggregatorInventory, invText), writeIfChanged(ctx.paths.aggregatorToken, `${token}\n`, 0o600), profile.changed].some(Boolean);
+    const listen = `${bracket(aggAddress)}:${cfg.aggregatorPort}`;
+    const args = ['aggregator', '--listen', listen, '--inventory', ctx.paths.aggregatorInventory, '--token-file', ctx.paths.aggregatorToken, '--profile', profile.arg];
     const r = ensureService(ctx.paths, { name: AGGREGATOR_SERVICE, description: 'Pinger aggregator', args }, changed);
     if (r !== 'unchanged') tools.log('INFO', `${AGGREGATOR_SERVICE} ${r} on ${url}`);
     tools.openPort(`${cfg.aggregatorPort}/tcp`);

@@ -17,6 +17,7 @@ export function paths(charmDir: string, root = process.env.PINGER_CHARM_ROOT ?? 
     token: join(data, 'token'),
     aggregatorInventory: join(data, 'aggregator-inventory.yaml'),
     aggregatorToken: join(data, 'aggregator-token'),
+    profile: join(data, 'profile.yaml'),
     unitFile: (svc: string) => join(root, 'etc/systemd/system', `${svc}.service`),
     node: join(charmDir, 'runtime/node'),
     cli: join(charmDir, 'dist/agent/cli.js'),
