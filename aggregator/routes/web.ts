@@ -1,0 +1,101 @@
+// The report in the browser: the page and its assets at /, a live channel (Server-Sent Events) that tells
+// pages when the state changed, and the report as files to download (JSON, Markdown, self-contained HTML).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { reportToHtml, reportToMarkdown } from '../export.js';
+import type { AggregatorState } from '../state.js';
+
+const types: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+/** The page's folder: next to this file in the sources; from dist/ (tsc copies no assets) the source tree's. */
+export function webDir(): string {
+  const candidates = ['../web/', '../../../aggregator/web/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  const dir = candidates.find((d) => existsSync(`${d}index.html`));
+  if (!dir) throw new Error(`the report page is missing: no index.html in ${candidates.join(' or ')}`);
+  return dir;
+}
+
+/** What a page needs to decide whether to fetch the report again: small, so it can go to every page often. */
+export function liveSummary(state: AggregatorState) {
+  const s = state.snapshot();
+  const reporting = s.nodes.filter((n) => n.state === 'reporting').length;
+  return {
+    verdict: s.verdict,
+    reporting,
+    expected: state.inventory.nodes.length,
+    findings: s.findings.length,
+    // Changes whenever what the findings say changes, so a page can tell a repair from a new fault.
+    key: `${s.verdict}|${reporting}|${s.findings.map((f) => `${f.kind}:${f.binding ?? ''}:${f.nodes.join(',')}`).join(';')}`,
+    at: new Date(s.at).toISOString(),
+  };
+}
+
+export interface WebOptions {
+  state: AggregatorState;
+  /** How often an idle live channel gets a tick (keeps proxies from closing it; lets pages see staleness). */
+  tickMs?: number;
+}
+
+export async function webRoutes(app: FastifyInstance, opts: WebOptions): Promise<void> {
+  const { state } = opts;
+  const dir = webDir();
+  // Read once: a handful of small files, and no path from a request ever reaches the file system.
+  const assets = new Map(
+    readdirSync(dir)
+      .filter((f) => types[extname(f)])
+      .map((f) => [f, { body: readFileSync(`${dir}${f}`), type: types[extname(f)]! }]),
+  );
+  const send = (name: string) => async (_req: unknown, reply: import('fastify').FastifyReply) => {
+    const a = assets.get(name)!;
+    return reply.header('content-type', a.type).header('cache-control', 'no-cache').send(a.body);
+  };
+  app.get('/', send('index.html'));
+  for (const name of assets.keys()) if (name !== 'index.html') app.get(`/web/${name}`, send(name));
+
+  const streams = new Set<ServerResponse>();
+  app.get('/api/v1/events', (req, reply) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const push = (event: string) => res.write(`event: ${event}\ndata: ${JSON.stringify(liveSummary(state))}\n\n`);
+    res.write('retry: 3000\n\n');
+    push('change');
+    const onChange = () => push('change');
+    state.on('change', onChange);
+    const tick = setInterval(() => push('tick'), opts.tickMs ?? 5000);
+    streams.add(res);
+    const done = () => {
+      clearInterval(tick);
+      state.off('change', onChange);
+      streams.delete(res);
+    };
+    req.raw.on('close', done);
+    res.on('close', done);
+  });
+  // Open event streams would keep the server from closing.
+  app.addHook('preClose', async () => {
+    for (const s of streams) s.end();
+  });
+
+  const stamp = () => new Date().toISOString().replace(/[:.]/g, '-');
+  app.get('/api/v1/export/report.json', async (_req, reply) => {
+    reply.header('content-disposition', `attachment; filename="pinger-report-${stamp()}.json"`);
+    return state.report('states');
+  });
+  app.get('/api/v1/export/report.md', async (_req, reply) => {
+    reply.header('content-type', 'text/markdown; charset=utf-8').header('content-disposition', `attachment; filename="pinger-report-${stamp()}.md"`);
+    return reportToMarkdown(state.report('states'));
+  });
+  app.get('/api/v1/export/report.html', async (_req, reply) => {
+    reply.header('content-type', 'text/html; charset=utf-8').header('content-disposition', `attachment; filename="pinger-report-${stamp()}.html"`);
+    return reportToHtml(state.report('states'));
+  });
+}

@@ -1,0 +1,381 @@
+// @ts-check
+// The readiness report page: fetches /api/v1/report, renders verdict, findings, one heatmap per binding and
+// the node list, and stays live through Server-Sent Events (/api/v1/events), polling when they fail.
+import { Heatmap, stateNames } from './heatmap.js';
+
+/** @typedef {import('./heatmap.js').Binding} Binding */
+/** @typedef {{from: string, to: string, detail: string}} Evidence */
+/** @typedef {{severity: 'error'|'warning', kind: string, binding?: string, nodes: string[], summary: string, hint?: string, evidence?: Evidence[]}} Finding */
+/** @typedef {{name: string, state: string, hostname?: string, agentVersion?: string, icmp?: string, clockOffsetMs?: number, rounds: number,
+ *   bindings: Record<string, {address: string, iface: string|null, mtu: number|null}[]>,
+ *   responderProblems: {binding: string, address: string, proto: string, port: number, state: string, detail?: string}[]}} ReportNode */
+/** @typedef {{verdict: 'ready'|'degraded'|'not-ready'|'pending', generatedAt: string, profile: string, summary: string,
+ *   expected: number, reporting: number, nodes: ReportNode[], bindings: Binding[], findings: Finding[]}} Report */
+
+const POLL_MS = 3000;
+
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+const esc = (/** @type {unknown} */ s) =>
+  String(s).replace(/[&<>"']/g, (c) => /** @type {Record<string, string>} */ ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+/** Same words as aggregator/export.ts verdictText. @param {Report} r */
+export function verdictText(r) {
+  if (r.verdict === 'ready') return 'Ready';
+  if (r.verdict === 'degraded') return 'Degraded';
+  if (r.verdict === 'not-ready') return 'Not ready';
+  const missing = r.expected - r.reporting;
+  return missing > 0 ? `Waiting for ${missing} of ${r.expected} agents` : 'Waiting for the first full round';
+}
+
+const verdictLead = {
+  ready: 'OpenStack can go ahead: every pair on every binding is reachable.',
+  degraded: 'OpenStack can go ahead, but read the warnings below first.',
+  'not-ready': 'Do not deploy OpenStack yet: see the findings below.',
+  pending: 'Not every agent has reported a full round yet.',
+};
+
+/** @type {Report|null} */
+let report = null;
+/** @type {string|null} */
+let selected = null;
+/** @type {Map<string, {section: HTMLElement, map: Heatmap, pairs: HTMLElement, counts: HTMLElement}>} */
+const maps = new Map();
+let shownFindings = '';
+let shownNodes = '';
+let firstRender = true;
+
+async function fetchReport() {
+  const res = await fetch('/api/v1/report', { cache: 'no-store' });
+  if (!res.ok) throw new Error(`report: HTTP ${res.status}`);
+  return /** @type {Promise<Report>} */ (res.json());
+}
+
+// One fetch at a time; changes that arrive meanwhile collapse into one more fetch.
+let inFlight = false;
+let again = false;
+let lastFetchMs = 0;
+async function refresh() {
+  if (inFlight) {
+    again = true;
+    return;
+  }
+  inFlight = true;
+  const t0 = performance.now();
+  try {
+    render(await fetchReport());
+    $('error').hidden = true;
+  } catch (err) {
+    $('error').hidden = false;
+    $('error').textContent = `Cannot load the report (${err instanceof Error ? err.message : String(err)}); retrying.`;
+  } finally {
+    lastFetchMs = performance.now() - t0;
+    inFlight = false;
+    // A big report is not fetched back to back: leave the page at least as long idle as the fetch took.
+    if (again) {
+      again = false;
+      setTimeout(refresh, Math.max(100, lastFetchMs));
+    }
+  }
+}
+
+/** @param {Report} r */
+function render(r) {
+  report = r;
+  const banner = $('banner');
+  banner.className = `banner v-${r.verdict}`;
+  const words = verdictText(r);
+  if ($('verdict').textContent !== words) {
+    $('verdict').textContent = words;
+    $('announce').textContent = `Verdict: ${words}. ${r.summary}`;
+    document.title = `${words}: Pinger readiness report`;
+  }
+  $('lead').textContent = verdictLead[r.verdict];
+  $('summary').textContent = r.summary;
+  $('profile').textContent = r.profile;
+  $('agents').textContent = `${r.reporting} of ${r.expected}`;
+  const upd = /** @type {HTMLTimeElement} */ ($('updated'));
+  upd.dateTime = r.generatedAt;
+  upd.textContent = new Date(r.generatedAt).toLocaleTimeString();
+  tickAge();
+  const fKey = JSON.stringify(r.findings);
+  if (fKey !== shownFindings) {
+    shownFindings = fKey;
+    renderFindings(r.findings);
+  }
+  renderBindings(r.bindings);
+  const nKey = JSON.stringify(r.nodes);
+  if (nKey !== shownNodes) {
+    shownNodes = nKey;
+    renderNodes(r);
+  }
+  if (firstRender) {
+    firstRender = false;
+    performance.mark('pinger-first-render');
+    document.body.dataset.rendered = 'true';
+  }
+  document.body.dataset.generatedAt = r.generatedAt;
+}
+
+function tickAge() {
+  if (!report) return;
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(report.generatedAt)) / 1000));
+  $('age').textContent = s < 2 ? '(just now)' : `(${s} s ago)`;
+}
+
+/** A node name that highlights the node everywhere when pressed. @param {string} n */
+const nodeButton = (n) => `<button type="button" class="node" data-node="${esc(n)}" aria-pressed="${n === selected}">${esc(n)}</button>`;
+
+/** @param {Finding[]} findings */
+function renderFindings(findings) {
+  const out = [];
+  if (findings.length === 0) out.push('<p class="none">No findings: nothing is wrong that Pinger can see.</p>');
+  for (const [sev, title] of /** @type {const} */ ([['error', 'Errors'], ['warning', 'Warnings']])) {
+    const fs = findings.filter((f) => f.severity === sev);
+    if (!fs.length) continue;
+    out.push(`<section class="sev-group sev-${sev}" aria-labelledby="h-${sev}"><h3 id="h-${sev}">${title} (${fs.length})</h3>`);
+    for (const f of fs) {
+      out.push(`<article class="finding ${sev}" data-kind="${esc(f.kind)}"><h4><span class="sev-tag">${sev}</span> ${esc(f.summary)}</h4>`);
+      out.push(`<p class="what"><code>${esc(f.kind)}</code>${f.binding ? ` on binding <b>${esc(f.binding)}</b>` : ''}</p>`);
+      if (f.hint) out.push(`<p class="hint"><b>What to do:</b> ${esc(f.hint)}</p>`);
+      if (f.nodes.length) out.push(`<p class="nodes">Nodes: ${f.nodes.map(nodeButton).join(' ')}</p>`);
+      if (f.evidence?.length) {
+        out.push('<table class="evidence"><caption>Evidence (example pairs)</caption><thead><tr><th scope="col">from</th><th scope="col">to</th><th scope="col">what was seen</th></tr></thead><tbody>');
+        for (const e of f.evidence) out.push(`<tr><td>${esc(e.from)}</td><td>${esc(e.to)}</td><td>${esc(e.detail)}</td></tr>`);
+        out.push('</tbody></table>');
+      }
+      out.push('</article>');
+    }
+    out.push('</section>');
+  }
+  $('findings-body').innerHTML = out.join('');
+}
+
+/** @param {Binding[]} bindings */
+function renderBindings(bindings) {
+  const host = $('bindings-body');
+  const names = new Set(bindings.map((b) => b.name));
+  for (const [name, m] of maps) if (!names.has(name)) (m.section.remove(), maps.delete(name));
+  for (const b of bindings) {
+    let m = maps.get(b.name);
+    if (!m) {
+      const section = document.createElement('section');
+      section.className = 'binding';
+      section.dataset.binding = b.name;
+      const hid = `h-b-${maps.size}`;
+      section.setAttribute('aria-labelledby', hid);
+      section.innerHTML = `<h3 id="${hid}">${esc(b.name)}${b.space ? ` <span class="space">space ${esc(b.space)}</span>` : ''}</h3><p class="counts"></p><div class="canvas-host"></div><p class="focus-text" aria-live="polite"></p><details><summary>Problem pairs as text</summary><div class="pairs"></div></details>`;
+      host.append(section);
+      const focusText = /** @type {HTMLElement} */ (section.querySelector('.focus-text'));
+      const map = new Heatmap(/** @type {HTMLElement} */ (section.querySelector('.canvas-host')), {
+        onSelect: select,
+        onHover: hoverPair,
+        onLeave: hideTip,
+        onFocusCell: async (bn, from, to) => {
+          focusText.textContent = `${from} → ${to}: …`;
+          const d = await pairDetails(bn, from, to);
+          focusText.textContent = `${from} → ${to}: ${d ? pairText(d) : 'no details'}`;
+        },
+      });
+      map.canvas.addEventListener('blur', () => (focusText.textContent = ''));
+      m = { section, map, pairs: /** @type {HTMLElement} */ (section.querySelector('.pairs')), counts: /** @type {HTMLElement} */ (section.querySelector('.counts')) };
+      maps.set(b.name, m);
+    }
+    const c = b.counts;
+    const parts = Object.keys(stateNames)
+      .filter((s) => s !== 'self' && c[s])
+      .map((s) => `<span class="chip s-${s}"><span class="swatch" aria-hidden="true"></span>${esc(stateNames[/** @type {import('./heatmap.js').CellState} */ (s)])}: ${c[s]}</span>`);
+    m.counts.innerHTML = `${b.nodes.length} nodes. ${parts.join(' ')}`;
+    m.map.selected = selected;
+    m.map.update(b);
+    m.pairs.innerHTML = problemList(b);
+  }
+}
+
+/** The text alternative of a heatmap: its problem pairs (at most 200). @param {Binding} b */
+function problemList(b) {
+  if (!b.matrix) return '<p>No matrix in this report.</p>';
+  /** @type {string[]} */
+  const items = [];
+  let total = 0;
+  b.matrix.states.forEach((row, i) => {
+    for (let j = 0; j < row.length; j++) {
+      const st = b.matrix?.legend[row[j] ?? '?'];
+      if (!st || st === 'ok' || st === 'self' || st === 'none') continue;
+      total++;
+      if (items.length < 200) items.push(`<li>${esc(b.nodes[i])} → ${esc(b.nodes[j])}: ${esc(stateNames[st])}</li>`);
+    }
+  });
+  if (!total) return '<p>No problem pairs.</p>';
+  return `<p>${total > items.length ? `First ${items.length} of ${total}` : `${total}`} problem pair(s):</p><ul>${items.join('')}</ul>`;
+}
+
+/** @param {Report} r */
+function renderNodes(r) {
+  const bindings = r.bindings.map((b) => b.name);
+  const head = ['Node', 'State', 'Hostname', 'Agent', 'ICMP', 'Clock offset', ...bindings.map((b) => `${b}: address (interface, MTU)`), 'Responder problems'];
+  const rank = { missing: 0, stale: 1, reporting: 2 };
+  const nodes = [...r.nodes].sort((a, b) => (rank[/** @type {keyof typeof rank} */ (a.state)] ?? 3) - (rank[/** @type {keyof typeof rank} */ (b.state)] ?? 3) || a.name.localeCompare(b.name, undefined, { numeric: true }));
+  const rows = nodes.map((n) => {
+    const addr = bindings.map((b) =>
+      (n.bindings[b] ?? []).map((a) => `${esc(a.address)} <span class="dim">(${a.iface ? `${esc(a.iface)}, MTU ${a.mtu ?? '?'}` : 'no interface'})</span>`).join('<br>') || '<span class="dim">none</span>',
+    );
+    const probs = n.responderProblems.map((p) => `${esc(p.proto)}/${p.port} on ${esc(p.address)}: ${esc(p.state)}`).join('<br>');
+    const clock = n.clockOffsetMs === undefined ? '<span class="dim">not yet</span>' : `${n.clockOffsetMs.toFixed(1)} ms`;
+    return `<tr data-node="${esc(n.name)}"${n.name === selected ? ' class="selected"' : ''}><th scope="row">${nodeButton(n.name)}</th><td><span class="st st-${esc(n.state)}">${esc(n.state)}</span></td><td>${esc(n.hostname ?? '')}</td><td>${esc(n.agentVersion ?? '')}</td><td>${esc(n.icmp ?? '')}</td><td>${clock}</td>${addr.map((a) => `<td>${a}</td>`).join('')}<td>${probs}</td></tr>`;
+  });
+  $('nodes-body').innerHTML = `<table class="nodes"><caption class="sr-only">Nodes, problem nodes first</caption><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** Highlights a node's row and column in every heatmap, and its row in the node list. @param {string|null} node */
+function select(node) {
+  selected = node;
+  for (const m of maps.values()) m.map.select(node);
+  for (const b of document.querySelectorAll('button.node')) b.setAttribute('aria-pressed', String(b.getAttribute('data-node') === node));
+  for (const tr of document.querySelectorAll('table.nodes tr[data-node]')) tr.classList.toggle('selected', tr.getAttribute('data-node') === node);
+  $('selection').textContent = node ? `Highlighted: ${node} (its row and column in every matrix). Press Escape on a matrix or the node again to clear.` : '';
+}
+
+document.addEventListener('click', (e) => {
+  const t = /** @type {HTMLElement} */ (e.target);
+  const btn = t.closest?.('button.node');
+  if (btn) {
+    const n = btn.getAttribute('data-node');
+    select(n === selected ? null : n);
+  }
+});
+
+// ---- pair details (hover tooltip and keyboard focus text) ----
+
+/** @typedef {{binding: string, from: string, to: string, state: import('./heatmap.js').CellState, rttAvg: number|null, rttP99: number|null,
+ *   loss: number|null, updatedAt: string|null, rows?: {addr: string, icmp?: {sent: number, recv: number, rtt: number[]|null, outcome: string},
+ *   tcp?: Record<string, string>, udp?: Record<string, string>, mtu?: {size: number, outcome: string}}[],
+ *   expected?: {tcp: number[], udp: number[], mtu?: number}}} Pair */
+
+/** @type {Map<string, Promise<Pair|null>>} */
+const pairCache = new Map();
+
+/** Fetched once per pair and report: details change only when the report does. */
+function pairDetails(/** @type {string} */ b, /** @type {string} */ from, /** @type {string} */ to) {
+  const key = `${report?.generatedAt}|${b}|${from}|${to}`;
+  let p = pairCache.get(key);
+  if (!p) {
+    if (pairCache.size > 500) pairCache.clear();
+    const q = new URLSearchParams({ binding: b, from, to });
+    p = fetch(`/api/v1/pair?${q}`).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+    pairCache.set(key, p);
+  }
+  return p;
+}
+
+const ms = (/** @type {number|null|undefined} */ v) => (v === null || v === undefined ? '?' : `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`);
+
+/** The pair's details as lines: [label, value]. @param {Pair} d @returns {[string, string][]} */
+export function pairLines(d) {
+  /** @type {[string, string][]} */
+  const out = [['State', stateNames[d.state] ?? d.state]];
+  if (d.state === 'none') return [...out, ['Details', 'no result yet']];
+  const rows = d.rows ?? [];
+  const icmp = rows.map((r) => r.icmp).filter((x) => x && x.outcome !== 'not-measured');
+  if (d.loss === null && rows.length && !icmp.length) out.push(['ICMP', 'not measured (no CAP_NET_RAW)']);
+  else if (d.loss === null && !rows.length) out.push(['ICMP', 'not measured']);
+  else out.push(['ICMP', `loss ${Math.round((d.loss ?? 0) * 100)}%, RTT avg ${ms(d.rttAvg)}, p99 ${ms(d.rttP99)}`]);
+  const exp = d.expected ?? { tcp: [], udp: [] };
+  // Rows are kept only for pairs that are not ok; an ok pair had every planned port open.
+  const perPort = (/** @type {'tcp'|'udp'} */ proto) => {
+    if (!rows.length) return exp[proto].map((p) => `${p} ${proto === 'tcp' ? 'open' : 'ok'}`).join(', ');
+    return rows
+      .map((r) => {
+        const ports = Object.entries(r[proto] ?? {}).map(([p, o]) => `${p} ${o === 'ok' && proto === 'tcp' ? 'open' : o}`);
+        return ports.length ? (rows.length > 1 ? `${r.addr}: ` : '') + ports.join(', ') : '';
+      })
+      .filter(Boolean)
+      .join('; ');
+  };
+  const tcp = perPort('tcp');
+  if (tcp || exp.tcp.length) out.push(['TCP', tcp || 'not probed']);
+  const udp = perPort('udp');
+  if (udp || exp.udp.length) out.push(['UDP', udp || 'not probed']);
+  const mtu = rows.filter((r) => r.mtu).map((r) => `${rows.length > 1 ? `${r.addr}: ` : ''}${r.mtu?.size} bytes DF ${r.mtu?.outcome}`);
+  if (mtu.length) out.push(['MTU', mtu.join('; ')]);
+  else if (exp.mtu) out.push(['MTU', rows.length ? 'not checked' : `${exp.mtu} ok`]);
+  else out.push(['MTU', 'not required by the profile']);
+  if (d.updatedAt) out.push(['Measured', new Date(d.updatedAt).toLocaleTimeString()]);
+  return out;
+}
+
+const pairText = (/** @type {Pair} */ d) => pairLines(d).map(([k, v]) => `${k}: ${v}`).join('. ');
+
+let hoverKey = '';
+let hoverTimer = 0;
+function hoverPair(/** @type {string} */ b, /** @type {string} */ from, /** @type {string} */ to, /** @type {number} */ x, /** @type {number} */ y) {
+  const tip = $('tooltip');
+  tip.style.left = `${Math.min(x + 14, window.innerWidth - 340)}px`;
+  tip.style.top = `${y + 14}px`;
+  const key = `${b}|${from}|${to}`;
+  if (key === hoverKey) return;
+  hoverKey = key;
+  tip.hidden = false;
+  tip.innerHTML = `<b>${esc(from)} → ${esc(to)}</b> <span class="dim">${esc(b)}</span><div class="dim">loading…</div>`;
+  clearTimeout(hoverTimer);
+  // A short wait, so sweeping the pointer over 1,000 cells does not fire 1,000 requests.
+  hoverTimer = window.setTimeout(async () => {
+    const d = await pairDetails(b, from, to);
+    if (hoverKey !== key) return;
+    tip.innerHTML =
+      `<b>${esc(from)} → ${esc(to)}</b> <span class="dim">${esc(b)}</span>` +
+      (d ? `<dl>${pairLines(d).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>` : '<div>no details</div>');
+    tip.dataset.pair = key;
+  }, 60);
+}
+
+function hideTip() {
+  hoverKey = '';
+  clearTimeout(hoverTimer);
+  $('tooltip').hidden = true;
+}
+
+// ---- live channel ----
+
+let pollTimer = 0;
+function startPolling() {
+  if (pollTimer) return;
+  $('live').textContent = 'live (polling)';
+  pollTimer = window.setInterval(refresh, POLL_MS);
+}
+function stopPolling() {
+  clearInterval(pollTimer);
+  pollTimer = 0;
+}
+
+function connectLive() {
+  if (typeof EventSource !== 'function') return startPolling();
+  const es = new EventSource('/api/v1/events');
+  let lastKey = '';
+  /** @param {MessageEvent} e @param {boolean} always */
+  const on = (e, always) => {
+    try {
+      const s = JSON.parse(e.data);
+      if (always || s.key !== lastKey) refresh();
+      lastKey = s.key;
+    } catch {
+      refresh();
+    }
+  };
+  es.addEventListener('change', (e) => on(/** @type {MessageEvent} */ (e), true));
+  // Ticks catch what no change event announces (an agent going stale) without refetching a big report.
+  es.addEventListener('tick', (e) => on(/** @type {MessageEvent} */ (e), false));
+  es.addEventListener('open', () => {
+    stopPolling();
+    $('live').textContent = 'live';
+  });
+  // The browser reconnects by itself; poll meanwhile so the page keeps up.
+  es.addEventListener('error', () => startPolling());
+}
+
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') hideTip();
+});
+setInterval(tickAge, 1000);
+refresh();
+connectLive();

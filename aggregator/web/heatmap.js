@@ -1,0 +1,297 @@
+// @ts-check
+// One binding's node x node matrix on a canvas: one pixel per pair in an offscreen image, scaled up without
+// smoothing, so 1,000 x 1,000 cells draw in one drawImage. Colour is never alone: big cells carry the state
+// letter, and the pair under the pointer or the keyboard focus is spelled out in text.
+
+/** @typedef {'ok'|'loss'|'unreachable'|'port'|'mtu'|'udp'|'none'|'self'} CellState */
+/** @typedef {{name: string, space?: string, nodes: string[], counts: Record<string, number>,
+ *   matrix?: {legend: Record<string, CellState>, states: string[], rttP99Ms?: (number|null)[][]}}} Binding */
+
+/** Same colours as aggregator/export.ts and style.css. */
+export const stateColours = /** @type {Record<CellState, string>} */ ({
+  ok: '#2e7d32',
+  loss: '#f9a825',
+  unreachable: '#c62828',
+  port: '#6a1b9a',
+  mtu: '#1565c0',
+  udp: '#00838f',
+  none: '#9e9e9e',
+  self: '#ffffff',
+});
+
+export const stateNames = /** @type {Record<CellState, string>} */ ({
+  ok: 'ok',
+  loss: 'packet loss',
+  unreachable: 'unreachable',
+  port: 'TCP port failed',
+  mtu: 'MTU (DF) failed',
+  udp: 'UDP failed',
+  none: 'no result yet',
+  self: 'self',
+});
+
+/** @param {string} hex @returns {[number, number, number]} */
+function rgb(hex) {
+  const v = parseInt(hex.slice(1), 16);
+  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
+}
+
+/** Packs a colour as the little-endian RGBA word an ImageData's Uint32 view expects. */
+const word = (/** @type {[number, number, number]} */ [r, g, b]) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
+
+/**
+ * Healthy pairs shade from light (fast) to dark green (slow) by RTT p99 on a fixed log scale, 0.1 ms to
+ * 20 ms: absolute, so a uniformly fast cluster looks uniformly light instead of exaggerating microseconds.
+ */
+const fast = rgb('#a5d6a7');
+const slow = rgb('#1b5e20');
+const LO = Math.log10(0.1);
+const HI = Math.log10(20);
+/** @param {number} ms */
+function okShade(ms) {
+  const t = Math.min(1, Math.max(0, (Math.log10(Math.max(ms, 1e-3)) - LO) / (HI - LO)));
+  const mix = (/** @type {0|1|2} */ k) => Math.round(fast[k] + (slow[k] - fast[k]) * t);
+  return word([mix(0), mix(1), mix(2)]);
+}
+
+/** Black or white, whichever reads better on a packed cell colour. @param {number} w */
+function ink(w) {
+  const lum = 0.299 * (w & 255) + 0.587 * ((w >> 8) & 255) + 0.114 * ((w >> 16) & 255);
+  return lum > 150 ? '#000' : '#fff';
+}
+
+export class Heatmap {
+  /**
+   * @param {HTMLElement} host where the canvas and its text alternative go
+   * @param {{onSelect: (node: string|null) => void, onHover: (b: string, from: string, to: string, x: number, y: number) => void,
+   *          onLeave: () => void, onFocusCell: (b: string, from: string, to: string) => void}} cb
+   */
+  constructor(host, cb) {
+    this.cb = cb;
+    this.canvas = document.createElement('canvas');
+    this.canvas.tabIndex = 0;
+    this.canvas.setAttribute('role', 'img');
+    this.canvas.className = 'heatmap';
+    host.append(this.canvas);
+    /** @type {Binding|null} */
+    this.b = null;
+    /** @type {string|null} */
+    this.selected = null;
+    /** Keyboard focus cell [row, col]. @type {number[]} */
+    this.focus = [0, 1];
+    this.cell = 1;
+    this.margin = 0;
+    this.off = document.createElement('canvas');
+    /** @type {Uint32Array|undefined} the packed colour of every cell, for the letters' ink */
+    this.px = undefined;
+    this.canvas.addEventListener('mousemove', (e) => this.hover(e));
+    this.canvas.addEventListener('mouseleave', () => cb.onLeave());
+    this.canvas.addEventListener('click', (e) => this.click(e));
+    this.canvas.addEventListener('keydown', (e) => this.key(e));
+    this.canvas.addEventListener('focus', () => this.announceFocus());
+  }
+
+  /** @param {Binding} b */
+  update(b) {
+    this.b = b;
+    const n = b.nodes.length;
+    // Cells as big as fit in ~640 px, at least 1 px; labels only when there is room to read them.
+    this.cell = Math.max(1, Math.min(40, Math.floor(640 / Math.max(n, 1))));
+    this.margin = this.cell >= 12 ? Math.min(120, 8 + 7 * Math.max(...b.nodes.map((x) => x.length))) : 0;
+    // Geometry for tests and tools that point at a pair.
+    this.canvas.dataset.cell = String(this.cell);
+    this.canvas.dataset.margin = String(this.margin);
+    this.paintImage();
+    this.draw();
+    const c = b.counts;
+    const bad = ['unreachable', 'mtu', 'port', 'udp', 'loss'].filter((s) => c[s]).map((s) => `${c[s]} ${stateNames[/** @type {CellState} */ (s)]}`);
+    this.canvas.setAttribute('aria-label', `Matrix of ${b.name}, ${n} nodes: ${c.ok ?? 0} pairs ok${bad.length ? ', ' + bad.join(', ') : ''}${c.none ? `, ${c.none} without result` : ''}. Arrow keys move between pairs, Enter highlights a node.`);
+  }
+
+  /** The n x n image, one pixel per pair. */
+  paintImage() {
+    const b = this.b;
+    if (!b?.matrix) return;
+    const n = b.nodes.length;
+    this.off.width = n;
+    this.off.height = n;
+    const ctx = /** @type {CanvasRenderingContext2D} */ (this.off.getContext('2d'));
+    if (n === 0) return;
+    const img = ctx.createImageData(n, n);
+    const px = new Uint32Array(img.data.buffer);
+    /** @type {Record<string, number>} */
+    const byChar = {};
+    for (const [ch, st] of Object.entries(b.matrix.legend)) byChar[ch] = word(rgb(stateColours[st] ?? '#000000'));
+    const okChar = Object.entries(b.matrix.legend).find(([, s]) => s === 'ok')?.[0];
+    const rtt = b.matrix.rttP99Ms;
+    for (let i = 0; i < n; i++) {
+      const row = b.matrix.states[i] ?? '';
+      for (let j = 0; j < n; j++) {
+        const ch = row[j] ?? '?';
+        let w = byChar[ch] ?? 0xff000000;
+        const v = rtt?.[i]?.[j];
+        if (ch === okChar && v !== null && v !== undefined) w = okShade(v);
+        px[i * n + j] = w;
+      }
+    }
+    this.px = px;
+    ctx.putImageData(img, 0, 0);
+  }
+
+  draw() {
+    const b = this.b;
+    if (!b) return;
+    const n = b.nodes.length;
+    const { cell: cs, margin: m } = this;
+    const size = m + n * cs;
+    const dpr = window.devicePixelRatio || 1;
+    if (this.canvas.width !== Math.round(size * dpr)) {
+      this.canvas.width = Math.round(size * dpr);
+      this.canvas.height = Math.round(size * dpr);
+      this.canvas.style.width = `${size}px`;
+      this.canvas.style.height = `${size}px`;
+    }
+    const ctx = /** @type {CanvasRenderingContext2D} */ (this.canvas.getContext('2d'));
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, size, size);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(this.off, m, m, n * cs, n * cs);
+    if (cs >= 6) {
+      ctx.strokeStyle = 'rgba(255,255,255,0.8)';
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      for (let k = 0; k <= n; k++) {
+        ctx.moveTo(m + k * cs + 0.5, m);
+        ctx.lineTo(m + k * cs + 0.5, m + n * cs);
+        ctx.moveTo(m, m + k * cs + 0.5);
+        ctx.lineTo(m + n * cs, m + k * cs + 0.5);
+      }
+      ctx.stroke();
+    }
+    if (cs >= 16 && b.matrix) {
+      ctx.font = `${Math.min(16, cs - 6)}px ui-monospace, monospace`;
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      for (let i = 0; i < n; i++) {
+        const row = b.matrix.states[i] ?? '';
+        for (let j = 0; j < n; j++) {
+          const ch = row[j] ?? '?';
+          if (ch === '-') continue;
+          ctx.fillStyle = ink(this.px?.[i * n + j] ?? 0);
+          ctx.fillText(ch, m + j * cs + cs / 2, m + i * cs + cs / 2 + 1);
+        }
+      }
+    }
+    if (m > 0) {
+      ctx.fillStyle = '#222';
+      ctx.font = '12px system-ui, sans-serif';
+      ctx.textBaseline = 'middle';
+      ctx.textAlign = 'right';
+      b.nodes.forEach((name, i) => {
+        ctx.font = `${name === this.selected ? 'bold ' : ''}12px system-ui, sans-serif`;
+        ctx.fillText(name, m - 4, m + i * cs + cs / 2, m - 6);
+      });
+      ctx.save();
+      ctx.rotate(-Math.PI / 2);
+      ctx.textAlign = 'left';
+      b.nodes.forEach((name, j) => {
+        ctx.font = `${name === this.selected ? 'bold ' : ''}12px system-ui, sans-serif`;
+        ctx.fillText(name, -m + 4, m + j * cs + cs / 2, m - 6);
+      });
+      ctx.restore();
+    }
+    const s = this.selected === null ? -1 : b.nodes.indexOf(this.selected);
+    if (s >= 0) {
+      ctx.fillStyle = 'rgba(255, 235, 59, 0.35)';
+      ctx.fillRect(m, m + s * cs, n * cs, cs);
+      ctx.fillRect(m + s * cs, m, cs, n * cs);
+      ctx.strokeStyle = '#000';
+      ctx.lineWidth = Math.max(1, Math.min(2, cs / 4));
+      ctx.strokeRect(m, m + s * cs, n * cs, cs);
+      ctx.strokeRect(m + s * cs, m, cs, n * cs);
+    }
+    if (document.activeElement === this.canvas) {
+      const [i = 0, j = 0] = this.focus;
+      ctx.strokeStyle = '#000';
+      ctx.lineWidth = 2;
+      const f = Math.max(cs, 4);
+      ctx.strokeRect(m + j * cs - (f - cs) / 2, m + i * cs - (f - cs) / 2, f, f);
+    }
+  }
+
+  /** @param {string|null} node */
+  select(node) {
+    this.selected = node;
+    this.draw();
+  }
+
+  /** Canvas point -> [row, col], with -1 for the label margin; undefined outside. @param {MouseEvent} e */
+  at(e) {
+    const r = this.canvas.getBoundingClientRect();
+    const size = this.margin + (this.b?.nodes.length ?? 0) * this.cell;
+    const x = ((e.clientX - r.left) * size) / r.width - this.margin;
+    const y = ((e.clientY - r.top) * size) / r.height - this.margin;
+    const n = this.b?.nodes.length ?? 0;
+    const i = y < 0 ? -1 : Math.floor(y / this.cell);
+    const j = x < 0 ? -1 : Math.floor(x / this.cell);
+    if (i >= n || j >= n || (i < 0 && j < 0)) return undefined;
+    return [i, j];
+  }
+
+  /** @param {MouseEvent} e */
+  hover(e) {
+    const p = this.at(e);
+    const b = this.b;
+    if (!p || !b || p[0] < 0 || p[1] < 0 || p[0] === p[1]) return this.cb.onLeave();
+    this.cb.onHover(b.name, /** @type {string} */ (b.nodes[p[0]]), /** @type {string} */ (b.nodes[p[1]]), e.clientX, e.clientY);
+  }
+
+  /** A click on a label selects that node; on a cell, the row's (source) node. @param {MouseEvent} e */
+  click(e) {
+    const p = this.at(e);
+    const b = this.b;
+    if (!p || !b) return;
+    const name = b.nodes[p[0] >= 0 ? p[0] : p[1]] ?? null;
+    this.cb.onSelect(name === this.selected ? null : name);
+  }
+
+  /** @param {KeyboardEvent} e */
+  key(e) {
+    const b = this.b;
+    if (!b || b.nodes.length < 2) return;
+    const n = b.nodes.length;
+    let [i = 0, j = 0] = this.focus;
+    const step = e.shiftKey ? Math.max(1, Math.round(n / 10)) : 1;
+    switch (e.key) {
+      case 'ArrowUp': i = Math.max(0, i - step); break;
+      case 'ArrowDown': i = Math.min(n - 1, i + step); break;
+      case 'ArrowLeft': j = Math.max(0, j - step); break;
+      case 'ArrowRight': j = Math.min(n - 1, j + step); break;
+      case 'Home': j = 0; break;
+      case 'End': j = n - 1; break;
+      case 'Enter':
+      case ' ': {
+        const name = b.nodes[i] ?? null;
+        this.cb.onSelect(name === this.selected ? null : name);
+        e.preventDefault();
+        return;
+      }
+      case 'Escape': this.cb.onSelect(null); return;
+      default: return;
+    }
+    e.preventDefault();
+    this.focus = [Math.min(i, n - 1), Math.min(j, n - 1)];
+    this.draw();
+    this.announceFocus();
+  }
+
+  announceFocus() {
+    const b = this.b;
+    if (!b || b.nodes.length < 2) return;
+    const n = b.nodes.length;
+    this.focus = [Math.min(this.focus[0], n - 1), Math.min(this.focus[1], n - 1)];
+    this.draw();
+    const [i = 0, j = 0] = this.focus;
+    this.cb.onFocusCell(b.name, /** @type {string} */ (b.nodes[i]), /** @type {string} */ (b.nodes[j]));
+  }
+}
