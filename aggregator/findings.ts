@@ -13,8 +13,12 @@ export interface Finding {
   binding?: string;
   nodes: string[];
   summary: string;
+  /** One line in plain words: what to check ("node-3's ceph-cluster interface has MTU 1500; the profile needs 9000"). */
   hint?: string;
+  /** Up to MAX_EVIDENCE example pairs (node-level findings: from = the node, to = the node or "aggregator"). */
   evidence?: Evidence[];
+  /** partition only: the groups that reach each other inside and nothing across, largest first. */
+  groups?: string[][];
 }
 
 export const MAX_EVIDENCE = 5;

@@ -7,7 +7,8 @@ import { diagnose } from './diagnosis.js';
 import type { Finding } from './findings.js';
 import { BindingMatrix } from './matrix.js';
 import { NodeTable, type NodeRecord, type NodeState } from './nodes.js';
-import { planFor, type Profile } from './profile.js';
+import { pairFailures } from './conditions.js';
+import { planFor, requirementFor, type Profile } from './profile.js';
 import { buildReport, type MatrixDetail, type Report } from './report.js';
 import { verdictOf, type Verdict } from './verdict.js';
 
@@ -46,7 +47,11 @@ export class AggregatorState extends EventEmitter {
     const names = opts.inventory.nodes.map((n) => n.name);
     // Stale after three missed intervals (plus the probe timeout): one slow round is not a fault.
     this.nodes = new NodeTable(names, 3 * opts.profile.intervalMs + opts.profile.timeoutMs);
-    this.matrices = opts.inventory.bindings.map((b) => new BindingMatrix(b, names));
+    // Cells that pass the raw checks but fail a profile condition (an RTT bound) keep their rows for the diagnosis.
+    this.matrices = opts.inventory.bindings.map((b) => {
+      const conds = requirementFor(opts.profile, b).conditions;
+      return new BindingMatrix(b, names, (rows) => pairFailures(conds, rows).length > 0);
+    });
     this.byBinding = new Map(this.matrices.map((m) => [m.binding, m]));
   }
 
@@ -121,7 +126,13 @@ export class AggregatorState extends EventEmitter {
     const findings = diagnose({
       inventory: this.inventory,
       profile: this.profile,
-      nodes: nodes.map((n) => ({ name: n.record.name, state: n.state, expected: n.record.expected })),
+      nodes: nodes.map((n) => ({
+        name: n.record.name,
+        state: n.state,
+        expected: n.record.expected,
+        ...(n.record.hello ? { hello: n.record.hello } : {}),
+        ...(n.record.clock ? { clock: n.record.clock } : {}),
+      })),
       matrices: this.matrices,
     });
     const waitingFor = nodes.filter((n) => n.record.expected && (n.state !== 'reporting' || n.record.fullRounds === 0)).length;

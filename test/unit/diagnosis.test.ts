@@ -1,0 +1,251 @@
+// Diagnosis on synthetic matrices: one finding per cause for every kind, and mixed faults that must not
+// multiply into one finding per pair.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { DnsCheck, HelloMsg, ResponderInfo, TargetRow } from '../../agent/wire.js';
+import { blame, diagnose, findingKinds, type DiagnosisNode } from '../../aggregator/diagnosis.js';
+import { BindingMatrix } from '../../aggregator/matrix.js';
+import { parseProfile, requirementFor } from '../../aggregator/profile.js';
+import { pairFailures } from '../../aggregator/conditions.js';
+import type { Finding } from '../../aggregator/findings.js';
+
+const profile = parseProfile(
+  `name: t
+node:
+  - clock_offset < 50ms
+  - {condition: dns agrees, severity: warning}
+every_binding:
+  - loss == 0%
+  - {condition: rtt_p99 < 5ms, severity: warning}
+  - {condition: dns agrees, severity: warning}
+bindings:
+  internal: [tcp 5000 open]
+  shared-db: [tcp 3306 open]
+  ceph-cluster: [tcp 6800 open, mtu >= 9000]
+  overlay: [udp 6081 open]
+`,
+  't.yaml',
+);
+const bindings = ['ceph-cluster', 'internal', 'overlay', 'shared-db'];
+const N = ['node-1', 'node-2', 'node-3', 'node-4'];
+const addr = (b: string, n: string) => `198.18.${bindings.indexOf(b)}.${N.indexOf(n) + 1}`;
+const inventory = { bindings, spaces: {}, nodes: N.map((name) => ({ name, addresses: Object.fromEntries(bindings.map((b) => [b, [addr(b, name)]])) })) };
+
+type Fault = (b: string, from: string, to: string) => Partial<TargetRow> | undefined;
+const dead = { sent: 3, recv: 0, rtt: null, outcome: 'filtered' as const };
+const okIcmp = { sent: 3, recv: 3, rtt: [0.1, 0.2, 0.3, 0.2, 0.3] as [number, number, number, number, number], outcome: 'ok' as const };
+
+/** A healthy row for (binding, from -> to), with the fault's changes on top. */
+function row(b: string, from: string, to: string, fault: Fault): TargetRow {
+  const req = requirementFor(profile, b);
+  const r: TargetRow = { peer: to, addr: addr(b, to), icmp: okIcmp };
+  if (req.tcp.length) r.tcp = Object.fromEntries(req.tcp.map((p) => [String(p), 'ok' as const]));
+  if (req.udp.length) r.udp = Object.fromEntries(req.udp.map((p) => [String(p), 'ok' as const]));
+  if (req.mtu) r.mtu = { size: req.mtu - 20, outcome: 'ok' };
+  const f = fault(b, from, to);
+  if (!f) return r;
+  return { ...r, ...f, ...(f.tcp ? { tcp: { ...r.tcp, ...f.tcp } } : {}), ...(f.udp ? { udp: { ...r.udp, ...f.udp } } : {}) };
+}
+
+/** Unreachable in both directions between `n` and everyone on binding `b`. */
+const cut = (b: string, n: string): Fault => (bb, from, to) => (bb === b && (from === n || to === n) ? { icmp: dead, tcp: { '5000': 'filtered', '3306': 'filtered', '6800': 'filtered' } } : undefined);
+const both = (...fs: Fault[]): Fault => (b, from, to) => {
+  const parts = fs.map((f) => f(b, from, to)).filter(Boolean) as Partial<TargetRow>[];
+  return parts.length ? Object.assign({}, ...parts) : undefined;
+};
+
+interface Case {
+  what: string;
+  fault?: Fault;
+  nodes?: (n: string) => Partial<DiagnosisNode> | undefined;
+  mtus?: Record<string, number>;
+  /** [kind, binding, nodes, severity] of every finding, in order. */
+  want: [string, string | undefined, string[], 'error' | 'warning'][];
+  check?: (f: Finding[]) => void;
+}
+
+function hello(n: string, mtus: Record<string, number>, extra: Partial<HelloMsg> = {}): HelloMsg {
+  return {
+    v: 1,
+    type: 'hello',
+    node: n,
+    agentVersion: 't',
+    hostname: n,
+    icmp: 'available',
+    interfaces: bindings.map((b) => ({ binding: b, address: addr(b, n), iface: `eth${bindings.indexOf(b)}`, mtu: mtus[`${n}/${b}`] ?? (b === 'ceph-cluster' || b === 'overlay' ? 9000 : 1500) })),
+    responders: [],
+    ...extra,
+  };
+}
+
+function run(c: Case): Finding[] {
+  const matrices = bindings.map((b) => {
+    const conds = requirementFor(profile, b).conditions;
+    const m = new BindingMatrix(b, N, (rows) => pairFailures(conds, rows).length > 0);
+    for (const from of N) m.apply(from, N.filter((to) => to !== from).map((to) => row(b, from, to, c.fault ?? (() => undefined))), 1000, () => 0);
+    return m;
+  });
+  const nodes: DiagnosisNode[] = N.map((name) => {
+    const extra = c.nodes?.(name) ?? {};
+    return { name, state: 'reporting', expected: true, hello: hello(name, c.mtus ?? {}), clock: { offsetMs: 0.3, rttMs: 0.5 }, ...extra };
+  });
+  return diagnose({ inventory, profile, nodes, matrices });
+}
+
+const inUse = (n: string): Partial<DiagnosisNode> => ({
+  hello: hello(n, {}, { responders: [{ binding: 'shared-db', address: addr('shared-db', n), proto: 'tcp', port: 3306, state: 'in-use', detail: 'EADDRINUSE' } satisfies ResponderInfo] }),
+});
+const dnsBad: DnsCheck = { kind: 'address', binding: 'internal', query: addr('internal', 'node-2'), names: ['node-9.maas'], addresses: ['198.18.1.9'], ok: false };
+
+const cases: Case[] = [
+  { what: 'healthy', want: [] },
+  {
+    what: 'agent-missing: its closed ports are not blamed on the others',
+    fault: (_b, _f, to) => (to === 'node-4' ? { icmp: dead, tcp: { '5000': 'refused', '3306': 'refused', '6800': 'refused' } } : undefined),
+    nodes: (n) => (n === 'node-4' ? { state: 'missing' } : undefined),
+    want: [['agent-missing', undefined, ['node-4'], 'error']],
+  },
+  { what: 'node-isolated', fault: cut('internal', 'node-3'), want: [['node-isolated', 'internal', ['node-3'], 'error']] },
+  {
+    what: 'partition into {1,2} and {3,4}',
+    fault: (b, from, to) => (b === 'shared-db' && ['node-1', 'node-2'].includes(from) !== ['node-1', 'node-2'].includes(to) ? { icmp: dead, tcp: { '3306': 'filtered' } } : undefined),
+    want: [['partition', 'shared-db', N, 'error']],
+    check: (f) => assert.deepEqual(f[0]!.groups, [['node-1', 'node-2'], ['node-3', 'node-4']]),
+  },
+  {
+    what: 'asymmetric: node-2 reaches its peers, they do not reach it',
+    fault: (b, _from, to) => (b === 'internal' && to === 'node-2' ? { icmp: dead, tcp: { '5000': 'filtered' } } : undefined),
+    want: [['asymmetric', 'internal', ['node-2'], 'error']],
+  },
+  {
+    what: 'mtu-mismatch names the node whose interface MTU differs',
+    mtus: { 'node-3/ceph-cluster': 1500 },
+    fault: (b, from, to) => (b === 'ceph-cluster' && (from === 'node-3' || to === 'node-3') ? { mtu: { size: 8980, outcome: 'filtered' } } : undefined),
+    want: [['mtu-mismatch', 'ceph-cluster', ['node-3'], 'error']],
+    check: (f) => assert.match(f[0]!.hint!, /^node-3's ceph-cluster interface \(eth0\) has MTU 1500; the profile needs 9000/),
+  },
+  {
+    what: 'mtu-mismatch on the path (interfaces fine) names the nodes of the failing pairs',
+    fault: (b, from, to) => (b === 'ceph-cluster' && ((from === 'node-1' && to === 'node-4') || (from === 'node-4' && to === 'node-1')) ? { mtu: { size: 8980, outcome: 'too-big' } } : undefined),
+    want: [['mtu-mismatch', 'ceph-cluster', ['node-1', 'node-4'], 'error']],
+    check: (f) => assert.match(f[0]!.hint!, /a switch or router on the path has a smaller MTU/),
+  },
+  {
+    what: 'interface MTUs differ on a binding without a required MTU: a warning naming the odd one',
+    mtus: { 'node-2/internal': 9000 },
+    want: [['mtu-mismatch', 'internal', ['node-2'], 'warning']],
+    check: (f) => assert.match(f[0]!.hint!, /node-2's internal interface \(eth1\) has MTU 9000; its peers have 1500/),
+  },
+  {
+    what: 'port-filtered towards one node',
+    fault: (b, _f, to) => (b === 'shared-db' && to === 'node-2' ? { tcp: { '3306': 'filtered' } } : undefined),
+    want: [['port-filtered', 'shared-db', ['node-2'], 'error']],
+    check: (f) => {
+      assert.match(f[0]!.summary, /TCP 3306 filtered on 3 pair\(s\), around node-2/);
+      assert.equal(f[0]!.evidence!.length, 3);
+    },
+  },
+  {
+    what: 'port-filtered everywhere: the binding, every node',
+    fault: (b) => (b === 'shared-db' ? { tcp: { '3306': 'filtered' } } : undefined),
+    want: [['port-filtered', 'shared-db', N, 'error']],
+    check: (f) => assert.equal(f[0]!.evidence!.length, 5),
+  },
+  { what: 'port-refused', fault: (b, _f, to) => (b === 'shared-db' && to === 'node-2' ? { tcp: { '3306': 'refused' } } : undefined), want: [['port-refused', 'shared-db', ['node-2'], 'error']] },
+  {
+    what: 'port-in-use: the responder could not bind and the port fails',
+    fault: (b, _f, to) => (b === 'shared-db' && to === 'node-2' ? { tcp: { '3306': 'refused' } } : undefined),
+    nodes: (n) => (n === 'node-2' ? inUse(n) : undefined),
+    want: [['port-in-use', 'shared-db', ['node-2'], 'error']],
+  },
+  { what: 'an in-use port that still answers is no finding', nodes: (n) => (n === 'node-2' ? inUse(n) : undefined), want: [] },
+  { what: 'udp-blocked', fault: (b, _f, to) => (b === 'overlay' && to === 'node-4' ? { udp: { '6081': 'filtered' } } : undefined), want: [['udp-blocked', 'overlay', ['node-4'], 'error']] },
+  {
+    what: 'loss around one node',
+    fault: (b, from, to) => (b === 'internal' && (from === 'node-1' || to === 'node-1') ? { icmp: { ...okIcmp, recv: 2, outcome: 'filtered' } } : undefined),
+    want: [['loss', 'internal', ['node-1'], 'error']],
+    check: (f) => assert.match(f[0]!.evidence![0]!.detail, /^loss \(33\.33%\) == 0%: failed$/),
+  },
+  {
+    what: 'high-latency (a warning by the profile), with the resolved comparison',
+    fault: (b, _f, to) => (b === 'internal' && to === 'node-4' ? { icmp: { ...okIcmp, rtt: [1, 3, 8, 3, 7.2] } } : undefined),
+    want: [['high-latency', 'internal', ['node-4'], 'warning']],
+    check: (f) => assert.equal(f[0]!.evidence![0]!.detail, 'rtt_p99 (7.2ms) < 5ms: failed'),
+  },
+  {
+    what: 'ICMP not measured: loss and RTT are neither passed nor failed',
+    fault: () => ({ icmp: { sent: 0, recv: 0, rtt: null, outcome: 'not-measured' } }),
+    want: [],
+  },
+  {
+    what: 'dns-mismatch',
+    nodes: (n) => (n === 'node-2' ? { hello: hello(n, {}, { dns: [dnsBad, { ...dnsBad, binding: 'shared-db', ok: true }] }) } : undefined),
+    want: [['dns-mismatch', 'internal', ['node-2'], 'warning']],
+    check: (f) => assert.match(f[0]!.hint!, /198\.18\.1\.2 reverses to node-9\.maas, which resolves to 198\.18\.1\.9/),
+  },
+  {
+    what: 'dns-mismatch of the hostname',
+    nodes: (n) => (n === 'node-1' ? { hello: hello(n, {}, { dns: [{ kind: 'hostname', query: 'node-1', names: [], addresses: [], ok: false, detail: 'ENOTFOUND' }] }) } : undefined),
+    want: [['dns-mismatch', undefined, ['node-1'], 'warning']],
+  },
+  {
+    what: 'clock-skew',
+    nodes: (n) => (n === 'node-3' ? { clock: { offsetMs: 2000, rttMs: 1 } } : undefined),
+    want: [['clock-skew', undefined, ['node-3'], 'error']],
+    check: (f) => assert.match(f[0]!.hint!, /node-3's clock is \+2s from the aggregator's; the profile allows 50ms/),
+  },
+  { what: 'an offset within the exchange uncertainty is no skew', nodes: (n) => (n === 'node-3' ? { clock: { offsetMs: 60, rttMs: 40 } } : undefined), want: [] },
+  {
+    what: 'mixed: an isolated node plus an MTU problem elsewhere gives exactly two findings',
+    mtus: { 'node-2/ceph-cluster': 1500 },
+    fault: both(cut('internal', 'node-4'), (b, from, to) => (b === 'ceph-cluster' && (from === 'node-2' || to === 'node-2') ? { mtu: { size: 8980, outcome: 'filtered' } } : undefined)),
+    want: [
+      ['node-isolated', 'internal', ['node-4'], 'error'],
+      ['mtu-mismatch', 'ceph-cluster', ['node-2'], 'error'],
+    ],
+  },
+  {
+    what: 'mixed: an isolated node is not blamed again for its ports, loss or MTU on that binding',
+    mtus: { 'node-4/ceph-cluster': 1500 },
+    fault: cut('ceph-cluster', 'node-4'),
+    want: [
+      ['node-isolated', 'ceph-cluster', ['node-4'], 'error'],
+      ['mtu-mismatch', 'ceph-cluster', ['node-4'], 'error'],
+    ],
+  },
+  {
+    what: 'mixed: a missing agent, a filtered port and clock skew: three causes, three findings',
+    fault: (b, _f, to): Partial<TargetRow> | undefined => (to === 'node-1' ? { icmp: dead, tcp: { '5000': 'refused', '3306': 'refused', '6800': 'refused' } } : b === 'internal' && to === 'node-3' ? { tcp: { '5000': 'filtered' } } : undefined),
+    nodes: (n) => (n === 'node-1' ? { state: 'missing' } : n === 'node-2' ? { clock: { offsetMs: -300, rttMs: 2 } } : undefined),
+    want: [
+      ['agent-missing', undefined, ['node-1'], 'error'],
+      ['port-filtered', 'internal', ['node-3'], 'error'],
+      ['clock-skew', undefined, ['node-2'], 'error'],
+    ],
+  },
+];
+
+for (const c of cases) {
+  test(`diagnosis: ${c.what}`, () => {
+    const f = run(c);
+    assert.deepEqual(
+      f.map((x) => [x.kind, x.binding, x.nodes, x.severity]),
+      c.want,
+      JSON.stringify(f, null, 1),
+    );
+    for (const x of f) {
+      assert.ok(findingKinds.includes(x.kind as (typeof findingKinds)[number]), x.kind);
+      assert.ok(x.hint && !x.hint.includes('\n'), `${x.kind} has a one-line hint`);
+      assert.ok((x.evidence?.length ?? 0) <= 5);
+    }
+    c.check?.(f);
+  });
+}
+
+const blameCases: [string, [string, string][], string[]][] = [
+  ['one pair names both ends', [['a', 'b']], ['a', 'b']],
+  ['every pair touches c', [['a', 'c'], ['b', 'c'], ['d', 'c']], ['c']],
+  ['two culprits', [['a', 'c'], ['b', 'c'], ['a', 'e'], ['b', 'e'], ['d', 'e']], ['c', 'e']],
+  ['everyone with everyone: the whole binding', [['a', 'b'], ['a', 'c'], ['a', 'd'], ['b', 'c'], ['b', 'd'], ['c', 'd']], ['a', 'b', 'c', 'd']],
+];
+for (const [what, pairs, want] of blameCases) test(`blame: ${what}`, () => assert.deepEqual(blame(pairs.map(([from, to]) => ({ from, to }))), want));
