@@ -322,6 +322,7 @@ export class IcmpEngine {
   private readonly templates = new Map<number, { buf: Buffer; sum: number }>(); // by family*1e6+size
   private readonly recvBuf = Buffer.allocUnsafe(RECV_BUFFER);
   private readonly parsed = newParsed();
+  private readAt = 0n; // taken just before each recvfrom(): the packet read was queued by then
   // Results wait here until we are out of raw-socket's native callbacks (an exception thrown by a caller's
   // callback must not unwind through them), then flush() hands them over in order.
   private doneCbs: ((r: PingResult) => void)[] = [];
@@ -671,6 +672,9 @@ export class IcmpEngine {
     // keeps one busy socket from starving timers.
     const onRead = family === 4 ? this.onRead4 : this.onRead6;
     for (let i = 0; i < 64; i++) {
+      // Stamp before the read, not in its callback: keeps raw-socket's callback path (and its first-call
+      // compilation) out of the RTT. Every send happened before this line, so sentAt <= readAt.
+      this.readAt = process.hrtime.bigint();
       try {
         sock.wrap.recv(this.recvBuf, onRead);
       } catch {
@@ -688,7 +692,6 @@ export class IcmpEngine {
   private readonly onRead6 = (buf: Buffer, bytes: number, source: string): void => this.onPacket(6, buf, bytes, source);
 
   private onPacket(family: 4 | 6, buf: Buffer, bytes: number, source: string): void {
-    const now = process.hrtime.bigint();
     const m = parseIcmp(family, buf, bytes, this.parsed);
     if (m.kind === 'none' || m.id !== this.id) return;
     const p = this.inflight.get(m.seq);
@@ -700,7 +703,7 @@ export class IcmpEngine {
         this.settle(p, { outcome: 'error', detail: `short-reply ${m.bytes} of ${p.size} bytes` });
         return;
       }
-      this.settle(p, { outcome: 'ok', rttMs: Number(now - p.sentAt) / 1e6, bytes: m.bytes });
+      this.settle(p, { outcome: 'ok', rttMs: Number(this.readAt - p.sentAt) / 1e6, bytes: m.bytes });
       return;
     }
     if (m.origDst !== p.target) return; // errors come from anywhere on the path; match what they quote
