@@ -1,0 +1,123 @@
+// `npm run charm`: builds a deployable .charm. MAAS nodes have no build tools and Ubuntu's nodejs is old
+// (12 on 22.04), so the charm carries everything it runs: the Node binary this build uses (nodejs.org build,
+// needs glibc >= 2.28), the compiled code, the production node_modules with raw-socket's compiled raw.node
+// (same Node ABI as the binary it ships with), the profiles and the dashboards.
+//   node --import tsx charm/pack.ts [--out DIR] [--skip-build] [--link-runtime] [--no-zip]
+// --link-runtime / --no-zip are for tests: a staged tree without copying and zipping 100 MB.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const charmSrc = join(repo, 'charm');
+
+export interface PackOptions {
+  out: string;
+  build: boolean;
+  linkRuntime: boolean;
+  zip: boolean;
+}
+
+/** The production dependency closure, resolved like Node does (nested node_modules first, then upwards). */
+export function productionPackages(root: string): string[] {
+  const found = new Set<string>();
+  const visit = (fromDir: string, name: string, optional: boolean) => {
+    let dir = fromDir;
+    for (;;) {
+      const cand = join(dir, 'node_modules', name);
+      if (existsSync(join(cand, 'package.json'))) {
+        if (found.has(cand)) return;
+        found.add(cand);
+        const pj = JSON.parse(readFileSync(join(cand, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+        for (const d of Object.keys(pj.dependencies ?? {})) visit(cand, d, false);
+        for (const d of Object.keys(pj.optionalDependencies ?? {})) visit(cand, d, true);
+        return;
+      }
+      const up = dirname(dir);
+      if (up === dir || !dir.startsWith(root)) break;
+      dir = up;
+    }
+    if (!optional) throw new Error(`dependency ${name} (needed from ${relative(root, fromDir) || '.'}) is not installed: run npm ci`);
+  };
+  const pj = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  for (const d of Object.keys(pj.dependencies)) visit(root, d, false);
+  // Only the outermost directories: a nested package is copied with its parent.
+  return [...found].sort().filter((p, _, all) => !all.some((q) => q !== p && p.startsWith(`${q}/`)));
+}
+
+/** Compiled .js of the runtime folders, plus their non-TypeScript assets (profiles, web pages). */
+function copyRuntimeTree(fromSrc: string, fromDist: string, to: string): void {
+  cpSync(fromDist, to, { recursive: true, filter: (s) => statSync(s).isDirectory() || s.endsWith('.js') });
+  cpSync(fromSrc, to, { recursive: true, filter: (s) => statSync(s).isDirectory() || !/\.(ts|map)$/.test(s) });
+}
+
+export function pack(o: PackOptions): { stage: string; charm?: string } {
+  if (o.build) {
+    const r = spawnSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(repo, 'tsconfig.json')], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('tsc failed: fix the type errors above (or pass --skip-build to pack what dist/ holds)');
+  }
+  const dist = join(repo, 'dist');
+  if (!existsSync(join(dist, 'charm/src/main.js'))) throw new Error(`${dist}/charm/src/main.js is missing: build first (npm run build)`);
+  const stage = join(o.out, 'pinger');
+  rmSync(stage, { recursive: true, force: true });
+  mkdirSync(stage, { recursive: true });
+  for (const f of ['metadata.yaml', 'config.yaml', 'actions.yaml', 'dispatch', 'README.md']) copyFileSync(join(charmSrc, f), join(stage, f));
+  const version = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+  writeFileSync(join(stage, 'version'), `${version}\n`);
+  writeFileSync(
+    join(stage, 'manifest.yaml'),
+    `# Written by charm/pack.ts (charmcraft's manifest fields for a charm that ships its own dispatch).
+charmcraft-version: pinger-pack-${version}
+charmcraft-started-at: '${new Date().toISOString()}'
+analysis:
+  attributes:
+    - {name: language, result: javascript}
+    - {name: framework, result: unknown}
+bases:
+  - {name: ubuntu, channel: '22.04', architectures: [amd64]}
+  - {name: ubuntu, channel: '24.04', architectures: [amd64]}
+`,
+  );
+  writeFileSync(join(stage, 'package.json'), `${JSON.stringify({ name: 'pinger-charm', version, private: true, type: 'module' }, null, 2)}\n`);
+  for (const d of ['agent', 'aggregator', 'charm/src']) copyRuntimeTree(join(repo, d), join(dist, d), join(stage, 'dist', d));
+  for (const p of productionPackages(repo)) {
+    // Build intermediates of native modules (object files) are not needed at run time.
+    cpSync(p, join(stage, relative(repo, p)), { recursive: true, filter: (s) => !/\/(obj\.target|\.deps)(\/|$)/.test(s) });
+  }
+  mkdirSync(join(stage, 'runtime'));
+  if (o.linkRuntime) symlinkSync(process.execPath, join(stage, 'runtime/node'));
+  else copyFileSync(process.execPath, join(stage, 'runtime/node'));
+  if (existsSync(join(repo, 'dashboards'))) cpSync(join(repo, 'dashboards'), join(stage, 'dashboards'), { recursive: true });
+  else mkdirSync(join(stage, 'dashboards'));
+  chmodSync(join(stage, 'dispatch'), 0o755);
+  chmodSync(join(stage, 'dist/charm/src/main.js'), 0o755); // charmcraft's lint: dispatch's last token is executable
+  chmodSync(join(stage, 'runtime/node'), 0o755);
+  if (!o.zip) return { stage };
+  const charm = join(o.out, `pinger_${arch()}.charm`);
+  rmSync(charm, { force: true });
+  execFileSync('zip', ['-q', '-r', '-X', '-y', charm, '.'], { cwd: stage });
+  return { stage, charm };
+}
+
+const arch = () => ({ x64: 'amd64', arm64: 'arm64' })[process.arch as 'x64'] ?? process.arch;
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string', default: join(charmSrc, 'build') },
+      'skip-build': { type: 'boolean' },
+      'link-runtime': { type: 'boolean' },
+      'no-zip': { type: 'boolean' },
+    },
+  });
+  try {
+    const r = pack({ out: resolve(values.out!), build: !values['skip-build'], linkRuntime: !!values['link-runtime'], zip: !values['no-zip'] });
+    const size = r.charm ? ` (${(statSync(r.charm).size / 1e6).toFixed(1)} MB)` : '';
+    process.stdout.write(`staged ${r.stage}\n${r.charm ? `built ${r.charm}${size}\n` : ''}`);
+  } catch (err) {
+    process.stderr.write(`charm pack: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
