@@ -138,7 +138,10 @@ function parseLayer(text: string, file: string): Layer {
         break;
       case 'extends':
         if (typeof scalar !== 'string' || !scalar) at(v ?? keyNode, k, 'must name a built-in profile or a file');
-        layer.extends = { ref: scalar as string, at: `${file}:${lc.linePos(v!.range![0]).line}` };
+        {
+          const p = lc.linePos(v!.range![0]);
+          layer.extends = { ref: scalar as string, at: `${file}:${p.line}:${p.col}` };
+        }
         break;
       case 'interval':
       case 'timeout': {
