@@ -3,12 +3,12 @@ import { parseArgs } from 'node:util';
 import { makeLog, parseListen, readToken, required } from '../agent/cli-util.js';
 import { PingerError } from '../agent/errors.js';
 import { loadInventory } from '../agent/inventory.js';
-import { builtinProfiles } from './profile.js';
+import { builtinNames, loadProfile } from './profile.js';
 import { buildServer, listenAlso } from './server.js';
 import { AggregatorState } from './state.js';
 
 export const aggregatorUsage = `pinger aggregator --listen HOST:PORT|unix:PATH [--listen ...] --inventory FILE --token-file FILE
-  [--profile NAME]     readiness profile (default: openstack; built in: ${Object.keys(builtinProfiles).join(', ')})
+  [--profile NAME|FILE] readiness profile: built in (${builtinNames().join(', ')}; default openstack) or a YAML file
   [--log-level LEVEL]  fatal, error, warn, info (default), debug
   [--pair-metrics-max-nodes N]  /metrics has series for every pair up to N nodes, else failing pairs only (default: 20)`;
 
@@ -28,8 +28,7 @@ export async function aggregatorMain(argv: string[]): Promise<number> {
   });
   required(values, ['listen', 'inventory', 'token-file'], 'PINGER_ERR_AGG_USAGE');
   const listens = values.listen!.map((l) => (l.startsWith('unix:') ? { path: unixPath(l) } : parseListen(l)));
-  const profile = builtinProfiles[values.profile!];
-  if (!profile) throw new PingerError('PINGER_ERR_AGG_PROFILE', `--profile ${values.profile}: unknown (built in: ${Object.keys(builtinProfiles).join(', ')})`);
+  const profile = loadProfile(values.profile!);
   const pairMaxNodes = Number(values['pair-metrics-max-nodes']);
   if (!/^\d+$/.test(values['pair-metrics-max-nodes']!) || pairMaxNodes > 10_000) {
     throw new PingerError('PINGER_ERR_AGG_USAGE', `--pair-metrics-max-nodes ${JSON.stringify(values['pair-metrics-max-nodes'])}: expected a whole number of nodes, 0 to 10000`);
