@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { requireEnv, isRoot } from '../helpers/env.js';
 import { loopbackInventory, startCluster, type Cluster } from '../helpers/cluster.js';
+import { pingerCmd, start } from '../helpers/procs.js';
 import { artifacts, launch } from './browser.js';
 
 const verdictOf = (p: Page) => p.locator('#verdict').innerText();
@@ -136,8 +137,41 @@ test('the readiness report in the browser', async (t) => {
     await page.waitForFunction((n) => document.querySelectorAll('article.finding').length === n, r.findings.length);
     for (const f of r.findings) assert.ok((await page.locator('#findings-body').innerText()).includes(f.summary), f.summary);
     assert.match(await page.locator('table.nodes tr[data-node="node-3"]').innerText(), /missing/);
-    await page.screenshot({ path: join(artifacts, 'report-failing.png'), fullPage: true });
+    await page.screenshot({ path: join(artifacts, 'report-failing-missing.png'), fullPage: true });
 
+    cl.startAgent('node-3');
+    await page.waitForFunction(() => document.querySelector('#verdict')?.textContent === 'Ready', null, { timeout: 20_000 });
+    assert.equal(await page.locator('article.finding').count(), 0);
+    assert.ok(await stillSamePage(page), 'the page was reloaded');
+  });
+
+  await t.test('an agent that answers on no port: failed ports show in findings, cells and hover, then the repair', async (st) => {
+    await cl.agents.get('node-3')!.stop();
+    const [node, pre] = pingerCmd();
+    const ws = `${cl.url.replace('http', 'ws')}/api/v1/agent`;
+    const silent = start(node, [...pre, 'agent', '--inventory', cl.inventoryFile, '--node', 'node-3', '--aggregator', ws, '--token-file', cl.tokenFile, '--no-responders']);
+    st.after(() => silent.stop());
+    await cl.waitVerdict('not-ready');
+    await page.waitForFunction(() => document.querySelector('#verdict')?.textContent === 'Not ready', null, { timeout: 15_000 });
+    // Once the peers' rounds are in, the page shows the same findings as the report, whatever their kinds.
+    const r = await cl.waitVerdict('not-ready');
+    await page.waitForFunction((n) => document.querySelectorAll('article.finding').length === n, r.findings.length, { timeout: 10_000 });
+    for (const f of r.findings) assert.ok((await page.locator('#findings-body').innerText()).includes(f.summary), f.summary);
+    assert.ok(r.findings.some((f) => f.nodes.includes('node-3')), JSON.stringify(r.findings));
+    assert.ok(await page.locator('article.finding table.evidence').count() > 0, 'evidence pairs are shown');
+    const col = r.bindings.find((b) => b.name === 'internal')!.matrix!.states[0]![2];
+    assert.equal(col, 'p', 'node-1 -> node-3 has failed ports');
+    const { x, y } = await cellPoint(page, 'internal', 0, 2);
+    await page.mouse.move(x, y);
+    await page.waitForFunction(() => document.querySelector('#tooltip')?.getAttribute('data-pair') === 'internal|node-1|node-3');
+    const tip = await page.locator('#tooltip').innerText();
+    assert.match(tip, /State\s+TCP port failed/);
+    assert.match(tip, /\b5000 refused/, tip);
+    // The text alternative sits in a closed <details>: its text, not its rendering.
+    assert.match((await page.locator('section.binding[data-binding="internal"] details .pairs').textContent()) ?? '', /node-1 → node-3: TCP port failed/);
+    await page.screenshot({ path: join(artifacts, 'report-failing-ports.png'), fullPage: true });
+    await page.mouse.move(1, 1);
+    await silent.stop();
     cl.startAgent('node-3');
     await page.waitForFunction(() => document.querySelector('#verdict')?.textContent === 'Ready', null, { timeout: 20_000 });
     assert.equal(await page.locator('article.finding').count(), 0);
