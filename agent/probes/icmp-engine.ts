@@ -304,7 +304,7 @@ export class IcmpEngine {
   readonly id: number;
   readonly window: number;
   private readonly idleCloseMs: number;
-  /** false once opening a socket failed for lack of CAP_NET_RAW (or in a worker); undefined until tried. */
+  /** true once a socket opened; false once that failed for lack of CAP_NET_RAW (or in a worker). */
   available: boolean | undefined;
   private unavailable: IcmpUnavailableError | undefined;
   private closed = false;
@@ -495,6 +495,7 @@ export class IcmpEngine {
     sock.wrap.on('recvReady', () => this.onReadable(sock, family));
     sock.on('error', (err: Error) => this.onSocketError(slot, err));
     this.sockets[slot] = sock;
+    this.available = true;
     liveEngines.add(this);
     return sock;
   }
@@ -525,6 +526,8 @@ export class IcmpEngine {
     for (const p of [...this.inflight.values()]) {
       if (p.family === family && p.df === df) this.settle(p, { outcome: 'error', detail: `socket error: ${err.message}` });
     }
+    this.maybeIdle();
+    this.flush();
   }
 
   private cancelIdle(): void {

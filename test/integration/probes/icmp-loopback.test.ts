@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { IcmpEngine, IcmpUnavailableError, type PingResult } from '../../../agent/probes/icmp-engine.js';
 import { makeIcmpProbe } from '../../../agent/probes/icmp.js';
 import { requireEnv } from '../../helpers/env.js';
-import { fixture, repoRoot, runNode, runProbes } from './fixtures/lab.js';
+import { fixture, repoRoot, runNode, runProbeChild } from './fixtures/lab.js';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!;
 const count = (rs: PingResult[], outcome: string): number => rs.filter((r) => r.outcome === outcome).length;
@@ -28,6 +28,7 @@ describe('ICMP engine on loopback', () => {
     const targets = Array.from({ length: 200 }, (_, i) => (i % 2 ? '::1' : '127.0.0.1'));
     const rs = await Promise.all(targets.map((target) => e.ping({ target, timeoutMs: 2000 })));
     assert.equal(count(rs, 'ok'), 200);
+    assert.equal(e.available, true);
     // non-canonical spelling of ::1 still matches the reply's source
     assert.equal((await e.ping({ target: '0:0:0:0:0:0:0:1', timeoutMs: 2000 })).outcome, 'ok');
   });
@@ -134,17 +135,22 @@ describe('ICMP in other processes', () => {
 
   it('without CAP_NET_RAW the probe says not-measured and TCP still works', async (t) => {
     if (!requireEnv(t, { root: true, commands: ['setpriv'] })) return;
-    const out = await runProbes(
+    const out = await runProbeChild(
       {
         listen: [{ host: '127.0.0.1', port: 0 }],
-        steps: [{ kind: 'icmp', reqs: [{ target: '127.0.0.1', timeoutMs: 1000 }, { target: '::1', timeoutMs: 1000 }] }],
+        steps: [
+          { kind: 'icmp', reqs: [{ target: '127.0.0.1', timeoutMs: 1000 }, { target: '::1', timeoutMs: 1000 }] },
+          { kind: 'tcp', reqs: [{ target: '127.0.0.1', port: -1, timeoutMs: 1000 }] }, // -1: the listener's port
+        ],
       },
       { wrapper: ['setpriv', '--bounding-set=-net_raw', '--inh-caps=-net_raw'] },
     );
-    assert.deepEqual(out[0]!.results, [
+    assert.deepEqual(out.steps[0]!.results, [
       { outcome: 'not-measured', detail: 'no CAP_NET_RAW' },
       { outcome: 'not-measured', detail: 'no CAP_NET_RAW' },
     ]);
+    assert.deepEqual(out.available, [false]);
+    assert.equal(out.steps[1]!.results[0]!.outcome, 'ok');
   });
 
   it('sweep exits 3 without CAP_NET_RAW and 0 when all answer', async (t) => {

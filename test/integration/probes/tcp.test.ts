@@ -132,8 +132,8 @@ describe('tcp probe in a namespace', { concurrency: false }, () => {
     lab.sysctl(T, 'net.ipv4.ip_local_port_range=32768 60999');
     const [step] = await runProbes(
       {
-        listen: [{ host: '127.0.0.1', port: 7100 }],
-        steps: [{ kind: 'tcp', reqs: [], bulk: { req: { target: '127.0.0.1', port: 7100, timeoutMs: 5000 }, count: 3000, concurrency: 128 } }],
+        listen: [{ host: '127.0.0.1', port: 0 }],
+        steps: [{ kind: 'tcp', reqs: [], bulk: { req: { target: '127.0.0.1', port: -1, timeoutMs: 5000 }, count: 3000, concurrency: 128 } }],
       },
       { ns: T },
     );
