@@ -103,7 +103,7 @@ export function reportToMarkdown(r: Report): string {
     if (!b.matrix) continue;
     if (b.nodes.length <= GRID_MAX_NODES) {
       L.push('Row = from, column = to. ' + legendLine(b), '');
-      L.push(`| from \\ to | ${b.nodes.map(md).join(' | ')} |`, `|---|${b.nodes.map(() => '---').join('|')}|`);
+      L.push(`| from → to | ${b.nodes.map(md).join(' | ')} |`, `|---|${b.nodes.map(() => '---').join('|')}|`);
       b.matrix.states.forEach((row, i) => L.push(`| ${md(b.nodes[i]!)} | ${[...row].map((c) => (c === '|' ? '\\|' : c)).join(' | ')} |`));
       L.push('');
     } else {
@@ -173,7 +173,7 @@ export function reportToHtml(r: Report): string {
     H.push(`<h3>${esc(b.name)}${b.space ? ` (space ${esc(b.space)})` : ''}</h3><p>${b.nodes.length} nodes; ${esc(countsLine(b))}.</p>`);
     if (!b.matrix) continue;
     if (b.nodes.length <= GRID_MAX_NODES) {
-      H.push(`<p>${esc(legendLine(b).replace(/`/g, ''))}</p><table class="grid"><caption>${esc(b.name)}: row = from, column = to</caption><thead><tr><th scope="col">from \\ to</th>`);
+      H.push(`<p>${esc(legendLine(b).replace(/`/g, ''))}</p><table class="grid"><caption>${esc(b.name)}: row = from, column = to</caption><thead><tr><th scope="col">from → to</th>`);
       for (const n of b.nodes) H.push(`<th scope="col">${esc(n)}</th>`);
       H.push('</tr></thead><tbody>');
       b.matrix.states.forEach((row, i) => {
