@@ -3,12 +3,13 @@
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Inventory, InventoryNode } from './inventory.js';
+import { checkDns } from './dns-check.js';
 import { findInterfaces } from './interfaces.js';
 import { Link } from './link.js';
-import { Responders, wantedResponders } from './responders.js';
+import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
 import { runRound, type RoundProbes } from './round.js';
 import { AGENT_VERSION } from './version.js';
-import { WIRE_VERSION, type AgentMessage, type HelloMsg, type ProbePlan, type ResultsMsg, type TargetRow } from './wire.js';
+import { WIRE_VERSION, type AgentMessage, type DnsCheck, type HelloMsg, type ProbePlan, type ResultsMsg, type TargetRow } from './wire.js';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -24,6 +25,8 @@ export interface AgentOptions {
   responders?: Responders;
   /** false: probe only, answer on no port (the charm's stop-responders, before OpenStack takes them). */
   respondersOn?: boolean;
+  /** Resolver for the DNS checks (HOST:PORT) instead of the system's. */
+  dnsServer?: string;
   /** Rows per results message; a round larger than this is split. */
   batchRows?: number;
 }
@@ -49,7 +52,7 @@ export class Agent {
     this.self = self;
     // Every in-flight probe listens on the one stop signal; thousands at once is expected, not a leak.
     setMaxListeners(0, this.abort.signal);
-    this.responders = opts.responders ?? new Responders();
+    this.responders = opts.responders ?? new Responders({ tcp: listenTcp, udp: listenUdpEcho(opts.token) });
     this.respondersOn = opts.respondersOn ?? true;
     this.hello = this.makeHello();
     this.link = new Link({
@@ -97,7 +100,31 @@ export class Agent {
       ...(this.opts.icmp.detail ? { icmpDetail: this.opts.icmp.detail } : {}),
       interfaces: findInterfaces(this.self.addresses),
       responders: this.responders.status(),
+      ...(this.dns ? { dns: this.dns } : {}),
     };
+  }
+
+  private dns: DnsCheck[] | undefined;
+  private dnsAt = 0;
+  private dnsBusy = false;
+  /** DNS records change rarely: look up when the plan asks, then every 5 minutes; never block a round. */
+  private async refreshDns(): Promise<void> {
+    if (this.dnsBusy || this.stopped || (this.dns && performance.now() - this.dnsAt < 300_000)) return;
+    this.dnsBusy = true;
+    try {
+      const dns = await checkDns({ addresses: this.self.addresses, hostname: this.self.hostname ?? hostname(), ...(this.opts.dnsServer ? { server: this.opts.dnsServer } : {}) });
+      this.dnsAt = performance.now();
+      const bad = dns.filter((d) => !d.ok).length;
+      if (bad) this.opts.log('warn', `DNS: ${bad} of ${dns.length} forward/reverse checks disagree`);
+      if (this.stopped) return;
+      this.dns = dns;
+      this.hello = this.makeHello();
+      this.link.send(this.hello);
+    } catch (err) {
+      this.opts.log('warn', `DNS checks failed: ${(err as Error).message}`);
+    } finally {
+      this.dnsBusy = false;
+    }
   }
 
   private async applyPlan(plan: ProbePlan): Promise<void> {
@@ -109,6 +136,7 @@ export class Agent {
     }
     this.hello = this.makeHello();
     this.link.send(this.hello);
+    if (plan.dns) void this.refreshDns();
     if (!this.running) void this.loop();
   }
 
@@ -136,6 +164,7 @@ export class Agent {
       const plan = this.plan;
       this.runAgain = false;
       await this.retryResponders(plan);
+      if (plan.dns) void this.refreshDns();
       const started = performance.now();
       const rows = await runRound({
         self: this.self,

@@ -54,7 +54,7 @@ export async function demoMain(argv: string[]): Promise<number> {
         node: node.name,
         url: `ws://${host.includes(':') ? `[${host}]` : host}:${new URL(url).port}${AGENT_WS_PATH}`,
         token,
-        probes: defaultProbes(),
+        probes: defaultProbes(token),
         icmp,
         log: makeLog(`agent[${node.name}]`, true),
       }),

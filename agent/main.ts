@@ -9,6 +9,7 @@ import { defaultProbes, icmpStatus } from './probes/index.js';
 export const agentUsage = `pinger agent --inventory FILE --node NAME --aggregator ws://HOST:PORT/api/v1/agent --token-file FILE
   [--concurrency N]   targets probed at once (default 64)
   [--quiet]           log warnings and errors only
+  [--dns-server HOST:PORT] resolver for the forward/reverse DNS checks (default: the system's)
   [--no-responders]   answer on no port (release OpenStack's ports); probing goes on`;
 
 export async function agentMain(argv: string[]): Promise<number> {
@@ -22,6 +23,7 @@ export async function agentMain(argv: string[]): Promise<number> {
       concurrency: { type: 'string' },
       quiet: { type: 'boolean' },
       'no-responders': { type: 'boolean' },
+      'dns-server': { type: 'string' },
     },
     strict: true,
   });
@@ -33,12 +35,18 @@ export async function agentMain(argv: string[]): Promise<number> {
   const concurrency = values.concurrency ? Number(values.concurrency) : 64;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new PingerError('PINGER_ERR_AGENT_USAGE', `--concurrency must be a positive integer`);
   const log = makeLog(`pinger-agent[${values.node}]`, values.quiet);
+  const token = readToken(values['token-file']!);
+  const dnsServer = values['dns-server'];
+  if (dnsServer !== undefined && !/^(?:\[[0-9a-fA-F:.]+\]|[0-9.]+):\d{1,5}$/.test(dnsServer)) {
+    throw new PingerError('PINGER_ERR_AGENT_USAGE', `--dns-server ${JSON.stringify(dnsServer)}: expected IP:PORT or [IPv6]:PORT`);
+  }
   const agent = new Agent({
     inventory,
     node: values.node!,
     url: values.aggregator!,
-    token: readToken(values['token-file']!),
-    probes: defaultProbes(),
+    token,
+    probes: defaultProbes(token),
+    ...(values['dns-server'] ? { dnsServer: values['dns-server'] } : {}),
     icmp: icmpStatus(),
     log,
     concurrency,

@@ -1,6 +1,9 @@
 // Listeners on the ports the profile asks for, on each binding address, so peers can test those ports
 // before OpenStack exists. A port that cannot be bound is reported (in-use / denied), never fatal.
+import dgram from 'node:dgram';
+import { isIP } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
+import { answer, RateLimit, udpEchoKey } from './probes/udp.js';
 import type { ResponderInfo } from './wire.js';
 
 export interface ResponderSpec {
@@ -40,6 +43,30 @@ export const listenTcp: ListenFn = (spec) =>
       });
     });
   });
+
+/**
+ * The UDP echo responder (protocol in probes/udp.ts): answers only token-tagged probes addressed to this
+ * address and port, never with more bytes than it got, at most 200 replies a second (burst 400): a full
+ * round of 1,000 peers spread over an interval stays well under it, a flood does not get through.
+ */
+export function listenUdpEcho(token: string, rate = 200, burst = 400): ListenFn {
+  const key = udpEchoKey(token);
+  return (spec) =>
+    new Promise((resolve, reject) => {
+      const sock = dgram.createSocket({ type: isIP(spec.address) === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+      const limit = new RateLimit(rate, burst, Date.now());
+      sock.once('error', reject);
+      sock.on('message', (msg, rinfo) => {
+        const reply = answer(key, msg, spec.address, spec.port, Date.now());
+        if (reply && reply.length <= msg.length && limit.take(Date.now())) sock.send(reply, rinfo.port, rinfo.address);
+      });
+      sock.bind({ address: spec.address, port: spec.port, exclusive: true }, () => {
+        sock.off('error', reject);
+        sock.on('error', () => {});
+        resolve({ close: () => new Promise<void>((r) => sock.close(() => r())) });
+      });
+    });
+}
 
 export class Responders {
   private readonly open = new Map<string, { spec: ResponderSpec; listener: Listener }>();

@@ -129,6 +129,8 @@ export const probePlan = z.strictObject({
       mtu: z.number().int().min(1280).max(65535).optional(),
     }),
   ),
+  /** The profile checks forward/reverse DNS: the agent looks up its addresses and hostname (sent only when true). */
+  dns: z.boolean().optional(),
 });
 
 export const welcomeMsg = z.strictObject({

@@ -300,6 +300,10 @@ export function requirementFor(profile: Profile, binding: string): BindingRequir
   return profile.bindings[binding] ?? profile.bindings['*'] ?? { tcp: [], udp: [], conditions: [] };
 }
 
+export function usesDns(profile: Profile): boolean {
+  return [...profile.node, ...Object.values(profile.bindings).flatMap((b) => b.conditions)].some((c) => c.type === 'dns');
+}
+
 export function planFor(profile: Profile, inventory: Inventory): ProbePlan {
   const bindings: ProbePlan['bindings'] = {};
   for (const b of inventory.bindings) {
@@ -312,5 +316,7 @@ export function planFor(profile: Profile, inventory: Inventory): ProbePlan {
     timeoutMs: profile.timeoutMs,
     icmpCount: profile.icmpCount,
     bindings,
+    // Agents look names up only when asked: a profile without DNS conditions sends no DNS traffic at all.
+    ...(usesDns(profile) ? { dns: true } : {}),
   };
 }

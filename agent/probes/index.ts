@@ -4,17 +4,20 @@ import { IcmpUnavailableError } from './icmp-engine.js';
 import { defaultIcmpEngine, icmpProbe } from './icmp.js';
 import type { ProbeFn } from './probe.js';
 import { tcpProbe } from './tcp.js';
+import { udpProbe } from './udp.js';
 
-export function probeKinds() {
+/** `token`: the cluster token the UDP echo probe derives its key from (a probe without it is never answered). */
+export function probeKinds(token = '') {
   return {
     icmp: icmpProbe,
     tcp: tcpProbe,
+    udp: udpProbe(token),
   } as const satisfies Record<string, ProbeFn>;
 }
 export type ProbeKind = keyof ReturnType<typeof probeKinds>;
 
-export function defaultProbes(): Record<ProbeKind, ProbeFn> {
-  return probeKinds();
+export function defaultProbes(token = ''): Record<ProbeKind, ProbeFn> {
+  return probeKinds(token);
 }
 
 /** Whether ICMP can be measured here; checked once at start so the agent can say so once, clearly. */
