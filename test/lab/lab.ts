@@ -52,6 +52,11 @@ export interface ActiveFault {
 }
 
 const MAX_NODES = 254;
+
+const occupyScript = `my ($a, $p) = @ARGV; my $six = $a =~ /:/;
+socket(my $s, $six ? AF_INET6 : AF_INET, SOCK_STREAM, 0) or die "socket: $!";
+bind($s, $six ? pack_sockaddr_in6($p, inet_pton(AF_INET6, $a)) : pack_sockaddr_in($p, inet_pton(AF_INET, $a))) or die "bind $a port $p: $!";
+$| = 1; print "occupied\\n"; sleep;`;
 const MAX_SPACES = 200;
 
 const labs = new Set<Lab>();
@@ -335,11 +340,14 @@ export class Lab {
     this.log(`fault removed: ${faultLabel(a.fault)}`);
   }
 
-  /** Another process listening on the node's address and port, inside its namespace. */
+  /**
+   * Another process holding the node's address and port inside its namespace: bound, not listening, so the
+   * agent's responder cannot take the port and peers are refused. Perl because Node cannot bind a TCP
+   * socket without listening, and perl-base is on every Debian system.
+   */
   private async occupy(node: string, space: string, port: number): Promise<Started> {
     const addr = this.inventory.nodes.find((n) => n.name === node)!.addresses[space]![0]!;
-    const code = `require('net').createServer().listen(${port}, ${JSON.stringify(addr)}, () => console.log('occupied'))`;
-    const p = start('ip', ['netns', 'exec', this.nodeNs(node), process.execPath, '-e', code], { cwd: repoRoot });
+    const p = start('ip', ['netns', 'exec', this.nodeNs(node), 'perl', '-MSocket=:all', '-e', occupyScript, addr, String(port)], { cwd: repoRoot });
     await p.waitFor(/occupied/, 10_000);
     return p;
   }
