@@ -5,6 +5,7 @@
 // per-binding series for distributions and ratios, per-node series only where one value per node is the
 // point (agent state, clock offset), per-pair series only below a node-count threshold or for failing pairs
 // (capped), so a healthy 1,000-node fleet with 6 bindings stays in the low thousands of series.
+import { outcomes } from '../agent/probes/probe.js';
 import { AGENT_VERSION } from '../agent/version.js';
 import type { ResultsMsg } from '../agent/wire.js';
 import type { Finding } from './findings.js';
@@ -93,9 +94,16 @@ interface BindingTally {
   count: number;
   echoRequests: number;
   echoReplies: number;
-  /** `${kind} ${outcome}` -> count; kinds and outcomes are closed sets, so this stays small. */
-  probes: Map<string, number>;
+  /** Counts per probe kind x outcome (both closed sets): index kind * outcomes.length + outcome. */
+  probes: Float64Array;
 }
+
+export const probeKinds = ['icmp', 'tcp', 'udp', 'mtu'] as const;
+const outcomeIndex = new Map<string, number>(outcomes.map((o, i) => [o, i]));
+const K_ICMP = 0;
+const K_TCP = outcomes.length;
+const K_UDP = 2 * outcomes.length;
+const K_MTU = 3 * outcomes.length;
 
 /**
  * Counts every round's results per binding. Cheap per row (a few additions and a bucket search) because a
@@ -107,7 +115,8 @@ export class ProbeTally {
 
   constructor(bindings: readonly string[]) {
     for (const b of bindings) {
-      this.byBinding.set(b, { buckets: new Float64Array(rttBuckets.length + 1), sum: 0, count: 0, echoRequests: 0, echoReplies: 0, probes: new Map() });
+      const probes = new Float64Array(probeKinds.length * outcomes.length);
+      this.byBinding.set(b, { buckets: new Float64Array(rttBuckets.length + 1), sum: 0, count: 0, echoRequests: 0, echoReplies: 0, probes });
     }
   }
 
@@ -118,8 +127,9 @@ export class ProbeTally {
       if (!t) continue;
       for (const r of rows) {
         if (!peerUp(r.peer)) continue;
+        const p = t.probes;
         if (r.icmp) {
-          bump(t.probes, 'icmp', r.icmp.outcome);
+          p[K_ICMP + outcomeIndex.get(r.icmp.outcome)!]!++;
           if (r.icmp.outcome !== 'not-measured') {
             t.echoRequests += r.icmp.sent;
             t.echoReplies += r.icmp.recv;
@@ -131,9 +141,10 @@ export class ProbeTally {
             }
           }
         }
-        if (r.tcp) for (const o of Object.values(r.tcp)) bump(t.probes, 'tcp', o);
-        if (r.udp) for (const o of Object.values(r.udp)) bump(t.probes, 'udp', o);
-        if (r.mtu) bump(t.probes, 'mtu', r.mtu.outcome);
+        // for-in, not Object.values: no array per row on the hot path.
+        if (r.tcp) for (const port in r.tcp) p[K_TCP + outcomeIndex.get(r.tcp[port]!)!]!++;
+        if (r.udp) for (const port in r.udp) p[K_UDP + outcomeIndex.get(r.udp[port]!)!]!++;
+        if (r.mtu) p[K_MTU + outcomeIndex.get(r.mtu.outcome)!]!++;
       }
     }
   }
@@ -141,11 +152,6 @@ export class ProbeTally {
   bindings(): [string, Readonly<BindingTally>][] {
     return [...this.byBinding];
   }
-}
-
-function bump(m: Map<string, number>, kind: string, outcome: string): void {
-  const k = `${kind} ${outcome}`;
-  m.set(k, (m.get(k) ?? 0) + 1);
 }
 
 /** Index of the first bucket whose upper bound holds `s` (binary search; rttBuckets.length = +Inf). */
@@ -209,10 +215,13 @@ export function collectMetrics(input: MetricsInput): Family[] {
     add('pinger_rtt_seconds', { binding }, t.count, '_count');
     add('pinger_icmp_echo_requests_total', { binding }, t.echoRequests);
     add('pinger_icmp_echo_replies_total', { binding }, t.echoReplies);
-    for (const [k, n] of t.probes) {
-      const [kind, outcome] = k.split(' ') as [string, string];
-      add('pinger_probes_total', { binding, kind, outcome }, n);
-    }
+    // Only outcomes seen so far: a counter appears at its first increment (at most 4 x 7 per binding).
+    probeKinds.forEach((kind, k) =>
+      outcomes.forEach((outcome, o) => {
+        const n = t.probes[k * outcomes.length + o]!;
+        if (n > 0) add('pinger_probes_total', { binding, kind, outcome }, n);
+      }),
+    );
   }
 
   add('pinger_agent_messages_total', {}, input.counters.messages);
