@@ -5,10 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { buildServer } from '../../aggregator/server.js';
 import { requireEnv } from '../helpers/env.js';
-import { synthFleet, type FaultFn } from './synth.js';
+import { sixBindings, synthFleet, type FaultFn } from './synth.js';
 
-async function scrape(nodes: number, opts: { pairMaxNodes?: number; fault?: FaultFn } = {}) {
-  const f = synthFleet(nodes, ['internal', 'storage']);
+async function scrape(nodes: number, opts: { pairMaxNodes?: number; fault?: FaultFn; bindings?: string[] } = {}) {
+  const f = synthFleet(nodes, opts.bindings ?? ['internal', 'storage']);
   const app = await buildServer({ state: f.state, token: 't', logLevel: 'warn', metrics: opts.pairMaxNodes === undefined ? {} : { pairMaxNodes: opts.pairMaxNodes } });
   try {
     f.feed({ rounds: 2, ...(opts.fault ? { fault: opts.fault } : {}) });
@@ -58,4 +58,13 @@ test('pair series follow the node threshold', async () => {
   const failing = parse((await scrape(4, { pairMaxNodes: 3, fault: (b, from) => (b === 'storage' && from === 'node-2' ? 'unreachable' : undefined) })).text).series.filter((s) => s.startsWith('pinger_pair_ok{'));
   assert.equal(failing.length, 3, 'only node-2 -> its three peers on storage');
   assert.ok(failing.every((s) => s.includes('binding="storage"') && s.includes('from="node-2"') && s.endsWith(' 0')));
+});
+
+test('series grow linearly in nodes above the pair threshold, a few per node', async () => {
+  const count = async (n: number) => parse((await scrape(n, { bindings: sixBindings })).text).series.filter((l) => l.startsWith('pinger_')).length;
+  const [a, b, c] = [await count(25), await count(50), await count(100)];
+  assert.equal(c - b, 2 * (b - a), `25 -> ${a}, 50 -> ${b}, 100 -> ${c}: not linear`);
+  const perNode = (b - a) / 25;
+  assert.ok(perNode <= 5, `${perNode} series per node`);
+  assert.ok(a + (1000 - 25) * perNode < 10_000, 'a healthy 1,000-node fleet with 6 bindings stays under 10,000 pinger series');
 });
