@@ -6,7 +6,7 @@ import { after, describe, test, type TestContext } from 'node:test';
 import type { Report } from '../../aggregator/report.js';
 import { requireEnv } from '../helpers/env.js';
 import type { Fault } from './faults.js';
-import { Lab, listNamespaces } from './lab.js';
+import { Lab, listNamespaces, processesMentioning } from './lab.js';
 
 const PROFILE = new URL('./profile.yaml', import.meta.url).pathname;
 const SETTLE_MS = 45_000; // a 2-core machine shared with other suites: generous, the usual is 3-8 s
@@ -72,6 +72,7 @@ describe('lab: 5 nodes x 4 spaces, one fault at a time, then two', { concurrency
     await lab?.down();
     if (prefix) assert.deepEqual(listNamespaces().filter((n) => n.startsWith(`${prefix}-`)), [], 'no namespace of the lab is left');
     for (const a of agents) assert.notEqual(a.child.exitCode ?? a.child.signalCode, null, `agent pid ${a.child.pid} is gone`);
+    if (prefix) assert.deepEqual(processesMentioning(prefix), [], 'no process of the lab is left');
   });
 
   test('a healthy lab is ready', async (t) => {
@@ -164,6 +165,7 @@ describe('lab: faults before the agents start, and an IPv6-only space', { concur
     const prefix = lab?.prefix;
     await lab?.down();
     if (prefix) assert.deepEqual(listNamespaces().filter((n) => n.startsWith(`${prefix}-`)), []);
+    if (prefix) assert.deepEqual(processesMentioning(prefix), []);
   });
 
   test('port-in-use and agent-missing from the start, on v4 and v6-only spaces', async (t) => {

@@ -8,7 +8,7 @@
 // SIGINT/SIGTERM. Needs root (CAP_NET_ADMIN), `ip` (iproute2) and `nft` (nftables) for most faults.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,9 @@ function hookProcess(): void {
   });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
+      // Someone else handles the signal (the people's CLI tears down in order): leave it to them; the exit
+      // hook above is the backstop.
+      if (process.listenerCount(sig) > 0) return;
       for (const l of labs) l.downSync();
       process.exit(sig === 'SIGINT' ? 130 : 143);
     });
@@ -425,6 +428,7 @@ export class Lab {
       }
     }
     rmSync(this.dir, { recursive: true, force: true });
+    this.log(`lab ${this.prefix}: torn down (${ns.length} namespaces deleted)`);
   }
 
   /** Namespaces of this lab still present (for tests' cleanup checks). */
@@ -438,4 +442,18 @@ export function listNamespaces(): string[] {
     .split('\n')
     .map((l) => l.split(' ')[0]!)
     .filter(Boolean);
+}
+
+/** PIDs of processes whose command line mentions `text` (a lab's prefix is in every path its agents get). */
+export function processesMentioning(text: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(text)) out.push(Number(d));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
 }
