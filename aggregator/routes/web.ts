@@ -23,7 +23,10 @@ export function webDir(): string {
   return dir;
 }
 
-/** What a page needs to decide whether to fetch the report again: small, so it can go to every page often. */
+/**
+ * What a page needs to decide whether to fetch the report again. `key` is built the same way by the page
+ * from a report (aggregator/web/app.js reportKey): equal keys, nothing a reader would see has changed.
+ */
 export function liveSummary(state: AggregatorState) {
   const s = state.snapshot();
   const reporting = s.nodes.filter((n) => n.state === 'reporting').length;
@@ -32,7 +35,6 @@ export function liveSummary(state: AggregatorState) {
     reporting,
     expected: state.inventory.nodes.length,
     findings: s.findings.length,
-    // Changes whenever what the findings say changes, so a page can tell a repair from a new fault.
     key: `${s.verdict}|${reporting}|${s.findings.map((f) => `${f.kind}:${f.binding ?? ''}:${f.nodes.join(',')}`).join(';')}`,
     at: new Date(s.at).toISOString(),
   };
@@ -60,28 +62,46 @@ export async function webRoutes(app: FastifyInstance, opts: WebOptions): Promise
   app.get('/', send('index.html'));
   for (const name of assets.keys()) if (name !== 'index.html') app.get(`/web/${name}`, send(name));
 
+  // The live channel. A 'change' says only that something changed: pages fetch the report themselves, and
+  // the state's findings (costly at 1,000 nodes) are not recomputed per page or per change. A shared 'tick'
+  // carries the summary so pages notice what no change announces (an agent going stale); it is spaced by
+  // ten times what computing it cost, so a big fleet's diagnosis never keeps the server busy.
   const streams = new Set<ServerResponse>();
+  let seq = 0;
+  const broadcast = (event: string, data: string) => {
+    const msg = `event: ${event}\ndata: ${data}\n\n`;
+    for (const s of streams) s.write(msg);
+  };
+  const onChange = () => broadcast('change', JSON.stringify({ seq: ++seq }));
+  state.on('change', onChange);
+  let tickTimer: NodeJS.Timeout | undefined;
+  const scheduleTick = (ms: number) => {
+    if (tickTimer || streams.size === 0) return;
+    tickTimer = setTimeout(() => {
+      tickTimer = undefined;
+      if (streams.size === 0) return;
+      const t0 = performance.now();
+      const data = JSON.stringify(liveSummary(state));
+      broadcast('tick', data);
+      scheduleTick(Math.max(opts.tickMs ?? 5000, 10 * (performance.now() - t0)));
+    }, ms);
+    tickTimer.unref();
+  };
   app.get('/api/v1/events', (req, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const push = (event: string) => res.write(`event: ${event}\ndata: ${JSON.stringify(liveSummary(state))}\n\n`);
-    res.write('retry: 3000\n\n');
-    push('change');
-    const onChange = () => push('change');
-    state.on('change', onChange);
-    const tick = setInterval(() => push('tick'), opts.tickMs ?? 5000);
+    res.write(`retry: 3000\n\nevent: change\ndata: ${JSON.stringify({ seq })}\n\n`);
     streams.add(res);
-    const done = () => {
-      clearInterval(tick);
-      state.off('change', onChange);
-      streams.delete(res);
-    };
+    scheduleTick(opts.tickMs ?? 5000);
+    const done = () => streams.delete(res);
     req.raw.on('close', done);
     res.on('close', done);
   });
   // Open event streams would keep the server from closing.
   app.addHook('preClose', async () => {
+    state.off('change', onChange);
+    clearTimeout(tickTimer);
     for (const s of streams) s.end();
   });
 

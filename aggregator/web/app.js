@@ -63,7 +63,9 @@ async function refresh() {
   inFlight = true;
   const t0 = performance.now();
   try {
-    render(await fetchReport());
+    const r = await fetchReport();
+    if (firstRender) performance.mark('pinger-report-fetched');
+    render(r);
     $('error').hidden = true;
   } catch (err) {
     $('error').hidden = false;
@@ -71,10 +73,10 @@ async function refresh() {
   } finally {
     lastFetchMs = performance.now() - t0;
     inFlight = false;
-    // A big report is not fetched back to back: leave the page at least as long idle as the fetch took.
+    // A big report is not fetched back to back: the server stays idle at least twice as long as it worked.
     if (again) {
       again = false;
-      setTimeout(refresh, Math.max(100, lastFetchMs));
+      setTimeout(refresh, Math.max(250, 2 * lastFetchMs));
     }
   }
 }
@@ -348,23 +350,23 @@ function stopPolling() {
   pollTimer = 0;
 }
 
+/** Same as liveSummary's key in aggregator/routes/web.ts. @param {Report} r */
+function reportKey(r) {
+  return `${r.verdict}|${r.reporting}|${r.findings.map((f) => `${f.kind}:${f.binding ?? ''}:${f.nodes.join(',')}`).join(';')}`;
+}
+
 function connectLive() {
   if (typeof EventSource !== 'function') return startPolling();
   const es = new EventSource('/api/v1/events');
-  let lastKey = '';
-  /** @param {MessageEvent} e @param {boolean} always */
-  const on = (e, always) => {
+  es.addEventListener('change', () => refresh());
+  // Ticks catch what no change event announces (an agent going stale) without refetching a big report.
+  es.addEventListener('tick', (e) => {
     try {
-      const s = JSON.parse(e.data);
-      if (always || s.key !== lastKey) refresh();
-      lastKey = s.key;
+      if (!report || JSON.parse(/** @type {MessageEvent} */ (e).data).key !== reportKey(report)) refresh();
     } catch {
       refresh();
     }
-  };
-  es.addEventListener('change', (e) => on(/** @type {MessageEvent} */ (e), true));
-  // Ticks catch what no change event announces (an agent going stale) without refetching a big report.
-  es.addEventListener('tick', (e) => on(/** @type {MessageEvent} */ (e), false));
+  });
   es.addEventListener('open', () => {
     stopPolling();
     $('live').textContent = 'live';

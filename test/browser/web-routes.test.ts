@@ -1,12 +1,13 @@
 // aggregator/routes/web.ts in-process: the page and its assets, the live channel (SSE) and the export files.
-// No browser: an AggregatorState fed directly, served by buildServer on 127.0.0.1:0.
+// No browser: an AggregatorState fed directly, the plugin on its own fastify on 127.0.0.1:0 (the browser
+// tests cover it inside the real server).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { loopbackInventory } from '../helpers/cluster.js';
 import { demoProfile } from '../../aggregator/profile.js';
-import { buildServer } from '../../aggregator/server.js';
+import { webRoutes } from '../../aggregator/routes/web.js';
 import { AggregatorState } from '../../aggregator/state.js';
 
 let app: FastifyInstance;
@@ -14,7 +15,8 @@ let state: AggregatorState;
 let url: string;
 before(async () => {
   state = new AggregatorState({ inventory: loopbackInventory(2, ['internal']), profile: demoProfile });
-  app = await buildServer({ state, token: 't', logLevel: 'warn' });
+  app = Fastify();
+  await app.register(webRoutes, { state, tickMs: 200 });
   url = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 after(async () => app?.close());
@@ -55,7 +57,7 @@ test('exports: JSON, Markdown and HTML, as attachments', async () => {
   }
 });
 
-test('the live channel sends the state at once, then a change event when the state changes', async () => {
+test('the live channel: a change event at once and on every change, and ticks with the summary', async () => {
   const ac = new AbortController();
   const res = await fetch(`${url}/api/v1/events`, { signal: ac.signal });
   assert.equal(res.headers.get('content-type'), 'text/event-stream');
@@ -80,11 +82,15 @@ test('the live channel sends the state at once, then a change event when the sta
   };
   const first = await nextEvent();
   assert.equal(first.ev, 'change');
-  assert.deepEqual([first.data.verdict, first.data.reporting, first.data.expected], ['pending', 0, 2]);
-  assert.match(first.data.key, /agent-missing/);
   state.changed();
-  const second = await nextEvent();
-  assert.equal(second.ev, 'change');
+  // The change (250 ms after changed()) and the first tick (200 ms here) come in either order.
+  const next = [await nextEvent(), await nextEvent()];
+  const second = next.find((e) => e.ev === 'change');
+  const tick = next.find((e) => e.ev === 'tick');
+  assert.ok(second && tick, JSON.stringify(next));
+  assert.ok(second.data.seq > first.data.seq, 'change events are numbered');
+  assert.deepEqual([tick.data.verdict, tick.data.reporting, tick.data.expected], ['pending', 0, 2]);
+  assert.match(tick.data.key, /^pending\|0\|agent-missing::node-1,node-2$/);
   ac.abort();
 });
 
