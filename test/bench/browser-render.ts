@@ -1,0 +1,126 @@
+// Benchmark: the report page with 1,000 simulated nodes x 6 bindings. An AggregatorState is fed synthetic
+// hello/results messages in-process (no agents, no traffic: the 198.18.0.0/15 addresses are only strings),
+// served by buildServer on 127.0.0.1, and opened in Debian's Chromium several times, each in a fresh context.
+// Measures: the report's size and build time, time to first render (navigation start -> the page's
+// 'pinger-first-render' mark, i.e. verdict, findings, 6 heatmaps and the node list drawn; split at the
+// 'pinger-report-fetched' mark into fetching the report and rendering it), the JS heap after
+// render (CDP Performance.getMetrics, after a forced GC), and hover -> details shown.
+// Usage: node --import tsx test/bench/browser-render.ts [--nodes 1000] [--bindings 6] [--runs 5]
+import { parseArgs } from 'node:util';
+import type { Inventory } from '../../agent/inventory.js';
+import type { HelloMsg, ResultsMsg, TargetRow } from '../../agent/wire.js';
+import { openstackProfile } from '../../aggregator/profile.js';
+import { buildServer } from '../../aggregator/server.js';
+import { AggregatorState } from '../../aggregator/state.js';
+import { launch } from '../browser/browser.js';
+
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, bindings: { type: 'string', default: '6' }, runs: { type: 'string', default: '5' } } });
+const N = Number(values.nodes);
+const runs = Number(values.runs);
+const bindings = ['admin', 'ceph-cluster', 'ceph-public', 'internal', 'public', 'shared-db', 'amqp', 'overlay'].slice(0, Number(values.bindings));
+
+const addr = (b: number, i: number) => {
+  const a = b * 2048 + i; // unique per binding and node inside 198.18.0.0/15
+  return `198.${18 + (a >> 16)}.${(a >> 8) & 255}.${a & 255}`;
+};
+const name = (i: number) => `node-${i + 1}`;
+const inventory: Inventory = {
+  bindings,
+  spaces: {},
+  nodes: Array.from({ length: N }, (_, i) => ({ name: name(i), addresses: Object.fromEntries(bindings.map((b, j) => [b, [addr(j, i)]])) })),
+};
+
+/** A few faults so the page has findings and coloured cells: one unreachable node, one node with a closed port, lossy pairs. */
+function row(b: string, from: number, to: number): TargetRow {
+  const j = bindings.indexOf(b);
+  const ports = openstackProfile.bindings[b]?.tcp ?? [];
+  const rtt = 0.15 + ((from * 7 + to * 13) % 100) / 40;
+  const unreachable = j === 0 && to === 6;
+  const lossy = j === 3 && from % 97 === 0 && to % 89 === 0;
+  return {
+    peer: name(to),
+    addr: addr(j, to),
+    icmp: unreachable ? { sent: 3, recv: 0, rtt: null, outcome: 'timeout' } : { sent: 3, recv: lossy ? 2 : 3, rtt: [rtt * 0.8, rtt, rtt * 1.3, rtt, rtt * 1.3], outcome: lossy ? 'timeout' : 'ok' },
+    tcp: Object.fromEntries(ports.map((p, k) => [String(p), unreachable ? 'filtered' : j === 5 && to === 41 && k === 0 ? 'refused' : 'ok'])),
+  };
+}
+
+const t0 = performance.now();
+const state = new AggregatorState({ inventory, profile: openstackProfile });
+for (let i = 0; i < N; i++) {
+  const hello: HelloMsg = {
+    v: 1,
+    type: 'hello',
+    node: name(i),
+    agentVersion: '0.1.0',
+    hostname: `${name(i)}.maas`,
+    icmp: 'available',
+    interfaces: bindings.map((b, j) => ({ binding: b, address: addr(j, i), iface: `eth${j}`, mtu: j < 2 ? 9000 : 1500 })),
+    responders: [],
+  };
+  state.hello(hello);
+  state.heartbeat({ v: 1, type: 'heartbeat', node: name(i), at: Date.now(), clock: { offsetMs: ((i % 21) - 10) / 4, rttMs: 0.3 } });
+}
+await new Promise((r) => setTimeout(r, 5)); // rounds must start after every peer's hello
+for (let i = 0; i < N; i++) {
+  const msg: ResultsMsg = { v: 1, type: 'results', node: name(i), round: 1, durationMs: 0, final: true, bindings: {} };
+  for (const b of bindings) msg.bindings[b] = Array.from({ length: N - 1 }, (_, k) => row(b, i, k < i ? k : k + 1));
+  state.results(msg);
+}
+const fedMs = performance.now() - t0;
+const t1 = performance.now();
+state.snapshot(); // findings and verdict: the state's part of building a report
+const snapshotMs = performance.now() - t1;
+const report = state.report('states');
+const reportMs = performance.now() - t1;
+const reportBytes = Buffer.byteLength(JSON.stringify(report));
+
+console.log(`nodes ${N} x bindings ${bindings.length}: fed the state in ${(fedMs / 1000).toFixed(1)} s; report (states) built in ${reportMs.toFixed(0)} ms (findings and verdict ${snapshotMs.toFixed(0)} ms), ${(reportBytes / 2 ** 20).toFixed(1)} MiB JSON; findings ${report.findings.length}`);
+const app = await buildServer({ state, token: 'bench', logLevel: 'warn' });
+const url = await app.listen({ host: '127.0.0.1', port: 0 });
+const browser = await launch();
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rows: { firstRenderMs: number; renderMs: number; wallMs: number; heapMB: number; hoverMs: number }[] = [];
+try {
+  for (let r = 0; r < runs; r++) {
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await ctx.newPage();
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const w0 = performance.now();
+    await page.goto(`${url}/`);
+    await page.waitForSelector('body[data-rendered]', { timeout: 120_000 });
+    const wallMs = performance.now() - w0;
+    const [fetchedMs, firstRenderMs] = await page.evaluate(() => ['pinger-report-fetched', 'pinger-first-render'].map((m) => performance.getEntriesByName(m)[0]!.startTime));
+    const renderMs = firstRenderMs! - fetchedMs!;
+    if (process.env.BENCH_DEBUG) {
+      const fetches = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/v1/')).map((e) => [e.name.replace(/^.*\/api/, '/api'), Math.round(e.startTime), Math.round(e.duration)]));
+      console.log(JSON.stringify({ fetchedMs, firstRenderMs, fetches }));
+    }
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const heapMB = metrics.find((m) => m.name === 'JSHeapUsedSize')!.value / 2 ** 20;
+    // Hover a cell in the first matrix: the pointer to the pair's details on screen (60 ms of it is the debounce).
+    const canvas = page.locator('section.binding canvas').first();
+    await canvas.scrollIntoViewIfNeeded();
+    const box = (await canvas.boundingBox())!;
+    const cs = Number(await canvas.getAttribute('data-cell'));
+    const m = Number(await canvas.getAttribute('data-margin'));
+    const col = Math.floor(N / 2);
+    const h0 = performance.now();
+    await page.mouse.move(box.x + m + (col + 0.5) * cs, box.y + m + 6.5 * cs);
+    await page.waitForFunction((to) => document.querySelector('#tooltip')?.getAttribute('data-pair')?.endsWith(`|node-7|${to}`), name(col));
+    const hoverMs = performance.now() - h0;
+    rows.push({ firstRenderMs: firstRenderMs!, renderMs, wallMs, heapMB, hoverMs });
+    await ctx.close();
+  }
+} finally {
+  await browser.close();
+  await app.close();
+}
+
+const f = (x: number, d = 0) => x.toFixed(d);
+console.log('run  first-render ms  of which rendering ms  goto->rendered ms  JS heap MiB  hover->details ms');
+rows.forEach((x, i) => console.log(`${String(i + 1).padStart(3)}  ${f(x.firstRenderMs).padStart(15)}  ${f(x.renderMs).padStart(20)}  ${f(x.wallMs).padStart(17)}  ${f(x.heapMB, 1).padStart(11)}  ${f(x.hoverMs).padStart(17)}`));
+const med = (k: keyof (typeof rows)[number], d = 0) => f(median(rows.map((x) => x[k])), d);
+console.log(`median of ${rows.length}: first render ${med('firstRenderMs')} ms (rendering after the fetch ${med('renderMs')} ms); goto->rendered ${med('wallMs')} ms; JS heap ${med('heapMB', 1)} MiB; hover->details ${med('hoverMs')} ms`);
