@@ -15,6 +15,8 @@ const charmSrc = join(repo, 'charm');
 
 export interface PackOptions {
   out: string;
+  /** Compiled tree to pack (default: the repo's dist/, which `build` fills). */
+  dist?: string;
   build: boolean;
   linkRuntime: boolean;
   zip: boolean;
@@ -58,7 +60,7 @@ export function pack(o: PackOptions): { stage: string; charm?: string } {
     const r = spawnSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(repo, 'tsconfig.json')], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error('tsc failed: fix the type errors above (or pass --skip-build to pack what dist/ holds)');
   }
-  const dist = join(repo, 'dist');
+  const dist = o.dist ?? join(repo, 'dist');
   if (!existsSync(join(dist, 'charm/src/main.js'))) throw new Error(`${dist}/charm/src/main.js is missing: build first (npm run build)`);
   const stage = join(o.out, 'pinger');
   rmSync(stage, { recursive: true, force: true });
