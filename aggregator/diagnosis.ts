@@ -121,10 +121,16 @@ function reachability(m: BindingMatrix, present: string[], cells: Map<string, Ce
   };
   const ev = (pairs: [string, string][]): Evidence[] => pairs.slice(0, MAX_EVIDENCE).map(([from, to]) => ({ from, to, detail: detail(from, to) }));
 
+  // Only failing pairs can start a finding: a healthy 1,000-node binding costs no N x N walk.
+  const presentSet = new Set(present);
+  const badPairs: [string, string][] = [];
+  for (const c of cells.values()) if (c.state === 'unreachable' && presentSet.has(c.from) && presentSet.has(c.to)) badPairs.push([c.from, c.to]);
+  if (!badPairs.length) return { findings, explained };
+
   // Isolated: nothing gets through in either direction between the node and any peer.
   const isolated: string[] = [];
   if (present.length >= 3) {
-    for (const x of present) {
+    for (const x of sortNodes(badPairs.flat())) {
       const peers = present.filter((p) => p !== x);
       const inBad = peers.filter((p) => bad(p, x)).length;
       const outBad = peers.filter((p) => bad(x, p)).length;
@@ -162,6 +168,8 @@ function reachability(m: BindingMatrix, present: string[], cells: Map<string, Ce
 
   // Partition: among the rest, groups that reach each other inside and nothing across.
   const rest = present.filter((x) => !isolated.includes(x));
+  const restBad = badPairs.filter(([a, b]) => !explained.has(key(a, b)));
+  if (!restBad.length) return { findings, explained };
   const group = new Map<string, number>();
   let groups = 0;
   for (const s of rest) {
@@ -179,12 +187,11 @@ function reachability(m: BindingMatrix, present: string[], cells: Map<string, Ce
     for (const x of rest) members[group.get(x)!]!.push(x);
     const sorted = members.map(sortNodes).sort((a, b) => b.length - a.length || a[0]!.localeCompare(b[0]!));
     const pairs: [string, string][] = [];
-    for (const a of rest)
-      for (const b of rest)
-        if (a !== b && group.get(a) !== group.get(b) && bad(a, b)) {
-          explained.add(key(a, b));
-          pairs.push([a, b]);
-        }
+    for (const [a, b] of restBad)
+      if (group.get(a) !== group.get(b)) {
+        explained.add(key(a, b));
+        pairs.push([a, b]);
+      }
     findings.push({
       severity,
       kind: 'partition',
@@ -199,8 +206,7 @@ function reachability(m: BindingMatrix, present: string[], cells: Map<string, Ce
 
   // One way: a reaches b, b does not reach a.
   const oneWay: [string, string][] = [];
-  for (const a of rest)
-    for (const b of rest) if (a !== b && !explained.has(key(b, a)) && bad(b, a) && through(a, b)) oneWay.push([b, a]);
+  for (const [b, a] of restBad) if (!explained.has(key(b, a)) && through(a, b)) oneWay.push([b, a]);
   if (oneWay.length) {
     for (const [a, b] of oneWay) explained.add(key(a, b));
     const nodes = blame(oneWay.map(([from, to]) => ({ from, to })));
@@ -216,8 +222,7 @@ function reachability(m: BindingMatrix, present: string[], cells: Map<string, Ce
   }
 
   // Whatever is left: pairs that fail both ways while their nodes reach others.
-  const leftover: [string, string][] = [];
-  for (const a of rest) for (const b of rest) if (a !== b && !explained.has(key(a, b)) && bad(a, b)) leftover.push([a, b]);
+  const leftover = restBad.filter(([a, b]) => !explained.has(key(a, b)));
   if (leftover.length) {
     for (const [a, b] of leftover) explained.add(key(a, b));
     const nodes = blame(leftover.map(([from, to]) => ({ from, to })));
