@@ -44,6 +44,8 @@ const word = (/** @type {[number, number, number]} */ [r, g, b]) => ((255 << 24)
  * 20 ms: absolute, so a uniformly fast cluster looks uniformly light instead of exaggerating microseconds.
  */
 const fast = rgb('#a5d6a7');
+/** Problem cells enlarged on tiny matrices, at most (beyond that the matrix is mostly red anyway). */
+const MAX_MARKED = 50_000;
 const slow = rgb('#1b5e20');
 const LO = Math.log10(0.1);
 const HI = Math.log10(20);
@@ -84,6 +86,8 @@ export class Heatmap {
     this.off = document.createElement('canvas');
     /** @type {Uint32Array|undefined} the packed colour of every cell, for the letters' ink */
     this.px = undefined;
+    /** @type {number[]} cells that are neither ok, self nor unknown (row * n + col), drawn larger when cells are tiny */
+    this.problems = [];
     this.canvas.addEventListener('mousemove', (e) => this.hover(e));
     this.canvas.addEventListener('mouseleave', () => cb.onLeave());
     this.canvas.addEventListener('click', (e) => this.click(e));
@@ -124,6 +128,8 @@ export class Heatmap {
     for (const [ch, st] of Object.entries(b.matrix.legend)) byChar[ch] = word(rgb(stateColours[st] ?? '#000000'));
     const okChar = Object.entries(b.matrix.legend).find(([, s]) => s === 'ok')?.[0];
     const rtt = b.matrix.rttP99Ms;
+    /** @type {number[]} */
+    const problems = [];
     for (let i = 0; i < n; i++) {
       const row = b.matrix.states[i] ?? '';
       for (let j = 0; j < n; j++) {
@@ -132,9 +138,11 @@ export class Heatmap {
         const v = rtt?.[i]?.[j];
         if (ch === okChar && v !== null && v !== undefined) w = okShade(v);
         px[i * n + j] = w;
+        if (ch !== okChar && ch !== '-' && ch !== '?' && problems.length < MAX_MARKED) problems.push(i * n + j);
       }
     }
     this.px = px;
+    this.problems = problems;
     ctx.putImageData(img, 0, 0);
   }
 
@@ -156,6 +164,14 @@ export class Heatmap {
     ctx.clearRect(0, 0, size, size);
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(this.off, m, m, n * cs, n * cs);
+    // At 1-2 px a cell, one failing pair or column would vanish in a sea of green: problems get 3 x 3 px.
+    if (cs < 3 && this.px) {
+      for (const c of this.problems) {
+        const w = this.px[c] ?? 0;
+        ctx.fillStyle = `rgb(${w & 255},${(w >> 8) & 255},${(w >> 16) & 255})`;
+        ctx.fillRect(m + (c % n) * cs + cs / 2 - 1.5, m + Math.floor(c / n) * cs + cs / 2 - 1.5, 3, 3);
+      }
+    }
     if (cs >= 6) {
       ctx.strokeStyle = 'rgba(255,255,255,0.8)';
       ctx.lineWidth = 1;

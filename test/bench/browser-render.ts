@@ -12,7 +12,8 @@ import type { HelloMsg, ResultsMsg, TargetRow } from '../../agent/wire.js';
 import { openstackProfile } from '../../aggregator/profile.js';
 import { buildServer } from '../../aggregator/server.js';
 import { AggregatorState } from '../../aggregator/state.js';
-import { launch } from '../browser/browser.js';
+import { join } from 'node:path';
+import { artifacts, launch } from '../browser/browser.js';
 
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, bindings: { type: 'string', default: '6' }, runs: { type: 'string', default: '5' } } });
 const N = Number(values.nodes);
@@ -111,6 +112,7 @@ try {
     await page.mouse.move(box.x + m + (col + 0.5) * cs, box.y + m + 6.5 * cs);
     await page.waitForFunction((to) => document.querySelector('#tooltip')?.getAttribute('data-pair')?.endsWith(`|node-7|${to}`), name(col));
     const hoverMs = performance.now() - h0;
+    if (r === 0) await page.screenshot({ path: join(artifacts, `report-${N}-nodes.png`) }); // to look at, not timed
     rows.push({ firstRenderMs: firstRenderMs!, renderMs, wallMs, heapMB, hoverMs });
     await ctx.close();
   }

@@ -70,10 +70,9 @@ test('the readiness report in the browser', async (t) => {
     const row = await page.locator('table.nodes tr[data-node="node-2"]').innerText();
     const addr = cl.inventory.nodes[1]!.addresses.internal![0]!;
     assert.ok(row.includes(addr) && row.includes('lo, MTU 65536') && row.includes('reporting'), row);
-    const label = await page.locator('section.binding[data-binding="internal"] canvas').getAttribute('aria-label');
-    assert.match(label ?? '', /6 pairs ok/);
-    // Wait for the last live refresh to settle so the screenshot shows a complete matrix.
-    await page.waitForFunction(() => !document.querySelector('#bindings-body')?.textContent?.includes('no result yet'), null, { timeout: 10_000 });
+    // Ready can come while a pair held back from an early round is still '?': the next live update fills it.
+    await page.waitForFunction(() => /: 6 pairs ok\. /.test(document.querySelector('section.binding[data-binding="internal"] canvas')?.getAttribute('aria-label') ?? ''), null, { timeout: 15_000 });
+    await page.waitForFunction(() => !document.querySelector('#bindings-body')?.textContent?.includes('no result yet'), null, { timeout: 15_000 });
     await page.screenshot({ path: join(artifacts, 'report-healthy.png'), fullPage: true });
   });
 
