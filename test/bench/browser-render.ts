@@ -41,7 +41,7 @@ function row(b: string, from: number, to: number): TargetRow {
   return {
     peer: name(to),
     addr: addr(j, to),
-    icmp: unreachable ? { sent: 3, recv: 0, rtt: null, outcome: 'timeout' } : { sent: 3, recv: lossy ? 2 : 3, rtt: [rtt * 0.8, rtt, rtt * 1.3, rtt, rtt * 1.3], outcome: lossy ? 'timeout' : 'ok' },
+    icmp: unreachable ? { sent: 3, recv: 0, rtt: null, outcome: 'filtered' } : { sent: 3, recv: lossy ? 2 : 3, rtt: [rtt * 0.8, rtt, rtt * 1.3, rtt, rtt * 1.3], outcome: lossy ? 'filtered' : 'ok' },
     tcp: Object.fromEntries(ports.map((p, k) => [String(p), unreachable ? 'filtered' : j === 5 && to === 41 && k === 0 ? 'refused' : 'ok'])),
   };
 }
