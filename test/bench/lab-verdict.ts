@@ -1,0 +1,88 @@
+// Time from starting the agents to the final verdict in the namespace lab (default 50 nodes x 3 spaces),
+// healthy and with one fault. Target: the verdict within the probe timeout plus 2 s of the last agent
+// connecting. Run as root: node --import tsx test/bench/lab-verdict.ts [--nodes 50] [--spaces 3] [--runs 3] [--runtime dist|tsx]
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { Report } from '../../aggregator/report.js';
+import type { Fault } from '../lab/faults.js';
+import { Lab } from '../lab/lab.js';
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '50' },
+    spaces: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '3' },
+    runtime: { type: 'string', default: 'dist' },
+  },
+});
+const nodes = Number(values.nodes);
+const spaceNames = ['internal', 'shared-db', 'ceph-cluster', 'overlay', 'amqp'].slice(0, Number(values.spaces));
+const spaces = spaceNames.map((name) => ({ name }));
+const profile = new URL('./lab-profile.yaml', import.meta.url).pathname;
+const TIMEOUT_MS = 1000; // lab-profile.yaml's probe timeout
+
+interface Case {
+  name: string;
+  faults: Fault[];
+  final: (r: Report) => boolean;
+}
+const cases: Case[] = [
+  { name: 'healthy', faults: [], final: (r) => r.verdict === 'ready' },
+  {
+    name: 'port-filtered node-7 shared-db 3306',
+    faults: [{ kind: 'port-filtered', node: 'node-7', space: 'shared-db', port: 3306 }],
+    final: (r) =>
+      r.verdict === 'not-ready' &&
+      r.findings.length === 1 &&
+      r.findings[0]!.kind === 'port-filtered' &&
+      r.findings[0]!.nodes.join() === 'node-7',
+  },
+];
+
+interface Run {
+  spawnMs: number; // first to last agent spawned
+  connectedMs: number; // first spawn to the last agent connected (every node no longer "missing")
+  verdictMs: number; // first spawn to the final verdict
+  afterLastMs: number; // last agent connected to the final verdict: the target figure
+}
+
+async function once(c: Case): Promise<Run> {
+  const lab = await Lab.create({ nodes, spaces, profile, faults: c.faults, runtime: values.runtime as 'dist' | 'tsx', startAgents: false });
+  try {
+    const t0 = Date.now();
+    lab.startAgents();
+    const spawned = Date.now();
+    let connected = 0;
+    for (;;) {
+      const r = await lab.report('?matrix=none');
+      const now = Date.now();
+      if (!connected && r.nodes.every((n) => n.state !== 'missing')) connected = now;
+      if (connected && c.final(r)) return { spawnMs: spawned - t0, connectedMs: connected - t0, verdictMs: now - t0, afterLastMs: now - connected };
+      if (now - t0 > 600_000) throw new Error(`no final verdict after 600 s: ${r.verdict} ${r.summary}`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  } finally {
+    await lab.down();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(`lab verdict benchmark: ${nodes} nodes x ${spaces.length} spaces (${spaceNames.join(', ')}), runtime ${values.runtime}, ${values.runs} runs per case, ${new Date().toISOString()}`);
+for (const c of cases) {
+  const runs: Run[] = [];
+  for (let i = 0; i < Number(values.runs); i++) {
+    let r: Run;
+    try {
+      r = await once(c);
+    } catch (err) {
+      console.log(`  ${c.name} run ${i + 1} (load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}): FAILED: ${(err as Error).message}`);
+      continue;
+    }
+    runs.push(r);
+    console.log(`  ${c.name} run ${i + 1} (load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}): agents spawned in ${r.spawnMs} ms, all connected at ${r.connectedMs} ms, final verdict at ${r.verdictMs} ms = ${r.afterLastMs} ms after the last agent connected`);
+  }
+  if (!runs.length) continue;
+  const m = (k: keyof Run) => median(runs.map((r) => r[k]));
+  const ok = m('afterLastMs') <= TIMEOUT_MS + 2000;
+  console.log(`${c.name}: median all connected ${m('connectedMs')} ms, final verdict ${m('verdictMs')} ms, ${m('afterLastMs')} ms after the last agent connected (target <= ${TIMEOUT_MS + 2000} ms: ${ok ? 'met' : 'NOT met'})`);
+}
