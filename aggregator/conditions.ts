@@ -215,6 +215,71 @@ export function evaluatePort(c: PortCondition, rows: readonly TargetRow[]): Cond
   return { condition: c, passed: false, text: `${c.text} (${failed.map((p) => `${p} ${bad[p]}`).join(', ')}): failed`, ports: bad };
 }
 
+/**
+ * Whether any pair-scoped comparison (loss, rtt_*) fails on one pair's rows: the same verdict as
+ * pairFailures gives for those conditions, without allocating. It runs for every healthy pair of every
+ * round (6M a round at 1,000 nodes), where ports cannot fail: a failed port makes the cell not 'ok'.
+ */
+export function pairComparisonsFail(conditions: readonly CompareCondition[], rows: readonly TargetRow[]): boolean {
+  if (conditions.length === 0) return false;
+  let sent = 0;
+  let recv = 0;
+  let any = false;
+  let min = Infinity;
+  let avg = -Infinity;
+  let max = -Infinity;
+  let p50 = -Infinity;
+  let p99 = -Infinity;
+  for (const r of rows) {
+    const ic = r.icmp;
+    if (!ic || ic.outcome === 'not-measured') continue;
+    sent += ic.sent;
+    recv += ic.recv;
+    const t = ic.rtt;
+    if (!t) continue;
+    any = true;
+    if (t[0] < min) min = t[0];
+    if (t[1] > avg) avg = t[1];
+    if (t[2] > max) max = t[2];
+    if (t[3] > p50) p50 = t[3];
+    if (t[4] > p99) p99 = t[4];
+  }
+  for (const c of conditions) {
+    let v: number;
+    switch (c.metric) {
+      case 'loss':
+        if (sent === 0) continue;
+        v = (100 * (sent - recv)) / sent;
+        break;
+      case 'rtt_min':
+        v = min;
+        break;
+      case 'rtt_avg':
+        v = avg;
+        break;
+      case 'rtt_max':
+        v = max;
+        break;
+      case 'rtt_p50':
+        v = p50;
+        break;
+      case 'rtt_p99':
+        v = p99;
+        break;
+      default:
+        continue;
+    }
+    if (c.metric !== 'loss' && !any) continue;
+    if (!compare(c.op, v, c.value)) return true;
+  }
+  return false;
+}
+
+/** The pair-scoped comparisons among a binding's conditions (what pairComparisonsFail takes). */
+export function pairComparisons(conditions: readonly Condition[]): CompareCondition[] {
+  return conditions.filter((c): c is CompareCondition => c.type === 'compare' && metrics[c.metric].scope === 'pair');
+}
+
 /** Every pair-scoped condition on one pair's rows; returns the failures only. */
 export function pairFailures(conditions: readonly Condition[], rows: readonly TargetRow[]): ConditionResult[] {
   const m = pairMetrics(rows);

@@ -192,13 +192,20 @@ export class BindingMatrix {
         if (this.detail.size) this.detail.delete(cell);
         continue;
       }
-      const prow = more ? [first, ...more] : [first];
-      if (st === 'ok' && !this.keepDetail!(prow)) this.detail.delete(cell);
-      else this.detail.set(cell, prow);
+      if (st === 'ok') {
+        // The hook runs on every healthy pair: hand it a reused one-row array, allocate only to keep.
+        this.one[0] = first;
+        if (!this.keepDetail!(more ? [first, ...more] : this.one)) {
+          if (this.detail.size) this.detail.delete(cell);
+          continue;
+        }
+      }
+      this.detail.set(cell, more ? [first, ...more] : [first]);
     }
     return unknown;
   }
 
+  private readonly one: TargetRow[] = [];
   private sc: Scratch | undefined;
   /** Per-destination accumulators, allocated once per matrix and reset after each apply. */
   private scratch(): Scratch {
@@ -266,20 +273,22 @@ export class BindingMatrix {
 
   /** Counts per state (self excluded). */
   counts(): Record<CellState, number> {
-    const out = Object.fromEntries(stateList.map((s) => [s, 0])) as Record<CellState, number>;
-    for (let c = 0; c < this.state.length; c++) out[stateList[this.state[c]!]!]++;
+    const byCode = new Uint32Array(stateList.length);
+    for (let c = 0; c < this.state.length; c++) byCode[this.state[c]!]!++;
+    const out = Object.fromEntries(stateList.map((s, i) => [s, byCode[i]!])) as Record<CellState, number>;
     out.self = 0;
     return out;
   }
 
   /** Compact rows for the report: one string per source node, one character per destination. */
   stateRows(): string[] {
-    const chars = stateList.map((s) => cellStates[s]);
+    const chars = Buffer.from(stateList.map((s) => cellStates[s]).join(''), 'latin1');
+    const row = Buffer.allocUnsafe(this.n);
     const out: string[] = [];
     for (let s = 0; s < this.n; s++) {
-      let row = '';
-      for (let d = 0; d < this.n; d++) row += chars[this.state[s * this.n + d]!];
-      out.push(row);
+      const base = s * this.n;
+      for (let d = 0; d < this.n; d++) row[d] = chars[this.state[base + d]!]!;
+      out.push(row.toString('latin1'));
     }
     return out;
   }

@@ -7,7 +7,7 @@ import { diagnose } from './diagnosis.js';
 import type { Finding } from './findings.js';
 import { BindingMatrix } from './matrix.js';
 import { NodeTable, type NodeRecord, type NodeState } from './nodes.js';
-import { pairFailures } from './conditions.js';
+import { pairComparisons, pairComparisonsFail } from './conditions.js';
 import { planFor, requirementFor, type Profile } from './profile.js';
 import { buildReport, type MatrixDetail, type Report } from './report.js';
 import { verdictOf, type Verdict } from './verdict.js';
@@ -47,10 +47,11 @@ export class AggregatorState extends EventEmitter {
     const names = opts.inventory.nodes.map((n) => n.name);
     // Stale after three missed intervals (plus the probe timeout): one slow round is not a fault.
     this.nodes = new NodeTable(names, 3 * opts.profile.intervalMs + opts.profile.timeoutMs);
-    // Cells that pass the raw checks but fail a profile condition (an RTT bound) keep their rows for the diagnosis.
+    // Cells that pass the raw checks but fail a profile condition (an RTT bound) keep their rows for the
+    // diagnosis. Only comparisons can fail on an 'ok' cell: a failed port already makes it not ok.
     this.matrices = opts.inventory.bindings.map((b) => {
-      const conds = requirementFor(opts.profile, b).conditions;
-      return new BindingMatrix(b, names, (rows) => pairFailures(conds, rows).length > 0);
+      const conds = pairComparisons(requirementFor(opts.profile, b).conditions);
+      return new BindingMatrix(b, names, conds.length ? (rows) => pairComparisonsFail(conds, rows) : undefined);
     });
     this.byBinding = new Map(this.matrices.map((m) => [m.binding, m]));
   }
@@ -108,8 +109,9 @@ export class AggregatorState extends EventEmitter {
 
   /** Marks the derived view dirty; listeners (live report, metrics) are told at most every 250 ms. */
   private pendingEmit: NodeJS.Timeout | undefined;
+  private dirty = true;
   changed(): void {
-    this.snap = undefined;
+    this.dirty = true;
     if (this.pendingEmit) return;
     this.pendingEmit = setTimeout(() => {
       this.pendingEmit = undefined;
@@ -118,10 +120,15 @@ export class AggregatorState extends EventEmitter {
     this.pendingEmit.unref();
   }
 
-  /** Findings, verdict and node states, computed once per change (and at least every second for staleness). */
-  snapshot(): Snapshot {
+  /**
+   * Findings, verdict and node states. Recomputed when something changed, but for large fleets at most every
+   * `maxAgeMs`: 1,000 nodes change many times a second, and every reader (page, API, metrics) shares one result.
+   */
+  snapshot(maxAgeMs = this.inventory.nodes.length > 200 ? 500 : 0): Snapshot {
     const now = this.now();
-    if (this.snap && now - this.snap.at < 1000) return this.snap;
+    if (this.snap && (!this.dirty || now - this.snap.at < maxAgeMs) && now - this.snap.at < 1000) return this.snap;
+    this.dirty = false;
+    this.reports.clear();
     const nodes = this.nodes.all().map((record) => ({ record, state: this.nodes.state(record, now) }));
     const findings = diagnose({
       inventory: this.inventory,
@@ -141,9 +148,13 @@ export class AggregatorState extends EventEmitter {
     return this.snap;
   }
 
+  private readonly reports = new Map<MatrixDetail, Report>();
+  /** The report for the current snapshot; built once per snapshot and matrix detail, shared by every reader. */
   report(matrix: MatrixDetail = 'states'): Report {
     const s = this.snapshot();
-    return buildReport({
+    const cached = this.reports.get(matrix);
+    if (cached) return cached;
+    const r = buildReport({
       inventory: this.inventory,
       profile: this.profile.name,
       verdict: s.verdict,
@@ -153,6 +164,8 @@ export class AggregatorState extends EventEmitter {
       now: s.at,
       matrix,
     });
+    this.reports.set(matrix, r);
+    return r;
   }
 
   private roundTimer: NodeJS.Timeout | undefined;
