@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, test } from 'node:test';
-import { requireEnv } from '../helpers/env.js';
+import { isRoot, requireEnv } from '../helpers/env.js';
 import { start, stopAll } from '../helpers/procs.js';
-import { listNamespaces, processesMentioning, repoRoot } from './lab.js';
+import { ensureTools, listNamespaces, processesMentioning, repoRoot } from './lab.js';
 
 after(() => stopAll());
 
@@ -26,6 +26,7 @@ test('bad arguments are refused with the problem and the usage, before anything 
 });
 
 test('npm run lab: up with a fault, the report URL, then Ctrl-C cleans up', async (t) => {
+  if (isRoot()) ensureTools(); // installs iproute2 / nftables when missing
   if (!requireEnv(t, { root: true, commands: ['ip', 'nft', 'perl'] })) return;
   const p = lab(['--nodes', '3', '--spaces', '2', '--listen', '127.0.0.1:0', '--fault', 'port-refused:node-2:shared-db:3306']);
   const line = await p.waitFor(/report: +http:\/\/127\.0\.0\.1:\d+\//, 60_000);

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, test, type TestContext } from 'node:test';
 import type { Report } from '../../aggregator/report.js';
-import { requireEnv } from '../helpers/env.js';
+import { isRoot, requireEnv } from '../helpers/env.js';
 import type { Fault } from './faults.js';
-import { Lab, listNamespaces, processesMentioning } from './lab.js';
+import { ensureTools, Lab, listNamespaces, processesMentioning } from './lab.js';
 
 const PROFILE = new URL('./profile.yaml', import.meta.url).pathname;
 const SETTLE_MS = 45_000; // a 2-core machine shared with other suites: generous, the usual is 3-8 s
@@ -76,6 +76,7 @@ describe('lab: 5 nodes x 4 spaces, one fault at a time, then two', { concurrency
   });
 
   test('a healthy lab is ready', async (t) => {
+    if (isRoot()) ensureTools(); // installs iproute2 / nftables when missing
     if (!requireEnv(t, { root: true, commands: ['ip', 'nft', 'perl'] })) return void (skip = true);
     lab = await Lab.create({
       nodes: 5,
@@ -169,6 +170,7 @@ describe('lab: faults before the agents start, and an IPv6-only space', { concur
   });
 
   test('port-in-use and agent-missing from the start, on v4 and v6-only spaces', async (t) => {
+    if (isRoot()) ensureTools(); // installs iproute2 / nftables when missing
     if (!requireEnv(t, { root: true, commands: ['ip', 'nft', 'perl'] })) return;
     lab = await Lab.create({
       nodes: 4,

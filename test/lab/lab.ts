@@ -89,6 +89,33 @@ function sh(cmd: string, args: string[], input?: string): string {
   }
 }
 
+/**
+ * The lab's tools, installed when missing (as root, on Debian: what a fresh CI machine is), so the lab
+ * works without `.ci/setup` too. Returns what is still missing.
+ */
+export function ensureTools(): string[] {
+  const has = (c: string) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const pkgs: Record<string, string> = { ip: 'iproute2', nft: 'nftables', perl: 'perl-base' };
+  const want = Object.keys(pkgs).filter((c) => !has(c));
+  if (want.length && process.getuid?.() === 0 && has('apt-get')) {
+    try {
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
+      execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...want.map((c) => pkgs[c]!)], { stdio: 'ignore', env });
+    } catch {
+      // reported below as still missing
+    }
+  }
+  return Object.keys(pkgs).filter((c) => !has(c));
+}
+
 export function runStep(s: Step): void {
   if (s.tool === 'ip') sh('ip', ['-n', s.ns, '-batch', '-'], s.script);
   else sh('ip', ['netns', 'exec', s.ns, 'nft', '-f', '-'], s.script);
@@ -152,6 +179,8 @@ export class Lab {
 
   /** Builds the networks, starts the aggregator and (unless told not to) the agents. Cleans up if any step fails. */
   static async create(opts: LabOptions): Promise<Lab> {
+    const missing = ensureTools();
+    if (missing.length) throw new Error(`lab: missing ${missing.join(', ')} (apt-get install iproute2 nftables, as root)`);
     const lab = new Lab(opts);
     labs.add(lab);
     hookProcess();
