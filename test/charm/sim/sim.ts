@@ -275,7 +275,9 @@ export class Sim {
     const relEnv: Record<string, string> = rel
       ? { JUJU_RELATION: rel.endpoint, JUJU_RELATION_ID: `${rel.endpoint}:${rel.id}`, JUJU_REMOTE_APP: rel.remoteApp ?? m.app, ...(e.remote ? { JUJU_REMOTE_UNIT: e.remote } : {}), ...(e.departing ? { JUJU_DEPARTING_UNIT: e.departing } : {}) }
       : {};
+    const t0 = performance.now();
     const r = await this.dispatch(e.unit, this.env(e.unit, `hooks/${e.hook}`, ctxFile, { JUJU_HOOK_NAME: e.hook, ...relEnv }));
+    if (process.env.PINGER_SIM_TRACE) process.stderr.write(`sim: ${e.unit} ${e.hook}${e.remote ? ` (${e.remote})` : ''} exit ${r.code} in ${Math.round(performance.now() - t0)} ms\n`);
     if (r.code === 0) this.commit(e.unit, JSON.parse(readFileSync(ctxFile, 'utf8')) as HookCtx);
     if (r.code === 0 && e.hook === 'remove') this.update((mm) => {
       delete mm.units[e.unit];
