@@ -2,6 +2,7 @@
 // addresses, write the inventory from every peer's data, keep the services running as they should, and
 // set the status. Running it twice changes nothing (hooks are retried, and may come in any order).
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { inventoryToYaml } from '../../agent/inventory.js';
@@ -100,6 +101,10 @@ export async function reconcile(ctx: HookContext): Promise<void> {
     return;
   }
   const cfg = parsed.config;
+  // upgrade-charm replaced the code the services run: restart them even if nothing else changed.
+  const upgraded = ctx.hook === 'upgrade-charm';
+  const version = join(ctx.charmDir, 'version');
+  if (existsSync(version)) tools.applicationVersionSet(readFileSync(version, 'utf8').trim());
   const probed = cfg.bindings.length ? cfg.bindings : ctx.meta.networks;
   const self = discoverSelf(ctx, probed);
   const rid = tools.relationIds(ctx.meta.peers)[0];
@@ -148,7 +153,7 @@ export async function reconcile(ctx: HookContext): Promise<void> {
     const ws = `${url.replace(/^http/, 'ws')}/api/v1/agent`;
     const args = ['agent', '--inventory', ctx.paths.inventory, '--node', ctx.unit, '--aggregator', ws, '--token-file', ctx.paths.token];
     if (app.responders === 'off') args.push('--no-responders');
-    const r = ensureService(ctx.paths, { name: AGENT_SERVICE, description: `Pinger agent (${ctx.unit})`, args }, changed);
+    const r = ensureService(ctx.paths, { name: AGENT_SERVICE, description: `Pinger agent (${ctx.unit})`, args }, changed || upgraded);
     if (r !== 'unchanged') tools.log('INFO', `${AGENT_SERVICE} ${r}: ${inventory.nodes.length} nodes, aggregator ${url}`);
   }
 
@@ -158,7 +163,7 @@ export async function reconcile(ctx: HookContext): Promise<void> {
     const changed = [writeIfChanged(ctx.paths.aggregatorInventory, invText), writeIfChanged(ctx.paths.aggregatorToken, `${token}\n`, 0o600), profile.changed].some(Boolean);
     const listen = `${bracket(aggAddress)}:${cfg.aggregatorPort}`;
     const args = ['aggregator', '--listen', listen, '--inventory', ctx.paths.aggregatorInventory, '--token-file', ctx.paths.aggregatorToken, '--profile', profile.arg];
-    const r = ensureService(ctx.paths, { name: AGGREGATOR_SERVICE, description: 'Pinger aggregator', args }, changed);
+    const r = ensureService(ctx.paths, { name: AGGREGATOR_SERVICE, description: 'Pinger aggregator', args }, changed || upgraded);
     if (r !== 'unchanged') tools.log('INFO', `${AGGREGATOR_SERVICE} ${r} on ${url}`);
     tools.openPort(`${cfg.aggregatorPort}/tcp`);
   } else if (removeService(ctx.paths, AGGREGATOR_SERVICE)) {

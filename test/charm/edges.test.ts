@@ -28,6 +28,9 @@ test('a unit removed: the others drop it from their inventories; it takes its se
       assert.doesNotMatch(sim.model().units[u]!.status.message, /waiting for peers/, u);
     }
     assert.equal(sim.service('pinger/0', 'pinger-agent').starts, starts + 1, 'restarted once with the new inventory');
+    await sim.runHook({ unit: 'pinger/0', hook: 'upgrade-charm' });
+    assert.equal(sim.service('pinger/0', 'pinger-agent').starts, starts + 2, 'upgrade-charm restarts onto the new code');
+    assert.match(sim.model().units['pinger/0']!.version!, /^\d+\.\d+\.\d+$/, 'application-version-set');
     assert.equal(sim.model().units['pinger/2'], undefined);
     const gone = sim.service('pinger/2', 'pinger-agent');
     assert.equal(gone.active, false);
