@@ -58,7 +58,7 @@ async function once(c: Case): Promise<Run> {
       const now = Date.now();
       if (!connected && r.nodes.every((n) => n.state !== 'missing')) connected = now;
       if (connected && c.final(r)) return { spawnMs: spawned - t0, connectedMs: connected - t0, verdictMs: now - t0, afterLastMs: now - connected };
-      if (now - t0 > 600_000) throw new Error(`no final verdict after 600 s: ${r.verdict} ${r.summary}`);
+      if (now - t0 > 240_000) throw new Error(`no final verdict after 240 s: ${r.verdict} ${r.summary}`);
       await new Promise((res) => setTimeout(res, 50));
     }
   } finally {
