@@ -322,6 +322,40 @@ export function diagnose(input: DiagnosisInput): Finding[] {
       }
     }
 
+    // ICMP lost entirely one way while it passes the other way (and TCP works): a one-way firewall rule on
+    // echoes, not loss on the wire.
+    const lossFails = groups.get('loss') ?? [];
+    const oneWay = lossFails.filter((f) => {
+      const there = m.cell(f.from, f.to);
+      const back = m.cell(f.to, f.from);
+      return there?.loss === 1 && back !== undefined && back.loss < 1;
+    });
+    if (oneWay.length) {
+      groups.set('loss', lossFails.filter((f) => !oneWay.includes(f)));
+      const nodes = blame(oneWay);
+      findings.push({
+        severity: worst(oneWay),
+        kind: 'asymmetric',
+        binding: m.binding,
+        nodes,
+        summary: `${m.binding}: ICMP echoes pass one way only on ${oneWay.length} pair(s), around ${list(nodes)}`,
+        hint: `echo requests from one side never arrive while the other direction works: check ICMP rules in the firewall on ${list(nodes)} (or on its switch port) for ${m.binding}`,
+        evidence: evidenceOf(oneWay),
+      });
+    }
+
+    // A port the agent could not listen on is held by another process: even if that process answers peers,
+    // the OpenStack service meant for the port will not be able to bind it.
+    const inUseFails = groups.get('port-in-use') ?? [];
+    for (const n of presentNodes) {
+      for (const x of n.hello?.responders ?? []) {
+        if (x.binding !== m.binding || x.state !== 'in-use') continue;
+        if (inUseFails.some((f) => f.to === n.name && f.ports?.includes(x.port))) continue;
+        inUseFails.push({ from: n.name, to: n.name, detail: `${x.proto} ${x.port} on ${x.address} is held by another process`, severity: 'warning', ports: [x.port] });
+      }
+    }
+    if (inUseFails.length) groups.set('port-in-use', inUseFails);
+
     // MTU: the odd node out by interface MTU names the cause; failing DF pairs without one name the path.
     const mtu = interfaceMtus(m.binding, presentNodes, req.mtu);
     const mtuFails = groups.get('mtu-mismatch') ?? [];

@@ -12,6 +12,10 @@ export interface NodeRecord {
   readyAt: number;
   lastSeenAt: number;
   lastResultsAt: number;
+  /** How long this node's last round took: a big fleet's rounds may outlast the interval without being stuck. */
+  lastDurationMs: number;
+  /** Since when the agent has been away (the aggregator's start for one never seen); 0 while connected. */
+  missingSince: number;
   fullRounds: number;
   lastRound: number;
   clock?: { offsetMs: number; rttMs: number };
@@ -24,8 +28,9 @@ export class NodeTable {
     expected: readonly string[],
     /** A connected node with no message for this long is stale. */
     private staleAfterMs: number,
+    startedAt = 0,
   ) {
-    for (const n of expected) this.records.set(n, blank(n, true));
+    for (const n of expected) this.records.set(n, blank(n, true, startedAt));
   }
 
   setStaleAfter(ms: number): void {
@@ -41,18 +46,20 @@ export class NodeTable {
   }
 
   connected(name: string, hello: HelloMsg, now: number): NodeRecord {
-    const r = this.records.get(name) ?? blank(name, false);
+    const r = this.records.get(name) ?? blank(name, false, now);
     this.records.set(name, r);
     r.connected = true;
     r.hello = hello;
     r.readyAt = now;
+    r.missingSince = 0;
     r.lastSeenAt = now;
     return r;
   }
 
-  disconnected(name: string): void {
+  disconnected(name: string, now: number): void {
     const r = this.records.get(name);
     if (!r) return;
+    r.missingSince = now;
     r.connected = false;
     r.fullRounds = 0;
   }
@@ -65,11 +72,16 @@ export class NodeTable {
   state(r: NodeRecord, now: number): NodeState {
     if (!r.connected) return 'missing';
     if (now - r.lastSeenAt > this.staleAfterMs) return 'stale';
-    if (r.fullRounds > 0 && now - r.lastResultsAt > this.staleAfterMs) return 'stale';
+    if (r.fullRounds > 0 && now - r.lastResultsAt > Math.max(this.staleAfterMs, 3 * r.lastDurationMs)) return 'stale';
     return 'reporting';
+  }
+
+  /** An agent away this long is a fault, no longer a start-up that the verdict waits for. */
+  missingTooLong(r: NodeRecord, now: number): boolean {
+    return !r.connected && now - r.missingSince > Math.max(this.staleAfterMs, 10_000);
   }
 }
 
-function blank(name: string, expected: boolean): NodeRecord {
-  return { name, expected, connected: false, readyAt: 0, lastSeenAt: 0, lastResultsAt: 0, fullRounds: 0, lastRound: -1 };
+function blank(name: string, expected: boolean, missingSince: number): NodeRecord {
+  return { name, expected, connected: false, readyAt: 0, lastSeenAt: 0, lastResultsAt: 0, lastDurationMs: 0, missingSince, fullRounds: 0, lastRound: -1 };
 }

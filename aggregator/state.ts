@@ -46,7 +46,7 @@ export class AggregatorState extends EventEmitter {
     this.plan = planFor(opts.profile, opts.inventory);
     const names = opts.inventory.nodes.map((n) => n.name);
     // Stale after three missed intervals (plus the probe timeout): one slow round is not a fault.
-    this.nodes = new NodeTable(names, 3 * opts.profile.intervalMs + opts.profile.timeoutMs);
+    this.nodes = new NodeTable(names, 3 * opts.profile.intervalMs + opts.profile.timeoutMs, this.now());
     // Cells that pass the raw checks but fail a profile condition (an RTT bound) keep their rows for the
     // diagnosis. Only comparisons can fail on an 'ok' cell: a failed port already makes it not ok.
     this.matrices = opts.inventory.bindings.map((b) => {
@@ -87,6 +87,7 @@ export class AggregatorState extends EventEmitter {
     }
     r.lastSeenAt = now;
     r.lastResultsAt = now;
+    r.lastDurationMs = msg.durationMs;
     r.lastRound = msg.round;
     if (msg.final) r.fullRounds++;
     this.changed();
@@ -101,7 +102,7 @@ export class AggregatorState extends EventEmitter {
   }
 
   disconnected(node: string): void {
-    this.nodes.disconnected(node);
+    this.nodes.disconnected(node, this.now());
     for (const m of this.matrices) m.clearRow(node);
     this.emit('node', node, 'disconnected');
     this.changed();
@@ -142,7 +143,11 @@ export class AggregatorState extends EventEmitter {
       })),
       matrices: this.matrices,
     });
-    const waitingFor = nodes.filter((n) => n.record.expected && (n.state !== 'reporting' || n.record.fullRounds === 0)).length;
+    // The verdict waits for agents that are starting up; one away for longer than the grace is a fault
+    // (its agent-missing finding makes the verdict not-ready), or a dead node would leave it pending forever.
+    const waitingFor = nodes.filter(
+      (n) => n.record.expected && !this.nodes.missingTooLong(n.record, now) && (n.state === 'missing' || n.record.fullRounds === 0),
+    ).length;
     const verdict = verdictOf({ waitingFor, findings });
     this.snap = { verdict, findings, nodes, waitingFor, at: now };
     return this.snap;
@@ -169,12 +174,20 @@ export class AggregatorState extends EventEmitter {
   }
 
   private roundTimer: NodeJS.Timeout | undefined;
+  private roundWantedSince = 0;
+  /**
+   * Trailing debounce: while agents keep joining, wait until none has joined for 500 ms (at most 3 s after the
+   * first), then ask everyone for one round. A leading trigger per join kept 50 agents probing back to back.
+   */
   private requestRoundSoon(): void {
-    if (this.roundTimer) return;
+    const now = Date.now();
+    if (!this.roundTimer) this.roundWantedSince = now;
+    clearTimeout(this.roundTimer);
+    const wait = Math.max(0, Math.min(500, this.roundWantedSince + 3000 - now));
     this.roundTimer = setTimeout(() => {
       this.roundTimer = undefined;
       this.emit('run-now');
-    }, 300);
+    }, wait);
     this.roundTimer.unref();
   }
 

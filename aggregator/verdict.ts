@@ -4,12 +4,15 @@ import type { Finding } from './findings.js';
 export type Verdict = 'ready' | 'degraded' | 'not-ready' | 'pending';
 
 export interface VerdictInput {
-  /** Expected nodes that have not yet reported a full round (missing, stale or still on their first round). */
+  /** Expected nodes the verdict still waits for: starting up (not yet a full round), or away for less than the grace. */
   waitingFor: number;
   findings: readonly Finding[];
 }
 
-/** pending until every expected node has reported a full round; then errors -> not-ready, warnings -> degraded. */
+/**
+ * pending while agents are still starting (an agent away longer than the grace no longer counts as starting:
+ * its agent-missing finding is an error); then errors -> not-ready, warnings -> degraded.
+ */
 export function verdictOf(input: VerdictInput): Verdict {
   if (input.waitingFor > 0) return 'pending';
   if (input.findings.some((f) => f.severity === 'error')) return 'not-ready';

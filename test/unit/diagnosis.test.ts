@@ -158,7 +158,16 @@ const cases: Case[] = [
     nodes: (n) => (n === 'node-2' ? inUse(n) : undefined),
     want: [['port-in-use', 'shared-db', ['node-2'], 'error']],
   },
-  { what: 'an in-use port that still answers is no finding', nodes: (n) => (n === 'node-2' ? inUse(n) : undefined), want: [] },
+  {
+    what: 'an in-use port that still answers is a warning: the OpenStack service could not bind it',
+    nodes: (n) => (n === 'node-2' ? inUse(n) : undefined),
+    want: [['port-in-use', 'shared-db', ['node-2'], 'warning']],
+  },
+  {
+    what: 'asymmetric ICMP: node-3 sends no echoes out, everything else works both ways',
+    fault: (b, from) => (b === 'internal' && from === 'node-3' ? { icmp: { sent: 3, recv: 0, rtt: null, outcome: 'filtered' } } : undefined),
+    want: [['asymmetric', 'internal', ['node-3'], 'error']],
+  },
   { what: 'udp-blocked', fault: (b, _f, to) => (b === 'overlay' && to === 'node-4' ? { udp: { '6081': 'filtered' } } : undefined), want: [['udp-blocked', 'overlay', ['node-4'], 'error']] },
   {
     what: 'loss around one node',

@@ -1,0 +1,71 @@
+// The aggregator's state with a fake clock: when the verdict waits, and when an absent agent is a fault.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { HelloMsg, ResultsMsg } from '../../agent/wire.js';
+import { demoProfile } from '../../aggregator/profile.js';
+import { AggregatorState } from '../../aggregator/state.js';
+import { synthInventory, helloFor, roundFor } from '../metrics/synth.js';
+
+function fleet(n: number) {
+  const inv = synthInventory(n, ['internal']);
+  const clock = { t: 1_000_000 };
+  const state = new AggregatorState({ inventory: inv, profile: demoProfile, now: () => clock.t });
+  const hello = (node: string): HelloMsg => helloFor(inv, node);
+  const round = (node: string, r = 0): ResultsMsg => roundFor(inv, node, r);
+  return { inv, clock, state, hello, round };
+}
+
+test('the verdict waits for agents during the grace, then an absent agent makes it not-ready', () => {
+  const f = fleet(3);
+  f.state.hello(f.hello('node-1'));
+  f.state.hello(f.hello('node-2'));
+  f.clock.t += 1000;
+  f.state.results(f.round('node-1'));
+  f.state.results(f.round('node-2'));
+  assert.equal(f.state.snapshot().verdict, 'pending');
+  // demo profile: grace = max(3 x 3 s + 0.5 s, 10 s) = 10 s from the aggregator's start
+  f.clock.t += 9500;
+  f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-1', at: f.clock.t });
+  f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-2', at: f.clock.t });
+  const s = f.state.snapshot();
+  assert.equal(s.verdict, 'not-ready');
+  assert.deepEqual(s.findings.map((x) => [x.kind, x.nodes]), [['agent-missing', ['node-3']]]);
+  f.state.close();
+});
+
+test('an agent that disconnects is waited for again for the grace, counted from its disconnection', () => {
+  const f = fleet(2);
+  for (const n of ['node-1', 'node-2']) f.state.hello(f.hello(n));
+  f.clock.t += 1000;
+  for (const n of ['node-1', 'node-2']) f.state.results(f.round(n));
+  assert.equal(f.state.snapshot().verdict, 'ready');
+  f.clock.t += 60_000;
+  f.state.results(f.round('node-1', 1));
+  f.state.disconnected('node-2');
+  assert.equal(f.state.snapshot().verdict, 'pending');
+  f.clock.t += 11_000;
+  f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-1', at: f.clock.t });
+  assert.equal(f.state.snapshot().verdict, 'not-ready');
+  f.state.close();
+});
+
+test('a node whose rounds outlast the interval is not stale; one that stops reporting is, and the verdict says so', () => {
+  const f = fleet(2);
+  for (const n of ['node-1', 'node-2']) f.state.hello(f.hello(n));
+  f.clock.t += 1000;
+  const slow = { ...f.round('node-1'), durationMs: 20_000 };
+  f.state.results(slow);
+  f.state.results(f.round('node-2'));
+  f.clock.t += 15_000; // past 3 x interval + timeout (9.5 s), within 3 x its 20 s rounds
+  for (const n of ['node-1', 'node-2']) f.state.heartbeat({ v: 1, type: 'heartbeat', node: n, at: f.clock.t });
+  let s = f.state.snapshot();
+  assert.equal(s.nodes.find((n) => n.record.name === 'node-1')!.state, 'reporting');
+  assert.equal(s.nodes.find((n) => n.record.name === 'node-2')!.state, 'stale');
+  assert.equal(s.verdict, 'not-ready');
+  assert.deepEqual(s.findings.map((x) => x.kind), ['agent-stale']);
+  f.clock.t += 60_000;
+  for (const n of ['node-1', 'node-2']) f.state.heartbeat({ v: 1, type: 'heartbeat', node: n, at: f.clock.t });
+  s = f.state.snapshot();
+  assert.equal(s.nodes.find((n) => n.record.name === 'node-1')!.state, 'stale');
+  f.state.close();
+});
