@@ -153,10 +153,10 @@ describe('lab: 5 nodes x 4 spaces, one fault at a time, then two', { concurrency
     for (const [, p] of lab.agents) assert.equal(p.child.exitCode, null);
   });
 
-  // The verdict stays `pending` while an expected node has not reported (README "The report"), with the
-  // finding saying which agent is missing.
+  // The verdict waits (`pending`) for a grace period after an agent goes away, then the agent-missing finding
+  // makes it `not-ready` (README "The report").
   run('agent-missing: node-5 stops; back when it starts again', (lab) =>
-    withFaults(lab, [{ kind: 'agent-missing', node: 'node-5' }], [{ kind: 'agent-missing', nodes: ['node-5'] }], 'pending'),
+    withFaults(lab, [{ kind: 'agent-missing', node: 'node-5' }], [{ kind: 'agent-missing', nodes: ['node-5'] }], 'not-ready'),
   );
 });
 
@@ -188,7 +188,7 @@ describe('lab: faults before the agents start, and an IPv6-only space', { concur
         { kind: 'agent-missing', nodes: ['node-4'] },
         { kind: 'port-in-use', binding: 'internal', nodes: ['node-2'] },
       ],
-      'pending', // node-4 never reported
+      'not-ready', // node-4 never reported: past the grace it is a fault
     );
     const r = await lab.report();
     assert.deepEqual(
