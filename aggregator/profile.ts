@@ -304,6 +304,15 @@ export function usesDns(profile: Profile): boolean {
   return [...profile.node, ...Object.values(profile.bindings).flatMap((b) => b.conditions)].some((c) => c.type === 'dns');
 }
 
+/**
+ * The profile's interval is a floor: a fleet of N nodes probes at least every N x 40 ms. Every agent's round
+ * grows with N, and so does the aggregator's work per round (N messages of ~1 KB per peer and binding, about
+ * 16 ms of one core each to decode at 1,000 nodes x 6 bindings: see BENCHMARKS.md). At 1,000 nodes: 40 s.
+ */
+export function fleetIntervalMs(profileMs: number, nodes: number): number {
+  return Math.max(profileMs, nodes * 40);
+}
+
 export function planFor(profile: Profile, inventory: Inventory): ProbePlan {
   const bindings: ProbePlan['bindings'] = {};
   for (const b of inventory.bindings) {
@@ -312,7 +321,7 @@ export function planFor(profile: Profile, inventory: Inventory): ProbePlan {
   }
   return {
     profile: profile.name,
-    intervalMs: profile.intervalMs,
+    intervalMs: fleetIntervalMs(profile.intervalMs, inventory.nodes.length),
     timeoutMs: profile.timeoutMs,
     icmpCount: profile.icmpCount,
     bindings,

@@ -46,7 +46,7 @@ export class AggregatorState extends EventEmitter {
     this.plan = planFor(opts.profile, opts.inventory);
     const names = opts.inventory.nodes.map((n) => n.name);
     // Stale after three missed intervals (plus the probe timeout): one slow round is not a fault.
-    this.nodes = new NodeTable(names, 3 * opts.profile.intervalMs + opts.profile.timeoutMs, this.now());
+    this.nodes = new NodeTable(names, 3 * this.plan.intervalMs + opts.profile.timeoutMs, this.now());
     // Cells that pass the raw checks but fail a profile condition (an RTT bound) keep their rows for the
     // diagnosis. Only comparisons can fail on an 'ok' cell: a failed port already makes it not ok.
     this.matrices = opts.inventory.bindings.map((b) => {
