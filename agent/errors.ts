@@ -10,6 +10,18 @@ export const agentErrors = {
   PINGER_ERR_AGENT_USAGE: 'bad command-line arguments',
   PINGER_ERR_AGENT_REJECTED: 'the aggregator closed the connection and will not accept this agent as it is',
   PINGER_ERR_ICMP_NO_CAP_NET_RAW: 'ICMP needs CAP_NET_RAW; ICMP results are reported as not measured',
+  PINGER_ERR_ICMP_WORKER_THREAD: 'the ICMP engine refuses to run in a worker thread (raw-socket crashes the process there)',
+  PINGER_ERR_ICMP_SOCKET: 'a raw ICMP socket could not be opened or configured',
+  PINGER_ERR_ICMP_CLOSED: 'a ping was asked of a closed ICMP engine',
+  PINGER_ERR_ICMP_BAD_TARGET: 'an ICMP target is not an IP address (or is IPv4-mapped IPv6)',
+  PINGER_ERR_ICMP_BAD_SIZE: 'an ICMP size is outside what the family can carry',
+  PINGER_ERR_TCP_BAD_TARGET: 'a TCP probe target is not an IP address',
+  PINGER_ERR_TCP_BAD_PORT: 'a TCP probe port is not 1-65535',
+  PINGER_ERR_TCP_BAD_SOURCE: 'a TCP probe source address is not an IP address',
+  PINGER_ERR_UDP_BAD_TARGET: 'a UDP probe target is not an IP address',
+  PINGER_ERR_UDP_BAD_PORT: 'a UDP probe port is not 1-65535',
+  PINGER_ERR_USAGE: 'bad command-line arguments to `pinger` (unknown command or option)',
+  PINGER_ERR_INTERNAL: 'an unexpected error; the message says where (please report it)',
 } as const;
 
 export type AgentErrorCode = keyof typeof agentErrors;

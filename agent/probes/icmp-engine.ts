@@ -490,6 +490,18 @@ export class IcmpEngine {
       sock.close();
       throw new IcmpUnavailableError('PINGER_ERR_ICMP_SOCKET', `cannot configure a raw ICMP socket: ${errnoOf(e)}`);
     }
+    // The default receive buffer (~208 KB) holds only a dozen jumbo replies: with a window of 32 DF echoes of
+    // 9,000 bytes the kernel dropped replies and the lab saw false MTU failures. Ask for 4 MiB, forced past
+    // net.core.rmem_max where we may (SO_RCVBUFFORCE needs CAP_NET_ADMIN), else as much as rmem_max allows.
+    try {
+      sock.setOption(1 /* SOL_SOCKET */, 33 /* SO_RCVBUFFORCE */, 4 << 20);
+    } catch {
+      try {
+        sock.setOption(1 /* SOL_SOCKET */, 8 /* SO_RCVBUF */, 4 << 20);
+      } catch {
+        // keep the default: smaller, still correct
+      }
+    }
     // Read in a loop ourselves instead of raw-socket's one-read-per-event 'message' path.
     sock.wrap.removeAllListeners('recvReady');
     sock.wrap.on('recvReady', () => this.onReadable(sock, family));

@@ -44,7 +44,9 @@ test('three agents report a full matrix on every binding; a port held by another
   if (isRoot()) {
     const full = await c.report('?matrix=full');
     const rtt = full.bindings[0]!.matrix!.rttP99Ms![0]![1]!;
-    assert.ok(rtt !== null && rtt < 5, `loopback rtt p99 ${rtt} ms`);
+    // Loopback answers in microseconds; the bound only says the RTT is a real, unqueued measurement (a loaded
+    // 2-core CI machine and a first, still-cold ping can add milliseconds).
+    assert.ok(rtt !== null && rtt > 0 && rtt < 100, `loopback rtt p99 ${rtt} ms`);
   }
   const pair = await (await fetch(`${c.url}/api/v1/pair?binding=internal&from=node-1&to=node-2`)).json();
   assert.equal(pair.state, 'ok');
