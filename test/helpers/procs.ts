@@ -2,7 +2,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
 
-const live = new Set<ChildProcess>();
 
 export interface Started {
   child: ChildProcess;
@@ -12,8 +11,10 @@ export interface Started {
 }
 
 export function start(cmd: string, args: string[], opts: SpawnOptions = {}): Started {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  live.add(child);
+  // Own process group: wrappers like faketime fork instead of exec, and killing only their PID would orphan
+  // the agent (still holding our pipes, so the test file never exits). We signal the whole group.
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...opts });
+  started.add(child);
   let out = '';
   const waiters: (() => void)[] = [];
   const onData = (d: Buffer) => {
@@ -23,7 +24,6 @@ export function start(cmd: string, args: string[], opts: SpawnOptions = {}): Sta
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   child.on('exit', () => {
-    live.delete(child);
     for (const w of waiters.splice(0)) w();
   });
   return {
@@ -47,25 +47,42 @@ export function start(cmd: string, args: string[], opts: SpawnOptions = {}): Sta
         check();
       }),
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill(signal);
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await once(child, 'exit');
+      if (child.exitCode !== null || child.signalCode !== null) {
+        killGroup(child, 'SIGKILL'); // anything the wrapper left behind
+        return child.exitCode;
+      }
+      const exited = once(child, 'exit');
+      killGroup(child, signal);
+      const t = setTimeout(() => killGroup(child, 'SIGKILL'), 5000);
+      await exited;
       clearTimeout(t);
+      if (signal !== 'SIGKILL') killGroup(child, 'SIGKILL');
       return child.exitCode;
     },
   };
 }
 
-/** Kills every child this test file started that is still running. */
+function killGroup(c: ChildProcess, signal: NodeJS.Signals): void {
+  if (c.pid === undefined) return;
+  try {
+    process.kill(-c.pid, signal); // the group: the child and whatever it forked
+  } catch {
+    // group gone already
+  }
+}
+
+const started = new Set<ChildProcess>();
+
+/** Kills every child this test file started, and what they forked, by process group. */
 export async function stopAll(): Promise<void> {
   await Promise.all(
-    [...live].map(async (c) => {
-      if (c.exitCode !== null || c.signalCode !== null) return;
-      c.kill('SIGKILL');
-      await once(c, 'exit');
+    [...started].map(async (c) => {
+      const exited = c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined;
+      killGroup(c, 'SIGKILL');
+      await exited;
     }),
   );
+  started.clear();
 }
 
 /** The `pinger` command as developers run it (TypeScript sources through tsx). */
