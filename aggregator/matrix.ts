@@ -17,7 +17,6 @@ export const cellStates = {
 export type CellState = keyof typeof cellStates;
 const stateList = Object.keys(cellStates) as CellState[];
 const stateCode = new Map(stateList.map((s, i) => [s, i] as const));
-const NONE = stateCode.get('none')!;
 
 // Per-row facts as bits, so a round is classified without allocating (6M rows a round at 1,000 nodes).
 const THROUGH = 1; // something came back: an echo, a connect, or a RST (a RST proves the path works)
@@ -124,8 +123,8 @@ export class BindingMatrix {
 
   /**
    * Applies one source's rows from one round. Rows for a peer whose responders came up after the round
-   * started (`peerReadyAt(peer) > roundStart`) are held back as 'none': they would blame a port that simply
-   * was not open yet. Returns the peers named in rows that are not in this matrix (for a warning).
+   * started (`peerReadyAt(peer) > roundStart`) are ignored: they would blame a port that simply was not
+   * open yet; the cell keeps what it knew. Returns the peers named in rows that are not in this matrix (for a warning).
    */
   apply(from: string, rows: readonly TargetRow[], roundStart: number, peerReadyAt: (peer: string) => number): string[] {
     const src = this.index.get(from);
@@ -177,11 +176,9 @@ export class BindingMatrix {
       sc.recv[d] = 0;
       sc.avgSum[d] = 0;
       sc.p99[d] = NaN;
-      if (peerReadyAt(this.nodes[d]!) > roundStart) {
-        this.state[cell] = NONE;
-        this.detail.delete(cell);
-        continue;
-      }
+      // Probed before the peer's responders were (re)announced: not held against it, and not allowed to
+      // overwrite what the cell already knew either (a re-announcing peer must not flicker to 'no result').
+      if (peerReadyAt(this.nodes[d]!) > roundStart) continue;
       const st = stateOfFlags(flags);
       this.state[cell] = stateCode.get(st)!;
       this.updated[cell] = stamp;

@@ -46,6 +46,9 @@ test('rows from a round older than the peer responders are held back, not blamed
   assert.equal(m.cell('a', 'b')!.state, 'none');
   m.apply('a', [row({ peer: 'b', icmp: icmp(3, 3), tcp: { '22': 'refused' } })], 200_000, () => 150_000);
   assert.equal(m.cell('a', 'b')!.state, 'port');
+  // the peer re-announces (responders changed): an older round's rows leave the cell as it was
+  m.apply('a', [row({ peer: 'b', icmp: icmp(3, 0) })], 250_000, () => 300_000);
+  assert.equal(m.cell('a', 'b')!.state, 'port');
 });
 
 test('unknown peers are returned for a warning and not stored; a departed agent row is cleared', () => {
