@@ -220,9 +220,4 @@ export class Agent {
     this.lastResults = msgs;
     for (const m of msgs) this.link.send(m);
   }
-
-  /** For tests and the demo: the messages that would be re-sent on reconnect. */
-  currentState(): AgentMessage[] {
-    return [this.hello, ...this.lastResults];
-  }
 }

@@ -304,19 +304,5 @@ export class BindingMatrix {
     return out;
   }
 
-  /** All RTT averages of healthy-enough cells (for per-binding distributions, not per pair). */
-  rttSamples(): number[] {
-    const out: number[] = [];
-    for (const v of this.rttAvg) if (!Number.isNaN(v)) out.push(v);
-    return out;
-  }
 
-  /** Number of cells from `from` that have a result. */
-  measuredFrom(from: string): number {
-    const s = this.index.get(from);
-    if (s === undefined) return 0;
-    let k = 0;
-    for (let d = 0; d < this.n; d++) if (d !== s && this.state[s * this.n + d] !== 0) k++;
-    return k;
-  }
 }

@@ -27,14 +27,10 @@ export class NodeTable {
   constructor(
     expected: readonly string[],
     /** A connected node with no message for this long is stale. */
-    private staleAfterMs: number,
+    private readonly staleAfterMs: number,
     startedAt = 0,
   ) {
     for (const n of expected) this.records.set(n, blank(n, true, startedAt));
-  }
-
-  setStaleAfter(ms: number): void {
-    this.staleAfterMs = ms;
   }
 
   get(name: string): NodeRecord | undefined {
@@ -62,11 +58,6 @@ export class NodeTable {
     r.missingSince = now;
     r.connected = false;
     r.fullRounds = 0;
-  }
-
-  seen(name: string, now: number): void {
-    const r = this.records.get(name);
-    if (r) r.lastSeenAt = now;
   }
 
   state(r: NodeRecord, now: number): NodeState {
