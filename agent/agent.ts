@@ -9,7 +9,7 @@ import { Link } from './link.js';
 import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
 import { runRound, type RoundProbes } from './round.js';
 import { AGENT_VERSION } from './version.js';
-import { WIRE_VERSION, type AgentMessage, type DnsCheck, type HelloMsg, type ProbePlan, type ResultsMsg, type TargetRow } from './wire.js';
+import { WIRE_VERSION, type DnsCheck, type HelloMsg, type ProbePlan, type ResultsMsg, type TargetRow } from './wire.js';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
