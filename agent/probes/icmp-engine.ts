@@ -1,11 +1,13 @@
 // ICMP echo engine directly on raw-socket (not net-ping, whose defects are listed in
-// /work/shared/docs/probing-facts.md). One engine owns up to four raw sockets, opened lazily:
-// IPv4 and IPv6, each with and without DF (DF is a per-socket option).
+// /work/shared/docs/probing-facts.md). One engine owns up to six raw sockets, opened lazily:
+// IPv4 and IPv6, each with and without DF (DF is a per-socket option), plus one header-including socket per
+// family for requests that name a source address (raw-socket has no bind(): we write the IP header).
 // Matching: engine id (random, unique in the process) + sequence + source address, and a 32-bit tag in the
 // payload so a late reply can never be taken for a newer request after the 16-bit sequence wraps.
 import { createRequire } from 'node:module';
 import { randomInt } from 'node:crypto';
 import net from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import type { Outcome } from './probe.js';
 
@@ -66,6 +68,11 @@ export interface PingRequest {
   size?: number;
   /** Don't fragment (IPv4 DF bit / IPv6 no local fragmentation). */
   df?: boolean;
+  /**
+   * Local address to send from (same family as the target; must be an address of this host). Without it the
+   * kernel picks the source by route, which on a node with several addresses may test another path.
+   */
+  source?: string;
   /** How long to wait for an answer once the request is on the wire (queue time is not counted). */
   timeoutMs: number;
   signal?: AbortSignal;
@@ -267,6 +274,107 @@ export function classifySendError(errno: string): { outcome: Outcome; detail: st
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Source addresses: header-included packets (pure helpers exported for unit tests)
+
+/** Network-order bytes of an IPv4 or IPv6 literal (no scope id), or undefined if it is neither. */
+export function ipBytes(addr: string): Buffer | undefined {
+  const family = net.isIP(addr);
+  if (family === 4) return Buffer.from(addr.split('.').map(Number));
+  if (family !== 6) return undefined;
+  const out = Buffer.alloc(16);
+  let text = addr.replace(/%.*$/, '');
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const b = v4[1]!.split('.').map(Number);
+    text = `${text.slice(0, v4.index)}${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const hs = head ? head.split(':') : [];
+  const ts = tail ? tail.split(':') : [];
+  hs.forEach((w, i) => out.writeUInt16BE(parseInt(w, 16), i * 2));
+  ts.forEach((w, i) => out.writeUInt16BE(parseInt(w, 16), 16 - (ts.length - i) * 2));
+  return out;
+}
+
+export const IP4_HEADER = 20;
+export const IP6_HEADER = 40;
+
+/**
+ * The IPv4 header of an echo sent with IP_HDRINCL. Linux fills in the total length, the id (when 0) and the
+ * header checksum, and sends the source we write as it is: callers must have checked it is ours.
+ */
+export function writeIp4Header(buf: Buffer, src: Buffer, dst: Buffer, df: boolean): void {
+  buf[0] = 0x45; // version 4, 5 words
+  buf[1] = 0; // TOS
+  buf.writeUInt16BE(0, 2); // total length: filled by the kernel
+  buf.writeUInt16BE(0, 4); // id: chosen by the kernel
+  buf.writeUInt16BE(df ? 0x4000 : 0, 6); // flags (DF) + fragment offset
+  buf[8] = 64; // TTL
+  buf[9] = 1; // ICMP
+  buf.writeUInt16BE(0, 10); // checksum: always computed by the kernel
+  src.copy(buf, 12);
+  dst.copy(buf, 16);
+}
+
+/** The IPv6 header of an echo sent with IPV6_HDRINCL; the kernel fills in nothing here. */
+export function writeIp6Header(buf: Buffer, src: Buffer, dst: Buffer, icmpBytes: number): void {
+  buf.writeUInt32BE(0x60000000, 0); // version 6, traffic class 0, flow label 0
+  buf.writeUInt16BE(icmpBytes, 4); // payload length
+  buf[6] = 58; // next header: ICMPv6
+  buf[7] = 64; // hop limit
+  src.copy(buf, 8);
+  dst.copy(buf, 24);
+}
+
+/** Ones'-complement sum of the 16-bit words of the ICMPv6 pseudo-header (unfolded). */
+export function pseudoHeaderSum6(src: Buffer, dst: Buffer, icmpBytes: number): number {
+  let s = 58 + (icmpBytes >>> 16) + (icmpBytes & 0xffff);
+  for (let i = 0; i < 16; i += 2) s += ((src[i]! << 8) | src[i + 1]!) + ((dst[i]! << 8) | dst[i + 1]!);
+  return s;
+}
+
+// Which addresses are this host's. With a header-included packet the kernel sends whatever source we write, so
+// an address that is not ours would be spoofed; we refuse it instead. os.networkInterfaces() costs ~1-5 ms:
+// cached, and re-read at most once a second when a source is not found.
+let localCache: { at: number; v4: { net: number; mask: number }[]; exact: Set<string> } | undefined;
+
+function readLocal(): NonNullable<typeof localCache> {
+  const v4: { net: number; mask: number }[] = [];
+  const exact = new Set<string>();
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.family === 'IPv6') {
+        exact.add(canonical6(a.address));
+        continue;
+      }
+      exact.add(a.address);
+      // Linux routes a loopback address's whole prefix as local (127.0.0.1/8: every 127.x is ours).
+      if (a.internal && a.cidr) {
+        const bits = Number(a.cidr.split('/')[1]);
+        const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+        v4.push({ net: (ipBytes(a.address)!.readUInt32BE(0) & mask) >>> 0, mask });
+      }
+    }
+  }
+  return { at: performance.now(), v4, exact };
+}
+
+function isLocalIn(c: NonNullable<typeof localCache>, addr: string, family: 4 | 6): boolean {
+  if (c.exact.has(addr)) return true;
+  if (family === 6) return false;
+  const n = ipBytes(addr)!.readUInt32BE(0);
+  return c.v4.some((r) => ((n & r.mask) >>> 0) === r.net);
+}
+
+/** Whether `addr` (canonical text) is an address of this host. */
+export function isLocalAddress(addr: string, family: 4 | 6): boolean {
+  if (localCache && isLocalIn(localCache, addr, family)) return true;
+  if (localCache && performance.now() - localCache.at < 1000) return false;
+  localCache = readLocal();
+  return isLocalIn(localCache, addr, family);
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Engine
 
 interface Pending {
@@ -274,6 +382,9 @@ interface Pending {
   sendTo: string; // as given (keeps an IPv6 scope id)
   family: 4 | 6;
   df: boolean;
+  /** With a source: its bytes and the target's, for the header we write; the socket is the family's HDRINCL one. */
+  src: Buffer | undefined;
+  dst: Buffer | undefined;
   size: number;
   timeoutMs: number;
   signal: AbortSignal | undefined;
@@ -286,7 +397,12 @@ interface Pending {
   done: boolean;
 }
 
-type Slot = 0 | 1 | 2 | 3; // (family 6 ? 2 : 0) + (df ? 1 : 0)
+// No source: (family 6 ? 2 : 0) + (df ? 1 : 0). With a source: 4 (IPv4) or 5 (IPv6), header-included: one
+// socket per family whatever the sources and DF (both are in the header we write), so at most six sockets.
+type Slot = 0 | 1 | 2 | 3 | 4 | 5;
+const slotOf = (family: 4 | 6, df: boolean, sourced: boolean): Slot =>
+  (sourced ? (family === 6 ? 5 : 4) : (family === 6 ? 2 : 0) + (df ? 1 : 0)) as Slot;
+const SLOTS = 6;
 
 // Engines with an open socket. The native socket wrap is weakly held by V8, so without this a pending ping
 // whose engine the caller dropped could be collected: callbacks would never fire (net-ping defect 5).
@@ -309,7 +425,7 @@ export class IcmpEngine {
   private unavailable: IcmpUnavailableError | undefined;
   private closed = false;
 
-  private readonly sockets: (RawSocket | undefined)[] = [undefined, undefined, undefined, undefined];
+  private readonly sockets: (RawSocket | undefined)[] = new Array<RawSocket | undefined>(SLOTS).fill(undefined);
   private readonly inflight = new Map<number, Pending>(); // by sequence number
   private queue: Pending[] = [];
   private qHead = 0;
@@ -354,7 +470,7 @@ export class IcmpEngine {
    * Throws IcmpUnavailableError.
    */
   open(family: 4 | 6, df = false): void {
-    this.socketFor(family, df);
+    this.socketFor(slotOf(family, df, false));
     this.maybeIdle(); // an opened but unused socket must not keep the process alive
   }
 
@@ -389,8 +505,23 @@ export class IcmpEngine {
       return fail({ outcome: 'error', detail: `PINGER_ERR_ICMP_BAD_SIZE: ${size} (8..${MAX_SIZE[family]})` });
     }
     const df = req.df === true;
+    let src: Buffer | undefined;
+    let dst: Buffer | undefined;
+    if (req.source !== undefined) {
+      const sf = net.isIP(req.source);
+      const bad = (why: string): undefined =>
+        fail({ outcome: 'error', detail: `PINGER_ERR_ICMP_BAD_SOURCE: source '${req.source}' ${why}` });
+      if (sf !== 4 && sf !== 6) return bad('is not an IP address');
+      if (sf !== family) return bad(`is IPv${sf}, target '${req.target}' is IPv${family}`);
+      const source = sf === 6 ? canonical6(req.source.replace(/%.*$/, '')) : req.source;
+      // Never put an address that is not ours in a header: that would be a spoofed packet.
+      if (!isLocalAddress(source, family)) return bad('is not an address of this host');
+      src = ipBytes(source);
+      dst = ipBytes(target);
+    }
+    const slot = slotOf(family, df, src !== undefined);
     try {
-      this.socketFor(family, df);
+      this.socketFor(slot);
     } catch (e) {
       if (e instanceof IcmpUnavailableError) return e;
       throw e;
@@ -401,6 +532,8 @@ export class IcmpEngine {
       sendTo: req.target,
       family,
       df,
+      src,
+      dst,
       size,
       timeoutMs: Math.max(0, req.timeoutMs),
       signal: req.signal,
@@ -440,8 +573,10 @@ export class IcmpEngine {
 
   // -- sockets ------------------------------------------------------------------------------------------
 
-  private socketFor(family: 4 | 6, df: boolean): RawSocket {
-    const slot = ((family === 6 ? 2 : 0) + (df ? 1 : 0)) as Slot;
+  private socketFor(slot: Slot): RawSocket {
+    const family = slot === 2 || slot === 3 || slot === 5 ? 6 : 4;
+    const df = slot === 1 || slot === 3;
+    const hdrincl = slot >= 4;
     const existing = this.sockets[slot];
     if (existing) return existing;
     if (this.unavailable) throw this.unavailable;
@@ -474,8 +609,9 @@ export class IcmpEngine {
         // raw socket would otherwise also read every echo *request* (twice the work).
         const pass = (1 << 0) | (1 << 3) | (1 << 11) | (1 << 12);
         sock.setOption(SOL_RAW, ICMP_FILTER, ~pass >>> 0);
+        if (hdrincl) sock.setOption(0 /* IPPROTO_IP */, 3 /* IP_HDRINCL */, 1); // DF is then our header's bit
         // DF socket: IP_PMTUDISC_DO. Non-DF: IP_PMTUDISC_DONT, else Linux sets DF anyway ("WANT").
-        sock.setOption(0, 10, df ? 2 : 0);
+        else sock.setOption(0, 10, df ? 2 : 0);
       } else {
         const filter = Buffer.alloc(32, 0xff); // struct icmp6_filter: a set bit blocks that type
         for (const t of [1, 2, 3, 4, 129]) {
@@ -485,6 +621,9 @@ export class IcmpEngine {
         }
         sock.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, filter, 32);
         if (df) sock.setOption(41, 23, 2); // IPV6_MTU_DISCOVER = IPV6_PMTUDISC_DO: EMSGSIZE, no fragments
+        // Measured on 6.18: a sticky IPV6_PKTINFO address is ignored by raw sockets (only its ifindex is used),
+        // so the source goes in a header we write. Header-included IPv6 packets are never fragmented locally.
+        if (hdrincl) sock.setOption(41 /* IPPROTO_IPV6 */, 36 /* IPV6_HDRINCL */, 1);
       }
     } catch (e) {
       sock.close();
@@ -519,7 +658,7 @@ export class IcmpEngine {
   }
 
   private closeSockets(): void {
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < SLOTS; i++) {
       const s = this.sockets[i];
       this.sockets[i] = undefined;
       if (s) s.close();
@@ -533,10 +672,8 @@ export class IcmpEngine {
   private onSocketError(slot: Slot, err: Error): void {
     // raw-socket closes the socket after an 'error'; end what was on it and reopen on the next request.
     this.sockets[slot] = undefined;
-    const family = slot >= 2 ? 6 : 4;
-    const df = (slot & 1) === 1;
     for (const p of [...this.inflight.values()]) {
-      if (p.family === family && p.df === df) this.settle(p, { outcome: 'error', detail: `socket error: ${err.message}` });
+      if (slotOf(p.family, p.df, p.src !== undefined) === slot) this.settle(p, { outcome: 'error', detail: `socket error: ${err.message}` });
     }
     this.maybeIdle();
     this.flush();
@@ -580,19 +717,21 @@ export class IcmpEngine {
     }
   }
 
-  private template(family: 4 | 6, size: number): { buf: Buffer; sum: number } {
-    const key = family * 1e6 + size;
+  /** The packet for (family, size), with room for an IP header (`hdr` bytes) before the ICMP message. */
+  private template(family: 4 | 6, size: number, hdr: number): { buf: Buffer; sum: number } {
+    const key = family * 1e6 + size + (hdr ? 5e5 : 0);
     let t = this.templates.get(key);
     if (!t) {
       if (this.templates.size >= 32) this.templates.clear(); // MTU sweeps use a handful of sizes
-      const buf = Buffer.alloc(size);
-      buf[0] = family === 4 ? 8 : 128;
-      buf.writeUInt16BE(this.id, 4);
-      for (let i = 12; i < size; i++) buf[i] = i & 0xff; // recognisable filler after the tag
-      // Ones'-complement sum of the fixed words; per packet only seq and tag are added (IPv4 checksum).
+      const buf = Buffer.alloc(hdr + size);
+      buf[hdr] = family === 4 ? 8 : 128;
+      buf.writeUInt16BE(this.id, hdr + 4);
+      for (let i = 12; i < size; i++) buf[hdr + i] = i & 0xff; // recognisable filler after the tag
+      // Ones'-complement sum of the fixed words; per packet only seq and tag are added (IPv4 checksum, and
+      // the ICMPv6 one when we write the header: then the kernel does not compute it).
       let sum = 0;
-      for (let i = 0; i + 1 < size; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
-      if (size & 1) sum += buf[size - 1]! << 8;
+      for (let i = 0; i + 1 < size; i += 2) sum += (buf[hdr + i]! << 8) | buf[hdr + i + 1]!;
+      if (size & 1) sum += buf[hdr + size - 1]! << 8;
       t = { buf, sum };
       this.templates.set(key, t);
     }
@@ -600,11 +739,12 @@ export class IcmpEngine {
   }
 
   private send(p: Pending): void {
-    const sock = this.sockets[(p.family === 6 ? 2 : 0) + (p.df ? 1 : 0)];
+    const slot = slotOf(p.family, p.df, p.src !== undefined);
+    const sock = this.sockets[slot];
     if (!sock) {
       // The socket failed since the request was queued; reopen (or report why not).
       try {
-        this.socketFor(p.family, p.df);
+        this.socketFor(slot);
       } catch (e) {
         this.settle(p, { outcome: 'not-measured', detail: e instanceof Error ? e.message : String(e) });
         return;
@@ -621,20 +761,28 @@ export class IcmpEngine {
     } while (this.inflight.has(c & 0xffff));
     const seq = c & 0xffff;
     const tag = Math.floor(c / 0x10000) >>> 0;
-    const { buf, sum } = this.template(p.family, p.size);
-    buf.writeUInt16BE(seq, 6);
-    if (p.size >= 12) buf.writeUInt32BE(tag, 8);
-    if (p.family === 4) {
+    const hdr = p.src === undefined ? 0 : p.family === 4 ? IP4_HEADER : IP6_HEADER;
+    const { buf, sum } = this.template(p.family, p.size, hdr);
+    buf.writeUInt16BE(seq, hdr + 6);
+    if (p.size >= 12) buf.writeUInt32BE(tag, hdr + 8);
+    if (p.family === 4 || hdr) {
       let s = sum + seq + (p.size >= 12 ? (tag >>> 16) + (tag & 0xffff) : 0);
+      if (hdr) {
+        if (p.family === 4) writeIp4Header(buf, p.src!, p.dst!, p.df);
+        else {
+          writeIp6Header(buf, p.src!, p.dst!, p.size);
+          s += pseudoHeaderSum6(p.src!, p.dst!, p.size);
+        }
+      }
       while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
-      buf.writeUInt16BE(~s & 0xffff, 2);
-    } // IPv6: the kernel fills in the ICMPv6 checksum
+      buf.writeUInt16BE(~s & 0xffff, hdr + 2);
+    } // IPv6 without a header of ours: the kernel fills in the ICMPv6 checksum
     p.seq = seq;
     p.tag = p.size >= 12 ? tag : -1;
     this.inflight.set(seq, p);
     p.sentAt = process.hrtime.bigint();
     try {
-      sock.wrap.send(buf, 0, p.size, p.sendTo, noop);
+      sock.wrap.send(buf, 0, hdr + p.size, p.sendTo, noop);
     } catch (e) {
       this.inflight.delete(seq);
       p.seq = -1;
@@ -647,6 +795,15 @@ export class IcmpEngine {
           this.pump();
           this.flush();
         }, 1);
+        return;
+      }
+      if (errno === 'EMSGSIZE' && hdr && !p.df) {
+        // Linux does not fragment header-included packets we send: IPv4 ones larger than the interface MTU and
+        // IPv6 ones larger than the path MTU fail whatever DF says. Without DF that says nothing about the path.
+        this.settle(p, {
+          outcome: 'error',
+          detail: `EMSGSIZE: a ${p.size}-byte echo from a source address is not fragmented locally; use df for MTU checks`,
+        });
         return;
       }
       this.settle(p, classifySendError(errno));

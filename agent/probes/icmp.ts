@@ -1,5 +1,7 @@
 // The ICMP echo probe: a thin ProbeFn over an IcmpEngine (agent/probes/icmp-engine.ts).
-// `req.source` is not honoured: raw-socket has no bind(), so the kernel picks the source by route.
+// `req.source` (the binding's own address) is honoured: the engine writes the IP header itself, since raw-socket
+// has no bind() and the kernel would otherwise pick the source by route (on a node with several addresses, or
+// the demo's 127.x addresses on lo, that tests another path). A source that is not ours is refused, never sent.
 import { IcmpEngine, IcmpUnavailableError } from './icmp-engine.js';
 import type { ProbeFn, ProbeResult } from './probe.js';
 
@@ -15,6 +17,7 @@ export function makeIcmpProbe(engine: IcmpEngine): ProbeFn {
         target: req.target,
         size: req.size,
         df: req.df,
+        ...(req.source !== undefined ? { source: req.source } : {}),
         timeoutMs: req.timeoutMs,
         signal: req.signal,
       });
