@@ -63,7 +63,7 @@ export class Agent {
       currentState: () => [this.hello, ...this.lastResults],
     });
     this.link.on('plan', (plan) => void this.applyPlan(plan));
-    this.link.on('run-now', () => this.runSoon());
+    this.link.on('run-now', (peers) => (peers ? this.catchUp(peers) : this.runSoon()));
   }
 
   start(): void {
@@ -151,6 +151,44 @@ export class Agent {
     this.link.send(this.hello);
   }
 
+  private catchUpPeers = new Set<string>();
+  private catchingUp = false;
+
+  /**
+   * Peers just came up: probe only them, now, beside the regular rounds. A full round for every join would
+   * make a fleet that starts together probe N times over; this costs one row per peer address instead.
+   */
+  private catchUp(peers: string[]): void {
+    for (const p of peers) if (p !== this.opts.node) this.catchUpPeers.add(p);
+    if (!this.catchingUp && this.catchUpPeers.size) void this.catchUpLoop();
+  }
+
+  private async catchUpLoop(): Promise<void> {
+    this.catchingUp = true;
+    try {
+      // Without a plan the first full round, still to come, covers everyone.
+      while (!this.stopped && this.plan && this.catchUpPeers.size) {
+        const only = this.catchUpPeers;
+        this.catchUpPeers = new Set();
+        const started = performance.now();
+        const rows = await runRound({
+          self: this.self,
+          peers: this.opts.inventory.nodes,
+          plan: this.plan,
+          probes: this.opts.probes,
+          concurrency: this.opts.concurrency ?? 64,
+          signal: this.abort.signal,
+          only,
+        });
+        if (this.stopped) break;
+        this.publish(rows, performance.now() - started, true);
+      }
+    } finally {
+      this.catchingUp = false;
+      this.catchUpPeers.clear();
+    }
+  }
+
   private runSoon(): void {
     this.runAgain = true;
     this.wake?.();
@@ -196,13 +234,13 @@ export class Agent {
     });
   }
 
-  private publish(rows: Record<string, TargetRow[]>, durationMs: number): void {
+  private publish(rows: Record<string, TargetRow[]>, durationMs: number, catchUp = false): void {
     const batch = this.opts.batchRows ?? 5000;
     const msgs: ResultsMsg[] = [];
     let cur: Record<string, TargetRow[]> = {};
     let n = 0;
     const flush = (final: boolean) => {
-      msgs.push({ v: WIRE_VERSION, type: 'results', node: this.opts.node, round: this.round, durationMs, final, bindings: cur });
+      msgs.push({ v: WIRE_VERSION, type: 'results', node: this.opts.node, round: this.round, durationMs, final, ...(catchUp ? { catchUp } : {}), bindings: cur });
       cur = {};
       n = 0;
     };
@@ -216,8 +254,11 @@ export class Agent {
       if (!cur[b] && list.length === 0) cur[b] = [];
     }
     flush(true);
-    this.round++;
-    this.lastResults = msgs;
+    if (!catchUp) {
+      // What a reconnect re-sends: the last full round (a catch-up's rows are in the next one too).
+      this.round++;
+      this.lastResults = msgs;
+    }
     for (const m of msgs) this.link.send(m);
   }
 }

@@ -24,6 +24,8 @@ export interface RoundInput {
   signal?: AbortSignal;
   /** Gap between the echoes sent to one target, so a burst loss does not look like a dead link. */
   echoGapMs?: number;
+  /** Only these peers (a catch-up after they came up); default: every peer. */
+  only?: ReadonlySet<string>;
 }
 
 export interface Target {
@@ -107,7 +109,8 @@ async function probeTarget(t: Target, input: RoundInput): Promise<TargetRow> {
 
 /** Runs one round; resolves with rows grouped by binding. */
 export async function runRound(input: RoundInput): Promise<Record<string, TargetRow[]>> {
-  const targets = shuffle(targetsOf(input.self, input.peers, input.plan));
+  const peers = input.only ? input.peers.filter((p) => input.only!.has(p.name)) : input.peers;
+  const targets = shuffle(targetsOf(input.self, peers, input.plan));
   const limiter = new Limiter(input.concurrency ?? 64);
   const rows = await Promise.all(targets.map((t) => limiter.run(() => probeTarget(t, input)).then((r) => [t.binding, r] as const)));
   const out: Record<string, TargetRow[]> = {};

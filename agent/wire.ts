@@ -95,6 +95,11 @@ export const resultsMsg = z.strictObject({
   durationMs: ms,
   /** A large round may be split into several messages; the last one says final. */
   final: z.boolean(),
+  /**
+   * A catch-up, not a round: rows for the peers a targeted run-now named (they just came up). It updates their
+   * cells only; the node's round count and round time stay those of its last full round.
+   */
+  catchUp: z.boolean().optional(),
   bindings: z.record(name, z.array(targetRow).max(200_000)),
 });
 
@@ -140,7 +145,15 @@ export const welcomeMsg = z.strictObject({
   serverTime: z.number(),
 });
 export const planMsg = z.strictObject({ v: z.literal(WIRE_VERSION), type: z.literal('plan'), plan: probePlan });
-export const runNowMsg = z.strictObject({ v: z.literal(WIRE_VERSION), type: z.literal('run-now') });
+/**
+ * Probe now instead of waiting out the interval. With `peers`: only those nodes (they just came up or re-announced
+ * their responders), answered by a catch-up results message; without: a full round.
+ */
+export const runNowMsg = z.strictObject({
+  v: z.literal(WIRE_VERSION),
+  type: z.literal('run-now'),
+  peers: z.array(name).max(100_000).optional(),
+});
 /** Clock exchange, aggregator side: t1 = receive time, t2 = send time (aggregator clock). */
 export const clockReplyMsg = z.strictObject({
   v: z.literal(WIRE_VERSION),

@@ -64,9 +64,9 @@ export class AggregatorState extends EventEmitter {
     const first = !this.nodes.get(msg.node)?.connected;
     this.nodes.connected(msg.node, msg, this.now());
     if (first) this.emit('node', msg.node, 'connected');
-    // A peer came up (or its responders changed): everyone probes again soon instead of waiting out their
+    // A peer came up (or its responders changed): everyone probes it now instead of waiting out their
     // interval, so the verdict follows the last agent's start within about one probe timeout.
-    this.requestRoundSoon();
+    this.catchUpSoon(msg.node);
     this.changed();
   }
 
@@ -75,6 +75,7 @@ export class AggregatorState extends EventEmitter {
     const r = this.nodes.get(msg.node);
     if (!r || !r.connected) return;
     this.counters.results++;
+    const catchUp = msg.catchUp === true;
     // Metrics tally probe outcomes and RTTs per binding from here: counters need every round, not just the latest.
     this.emit('results', msg);
     const roundStart = now - msg.durationMs;
@@ -87,6 +88,11 @@ export class AggregatorState extends EventEmitter {
     }
     r.lastSeenAt = now;
     r.lastResultsAt = now;
+    if (catchUp) {
+      // A few peers' rows, not a round: the node's round count and round time are its full rounds'.
+      this.changed();
+      return;
+    }
     r.lastDurationMs = msg.durationMs;
     r.lastRound = msg.round;
     if (msg.final) r.fullRounds++;
@@ -173,32 +179,36 @@ export class AggregatorState extends EventEmitter {
     return r;
   }
 
-  private roundTimer: NodeJS.Timeout | undefined;
-  private roundWantedSince = 0;
+  private catchUpTimer: NodeJS.Timeout | undefined;
+  private catchUpSince = 0;
+  private readonly joined = new Set<string>();
   /**
-   * Trailing debounce: while agents keep joining, wait until none has joined for 500 ms (at most 3 s after the
-   * first), then ask everyone for one round. A leading trigger per join kept 50 agents probing back to back.
+   * Trailing debounce: agents that join together (a fleet starting) are named in one targeted run-now: wait
+   * until none has joined for 100 ms, at most 500 ms after the first, then ask every agent to probe just them.
    */
-  private requestRoundSoon(): void {
+  private catchUpSoon(node: string): void {
     const now = Date.now();
-    if (!this.roundTimer) this.roundWantedSince = now;
-    clearTimeout(this.roundTimer);
-    const wait = Math.max(0, Math.min(500, this.roundWantedSince + 3000 - now));
-    this.roundTimer = setTimeout(() => {
-      this.roundTimer = undefined;
-      this.emit('run-now');
+    this.joined.add(node);
+    if (!this.catchUpTimer) this.catchUpSince = now;
+    clearTimeout(this.catchUpTimer);
+    const wait = Math.max(0, Math.min(100, this.catchUpSince + 500 - now));
+    this.catchUpTimer = setTimeout(() => {
+      this.catchUpTimer = undefined;
+      const peers = [...this.joined];
+      this.joined.clear();
+      this.emit('run-now', peers);
     }, wait);
-    this.roundTimer.unref();
+    this.catchUpTimer.unref();
   }
 
   /** Asks every connected agent for a fresh round now; returns how many agents are connected. */
   requestRound(): number {
-    this.emit('run-now');
+    this.emit('run-now', undefined);
     return this.nodes.all().filter((r) => r.connected).length;
   }
 
   close(): void {
     if (this.pendingEmit) clearTimeout(this.pendingEmit);
-    if (this.roundTimer) clearTimeout(this.roundTimer);
+    if (this.catchUpTimer) clearTimeout(this.catchUpTimer);
   }
 }

@@ -106,9 +106,11 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
     },
   );
 
-  // The charm's run-check action (and the API) ask the state for a fresh round; every live agent gets it.
-  const runNow = () => {
-    for (const s of live.values()) s.send(encode({ v: WIRE_VERSION, type: 'run-now' }));
+  // The charm's run-check action (and the API) ask the state for a fresh round; joins ask for a catch-up of
+  // the peers that joined. Every live agent gets it.
+  const runNow = (peers: string[] | undefined) => {
+    const text = encode({ v: WIRE_VERSION, type: 'run-now', ...(peers ? { peers } : {}) });
+    for (const s of live.values()) s.send(text);
   };
   state.on('run-now', runNow);
   app.addHook('onClose', async () => {

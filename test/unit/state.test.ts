@@ -69,3 +69,46 @@ test('a node whose rounds outlast the interval is not stale; one that stops repo
   assert.equal(s.nodes.find((n) => n.record.name === 'node-1')!.state, 'stale');
   f.state.close();
 });
+
+test('agents that join together are named in one targeted run-now; the API still asks for full rounds', async () => {
+  const f = fleet(4);
+  const asked: (string[] | undefined)[] = [];
+  f.state.on('run-now', (peers: string[] | undefined) => asked.push(peers));
+  f.state.hello(f.hello('node-1'));
+  f.state.hello(f.hello('node-2'));
+  await new Promise((r) => setTimeout(r, 50));
+  f.state.hello(f.hello('node-3'));
+  assert.deepEqual(asked, [], 'debounced while agents keep joining');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(asked, [['node-1', 'node-2', 'node-3']]);
+  f.state.hello(f.hello('node-1')); // re-announced responders: its cells need probing again
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(asked.at(-1), ['node-1']);
+  assert.equal(f.state.requestRound(), 3);
+  assert.equal(asked.at(-1), undefined);
+  assert.equal(asked.length, 3);
+  f.state.close();
+});
+
+test('a catch-up updates the peers it names but is not a round: the verdict still waits for a full one', () => {
+  const f = fleet(3);
+  for (const n of ['node-1', 'node-2', 'node-3']) f.state.hello(f.hello(n));
+  f.clock.t += 1000;
+  f.state.results(f.round('node-1'));
+  f.state.results(f.round('node-2'));
+  // node-3 has only sent a catch-up about node-1 so far.
+  const full = f.round('node-3');
+  const onlyNode1 = Object.fromEntries(Object.entries(full.bindings).map(([b, rows]) => [b, rows.filter((r) => r.peer === 'node-1')]));
+  const before = f.state.report('states').bindings[0]!.matrix!.states[2]!;
+  assert.ok(!before.startsWith('o'), `node-3 -> node-1 before the catch-up: ${before}`);
+  f.state.results({ ...full, durationMs: 5, catchUp: true, bindings: onlyNode1 });
+  const rec = f.state.nodes.get('node-3')!;
+  assert.equal(rec.fullRounds, 0);
+  assert.equal(rec.lastDurationMs, 0);
+  assert.equal(f.state.snapshot().verdict, 'pending');
+  assert.ok(f.state.report('states').bindings[0]!.matrix!.states[2]!.startsWith('o'), 'node-3 -> node-1 cell filled by the catch-up');
+  f.state.results(full);
+  assert.equal(rec.fullRounds, 1);
+  assert.equal(f.state.snapshot().verdict, 'ready');
+  f.state.close();
+});

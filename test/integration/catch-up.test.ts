@@ -1,0 +1,40 @@
+// A late agent is probed by the others at once (a catch-up of just that peer), not at their next round:
+// with a 60 s interval the verdict follows the join within seconds, and the others' round counts stay put.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { loopbackInventory, startCluster, type Cluster } from '../helpers/cluster.js';
+import { waitUntil } from '../helpers/procs.js';
+
+let c: Cluster;
+before(async () => {
+  const inv = loopbackInventory(3, ['internal', 'shared-db']);
+  const dir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'pinger-catchup-'));
+  const profile = join(dir, 'slow.yaml');
+  writeFileSync(profile, 'name: slow\nextends: demo\ninterval: 60s\n');
+  c = await startCluster(inv, { profile });
+});
+after(async () => c?.close());
+
+test('a late agent is caught up by targeted probes within seconds, far inside the 60 s interval', async () => {
+  c.startAgent('node-1');
+  c.startAgent('node-2');
+  // Both have done their first round; node-3 is still missing, so the verdict waits.
+  const early = await waitUntil(async () => {
+    const r = await c.report();
+    return r.nodes.filter((n) => n.state === 'reporting' && n.rounds >= 1).length === 2 ? r : undefined;
+  }, 'node-1 and node-2 reporting', 30_000);
+  assert.equal(early.verdict, 'pending');
+  const roundsBefore = early.nodes.map((n) => n.rounds);
+  const t0 = Date.now();
+  c.startAgent('node-3');
+  const r = await c.waitVerdict('ready', 30_000);
+  const took = Date.now() - t0;
+  // Without the catch-up node-1 and node-2 would probe node-3 again only at their next round (48-72 s).
+  assert.ok(took < 30_000, `ready ${took} ms after node-3 started`);
+  assert.deepEqual(r.findings, []);
+  for (const b of r.bindings) assert.deepEqual(b.matrix!.states, ['-oo', 'o-o', 'oo-'], b.name);
+  // The catch-up is not a round: node-1 and node-2 did not start another full round for the join.
+  assert.deepEqual(r.nodes.slice(0, 2).map((n) => n.rounds), roundsBefore.slice(0, 2));
+});
