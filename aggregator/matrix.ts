@@ -98,6 +98,8 @@ export class BindingMatrix {
   private readonly loss: Float32Array;
   /** Seconds since the epoch (Uint32 is enough until 2106 and saves 4 bytes a cell). */
   private readonly updated: Uint32Array;
+  /** 1 once the cell was measured after its destination's agent (re)announced its responders. */
+  private readonly current: Uint8Array;
   private readonly detail = new Map<number, readonly TargetRow[]>();
 
   constructor(
@@ -114,6 +116,7 @@ export class BindingMatrix {
     this.rttP99 = new Float32Array(cells).fill(NaN);
     this.loss = new Float32Array(cells).fill(NaN);
     this.updated = new Uint32Array(cells);
+    this.current = new Uint8Array(cells);
     for (let i = 0; i < this.n; i++) this.state[i * this.n + i] = stateCode.get('self')!;
   }
 
@@ -182,6 +185,7 @@ export class BindingMatrix {
       const st = stateOfFlags(flags);
       this.state[cell] = stateCode.get(st)!;
       this.updated[cell] = stamp;
+      this.current[cell] = 1;
       this.loss[cell] = sent > 0 ? 1 - recv / sent : NaN;
       this.rttAvg[cell] = recv > 0 ? avgSum / recv : NaN;
       this.rttP99[cell] = p99;
@@ -226,7 +230,36 @@ export class BindingMatrix {
       if (dst === src) continue;
       const cell = src * this.n + dst;
       this.state[cell] = 0;
+      this.current[cell] = 0;
       this.detail.delete(cell);
+    }
+  }
+
+  /**
+   * A node's agent came up or its responders changed: what the others measured toward it is from before
+   * (e.g. its ports refused while nothing listened). The cells keep showing it, but are no longer current.
+   */
+  expireColumn(to: string): void {
+    const dst = this.index.get(to);
+    if (dst === undefined) return;
+    for (let src = 0; src < this.n; src++) if (src !== dst) this.current[src * this.n + dst] = 0;
+  }
+
+  /**
+   * Destinations with a cell not measured since their (re)announce, among pairs whose source reports (`src`)
+   * and whose destination's agent is up (`dst`), both holding an address on this binding (`member`). Adds them
+   * to `out`: the verdict waits for them.
+   */
+  notCurrent(src: (i: number) => boolean, dst: (i: number) => boolean, member: (i: number) => boolean, out: Set<string>): void {
+    const n = this.n;
+    for (let d = 0; d < n; d++) {
+      if (out.has(this.nodes[d]!) || !dst(d) || !member(d)) continue;
+      for (let s = 0; s < n; s++) {
+        if (s !== d && this.current[s * n + d] === 0 && src(s) && member(s)) {
+          out.add(this.nodes[d]!);
+          break;
+        }
+      }
     }
   }
 

@@ -33,6 +33,8 @@ export class AggregatorState extends EventEmitter {
   readonly nodes: NodeTable;
   readonly matrices: BindingMatrix[];
   private readonly byBinding: Map<string, BindingMatrix>;
+  /** Per matrix: does inventory node i hold an address on that binding (only those pairs are probed). */
+  private readonly members: Map<BindingMatrix, (i: number) => boolean>;
   private readonly now: () => number;
   private snap: Snapshot | undefined;
   /** Counters for metrics and health. */
@@ -54,6 +56,12 @@ export class AggregatorState extends EventEmitter {
       return new BindingMatrix(b, names, conds.length ? (rows) => pairComparisonsFail(conds, rows) : undefined);
     });
     this.byBinding = new Map(this.matrices.map((m) => [m.binding, m]));
+    this.members = new Map(
+      this.matrices.map((m) => {
+        const has = Uint8Array.from(opts.inventory.nodes, (n) => ((n.addresses[m.binding]?.length ?? 0) > 0 ? 1 : 0));
+        return [m, (i: number) => has[i] === 1];
+      }),
+    );
   }
 
   isExpected(node: string): boolean {
@@ -61,12 +69,18 @@ export class AggregatorState extends EventEmitter {
   }
 
   hello(msg: HelloMsg): void {
-    const first = !this.nodes.get(msg.node)?.connected;
+    const prev = this.nodes.get(msg.node);
+    const first = !prev?.connected;
+    const announced = first || JSON.stringify(prev?.hello?.responders) !== JSON.stringify(msg.responders);
     this.nodes.connected(msg.node, msg, this.now());
     if (first) this.emit('node', msg.node, 'connected');
-    // A peer came up (or its responders changed): everyone probes it now instead of waiting out their
-    // interval, so the verdict follows the last agent's start within about one probe timeout.
-    this.catchUpSoon(msg.node);
+    if (announced) {
+      // A peer came up (or its responders changed): what the others measured toward it is from before, so
+      // the verdict waits for new measurements, and everyone probes it now instead of waiting out their
+      // interval: the verdict follows the last agent's start within about one probe timeout.
+      for (const m of this.matrices) m.expireColumn(msg.node);
+      this.catchUpSoon(msg.node);
+    }
     this.changed();
   }
 
@@ -151,9 +165,18 @@ export class AggregatorState extends EventEmitter {
     });
     // The verdict waits for agents that are starting up; one away for longer than the grace is a fault
     // (its agent-missing finding makes the verdict not-ready), or a dead node would leave it pending forever.
-    const waitingFor = nodes.filter(
-      (n) => n.record.expected && !this.nodes.missingTooLong(n.record, now) && (n.state === 'missing' || n.record.fullRounds === 0),
-    ).length;
+    const waiting = new Set(
+      nodes
+        .filter((n) => n.record.expected && !this.nodes.missingTooLong(n.record, now) && (n.state === 'missing' || n.record.fullRounds === 0))
+        .map((n) => n.record.name),
+    );
+    // ... and for pairs not measured since their destination came up (the catch-up is on its way).
+    const byName = new Map(nodes.map((n) => [n.record.name, n]));
+    const inv = this.inventory.nodes.map((n) => byName.get(n.name)!);
+    const src = (i: number) => inv[i]!.state === 'reporting' && inv[i]!.record.fullRounds > 0;
+    const dst = (i: number) => inv[i]!.state === 'reporting'; // a stale agent is a finding, not worth waiting for
+    for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting);
+    const waitingFor = waiting.size;
     const verdict = verdictOf({ waitingFor, findings });
     this.snap = { verdict, findings, nodes, waitingFor, at: now };
     return this.snap;

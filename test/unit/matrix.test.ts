@@ -66,3 +66,32 @@ test('a 1,000-node x 6-binding matrix costs about 100 MB (17 bytes a cell), not 
   assert.ok(used < 6 * 1000 * 1000 * 18, `${used} bytes`);
   assert.equal(ms.length, 6);
 });
+
+test('cells toward a node are current only once measured after its column expired; clearRow un-currents a row', () => {
+  const m = new BindingMatrix('internal', ['a', 'b', 'c']);
+  const all = () => true;
+  const waiting = (src = all, dst = all, member = all) => {
+    const out = new Set<string>();
+    m.notCurrent(src, dst, member, out);
+    return [...out].sort();
+  };
+  assert.deepEqual(waiting(), ['a', 'b', 'c'], 'nothing measured yet');
+  for (const from of ['a', 'b', 'c']) {
+    const peers = ['a', 'b', 'c'].filter((p) => p !== from);
+    m.apply(from, peers.map((peer) => row({ peer, icmp: icmp(3, 3) })), 10, () => 0);
+  }
+  assert.deepEqual(waiting(), []);
+  m.expireColumn('b');
+  assert.deepEqual(waiting(), ['b']);
+  assert.deepEqual(waiting((i) => i !== 0 && i !== 2), [], 'only sources that report are waited for');
+  assert.deepEqual(waiting(all, (i) => i !== 1), [], 'nor destinations whose agent is down');
+  assert.deepEqual(waiting(all, all, (i) => i !== 1), [], 'nor nodes without an address on the binding');
+  // A row from a round that began before b re-announced is held back: b stays not current.
+  m.apply('a', [row({ peer: 'b', icmp: icmp(3, 3) })], 10, () => 20);
+  assert.deepEqual(waiting(), ['b']);
+  m.apply('a', [row({ peer: 'b', icmp: icmp(3, 3) })], 30, () => 20);
+  m.apply('c', [row({ peer: 'b', icmp: icmp(3, 3) })], 30, () => 20);
+  assert.deepEqual(waiting(), []);
+  m.clearRow('c');
+  assert.deepEqual(waiting(), ['a', 'b']);
+});

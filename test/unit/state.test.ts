@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import type { HelloMsg, ResultsMsg } from '../../agent/wire.js';
 import { demoProfile } from '../../aggregator/profile.js';
 import { AggregatorState } from '../../aggregator/state.js';
-import { synthInventory, helloFor, roundFor } from '../metrics/synth.js';
+import { helloFor, roundFor, synthInventory } from '../metrics/synth.js';
 
 function fleet(n: number) {
   const inv = synthInventory(n, ['internal']);
@@ -81,7 +81,12 @@ test('agents that join together are named in one targeted run-now; the API still
   assert.deepEqual(asked, [], 'debounced while agents keep joining');
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(asked, [['node-1', 'node-2', 'node-3']]);
-  f.state.hello(f.hello('node-1')); // re-announced responders: its cells need probing again
+  f.state.hello(f.hello('node-2')); // the same hello again (e.g. after a DNS refresh): nothing to catch up
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(asked.length, 1);
+  // Its responders changed (they opened once the plan came): its cells need probing again.
+  const h1 = f.hello('node-1');
+  f.state.hello({ ...h1, responders: [{ binding: 'internal', address: h1.interfaces[0]!.address, proto: 'tcp', port: 5000, state: 'listening' }] });
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(asked.at(-1), ['node-1']);
   assert.equal(f.state.requestRound(), 3);
@@ -110,5 +115,50 @@ test('a catch-up updates the peers it names but is not a round: the verdict stil
   f.state.results(full);
   assert.equal(rec.fullRounds, 1);
   assert.equal(f.state.snapshot().verdict, 'ready');
+  f.state.close();
+});
+
+test('what the others measured toward a node before its agent came up does not count: pending until they probe it again', () => {
+  const f = fleet(3);
+  f.state.hello(f.hello('node-1'));
+  f.state.hello(f.hello('node-2'));
+  f.clock.t += 1000;
+  // node-3's agent is not up: its ports are refused.
+  const refusedTo3 = (_b: string, _from: string, to: string) => (to === 'node-3' ? ('port' as const) : undefined);
+  f.state.results(roundFor(f.inv, 'node-1', 0, refusedTo3));
+  f.state.results(roundFor(f.inv, 'node-2', 0, refusedTo3));
+  f.clock.t += 1000;
+  f.state.hello(f.hello('node-3'));
+  f.clock.t += 1000;
+  f.state.results(f.round('node-3'));
+  let s = f.state.snapshot();
+  assert.equal(s.verdict, 'pending', 'the refused rows are from before node-3 came up');
+  assert.equal(s.waitingFor, 1);
+  const towards3 = (from: string) => {
+    const full = f.round(from, 1);
+    return { ...full, catchUp: true, durationMs: 5, bindings: Object.fromEntries(Object.entries(full.bindings).map(([b, rows]) => [b, rows.filter((r) => r.peer === 'node-3')])) };
+  };
+  f.state.results(towards3('node-1'));
+  assert.equal(f.state.snapshot().verdict, 'pending', 'node-2 has not probed node-3 since');
+  f.state.results(towards3('node-2'));
+  s = f.state.snapshot();
+  assert.equal(s.verdict, 'ready');
+  assert.deepEqual(s.findings, []);
+  f.state.close();
+});
+
+test('a real fault toward a node that came up is still found once it is measured again', () => {
+  const f = fleet(3);
+  f.state.hello(f.hello('node-1'));
+  f.state.hello(f.hello('node-3'));
+  f.clock.t += 1000;
+  f.state.hello(f.hello('node-2'));
+  f.clock.t += 1000;
+  const refusedTo2 = (_b: string, _from: string, to: string) => (to === 'node-2' ? ('port' as const) : undefined);
+  for (const n of ['node-1', 'node-3']) f.state.results(roundFor(f.inv, n, 0, refusedTo2));
+  f.state.results(f.round('node-2'));
+  const s = f.state.snapshot();
+  assert.equal(s.verdict, 'not-ready');
+  assert.deepEqual(s.findings.map((x) => [x.kind, x.nodes]), [['port-refused', ['node-2']]]);
   f.state.close();
 });
