@@ -69,7 +69,7 @@ test('a 1,000-node x 6-binding matrix costs about 100 MB (17 bytes a cell), not 
 
 test('cells toward a node are current only once measured after its column expired; clearRow un-currents a row', () => {
   const m = new BindingMatrix('internal', ['a', 'b', 'c']);
-  const all = () => true;
+  const all = (_i: number): boolean => true;
   const waiting = (src = all, dst = all, member = all) => {
     const out = new Set<string>();
     m.notCurrent(src, dst, member, out);
