@@ -1,6 +1,6 @@
 // `sweep`: an fping-like one-shot ICMP sweep over a list of addresses, on the Pinger ICMP engine.
 // Mainly a benchmark and debugging tool: it shows what the engine does without the agent around it.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs'; // node:fs is loaded at start-up anyway; fs/promises is not
 import { DEFAULT_WINDOW, IcmpEngine, IcmpUnavailableError, type PingResult } from './probes/icmp-engine.js';
 
 const usage = `usage: sweep -f FILE [-t timeoutMs] [-c count] [-s size] [--window N] [-v]
@@ -74,6 +74,28 @@ function percentile(sorted: Float64Array, q: number): number {
 
 const fmt = (ms: number): string => (Number.isNaN(ms) ? '-' : ms.toFixed(3));
 
+/** One address per line; '#' starts a comment; blank lines are skipped. One pass, no per-line regex. */
+export function parseTargets(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let hash = -1; // next '#' at or after start (searched again only once passed: no quadratic rescans)
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (hash !== Infinity && hash < start) {
+      hash = text.indexOf('#', start);
+      if (hash < 0) hash = Infinity;
+    }
+    let line = text.slice(start, hash < end ? hash : end);
+    const c0 = line.charCodeAt(0);
+    const cn = line.charCodeAt(line.length - 1);
+    if (c0 <= 32 || cn <= 32 || c0 > 126 || cn > 126) line = line.trim(); // spaces, tabs, CR, Unicode spaces
+    if (line.length > 0) out.push(line);
+    start = end + 1;
+  }
+  return out;
+}
+
 export interface SweepIo {
   out: (text: string) => void;
   err: (text: string) => void;
@@ -89,15 +111,12 @@ export async function sweepMain(argv: string[], io: SweepIo = stdio): Promise<nu
   }
   let text: string;
   try {
-    text = await readFile(opts.file, 'utf8');
+    text = readFileSync(opts.file, 'utf8');
   } catch (e) {
     io.err(`sweep: cannot read ${opts.file}: ${(e as Error).message}\n`);
     return 2;
   }
-  const targets = text
-    .split('\n')
-    .map((l) => l.replace(/#.*/, '').trim())
-    .filter((l) => l.length > 0);
+  const targets = parseTargets(text);
 
   const engine = new IcmpEngine({ window: opts.window, idleCloseMs: -1 });
   const alive = new Uint8Array(targets.length);

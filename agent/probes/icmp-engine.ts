@@ -4,12 +4,13 @@
 // family for requests that name a source address (raw-socket has no bind(): we write the IP header).
 // Matching: engine id (random, unique in the process) + sequence + source address, and a 32-bit tag in the
 // payload so a late reply can never be taken for a newer request after the 16-bit sequence wraps.
+// Start-up matters (the sweep is compared with fping as a whole process): measured on Node 20, importing
+// node:crypto costs ~4-5 ms, node:net ~2-5 ms and node:worker_threads ~1.5-4 ms, so none is imported here;
+// node:os and node:worker_threads are loaded when first needed.
 import { createRequire } from 'node:module';
-import { randomInt } from 'node:crypto';
-import net from 'node:net';
-import { networkInterfaces } from 'node:os';
-import { isMainThread } from 'node:worker_threads';
 import type { Outcome } from './probe.js';
+
+const require = createRequire(import.meta.url);
 
 // ---------------------------------------------------------------------------------------------------------
 // Errors
@@ -32,37 +33,70 @@ export class IcmpUnavailableError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The parts of raw-socket 1.8.1 we use (it ships no types). We talk to `wrap` (the native SocketWrap)
-// directly: its send() is a synchronous sendto(), and reading in a loop saves an event-loop turn per packet.
+// raw-socket 1.8.1's native SocketWrap, used without the package's index.js (which loads node:net and
+// node:util for what we do not use). Its send() is a synchronous sendto(), recv() one recvfrom() that throws
+// on EAGAIN; the addon reports readiness and errors by calling this.emit('recvReady' | 'error' | 'close').
 
-interface RawWrap {
+interface RawSocket {
   send(buf: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): void;
   recv(buf: Buffer, cb: (buf: Buffer, bytes: number, source: string) => void): void;
-  on(event: string, fn: (...args: any[]) => void): void;
-  removeAllListeners(event: string): void;
-}
-interface RawSocket {
-  wrap: RawWrap;
   setOption(level: number, option: number, value: number | Buffer, length?: number): void;
   close(): void;
-  on(event: string, fn: (...args: any[]) => void): void;
+  emit(event: string, arg?: unknown): void;
+  onRecv: (() => void) | undefined;
+  onError: ((err: Error) => void) | undefined;
 }
-interface RawModule {
-  createSocket(opts: { protocol: number; addressFamily?: number; bufferSize?: number }): RawSocket;
+type SocketWrapClass = new (protocol: number, family: 1 | 2) => RawSocket;
+
+let SocketWrap: SocketWrapClass | undefined;
+function loadRaw(): SocketWrapClass {
+  // Loaded lazily so that merely importing this file from a worker_thread does not load the addon.
+  if (!SocketWrap) {
+    const cls = (require('raw-socket/build/Release/raw.node') as { SocketWrap: SocketWrapClass }).SocketWrap;
+    cls.prototype.emit = function (this: RawSocket, event: string, arg?: unknown): void {
+      if (event === 'recvReady') this.onRecv?.();
+      else if (event === 'error') {
+        // As raw-socket's own wrapper does: a poll error closes the socket.
+        this.close();
+        this.onError?.(arg instanceof Error ? arg : new Error(String(arg)));
+      }
+    };
+    SocketWrap = cls;
+  }
+  return SocketWrap;
 }
 
-let rawModule: RawModule | undefined;
-function loadRaw(): RawModule {
-  // Loaded lazily so that merely importing this file from a worker_thread does not load the addon.
-  rawModule ??= createRequire(import.meta.url)('raw-socket') as RawModule;
-  return rawModule;
+// node:net's isIP, without loading node:net: the same expressions as Node 20's lib/internal/net.js
+// (test/unit/probes/icmp-address.test.ts checks they agree).
+const v4Seg = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
+const v4Str = `(?:${v4Seg}\\.){3}${v4Seg}`;
+const IPv4Reg = new RegExp(`^${v4Str}$`);
+const v6Seg = '(?:[0-9a-fA-F]{1,4})';
+const IPv6Reg = new RegExp(
+  '^(?:' +
+    `(?:${v6Seg}:){7}(?:${v6Seg}|:)|` +
+    `(?:${v6Seg}:){6}(?:${v4Str}|:${v6Seg}|:)|` +
+    `(?:${v6Seg}:){5}(?::${v4Str}|(?::${v6Seg}){1,2}|:)|` +
+    `(?:${v6Seg}:){4}(?:(?::${v6Seg}){0,1}:${v4Str}|(?::${v6Seg}){1,3}|:)|` +
+    `(?:${v6Seg}:){3}(?:(?::${v6Seg}){0,2}:${v4Str}|(?::${v6Seg}){1,4}|:)|` +
+    `(?:${v6Seg}:){2}(?:(?::${v6Seg}){0,3}:${v4Str}|(?::${v6Seg}){1,5}|:)|` +
+    `(?:${v6Seg}:){1}(?:(?::${v6Seg}){0,4}:${v4Str}|(?::${v6Seg}){1,6}|:)|` +
+    `(?::(?:(?::${v6Seg}){0,5}:${v4Str}|(?::${v6Seg}){1,7}|:))` +
+    ')(?:%[0-9a-zA-Z-.:]{1,})?$',
+);
+
+/** 4, 6 or 0, exactly as node:net's isIP. */
+export function isIP(addr: string): 0 | 4 | 6 {
+  if (IPv4Reg.test(addr)) return 4;
+  if (IPv6Reg.test(addr)) return 6;
+  return 0;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types
 
 export interface PingRequest {
-  /** IPv4 or IPv6 literal; the family (and so the socket) is chosen from it by net.isIP. */
+  /** IPv4 or IPv6 literal; the family (and so the socket) is chosen from it as node:net's isIP would. */
   target: string;
   /** Total ICMP message bytes (8-byte header + payload). Default 64, like ping(8). */
   size?: number;
@@ -192,15 +226,50 @@ export function parseIcmp(family: 4 | 6, buf: Buffer, len: number, out: ParsedIc
   return out;
 }
 
-function ipv6Text(buf: Buffer, off: number): string {
-  const words: string[] = [];
-  for (let i = 0; i < 16; i += 2) words.push(buf.readUInt16BE(off + i).toString(16));
-  return canonical6(words.join(':'));
+/**
+ * IPv6 address bytes as libuv's inet_ntop writes them (the text raw-socket gives for a reply's source):
+ * lower-case hex, the longest run of two or more zero words as '::' (the first if tied), and the last 32 bits
+ * dotted for IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) addresses.
+ */
+export function ipv6Text(buf: Buffer, off: number): string {
+  const w: number[] = [];
+  for (let i = 0; i < 16; i += 2) w.push((buf[off + i]! << 8) | buf[off + i + 1]!);
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestLen < 2) best = -1;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === best) {
+      out += i === 0 ? '::' : ':';
+      i += bestLen - 1;
+      continue;
+    }
+    if (i === 6 && best === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) {
+      out += `${buf[off + 12]}.${buf[off + 13]}.${buf[off + 14]}.${buf[off + 15]}`;
+      break;
+    }
+    out += w[i]!.toString(16);
+    if (i < 7) out += ':';
+  }
+  return out;
 }
 
 /** The text raw-socket (libuv's inet_ntop) gives for a source address; scope ids are dropped. */
 function canonical6(addr: string): string {
-  return new net.SocketAddress({ address: addr, family: 'ipv6' }).address;
+  return ipv6Text(ipBytes(addr)!, 0);
 }
 
 /** Maps a recognised ICMP error to a probe outcome and a machine-readable detail. */
@@ -278,7 +347,7 @@ export function classifySendError(errno: string): { outcome: Outcome; detail: st
 
 /** Network-order bytes of an IPv4 or IPv6 literal (no scope id), or undefined if it is neither. */
 export function ipBytes(addr: string): Buffer | undefined {
-  const family = net.isIP(addr);
+  const family = isIP(addr);
   if (family === 4) return Buffer.from(addr.split('.').map(Number));
   if (family !== 6) return undefined;
   const out = Buffer.alloc(16);
@@ -341,7 +410,8 @@ let localCache: { at: number; v4: { net: number; mask: number }[]; exact: Set<st
 function readLocal(): NonNullable<typeof localCache> {
   const v4: { net: number; mask: number }[] = [];
   const exact = new Set<string>();
-  for (const addrs of Object.values(networkInterfaces())) {
+  const os = require('node:os') as typeof import('node:os'); // only when a source is used
+  for (const addrs of Object.values(os.networkInterfaces())) {
     for (const a of addrs ?? []) {
       if (a.family === 'IPv6') {
         exact.add(canonical6(a.address));
@@ -407,6 +477,12 @@ const SLOTS = 6;
 // Engines with an open socket. The native socket wrap is weakly held by V8, so without this a pending ping
 // whose engine the caller dropped could be collected: callbacks would never fire (net-ping defect 5).
 const liveEngines = new Set<IcmpEngine>();
+
+let mainThread: boolean | undefined;
+function isMainThread(): boolean {
+  mainThread ??= (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
+  return mainThread;
+}
 const usedIds = new Set<number>();
 
 const noop = (): void => {};
@@ -429,7 +505,9 @@ export class IcmpEngine {
   private readonly inflight = new Map<number, Pending>(); // by sequence number
   private queue: Pending[] = [];
   private qHead = 0;
-  private counter = randomInt(0, 0x10000); // low 16 bits: sequence, the rest: payload tag
+  // Math.random, not node:crypto (start-up cost): the id and first sequence need to differ between
+  // processes, not to be secret.
+  private counter = Math.floor(Math.random() * 0x10000); // low 16 bits: sequence, the rest: payload tag
   private pumping = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -449,7 +527,7 @@ export class IcmpEngine {
     this.window = Math.max(1, Math.floor(opts.window ?? DEFAULT_WINDOW));
     this.idleCloseMs = opts.idleCloseMs ?? 1000;
     let id: number;
-    do id = randomInt(0, 0x10000);
+    do id = Math.floor(Math.random() * 0x10000);
     while (usedIds.has(id));
     usedIds.add(id);
     this.id = id;
@@ -488,7 +566,7 @@ export class IcmpEngine {
    */
   submit(req: PingRequest, cb: (r: PingResult) => void): IcmpUnavailableError | undefined {
     if (this.closed) return new IcmpUnavailableError('PINGER_ERR_ICMP_CLOSED', 'the ICMP engine is closed');
-    const family = net.isIP(req.target);
+    const family = isIP(req.target);
     const fail = (r: PingResult): undefined => {
       this.deliverLater(cb, r);
       return undefined;
@@ -497,7 +575,7 @@ export class IcmpEngine {
       return fail({ outcome: 'error', detail: `PINGER_ERR_ICMP_BAD_TARGET: '${req.target}' is not an IP address` });
     }
     const target = family === 6 ? canonical6(req.target) : req.target;
-    if (family === 6 && target.startsWith('::ffff:') && net.isIP(target.slice(7)) === 4) {
+    if (family === 6 && target.startsWith('::ffff:') && isIP(target.slice(7)) === 4) {
       return fail({ outcome: 'error', detail: `PINGER_ERR_ICMP_BAD_TARGET: '${req.target}' is IPv4-mapped; use the IPv4 form` });
     }
     const size = req.size ?? DEFAULT_SIZE;
@@ -508,7 +586,7 @@ export class IcmpEngine {
     let src: Buffer | undefined;
     let dst: Buffer | undefined;
     if (req.source !== undefined) {
-      const sf = net.isIP(req.source);
+      const sf = isIP(req.source);
       const bad = (why: string): undefined =>
         fail({ outcome: 'error', detail: `PINGER_ERR_ICMP_BAD_SOURCE: source '${req.source}' ${why}` });
       if (sf !== 4 && sf !== 6) return bad('is not an IP address');
@@ -580,7 +658,7 @@ export class IcmpEngine {
     const existing = this.sockets[slot];
     if (existing) return existing;
     if (this.unavailable) throw this.unavailable;
-    if (!isMainThread) {
+    if (!isMainThread()) {
       // Measured: raw-socket registers its poll handle on the main thread's loop; used from a worker the
       // whole process dies ("symbol lookup error"), or loading fails with "Module did not self-register".
       this.markUnavailable(
@@ -589,11 +667,7 @@ export class IcmpEngine {
     }
     let sock: RawSocket;
     try {
-      sock = loadRaw().createSocket({
-        protocol: family === 6 ? 58 : 1,
-        addressFamily: family === 6 ? 2 : 1,
-        bufferSize: RECV_BUFFER,
-      });
+      sock = new (loadRaw())(family === 6 ? 58 : 1, family === 6 ? 2 : 1);
     } catch (e) {
       const errno = errnoOf(e);
       if (errno === 'EPERM' || errno === 'EACCES') {
@@ -641,10 +715,8 @@ export class IcmpEngine {
         // keep the default: smaller, still correct
       }
     }
-    // Read in a loop ourselves instead of raw-socket's one-read-per-event 'message' path.
-    sock.wrap.removeAllListeners('recvReady');
-    sock.wrap.on('recvReady', () => this.onReadable(sock, family));
-    sock.on('error', (err: Error) => this.onSocketError(slot, err));
+    sock.onRecv = () => this.onReadable(sock, family);
+    sock.onError = (err: Error) => this.onSocketError(slot, err);
     this.sockets[slot] = sock;
     this.available = true;
     liveEngines.add(this);
@@ -782,7 +854,7 @@ export class IcmpEngine {
     this.inflight.set(seq, p);
     p.sentAt = process.hrtime.bigint();
     try {
-      sock.wrap.send(buf, 0, hdr + p.size, p.sendTo, noop);
+      sock.send(buf, 0, hdr + p.size, p.sendTo, noop);
     } catch (e) {
       this.inflight.delete(seq);
       p.seq = -1;
@@ -848,7 +920,7 @@ export class IcmpEngine {
       // compilation) out of the RTT. Every send happened before this line, so sentAt <= readAt.
       this.readAt = process.hrtime.bigint();
       try {
-        sock.wrap.recv(this.recvBuf, onRead);
+        sock.recv(this.recvBuf, onRead);
       } catch {
         break; // EAGAIN: drained
       }
