@@ -119,8 +119,10 @@ export async function sweepMain(argv: string[], io: SweepIo = stdio): Promise<nu
   const targets = parseTargets(text);
 
   const engine = new IcmpEngine({ window: opts.window, idleCloseMs: -1 });
-  const alive = new Uint8Array(targets.length);
-  const last: (PingResult | undefined)[] = new Array(targets.length);
+  // Per target: the RTT of its last answered ping (NaN: none), and the last failure for -v. No result object
+  // is kept per ping: 10k of them outlived the young generation and cost more in GC than the pings.
+  const okRtt = new Float64Array(targets.length).fill(NaN);
+  const failed = new Map<number, PingResult>();
   const rtts = new Float64Array(targets.length * opts.count);
   let nRtt = 0;
   const t0 = process.hrtime.bigint();
@@ -137,10 +139,8 @@ export async function sweepMain(argv: string[], io: SweepIo = stdio): Promise<nu
           next++;
           const err = engine.submit({ target: targets[i]!, size: opts.size, timeoutMs: opts.timeoutMs }, (r) => {
             if (r.outcome === 'ok') {
-              alive[i] = 1;
-              rtts[nRtt++] = r.rttMs!;
-            }
-            if (r.outcome === 'ok' || last[i]?.outcome !== 'ok') last[i] = r;
+              okRtt[i] = rtts[nRtt++] = r.rttMs!;
+            } else if (opts.verbose) failed.set(i, r);
             if (--left === 0) resolve();
             else feed();
           });
@@ -162,12 +162,13 @@ export async function sweepMain(argv: string[], io: SweepIo = stdio): Promise<nu
   engine.close();
 
   let nAlive = 0;
-  for (let i = 0; i < targets.length; i++) nAlive += alive[i]!;
+  for (let i = 0; i < targets.length; i++) if (!Number.isNaN(okRtt[i]!)) nAlive++;
   const sorted = rtts.subarray(0, nRtt).sort();
   if (opts.verbose) {
     const lines = targets.map((t, i) => {
-      const r = last[i]!;
-      return r.outcome === 'ok' ? `${t} ok ${fmt(r.rttMs!)} ms` : `${t} ${r.outcome}${r.detail ? ` (${r.detail})` : ''}`;
+      if (!Number.isNaN(okRtt[i]!)) return `${t} ok ${fmt(okRtt[i]!)} ms`;
+      const r = failed.get(i)!;
+      return `${t} ${r.outcome}${r.detail ? ` (${r.detail})` : ''}`;
     });
     io.out(`${lines.join('\n')}\n`);
   }

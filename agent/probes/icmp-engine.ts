@@ -462,7 +462,7 @@ interface Pending {
   cb: (r: PingResult) => void;
   seq: number; // -1 while queued
   tag: number;
-  sentAt: bigint;
+  sentAt: number; // performance.now() ms (a double with sub-microsecond resolution: no BigInt per ping)
   deadline: number; // performance.now() ms
   done: boolean;
 }
@@ -516,7 +516,7 @@ export class IcmpEngine {
   private readonly templates = new Map<number, { buf: Buffer; sum: number }>(); // by family*1e6+size
   private readonly recvBuf = Buffer.allocUnsafe(RECV_BUFFER);
   private readonly parsed = newParsed();
-  private readAt = 0n; // taken just before each recvfrom(): the packet read was queued by then
+  private readAt = 0; // performance.now(), taken just before each recvfrom(): the packet read was queued by then
   // Results wait here until we are out of raw-socket's native callbacks (an exception thrown by a caller's
   // callback must not unwind through them), then flush() hands them over in order.
   private doneCbs: ((r: PingResult) => void)[] = [];
@@ -619,7 +619,7 @@ export class IcmpEngine {
       cb,
       seq: -1,
       tag: 0,
-      sentAt: 0n,
+      sentAt: 0,
       deadline: 0,
       done: false,
     };
@@ -852,7 +852,7 @@ export class IcmpEngine {
     p.seq = seq;
     p.tag = p.size >= 12 ? tag : -1;
     this.inflight.set(seq, p);
-    p.sentAt = process.hrtime.bigint();
+    p.sentAt = performance.now();
     try {
       sock.send(buf, 0, hdr + p.size, p.sendTo, noop);
     } catch (e) {
@@ -918,7 +918,7 @@ export class IcmpEngine {
     for (let i = 0; i < 64; i++) {
       // Stamp before the read, not in its callback: keeps raw-socket's callback path (and its first-call
       // compilation) out of the RTT. Every send happened before this line, so sentAt <= readAt.
-      this.readAt = process.hrtime.bigint();
+      this.readAt = performance.now();
       try {
         sock.recv(this.recvBuf, onRead);
       } catch {
@@ -947,7 +947,7 @@ export class IcmpEngine {
         this.settle(p, { outcome: 'error', detail: `short-reply ${m.bytes} of ${p.size} bytes` });
         return;
       }
-      this.settle(p, { outcome: 'ok', rttMs: Number(this.readAt - p.sentAt) / 1e6, bytes: m.bytes });
+      this.settle(p, { outcome: 'ok', rttMs: this.readAt - p.sentAt, bytes: m.bytes });
       return;
     }
     if (m.origDst !== p.target) return; // errors come from anywhere on the path; match what they quote
