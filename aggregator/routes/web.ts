@@ -17,7 +17,8 @@ const types: Record<string, string> = {
 
 /** The page's folder: next to this file in the sources; from dist/ (tsc copies no assets) the source tree's. */
 export function webDir(): string {
-  const candidates = ['../web/', '../../../aggregator/web/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  // Beside this file (a checkout), from dist/aggregator/routes/ (tsc) or from dist/bundle/ (the bundle).
+  const candidates = ['../web/', '../../../aggregator/web/', '../../aggregator/web/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
   const dir = candidates.find((d) => existsSync(`${d}index.html`));
   if (!dir) throw new Error(`the report page is missing: no index.html in ${candidates.join(' or ')}`);
   return dir;

@@ -1,6 +1,6 @@
 // Time from starting the agents to the final verdict in the namespace lab (default 50 nodes x 3 spaces),
 // healthy and with one fault. Target: the verdict within the probe timeout plus 2 s of the last agent
-// connecting. Run as root: node --import tsx test/bench/lab-verdict.ts [--nodes 50] [--spaces 3] [--runs 3] [--runtime dist|tsx]
+// connecting. Run as root: node --import tsx test/bench/lab-verdict.ts [--nodes 50] [--spaces 3] [--runs 3] [--runtime bundle|dist|tsx]
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Report } from '../../aggregator/report.js';
@@ -12,7 +12,7 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '50' },
     spaces: { type: 'string', default: '3' },
     runs: { type: 'string', default: '3' },
-    runtime: { type: 'string', default: 'dist' },
+    runtime: { type: 'string', default: 'bundle' },
   },
 });
 const nodes = Number(values.nodes);
@@ -47,7 +47,7 @@ interface Run {
 }
 
 async function once(c: Case): Promise<Run> {
-  const lab = await Lab.create({ nodes, spaces, profile, faults: c.faults, runtime: values.runtime as 'dist' | 'tsx', startAgents: false });
+  const lab = await Lab.create({ nodes, spaces, profile, faults: c.faults, runtime: values.runtime as 'dist' | 'tsx' | 'bundle', startAgents: false });
   try {
     const t0 = Date.now();
     lab.startAgents();
