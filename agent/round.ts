@@ -60,12 +60,7 @@ function shuffle<T>(a: T[]): T[] {
   return a;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((r) => {
-    if (signal?.aborted) return r();
-    const t = setTimeout(r, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-  });
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** MTU-28 (IPv4: 20 IP + 8 ICMP) / MTU-48 (IPv6: 40 + 8) is the payload; the probe's size counts the 8-byte ICMP header. */
 export function dfSizeFor(mtu: number, addr: string): number {
@@ -76,6 +71,7 @@ async function probeTarget(t: Target, input: RoundInput): Promise<TargetRow> {
   const { plan, probes, signal } = input;
   const req = plan.bindings[t.binding]!;
   const timeoutMs = plan.timeoutMs;
+  if (signal?.aborted) return { peer: t.peer, addr: t.addr }; // stopping: the round is thrown away
   if (!t.source) {
     // We hold no address of this family on the binding: nothing can be sent, say so instead of guessing.
     const none = Object.fromEntries(req.tcp.map((p) => [String(p), 'unreachable' as const]));
@@ -86,10 +82,12 @@ async function probeTarget(t: Target, input: RoundInput): Promise<TargetRow> {
       ...(req.tcp.length ? { tcp: none } : {}),
     };
   }
-  const base = { target: t.addr, source: t.source, timeoutMs, ...(signal ? { signal } : {}) };
+  // No abort signal per probe: one listener per probe on the agent's long-lived signal cost more CPU than the
+  // probe (EventTarget scans its listeners on every add). A stop waits at most one probe timeout instead.
+  const base = { target: t.addr, source: t.source, timeoutMs };
   const echoes: ProbeResult[] = [];
-  for (let i = 0; i < plan.icmpCount; i++) {
-    if (i > 0) await sleep(input.echoGapMs ?? 20, signal);
+  for (let i = 0; i < plan.icmpCount && !signal?.aborted; i++) {
+    if (i > 0) await sleep(input.echoGapMs ?? 20);
     echoes.push(await probes.icmp(base));
   }
   const tcpEntries = await Promise.all(req.tcp.map(async (port) => [String(port), (await probes.tcp({ ...base, port })).outcome] as const));
