@@ -47,10 +47,13 @@ export const tcpProbe: ProbeFn = (req) =>
       resolve(r);
     };
     const onAbort = (): void => finish({ outcome: 'error', detail: 'aborted' }, false);
-    const timer = setTimeout(() => finish({ outcome: 'filtered', detail: 'timeout' }, false), Math.max(0, req.timeoutMs));
+    // libuv runs timers before polling for I/O: after the process was starved of CPU (many agents on few
+    // cores) the timeout would fire before a connect that completed long ago is seen. Give the poll phase one
+    // look first (setImmediate runs after it), so a busy prober does not report an open port as filtered.
+    const timer = setTimeout(() => setImmediate(() => finish({ outcome: 'filtered', detail: 'timeout' }, false)), Math.max(0, req.timeoutMs));
     req.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const start = process.hrtime.bigint();
+    const start = performance.now();
     try {
       socket = net.connect({ host: req.target, port, family, localAddress: req.source });
     } catch (e) {
@@ -58,11 +61,12 @@ export const tcpProbe: ProbeFn = (req) =>
       return;
     }
     socket.once('connect', () => {
-      const rttMs = Number(process.hrtime.bigint() - start) / 1e6;
+      const rttMs = performance.now() - start;
       const s = socket!;
       // A port in the ephemeral range with no listener can "connect" to itself (simultaneous open):
-      // that is a closed port, not an open one.
-      if (s.localPort === s.remotePort && s.localAddress === s.remoteAddress) {
+      // that is a closed port, not an open one. Bound to another source address it cannot (and asking
+      // for the local address is a syscall per probe).
+      if ((req.source === undefined || req.source === req.target) && s.localPort === s.remotePort && s.localAddress === s.remoteAddress) {
         finish({ outcome: 'refused', detail: 'self-connect' }, true);
         return;
       }

@@ -23,6 +23,17 @@ describe('tcp probe on loopback', () => {
     assert.ok(r.rttMs! > 0 && r.rttMs! < 2000);
   });
 
+  it('a prober starved of CPU past its timeout still sees the connect that completed meanwhile', async () => {
+    // The handshake completes in the kernel within microseconds; then the event loop is blocked for 4x the
+    // timeout, as with many agents on few cores. The timeout is due first when the loop resumes.
+    const probe = tcpProbe({ target: '127.0.0.1', port, source: '127.0.0.1', timeoutMs: 50 });
+    setImmediate(() => {
+      const until = performance.now() + 200;
+      while (performance.now() < until);
+    });
+    assert.equal((await probe).outcome, 'ok');
+  });
+
   it('honours the source address', async () => {
     const seen = new Promise<string>((resolve) => server.once('connection', (s) => resolve(s.remoteAddress!)));
     assert.equal((await tcpProbe({ target: '127.0.0.1', port, source: '127.0.0.7', timeoutMs: 2000 })).outcome, 'ok');
