@@ -5,8 +5,8 @@
 // Matching: engine id (random, unique in the process) + sequence + source address, and a 32-bit tag in the
 // payload so a late reply can never be taken for a newer request after the 16-bit sequence wraps.
 // Start-up matters (the sweep is compared with fping as a whole process): measured on Node 20, importing
-// node:crypto costs ~4-5 ms, node:net ~2-5 ms and node:worker_threads ~1.5-4 ms, so none is imported here;
-// node:os and node:worker_threads are loaded when first needed.
+// node:crypto costs ~4-5 ms, node:net ~2-5 ms and node:worker_threads ~5 ms, so none is loaded here;
+// node:os is loaded when a source address is first checked.
 import { createRequire } from 'node:module';
 import type { Outcome } from './probe.js';
 
@@ -426,7 +426,7 @@ function readLocal(): NonNullable<typeof localCache> {
       }
     }
   }
-  return { at: performance.now(), v4, exact };
+  return { at: nowMs(), v4, exact };
 }
 
 function isLocalIn(c: NonNullable<typeof localCache>, addr: string, family: 4 | 6): boolean {
@@ -439,7 +439,7 @@ function isLocalIn(c: NonNullable<typeof localCache>, addr: string, family: 4 | 
 /** Whether `addr` (canonical text) is an address of this host. */
 export function isLocalAddress(addr: string, family: 4 | 6): boolean {
   if (localCache && isLocalIn(localCache, addr, family)) return true;
-  if (localCache && performance.now() - localCache.at < 1000) return false;
+  if (localCache && nowMs() - localCache.at < 1000) return false;
   localCache = readLocal();
   return isLocalIn(localCache, addr, family);
 }
@@ -462,8 +462,8 @@ interface Pending {
   cb: (r: PingResult) => void;
   seq: number; // -1 while queued
   tag: number;
-  sentAt: number; // performance.now() ms (a double with sub-microsecond resolution: no BigInt per ping)
-  deadline: number; // performance.now() ms
+  sentAt: number; // nowMs(): a double with sub-microsecond resolution, no BigInt per ping
+  deadline: number; // nowMs()
   done: boolean;
 }
 
@@ -478,10 +478,20 @@ const SLOTS = 6;
 // whose engine the caller dropped could be collected: callbacks would never fire (net-ping defect 5).
 const liveEngines = new Set<IcmpEngine>();
 
-let mainThread: boolean | undefined;
+/**
+ * Monotonic milliseconds as a double (libuv's hrtime, sub-microsecond resolution). Not performance.now(): the
+ * global `performance` loads perf_hooks on first use, ~2 ms of a sweep's start-up (measured).
+ */
+const nowMs = (): number => process.uptime() * 1000;
+
+/**
+ * Whether we run on the main thread. Node marks the process-wide methods a worker may not call
+ * (process.chdir, process.abort) with `disabled: true`; reading that costs nothing, while loading
+ * node:worker_threads for its isMainThread costs ~5 ms of start-up (measured). test/integration/probes/
+ * icmp-loopback.test.ts checks both sides (a worker gets not-measured; the main thread pings).
+ */
 function isMainThread(): boolean {
-  mainThread ??= (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
-  return mainThread;
+  return (process.chdir as { disabled?: boolean }).disabled !== true;
 }
 const usedIds = new Set<number>();
 
@@ -516,7 +526,7 @@ export class IcmpEngine {
   private readonly templates = new Map<number, { buf: Buffer; sum: number }>(); // by family*1e6+size
   private readonly recvBuf = Buffer.allocUnsafe(RECV_BUFFER);
   private readonly parsed = newParsed();
-  private readAt = 0; // performance.now(), taken just before each recvfrom(): the packet read was queued by then
+  private readAt = 0; // nowMs(), taken just before each recvfrom(): the packet read was queued by then
   // Results wait here until we are out of raw-socket's native callbacks (an exception thrown by a caller's
   // callback must not unwind through them), then flush() hands them over in order.
   private doneCbs: ((r: PingResult) => void)[] = [];
@@ -852,7 +862,7 @@ export class IcmpEngine {
     p.seq = seq;
     p.tag = p.size >= 12 ? tag : -1;
     this.inflight.set(seq, p);
-    p.sentAt = performance.now();
+    p.sentAt = nowMs();
     try {
       sock.send(buf, 0, hdr + p.size, p.sendTo, noop);
     } catch (e) {
@@ -881,7 +891,7 @@ export class IcmpEngine {
       this.settle(p, classifySendError(errno));
       return;
     }
-    p.deadline = performance.now() + p.timeoutMs;
+    p.deadline = nowMs() + p.timeoutMs;
     if (p.deadline < this.timerAt) this.armTimer(p.deadline);
   }
 
@@ -890,13 +900,13 @@ export class IcmpEngine {
   private armTimer(at: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(at - performance.now())));
+    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(at - nowMs())));
   }
 
   private readonly onTimer = (): void => {
     this.timer = undefined;
     this.timerAt = Infinity;
-    const now = performance.now();
+    const now = nowMs();
     let next = Infinity;
     // The window bounds the map, so a full scan is cheap.
     for (const p of this.inflight.values()) {
@@ -918,7 +928,7 @@ export class IcmpEngine {
     for (let i = 0; i < 64; i++) {
       // Stamp before the read, not in its callback: keeps raw-socket's callback path (and its first-call
       // compilation) out of the RTT. Every send happened before this line, so sentAt <= readAt.
-      this.readAt = performance.now();
+      this.readAt = nowMs();
       try {
         sock.recv(this.recvBuf, onRead);
       } catch {
