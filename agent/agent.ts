@@ -171,6 +171,7 @@ export class Agent {
         const only = this.catchUpPeers;
         this.catchUpPeers = new Set();
         const started = performance.now();
+        const startedAt = Date.now();
         const rows = await runRound({
           self: this.self,
           peers: this.opts.inventory.nodes,
@@ -181,7 +182,7 @@ export class Agent {
           only,
         });
         if (this.stopped) break;
-        this.publish(rows, performance.now() - started, true);
+        this.publish(rows, performance.now() - started, startedAt, true);
       }
     } finally {
       this.catchingUp = false;
@@ -204,6 +205,7 @@ export class Agent {
       await this.retryResponders(plan);
       if (plan.dns) void this.refreshDns();
       const started = performance.now();
+      const startedAt = Date.now();
       const rows = await runRound({
         self: this.self,
         peers: this.opts.inventory.nodes,
@@ -213,7 +215,7 @@ export class Agent {
         signal: this.abort.signal,
       });
       if (this.stopped) break;
-      this.publish(rows, performance.now() - started);
+      this.publish(rows, performance.now() - started, startedAt);
       if (this.runAgain) continue;
       // ±20% jitter on the interval keeps agents from falling into step with each other.
       await this.pause(plan.intervalMs * (0.8 + Math.random() * 0.4));
@@ -234,13 +236,13 @@ export class Agent {
     });
   }
 
-  private publish(rows: Record<string, TargetRow[]>, durationMs: number, catchUp = false): void {
+  private publish(rows: Record<string, TargetRow[]>, durationMs: number, startedAt: number, catchUp = false): void {
     const batch = this.opts.batchRows ?? 5000;
     const msgs: ResultsMsg[] = [];
     let cur: Record<string, TargetRow[]> = {};
     let n = 0;
     const flush = (final: boolean) => {
-      msgs.push({ v: WIRE_VERSION, type: 'results', node: this.opts.node, round: this.round, durationMs, final, ...(catchUp ? { catchUp } : {}), bindings: cur });
+      msgs.push({ v: WIRE_VERSION, type: 'results', node: this.opts.node, round: this.round, durationMs, startedAt, final, ...(catchUp ? { catchUp } : {}), bindings: cur });
       cur = {};
       n = 0;
     };

@@ -105,7 +105,10 @@ export class Link extends EventEmitter {
         // offset = agent clock - aggregator clock, from the four NTP timestamps.
         const rttMs = t3 - m.t0 - (m.t2 - m.t1);
         const offsetMs = -((m.t1 - m.t0 + (m.t2 - t3)) / 2);
+        const first = this.clockSamples.length === 0;
         this.clockSamples = [...this.clockSamples.slice(-7), { offsetMs, rttMs: Math.max(0, rttMs) }];
+        // The aggregator dates our first rounds with this estimate: tell it now, not at the next heartbeat.
+        if (first) this.send({ v: WIRE_VERSION, type: 'heartbeat', node: this.opts.node, at: Date.now(), clock: this.clock! });
       }
     });
     ws.on('unexpected-response', (_req, res) => {

@@ -93,6 +93,11 @@ export const resultsMsg = z.strictObject({
   round: z.number().int().min(0),
   /** How long the round took on the agent (the aggregator dates the round with it, in its own clock). */
   durationMs: ms,
+  /**
+   * When the round began, agent clock (ms since the epoch). With the clock offset the aggregator dates the
+   * round exactly even when the message waited in a busy agent or aggregator (receive time - duration does not).
+   */
+  startedAt: z.number().finite().optional(),
   /** A large round may be split into several messages; the last one says final. */
   final: z.boolean(),
   /**

@@ -92,7 +92,11 @@ export class AggregatorState extends EventEmitter {
     const catchUp = msg.catchUp === true;
     // Metrics tally probe outcomes and RTTs per binding from here: counters need every round, not just the latest.
     this.emit('results', msg);
-    const roundStart = now - msg.durationMs;
+    // Receive time - duration is the latest the round can have begun (delivery only adds delay); a message
+    // that waited in a busy agent or aggregator looks younger than it is. The agent's own start time, moved
+    // to our clock with its measured offset, is exact to half the clock exchange's RTT: take the earlier.
+    let roundStart = now - msg.durationMs;
+    if (msg.startedAt !== undefined && r.clock) roundStart = Math.min(roundStart, msg.startedAt - r.clock.offsetMs);
     const readyAt = (peer: string) => this.nodes.get(peer)?.readyAt ?? 0;
     for (const [binding, rows] of Object.entries(msg.bindings)) {
       this.counters.rows += rows.length;
