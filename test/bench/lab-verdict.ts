@@ -13,6 +13,7 @@ const { values } = parseArgs({
     spaces: { type: 'string', default: '3' },
     runs: { type: 'string', default: '3' },
     runtime: { type: 'string', default: 'bundle' },
+    cases: { type: 'string', default: 'healthy,fault,late' },
   },
 });
 const nodes = Number(values.nodes);
@@ -22,13 +23,18 @@ const profile = new URL('./lab-profile.yaml', import.meta.url).pathname;
 const TIMEOUT_MS = 1000; // lab-profile.yaml's probe timeout
 
 interface Case {
+  key: string;
   name: string;
   faults: Fault[];
   final: (r: Report) => boolean;
+  /** Start every agent but the last, let the fleet settle, then start the last one and time from it. */
+  late?: boolean;
 }
-const cases: Case[] = [
-  { name: 'healthy', faults: [], final: (r) => r.verdict === 'ready' },
+const allCases: Case[] = [
+  { key: 'healthy', name: 'healthy', faults: [], final: (r) => r.verdict === 'ready' },
+  { key: 'late', name: 'healthy, one agent started after the others settled', faults: [], final: (r) => r.verdict === 'ready', late: true },
   {
+    key: 'fault',
     name: 'port-filtered node-7 shared-db 3306',
     faults: [{ kind: 'port-filtered', node: 'node-7', space: 'shared-db', port: 3306 }],
     final: (r) =>
@@ -38,6 +44,7 @@ const cases: Case[] = [
       r.findings[0]!.nodes.join() === 'node-7',
   },
 ];
+const cases = values.cases.split(',').map((k) => allCases.find((c) => c.key === k) ?? (() => { throw new Error(`--cases: unknown case ${k} (healthy, fault, late)`); })());
 
 interface Run {
   spawnMs: number; // first to last agent spawned
@@ -49,8 +56,20 @@ interface Run {
 async function once(c: Case): Promise<Run> {
   const lab = await Lab.create({ nodes, spaces, profile, faults: c.faults, runtime: values.runtime as 'dist' | 'tsx' | 'bundle', startAgents: false });
   try {
+    const last = lab.nodes.at(-1)!;
+    if (c.late) {
+      for (const n of lab.nodes) if (n !== last) lab.startAgent(n);
+      for (const t = Date.now(); ; ) {
+        const r = await lab.report('?matrix=none');
+        if (r.nodes.filter((n) => n.state === 'reporting' && n.rounds > 0).length === nodes - 1) break;
+        if (Date.now() - t > 240_000) throw new Error('the first agents did not all report within 240 s');
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      await new Promise((res) => setTimeout(res, 20_000)); // the start-up storm is over: rounds at their interval
+    }
     const t0 = Date.now();
-    lab.startAgents();
+    if (c.late) lab.startAgent(last);
+    else lab.startAgents();
     const spawned = Date.now();
     let connected = 0;
     for (;;) {
