@@ -24,35 +24,9 @@ describe('ICMP engine through namespaces', { concurrency: false }, () => {
   before(() => {
     // requireEnv needs a TestContext; here decide quietly and let each test skip/fail with the reason.
     try {
-      const R = lab.ns('r');
-      const B = lab.ns('b');
-      A = lab.ns('a');
-      lab.ip(A, [
-        `link add a0 type veth peer name r0 netns ${R}`,
-        'addr add 198.18.1.2/24 dev a0',
-        'addr add 2001:db8:1::2/64 dev a0 nodad',
-        'link set a0 up',
-        'route add default via 198.18.1.1',
-        'route add default via 2001:db8:1::1',
-      ]);
-      lab.ip(R, [
-        `link add r1 type veth peer name b0 netns ${B}`,
-        'link set r1 mtu 1400',
-        'addr add 198.18.1.1/24 dev r0',
-        'addr add 2001:db8:1::1/64 dev r0 nodad',
-        'addr add 198.18.2.1/24 dev r1',
-        'addr add 2001:db8:2::1/64 dev r1 nodad',
-        'link set r0 up',
-        'link set r1 up',
-      ]);
-      lab.sysctl(R, 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1');
-      lab.ip(B, [
-        'link set b0 mtu 1400',
-        ...[2, 3, 4].flatMap((h) => [`addr add 198.18.2.${h}/24 dev b0`, `addr add 2001:db8:2::${h}/64 dev b0 nodad`]),
-        'link set b0 up',
-        'route add default via 198.18.2.1',
-        'route add default via 2001:db8:2::1',
-      ]);
+      const net = lab.routed(['198.18.1.2', '2001:db8:1::2'], [2, 3, 4].flatMap((h) => [`198.18.2.${h}`, `2001:db8:2::${h}`]));
+      A = net.A;
+      const B = net.B;
       lab.nft(
         B,
         `table inet pinger_test {

@@ -26,36 +26,7 @@ describe('ICMP honours the source address', { concurrency: false }, () => {
 
   before(() => {
     try {
-      const R = lab.ns('r');
-      B = lab.ns('b');
-      A = lab.ns('a');
-      lab.ip(A, [
-        `link add a0 type veth peer name r0 netns ${R}`,
-        ...A4.map((a) => `addr add ${a}/24 dev a0`),
-        ...A6.map((a) => `addr add ${a}/64 dev a0 nodad`),
-        'link set a0 up',
-        'route add default via 198.18.1.1',
-        'route add default via 2001:db8:1::1',
-      ]);
-      lab.ip(R, [
-        `link add r1 type veth peer name b0 netns ${B}`,
-        'link set r1 mtu 1400',
-        'addr add 198.18.1.1/24 dev r0',
-        'addr add 2001:db8:1::1/64 dev r0 nodad',
-        'addr add 198.18.2.1/24 dev r1',
-        'addr add 2001:db8:2::1/64 dev r1 nodad',
-        'link set r0 up',
-        'link set r1 up',
-      ]);
-      lab.sysctl(R, 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1');
-      lab.ip(B, [
-        'link set b0 mtu 1400',
-        `addr add ${B4}/24 dev b0`,
-        `addr add ${B6}/64 dev b0 nodad`,
-        'link set b0 up',
-        'route add default via 198.18.2.1',
-        'route add default via 2001:db8:2::1',
-      ]);
+      ({ A, B } = lab.routed([...A4, ...A6], [B4, B6]));
       // Ask A's kernel which source it would use (IPv4: the primary address; IPv6: by its selection rules).
       for (const [fam, target, addrs] of [[4, B4, A4], [6, B6, A6]] as const) {
         const src = / src (\S+)/.exec(sh('ip', ['-n', A, `-${fam}`, 'route', 'get', target]))![1]!;
