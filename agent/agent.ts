@@ -170,19 +170,7 @@ export class Agent {
       while (!this.stopped && this.plan && this.catchUpPeers.size) {
         const only = this.catchUpPeers;
         this.catchUpPeers = new Set();
-        const started = performance.now();
-        const startedAt = Date.now();
-        const rows = await runRound({
-          self: this.self,
-          peers: this.opts.inventory.nodes,
-          plan: this.plan,
-          probes: this.opts.probes,
-          concurrency: this.opts.concurrency ?? 64,
-          signal: this.abort.signal,
-          only,
-        });
-        if (this.stopped) break;
-        this.publish(rows, performance.now() - started, startedAt, true);
+        await this.probeAndPublish(this.plan, only);
       }
     } finally {
       this.catchingUp = false;
@@ -204,23 +192,29 @@ export class Agent {
       this.runAgain = false;
       await this.retryResponders(plan);
       if (plan.dns) void this.refreshDns();
-      const started = performance.now();
-      const startedAt = Date.now();
-      const rows = await runRound({
-        self: this.self,
-        peers: this.opts.inventory.nodes,
-        plan,
-        probes: this.opts.probes,
-        concurrency: this.opts.concurrency ?? 64,
-        signal: this.abort.signal,
-      });
+      await this.probeAndPublish(plan);
       if (this.stopped) break;
-      this.publish(rows, performance.now() - started, startedAt);
       if (this.runAgain) continue;
       // ±20% jitter on the interval keeps agents from falling into step with each other.
       await this.pause(plan.intervalMs * (0.8 + Math.random() * 0.4));
     }
     this.running = false;
+  }
+
+  /** One full round, or with `only` a catch-up of those peers; published unless the agent stopped meanwhile. */
+  private async probeAndPublish(plan: ProbePlan, only?: ReadonlySet<string>): Promise<void> {
+    const started = performance.now();
+    const startedAt = Date.now();
+    const rows = await runRound({
+      self: this.self,
+      peers: this.opts.inventory.nodes,
+      plan,
+      probes: this.opts.probes,
+      concurrency: this.opts.concurrency ?? 64,
+      signal: this.abort.signal,
+      ...(only ? { only } : {}),
+    });
+    if (!this.stopped) this.publish(rows, performance.now() - started, startedAt, only !== undefined);
   }
 
   private pause(ms: number): Promise<void> {
@@ -236,7 +230,7 @@ export class Agent {
     });
   }
 
-  private publish(rows: Record<string, TargetRow[]>, durationMs: number, startedAt: number, catchUp = false): void {
+  private publish(rows: Record<string, TargetRow[]>, durationMs: number, startedAt: number, catchUp: boolean): void {
     const batch = this.opts.batchRows ?? 5000;
     const msgs: ResultsMsg[] = [];
     let cur: Record<string, TargetRow[]> = {};
