@@ -475,6 +475,7 @@ type Slot = 0 | 1 | 2 | 3 | 4 | 5;
 const slotOf = (family: 4 | 6, df: boolean, sourced: boolean): Slot =>
   (sourced ? (family === 6 ? 5 : 4) : (family === 6 ? 2 : 0) + (df ? 1 : 0)) as Slot;
 const SLOTS = 6;
+const familyOfSlot = (slot: Slot): 4 | 6 => (slot === 2 || slot === 3 || slot === 5 ? 6 : 4);
 
 // Engines with an open socket. The native socket wrap is weakly held by V8, so without this a pending ping
 // whose engine the caller dropped could be collected: callbacks would never fire (net-ping defect 5).
@@ -662,7 +663,7 @@ export class IcmpEngine {
   // -- sockets ------------------------------------------------------------------------------------------
 
   private socketFor(slot: Slot): RawSocket {
-    const family = slot === 2 || slot === 3 || slot === 5 ? 6 : 4;
+    const family = familyOfSlot(slot);
     const df = slot === 1 || slot === 3;
     const hdrincl = slot >= 4;
     const existing = this.sockets[slot];
@@ -917,7 +918,17 @@ export class IcmpEngine {
   private readonly onTimer = (): void => {
     this.timer = undefined;
     this.timerAt = Infinity;
-    const now = nowMs();
+    let now = nowMs();
+    // libuv runs timers before it polls for I/O: after the process was starved of CPU (many agents on few
+    // cores) a reply that arrived long ago may still sit in the socket. Read what is there before a
+    // deadline counts, so a busy prober does not report loss that never happened.
+    for (const p of this.inflight.values()) {
+      if (p.deadline <= now) {
+        this.drainAll();
+        now = nowMs();
+        break;
+      }
+    }
     let next = Infinity;
     // The window bounds the map, so a full scan is cheap.
     for (const p of this.inflight.values()) {
@@ -935,8 +946,23 @@ export class IcmpEngine {
   private onReadable(sock: RawSocket, slot: Slot, family: 4 | 6): void {
     // uv_poll is level-triggered: draining several packets per wake-up saves event-loop turns; the bound
     // keeps one busy socket from starving timers.
+    this.drain(sock, slot, family, 64);
+    this.pump();
+    this.maybeIdle();
+    this.flush();
+  }
+
+  /** Reads every socket until it is empty (bounded: a flood cannot keep us here). */
+  private drainAll(): void {
+    for (let slot = 0 as Slot; slot < SLOTS; slot++) {
+      const sock = this.sockets[slot];
+      if (sock) this.drain(sock, slot, familyOfSlot(slot), 4096);
+    }
+  }
+
+  private drain(sock: RawSocket, slot: Slot, family: 4 | 6, max: number): void {
     const onRead = family === 4 ? this.onRead4 : this.onRead6;
-    for (let i = 0; i < 64; i++) {
+    for (let i = 0; i < max; i++) {
       // Stamp before the read, not in its callback: keeps raw-socket's callback path (and its first-call
       // compilation) out of the RTT. Every send happened before this line, so sentAt <= readAt.
       this.readAt = nowMs();
@@ -948,9 +974,6 @@ export class IcmpEngine {
       // Never read again from a socket closed meanwhile: raw-socket's recv() would silently reopen it.
       if (this.sockets[slot] !== sock) break;
     }
-    this.pump();
-    this.maybeIdle();
-    this.flush();
   }
 
   private readonly onRead4 = (buf: Buffer, bytes: number, source: string): void => this.onPacket(4, buf, bytes, source);

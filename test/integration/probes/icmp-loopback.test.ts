@@ -48,6 +48,22 @@ describe('ICMP engine on loopback', () => {
     assert.ok(rtts.every((x) => x > 0));
   });
 
+  it('a prober starved of CPU past its timeout still counts the replies that arrived meanwhile', async (t) => {
+    if (!requireEnv(t, { root: true })) return;
+    // The echoes go out and the replies sit in the socket within microseconds; then the event loop is blocked
+    // for 4x the timeout, as with many agents on few cores. When the loop resumes the timeout is due first
+    // (libuv runs timers before it polls): without reading first, every reply would count as lost.
+    const e = engine();
+    await e.ping({ target: '127.0.0.1', timeoutMs: 2000 }); // socket open, code warm
+    const pings = Array.from({ length: 20 }, (_, i) => e.ping({ target: i % 2 ? '::1' : '127.0.0.1', timeoutMs: 50 }));
+    setImmediate(() => {
+      const until = performance.now() + 200;
+      while (performance.now() < until);
+    });
+    const rs = await Promise.all(pings);
+    assert.equal(count(rs, 'ok'), 20, JSON.stringify(rs.filter((r) => r.outcome !== 'ok')));
+  });
+
   it('(8) does not truncate large echoes (9000 bytes, and 65,000)', async (t) => {
     if (!requireEnv(t, { root: true })) return;
     const e = engine();
