@@ -1,12 +1,21 @@
 // TCP connect probe: outcomes on loopback, and in a test namespace where nftables drops/rejects ports.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { tcpProbe } from '../../../agent/probes/tcp.js';
+import type { ProbeFn } from '../../../agent/probes/probe.js';
+import { tcpProbe as tcpProbeDefault, tcpProbeNet } from '../../../agent/probes/tcp.js';
+import { listenTcp, listenTcpNet } from '../../../agent/responders.js';
+import { tcpHandlesAvailable } from '../../../agent/tcp-wrap.js';
 import { inCI, requireEnv } from '../../helpers/env.js';
 import { Lab, runProbes, sh } from './fixtures/lab.js';
 
-describe('tcp probe on loopback', () => {
+it('uses Node\'s TCP handles on this Node (the cheap path), unless told to use node:net', () => {
+  assert.equal(tcpHandlesAvailable, process.env.PINGER_TCP_NET !== '1');
+});
+
+// Both ways of connecting must give the same outcomes: the handles where Node has them, node:net elsewhere.
+for (const [how, tcpProbe] of [['handles', tcpProbeDefault], ['node:net', tcpProbeNet]] as [string, ProbeFn][]) describe(`tcp probe on loopback (${how})`, () => {
   let server: net.Server;
   let port = 0;
   before(async () => {
@@ -61,6 +70,33 @@ describe('tcp probe on loopback', () => {
     const pending = tcpProbe({ target: '127.0.0.1', port, timeoutMs: 2000, signal: ac.signal });
     ac.abort();
     assert.deepEqual(await pending, { outcome: 'error', detail: 'aborted' });
+  });
+
+});
+
+// The responders, both ways: they accept, refuse a taken port with its errno, and with the prober's RST no
+// TIME_WAIT entry is left on either side.
+for (const [how, listen] of [['handles', listenTcp], ['node:net', listenTcpNet]] as const) describe(`tcp responder (${how})`, () => {
+  it('accepts probes, leaves no TIME_WAIT, reports a taken port as EADDRINUSE, and is gone after close', async (t) => {
+    if (!requireEnv(t, { commands: ['ss'] })) return;
+    const address = `127.0.${how === 'handles' ? 61 : 62}.${1 + (process.pid % 250)}`;
+    const spec = { binding: 'internal', address, proto: 'tcp' as const, port: 0 };
+    let resp: Awaited<ReturnType<typeof listen>> | undefined;
+    for (let i = 0; !resp; i++) {
+      spec.port = 40000 + Math.floor(Math.random() * 20000);
+      resp = await listen(spec).catch((e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' && i < 20 ? undefined : Promise.reject(e)));
+    }
+    try {
+      const results = await Promise.all(Array.from({ length: 300 }, () => tcpProbeDefault({ target: address, port: spec.port, source: '127.0.0.1', timeoutMs: 5000 })));
+      assert.deepEqual(new Set(results.map((r) => r.outcome)), new Set(['ok']));
+      await assert.rejects(listen(spec), (e: NodeJS.ErrnoException) => e.code === 'EADDRINUSE');
+      await new Promise((r) => setTimeout(r, 200)); // let the last FINs and RSTs cross
+      const tw = execFileSync('ss', ['-Htan', 'state', 'time-wait', `( sport = :${spec.port} or dport = :${spec.port} )`], { encoding: 'utf8' }).trim();
+      assert.equal(tw, '', 'TIME_WAIT entries on the responder port');
+    } finally {
+      await resp.close();
+    }
+    assert.equal((await tcpProbeDefault({ target: address, port: spec.port, timeoutMs: 2000 })).outcome, 'refused');
   });
 });
 
