@@ -103,7 +103,8 @@ export function blame(pairs: readonly { from: string; to: string }[]): string[] 
   return involved.length > 2 && named.length >= involved.length - 1 ? involved : named;
 }
 
-function list(names: string[], max = 6): string {
+/** Names for a summary line: the first few, then how many more. */
+export function list(names: string[], max = 6): string {
   return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
 }
 

@@ -3,6 +3,7 @@
 import type { Inventory } from '../agent/inventory.js';
 import type { InterfaceInfo, ResponderInfo } from '../agent/wire.js';
 import { cellStates, type BindingMatrix, type CellState } from './matrix.js';
+import { list } from './diagnosis.js';
 import type { Finding } from './findings.js';
 import type { NodeRecord, NodeState } from './nodes.js';
 import type { Verdict } from './verdict.js';
@@ -15,6 +16,8 @@ export interface ReportNode {
   icmp?: 'available' | 'not-measured';
   clockOffsetMs?: number;
   rounds: number;
+  /** How long its last full round took (ms): a fleet that outgrows its interval shows here first. */
+  lastRoundMs?: number;
   /** binding -> this node's addresses, with the interface and MTU the agent found for each. */
   bindings: Record<string, { address: string; iface: string | null; mtu: number | null }[]>;
   /** Responders that could not listen (port in use, permission). */
@@ -36,11 +39,23 @@ export interface ReportBinding {
   };
 }
 
+/** What a pending verdict waits for: agents to connect, first rounds, pairs to measure again. */
+export interface Waiting {
+  /** Expected agents not connected yet (within the grace). */
+  connect: string[];
+  /** Connected agents whose first full round is not in yet. */
+  firstRound: string[];
+  /** Nodes that came up (or changed their responders) since their peers last probed them. */
+  remeasure: string[];
+}
+
 export interface Report {
   verdict: Verdict;
   generatedAt: string;
   profile: string;
   summary: string;
+  /** Only while pending. */
+  waiting?: Waiting;
   expected: number;
   reporting: number;
   nodes: ReportNode[];
@@ -54,6 +69,7 @@ export interface ReportInput {
   inventory: Inventory;
   profile: string;
   verdict: Verdict;
+  waiting?: Waiting;
   findings: Finding[];
   nodes: { record: NodeRecord; state: NodeState }[];
   matrices: BindingMatrix[];
@@ -81,6 +97,7 @@ export function buildReport(input: ReportInput): Report {
       ...(r.hello ? { hostname: r.hello.hostname, agentVersion: r.hello.agentVersion, icmp: r.hello.icmp } : {}),
       ...(r.clock ? { clockOffsetMs: r.clock.offsetMs } : {}),
       rounds: r.fullRounds,
+      ...(r.fullRounds > 0 ? { lastRoundMs: Math.round(r.lastDurationMs) } : {}),
       bindings,
       responderProblems: (r.hello?.responders ?? []).filter((x) => x.state !== 'listening'),
     };
@@ -100,7 +117,8 @@ export function buildReport(input: ReportInput): Report {
     verdict: input.verdict,
     generatedAt: new Date(input.now).toISOString(),
     profile: input.profile,
-    summary: summaryLine(input.verdict, expected, reporting, input.findings),
+    summary: summaryLine(input.verdict, expected, reporting, input.findings, input.waiting),
+    ...(input.verdict === 'pending' && input.waiting ? { waiting: input.waiting } : {}),
     expected,
     reporting,
     nodes,
@@ -109,14 +127,25 @@ export function buildReport(input: ReportInput): Report {
   };
 }
 
-export function summaryLine(verdict: Verdict, expected: number, reporting: number, findings: Finding[]): string {
+export function summaryLine(verdict: Verdict, expected: number, reporting: number, findings: Finding[], waiting?: Waiting): string {
   const errors = findings.filter((f) => f.severity === 'error');
   const first = errors[0] ?? findings[0];
   switch (verdict) {
     case 'ready':
       return `ready: ${reporting}/${expected} nodes reporting, every pair reachable`;
-    case 'pending':
+    case 'pending': {
+      // Say what it waits for: a finding seen while agents start (a port refused before its responder
+      // opened) is often what the wait is about to clear, not the reason.
+      const parts = waiting
+        ? [
+            waiting.connect.length ? `${waiting.connect.length} agent(s) to connect (${list(waiting.connect)})` : '',
+            waiting.firstRound.length ? `the first round of ${list(waiting.firstRound)}` : '',
+            waiting.remeasure.length ? `new measurements toward ${list(waiting.remeasure)}, which came up since` : '',
+          ].filter(Boolean)
+        : [];
+      if (parts.length) return `pending: ${reporting}/${expected} nodes reporting; waiting for ${parts.join('; ')}`;
       return `pending: ${reporting}/${expected} nodes reporting${first ? `; ${first.summary}` : ''}`;
+    }
     case 'degraded':
       return `degraded: ${findings.length} warning(s); ${first?.summary ?? ''}`;
     case 'not-ready':

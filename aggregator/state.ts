@@ -9,7 +9,7 @@ import { BindingMatrix } from './matrix.js';
 import { NodeTable, type NodeRecord, type NodeState } from './nodes.js';
 import { pairComparisons, pairComparisonsFail } from './conditions.js';
 import { planFor, requirementFor, type Profile } from './profile.js';
-import { buildReport, type MatrixDetail, type Report } from './report.js';
+import { buildReport, type MatrixDetail, type Report, type Waiting } from './report.js';
 import { verdictOf, type Verdict } from './verdict.js';
 
 export interface StateOptions {
@@ -23,6 +23,8 @@ export interface Snapshot {
   findings: Finding[];
   nodes: { record: NodeRecord; state: NodeState }[];
   waitingFor: number;
+  /** What a pending verdict waits for, by node (inventory order). */
+  waiting: Waiting;
   at: number;
 }
 
@@ -68,10 +70,14 @@ export class AggregatorState extends EventEmitter {
     return this.nodes.get(node)?.expected === true;
   }
 
+  /** Nodes whose agent said hello before it had the plan (no responders yet): their next hello opens them. */
+  private readonly awaitingPlan = new Set<string>();
+
   hello(msg: HelloMsg): void {
     const prev = this.nodes.get(msg.node);
     const first = !prev?.connected;
-    const announced = first || JSON.stringify(prev?.hello?.responders) !== JSON.stringify(msg.responders);
+    const planned = this.awaitingPlan.delete(msg.node);
+    const announced = first || planned || JSON.stringify(prev?.hello?.responders) !== JSON.stringify(msg.responders);
     this.nodes.connected(msg.node, msg, this.now());
     if (first) this.emit('node', msg.node, 'connected');
     if (announced) {
@@ -79,7 +85,11 @@ export class AggregatorState extends EventEmitter {
       // the verdict waits for new measurements, and everyone probes it now instead of waiting out their
       // interval: the verdict follows the last agent's start within about one probe timeout.
       for (const m of this.matrices) m.expireColumn(msg.node);
-      this.catchUpSoon(msg.node);
+      // A fresh agent's first hello comes before it has the plan, so before its responders listen: probing it
+      // then finds every port refused and costs the whole fleet a probe for nothing. The agent says hello
+      // again once its responders are open (it always does after applying a plan); ask for the catch-up then.
+      if (first && msg.responders.length === 0) this.awaitingPlan.add(msg.node);
+      else this.catchUpSoon(msg.node);
     }
     this.changed();
   }
@@ -126,6 +136,7 @@ export class AggregatorState extends EventEmitter {
   }
 
   disconnected(node: string): void {
+    this.awaitingPlan.delete(node);
     this.nodes.disconnected(node, this.now());
     for (const m of this.matrices) m.clearRow(node);
     this.emit('node', node, 'disconnected');
@@ -182,7 +193,14 @@ export class AggregatorState extends EventEmitter {
     for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting);
     const waitingFor = waiting.size;
     const verdict = verdictOf({ waitingFor, findings });
-    this.snap = { verdict, findings, nodes, waitingFor, at: now };
+    const why: Waiting = { connect: [], firstRound: [], remeasure: [] };
+    for (const n of inv) {
+      if (!waiting.has(n.record.name)) continue;
+      if (n.state === 'missing') why.connect.push(n.record.name);
+      else if (n.record.fullRounds === 0) why.firstRound.push(n.record.name);
+      else why.remeasure.push(n.record.name);
+    }
+    this.snap = { verdict, findings, nodes, waitingFor, waiting: why, at: now };
     return this.snap;
   }
 
@@ -196,6 +214,7 @@ export class AggregatorState extends EventEmitter {
       inventory: this.inventory,
       profile: this.profile.name,
       verdict: s.verdict,
+      waiting: s.waiting,
       findings: s.findings,
       nodes: s.nodes,
       matrices: this.matrices,

@@ -23,6 +23,7 @@ test('the verdict waits for agents during the grace, then an absent agent makes 
   f.state.results(f.round('node-1'));
   f.state.results(f.round('node-2'));
   assert.equal(f.state.snapshot().verdict, 'pending');
+  assert.match(f.state.report('none').summary, /^pending: 2\/3 nodes reporting; waiting for 1 agent\(s\) to connect \(node-3\)$/);
   // demo profile: grace = max(3 x 3 s + 0.5 s, 10 s) = 10 s from the aggregator's start
   f.clock.t += 9500;
   f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-1', at: f.clock.t });
@@ -30,6 +31,15 @@ test('the verdict waits for agents during the grace, then an absent agent makes 
   const s = f.state.snapshot();
   assert.equal(s.verdict, 'not-ready');
   assert.deepEqual(s.findings.map((x) => [x.kind, x.nodes]), [['agent-missing', ['node-3']]]);
+  f.state.close();
+});
+
+test('a pending summary names the agents whose first round is not in yet', () => {
+  const f = fleet(3);
+  for (const n of ['node-1', 'node-2', 'node-3']) f.state.hello(f.hello(n));
+  f.clock.t += 1000;
+  f.state.results(f.round('node-1'));
+  assert.equal(f.state.report('none').summary, 'pending: 3/3 nodes reporting; waiting for the first round of node-2, node-3');
   f.state.close();
 });
 
@@ -70,28 +80,45 @@ test('a node whose rounds outlast the interval is not stale; one that stops repo
   f.state.close();
 });
 
-test('agents that join together are named in one targeted run-now; the API still asks for full rounds', async () => {
+test('agents that join together are named in one targeted run-now once their responders are open; the API still asks for full rounds', async () => {
   const f = fleet(4);
   const asked: (string[] | undefined)[] = [];
   f.state.on('run-now', (peers: string[] | undefined) => asked.push(peers));
-  f.state.hello(f.hello('node-1'));
-  f.state.hello(f.hello('node-2'));
+  const listening = (node: string): HelloMsg => {
+    const h = f.hello(node);
+    return { ...h, responders: [{ binding: 'internal', address: h.interfaces[0]!.address, proto: 'tcp', port: 5000, state: 'listening' }] };
+  };
+  // First hellos come before the agents have the plan: nothing listens yet, so nobody is asked to probe them.
+  for (const n of ['node-1', 'node-2', 'node-3']) f.state.hello(f.hello(n));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(asked, [], 'no catch-up toward agents whose responders are not open yet');
+  assert.equal(f.state.snapshot().verdict, 'pending');
+  // Their hellos after applying the plan: one run-now for those that came together.
+  f.state.hello(listening('node-1'));
   await new Promise((r) => setTimeout(r, 50));
-  f.state.hello(f.hello('node-3'));
+  f.state.hello(listening('node-2'));
   assert.deepEqual(asked, [], 'debounced while agents keep joining');
   await new Promise((r) => setTimeout(r, 300));
-  assert.deepEqual(asked, [['node-1', 'node-2', 'node-3']]);
-  f.state.hello(f.hello('node-2')); // the same hello again (e.g. after a DNS refresh): nothing to catch up
+  assert.deepEqual(asked, [['node-1', 'node-2']]);
+  // An agent told to answer on no port says hello again with none: that second hello is its go.
+  f.state.hello(f.hello('node-3'));
   await new Promise((r) => setTimeout(r, 300));
-  assert.equal(asked.length, 1);
-  // Its responders changed (they opened once the plan came): its cells need probing again.
-  const h1 = f.hello('node-1');
-  f.state.hello({ ...h1, responders: [{ binding: 'internal', address: h1.interfaces[0]!.address, proto: 'tcp', port: 5000, state: 'listening' }] });
+  assert.deepEqual(asked.at(-1), ['node-3']);
+  f.state.hello(listening('node-2')); // the same hello again (e.g. after a DNS refresh): nothing to catch up
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(asked.length, 2);
+  // Its responders changed: its cells need probing again.
+  f.state.hello(f.hello('node-1'));
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(asked.at(-1), ['node-1']);
+  // A reconnecting agent already has its responders open in its first hello: caught up at once.
+  f.state.disconnected('node-2');
+  f.state.hello(listening('node-2'));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(asked.at(-1), ['node-2']);
   assert.equal(f.state.requestRound(), 3);
   assert.equal(asked.at(-1), undefined);
-  assert.equal(asked.length, 3);
+  assert.equal(asked.length, 5);
   f.state.close();
 });
 
@@ -134,6 +161,10 @@ test('what the others measured toward a node before its agent came up does not c
   let s = f.state.snapshot();
   assert.equal(s.verdict, 'pending', 'the refused rows are from before node-3 came up');
   assert.equal(s.waitingFor, 1);
+  assert.deepEqual(s.waiting, { connect: [], firstRound: [], remeasure: ['node-3'] });
+  // The operator reads what the verdict waits for, not the refused ports it is about to clear.
+  assert.equal(f.state.report('none').summary, 'pending: 3/3 nodes reporting; waiting for new measurements toward node-3, which came up since');
+  assert.deepEqual(f.state.report('none').waiting, s.waiting);
   const towards3 = (from: string) => {
     const full = f.round(from, 1);
     return { ...full, catchUp: true, durationMs: 5, bindings: Object.fromEntries(Object.entries(full.bindings).map(([b, rows]) => [b, rows.filter((r) => r.peer === 'node-3')])) };
@@ -144,6 +175,7 @@ test('what the others measured toward a node before its agent came up does not c
   s = f.state.snapshot();
   assert.equal(s.verdict, 'ready');
   assert.deepEqual(s.findings, []);
+  assert.equal(f.state.report('none').waiting, undefined, 'only a pending report says what it waits for');
   f.state.close();
 });
 
