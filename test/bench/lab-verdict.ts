@@ -1,6 +1,7 @@
 // Time from starting the agents to the final verdict in the namespace lab (default 50 nodes x 3 spaces),
 // healthy and with one fault. Target: the verdict within the probe timeout plus 2 s of the last agent
 // connecting. Run as root: node --import tsx test/bench/lab-verdict.ts [--nodes 50] [--spaces 3] [--runs 3] [--runtime bundle|dist|tsx]
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Report } from '../../aggregator/report.js';
@@ -14,6 +15,9 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     runtime: { type: 'string', default: 'bundle' },
     cases: { type: 'string', default: 'healthy,fault,late' },
+    trace: { type: 'boolean', default: false },
+    'agent-node-args': { type: 'string', default: '' }, // e.g. "--cpu-prof --cpu-prof-dir=/tmp/p" (space-separated)
+    'agent-node-args-for': { type: 'string', default: 'node-25' }, // the one agent that gets them // print every change of verdict, node states and findings
   },
 });
 const nodes = Number(values.nodes);
@@ -54,7 +58,7 @@ interface Run {
 }
 
 async function once(c: Case): Promise<Run> {
-  const lab = await Lab.create({ nodes, spaces, profile, faults: c.faults, runtime: values.runtime as 'dist' | 'tsx' | 'bundle', startAgents: false });
+  const lab = await Lab.create({ nodes, spaces, profile, faults: c.faults, runtime: values.runtime as 'dist' | 'tsx' | 'bundle', startAgents: false, agentNodeArgs: (n) => (n === values['agent-node-args-for'] ? values['agent-node-args'].split(' ').filter(Boolean) : []) });
   try {
     const last = lab.nodes.at(-1)!;
     if (c.late) {
@@ -72,17 +76,54 @@ async function once(c: Case): Promise<Run> {
     else lab.startAgents();
     const spawned = Date.now();
     let connected = 0;
+    let lastTrace = '';
     for (;;) {
       const r = await lab.report('?matrix=none');
       const now = Date.now();
-      if (!connected && r.nodes.every((n) => n.state !== 'missing')) connected = now;
+      if (values.trace) {
+        const count = (xs: string[]) => [...new Set(xs)].map((k) => `${k} x${xs.filter((x) => x === k).length}`).join(', ');
+        const states = count(r.nodes.map((n) => n.state));
+        const kinds = count(r.findings.map((f) => f.kind));
+        const line = `${r.verdict} | ${states} | ${kinds} | ${r.summary}`;
+        if (line !== lastTrace) console.log(`    +${now - t0} ms ${line} (load ${loadavg()[0]!.toFixed(1)})`);
+        lastTrace = line;
+      }
+      if (!connected && r.nodes.every((n) => n.state !== 'missing')) {
+        connected = now;
+        if (values.trace) console.log(`    +${now - t0} ms all connected; ${cpuLine(lab)}`);
+      }
+      if (connected && c.final(r) && values.trace) {
+        const ms = r.nodes.map((n) => n.lastRoundMs ?? 0).sort((a, b) => a - b);
+        const rounds = r.nodes.map((n) => n.rounds).sort((a, b) => a - b);
+        console.log(`    +${now - t0} ms final; ${cpuLine(lab)}; last full round per node: median ${ms[ms.length >> 1]} ms, max ${ms.at(-1)} ms; full rounds per node: ${rounds[0]}-${rounds.at(-1)}`);
+      }
       if (connected && c.final(r)) return { spawnMs: spawned - t0, connectedMs: connected - t0, verdictMs: now - t0, afterLastMs: now - connected };
       if (now - t0 > 240_000) throw new Error(`no final verdict after 240 s: ${r.verdict} ${r.summary}`);
       await new Promise((res) => setTimeout(res, 50));
     }
   } finally {
+    // A profiled agent writes its profile only when it exits by itself (down() kills agents outright).
+    if (values['agent-node-args']) await lab.stopAgent(values['agent-node-args-for']);
     await lab.down();
   }
+}
+
+/** CPU seconds (user, system) a process has used so far, from /proc (0 once it is gone). */
+function cpuOf(pid: number | undefined): [number, number] {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return [Number(f[11]) / 100, Number(f[12]) / 100]; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return [0, 0];
+  }
+}
+
+function cpuLine(lab: Lab): string {
+  const agents = [...lab.agents.values()].map((a) => cpuOf(a.child.pid));
+  const sum = agents.reduce((s, [u, k]) => [s[0] + u, s[1] + k], [0, 0]);
+  const agg = cpuOf(lab.aggregator?.child.pid);
+  const self = process.cpuUsage();
+  return `CPU so far: ${agents.length} agents user ${sum[0]!.toFixed(1)} s + sys ${sum[1]!.toFixed(1)} s (per agent ${((sum[0]! + sum[1]!) / agents.length).toFixed(2)} s); aggregator ${agg[0].toFixed(1)} + ${agg[1].toFixed(1)} s; this bench ${(self.user / 1e6).toFixed(1)} + ${(self.system / 1e6).toFixed(1)} s`;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -44,6 +44,8 @@ export interface LabOptions {
   listen?: string;
   /** Start the agents in create() (default true); the benchmark starts them itself to time them. */
   startAgents?: boolean;
+  /** Extra node flags for one node's agent, e.g. --cpu-prof to profile it (bundle/dist runtimes). */
+  agentNodeArgs?: (node: string) => string[];
   log?: (msg: string) => void;
 }
 
@@ -294,11 +296,11 @@ export class Lab {
 
   // --- processes ----------------------------------------------------------------------------------------
 
-  private pinger(): string[] {
+  private pinger(nodeArgs: string[] = []): string[] {
     if (this.opts.runtime === 'dist' || this.opts.runtime === 'bundle') {
       const cli = join(repoRoot, this.opts.runtime === 'dist' ? 'dist/agent/cli.js' : 'dist/bundle/cli.js');
       if (!existsSync(cli)) throw new Error(`lab: ${cli} not found: run \`npm run ${this.opts.runtime === 'dist' ? 'build' : 'bundle'}\` first`);
-      return [process.execPath, cli];
+      return [process.execPath, ...nodeArgs, cli];
     }
     return [process.execPath, '--import', 'tsx', join(repoRoot, 'agent/cli.ts')];
   }
@@ -314,7 +316,7 @@ export class Lab {
 
   /** The agent's command line: run inside the node's namespace, connected over the unix socket. */
   agentArgv(node: string): string[] {
-    return ['ip', 'netns', 'exec', this.nodeNs(node), ...this.pinger(), 'agent', '--inventory', this.inventoryFile, '--node', node, '--aggregator', `ws+unix://${this.socket}:/api/v1/agent`, '--token-file', this.tokenFile, '--quiet'];
+    return ['ip', 'netns', 'exec', this.nodeNs(node), ...this.pinger(this.opts.agentNodeArgs?.(node)), 'agent', '--inventory', this.inventoryFile, '--node', node, '--aggregator', `ws+unix://${this.socket}:/api/v1/agent`, '--token-file', this.tokenFile, '--quiet'];
   }
 
   /** Starts the agent of every node that has none and is not meant to be missing. */
