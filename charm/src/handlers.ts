@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { inventoryToYaml } from '../../agent/inventory.js';
+import { inventoryToText } from '../../agent/inventory.js';
 import { readMtu } from '../../agent/interfaces.js';
 import { builtinProfiles } from '../../aggregator/profile.js';
 import { fetchReport } from './aggregator-client.js';
@@ -144,7 +144,7 @@ export async function reconcile(ctx: HookContext): Promise<void> {
     }
   }
   const inventory = buildInventory(records.map((r) => ({ ...r, addresses: Object.fromEntries(Object.entries(r.addresses).filter(([b]) => probed.includes(b))) })));
-  const invText = inventoryToYaml(inventory);
+  const invText = inventoryToText(inventory);
   const selfInInventory = inventory.nodes.some((n) => n.name === ctx.unit);
 
   // The agent: only once there is an aggregator to report to and this unit has addresses to probe from.

@@ -3,7 +3,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inventoryToYaml, type Inventory } from '../../agent/inventory.js';
+import { inventoryToText, type Inventory } from '../../agent/inventory.js';
 import type { Report } from '../../aggregator/report.js';
 import { pingerCmd, start, stopAll, waitUntil, type Started } from './procs.js';
 
@@ -43,7 +43,7 @@ export async function startCluster(inventory: Inventory, opts: { profile?: strin
   const inventoryFile = join(dir, 'inventory.yaml');
   const tokenFile = join(dir, 'token');
   const token = `t-${Math.random().toString(36).slice(2)}`;
-  writeFileSync(inventoryFile, inventoryToYaml(inventory), { mode: 0o644 });
+  writeFileSync(inventoryFile, inventoryToText(inventory), { mode: 0o644 });
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o644 });
   const [node, pre] = pingerCmd();
   const c: Cluster = {

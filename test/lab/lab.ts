@@ -12,7 +12,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inventoryToYaml, type Inventory } from '../../agent/inventory.js';
+import { inventoryToText, type Inventory } from '../../agent/inventory.js';
 import type { Report } from '../../aggregator/report.js';
 import { start, type Started } from '../helpers/procs.js';
 import { faultLabel, faultRefs, planFault, type Fault, type FaultPlan, type LabNames, type Step } from './faults.js';
@@ -191,7 +191,7 @@ export class Lab {
     hookProcess();
     try {
       lab.buildNetwork();
-      writeFileSync(lab.inventoryFile, inventoryToYaml(lab.inventory), { mode: 0o644 });
+      writeFileSync(lab.inventoryFile, inventoryToText(lab.inventory), { mode: 0o644 });
       writeFileSync(lab.tokenFile, `${randomBytes(24).toString('base64')}\n`, { mode: 0o600 });
       await lab.startAggregator();
       for (const f of opts.faults ?? []) await lab.inject(f, { beforeAgents: true });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import WebSocket from 'ws';
-import { inventoryToYaml } from '../../agent/inventory.js';
+import { inventoryToText } from '../../agent/inventory.js';
 import { loopbackInventory } from '../helpers/cluster.js';
 import { pingerCmd, start, stopAll } from '../helpers/procs.js';
 
@@ -43,7 +43,7 @@ test('the aggregator serves the same app on TCP and on a unix socket', async () 
   const inv = join(dir, 'inventory.yaml');
   const tok = join(dir, 'token');
   const sock = join(dir, 'agg.sock');
-  writeFileSync(inv, inventoryToYaml(loopbackInventory(2, ['internal'])));
+  writeFileSync(inv, inventoryToText(loopbackInventory(2, ['internal'])));
   writeFileSync(tok, 'sekrit\n');
   const [node, pre] = pingerCmd();
   const agg = start(node, [...pre, 'aggregator', '--listen', '127.0.0.1:0', '--listen', `unix:${sock}`, '--inventory', inv, '--token-file', tok, '--profile', 'demo', '--log-level', 'warn']);
