@@ -11,6 +11,14 @@ import { runRound, type RoundProbes } from './round.js';
 import { AGENT_VERSION } from './version.js';
 import { WIRE_VERSION, type DnsCheck, type HelloMsg, type ProbePlan, type ResultsMsg, type TargetRow } from './wire.js';
 
+/**
+ * Targets probed at once. Each target is a short sequence (echoes 20 ms apart, then the TCP connects), so a
+ * round takes about (targets / concurrency) such sequences back to back; 256 covers a 50-node x 3-binding
+ * round in one go. What is on the wire at once is bounded anyway: by the ICMP engine's window, and for TCP
+ * by a few ports per target.
+ */
+export const DEFAULT_CONCURRENCY = 256;
+
 export type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
 export interface AgentOptions {
@@ -63,7 +71,7 @@ export class Agent {
       currentState: () => [this.hello, ...this.lastResults],
     });
     this.link.on('plan', (plan) => void this.applyPlan(plan));
-    this.link.on('run-now', (peers) => (peers ? this.catchUp(peers) : this.runSoon()));
+    this.link.on('run-now', (peers, at) => (peers ? this.catchUp(peers, at) : this.runSoon()));
   }
 
   start(): void {
@@ -152,14 +160,17 @@ export class Agent {
   }
 
   private catchUpPeers = new Set<string>();
+  /** The latest request time among the run-nows behind catchUpPeers (aggregator clock). */
+  private catchUpAt: number | undefined;
   private catchingUp = false;
 
   /**
    * Peers just came up: probe only them, now, beside the regular rounds. A full round for every join would
    * make a fleet that starts together probe N times over; this costs one row per peer address instead.
    */
-  private catchUp(peers: string[]): void {
+  private catchUp(peers: string[], at: number | undefined): void {
     for (const p of peers) if (p !== this.opts.node) this.catchUpPeers.add(p);
+    if (at !== undefined) this.catchUpAt = Math.max(this.catchUpAt ?? at, at);
     if (!this.catchingUp && this.catchUpPeers.size) void this.catchUpLoop();
   }
 
@@ -169,12 +180,15 @@ export class Agent {
       // Without a plan the first full round, still to come, covers everyone.
       while (!this.stopped && this.plan && this.catchUpPeers.size) {
         const only = this.catchUpPeers;
+        const requestedAt = this.catchUpAt;
         this.catchUpPeers = new Set();
-        await this.probeAndPublish(this.plan, only);
+        this.catchUpAt = undefined;
+        await this.probeAndPublish(this.plan, { only, ...(requestedAt !== undefined ? { requestedAt } : {}) });
       }
     } finally {
       this.catchingUp = false;
       this.catchUpPeers.clear();
+      this.catchUpAt = undefined;
     }
   }
 
@@ -201,8 +215,9 @@ export class Agent {
     this.running = false;
   }
 
-  /** One full round, or with `only` a catch-up of those peers; published unless the agent stopped meanwhile. */
-  private async probeAndPublish(plan: ProbePlan, only?: ReadonlySet<string>): Promise<void> {
+  /** One full round, or a catch-up of `only` those peers; published unless the agent stopped meanwhile. */
+  private async probeAndPublish(plan: ProbePlan, catchUp?: { only: ReadonlySet<string>; requestedAt?: number }): Promise<void> {
+    const only = catchUp?.only;
     const started = performance.now();
     const startedAt = Date.now();
     const rows = await runRound({
@@ -210,11 +225,11 @@ export class Agent {
       peers: this.opts.inventory.nodes,
       plan,
       probes: this.opts.probes,
-      concurrency: this.opts.concurrency ?? 64,
+      concurrency: this.opts.concurrency ?? DEFAULT_CONCURRENCY,
       signal: this.abort.signal,
       ...(only ? { only } : {}),
     });
-    if (!this.stopped) this.publish(rows, performance.now() - started, startedAt, only !== undefined);
+    if (!this.stopped) this.publish(rows, performance.now() - started, startedAt, catchUp);
   }
 
   private pause(ms: number): Promise<void> {
@@ -230,13 +245,15 @@ export class Agent {
     });
   }
 
-  private publish(rows: Record<string, TargetRow[]>, durationMs: number, startedAt: number, catchUp: boolean): void {
+  private publish(rows: Record<string, TargetRow[]>, durationMs: number, startedAt: number, catchUpOf: { requestedAt?: number } | undefined): void {
+    const catchUp = catchUpOf !== undefined;
+    const asked = catchUpOf?.requestedAt !== undefined ? { requestedAt: catchUpOf.requestedAt } : {};
     const batch = this.opts.batchRows ?? 5000;
     const msgs: ResultsMsg[] = [];
     let cur: Record<string, TargetRow[]> = {};
     let n = 0;
     const flush = (final: boolean) => {
-      msgs.push({ v: WIRE_VERSION, type: 'results', node: this.opts.node, round: this.round, durationMs, startedAt, final, ...(catchUp ? { catchUp } : {}), bindings: cur });
+      msgs.push({ v: WIRE_VERSION, type: 'results', node: this.opts.node, round: this.round, durationMs, startedAt, final, ...(catchUp ? { catchUp, ...asked } : {}), bindings: cur });
       cur = {};
       n = 0;
     };

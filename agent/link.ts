@@ -25,7 +25,7 @@ export interface ClockEstimate {
 
 export declare interface Link {
   on(e: 'plan', l: (plan: ProbePlan) => void): this;
-  on(e: 'run-now', l: (peers: string[] | undefined) => void): this;
+  on(e: 'run-now', l: (peers: string[] | undefined, at: number | undefined) => void): this;
   on(e: 'connected' | 'disconnected', l: () => void): this;
 }
 
@@ -100,7 +100,7 @@ export class Link extends EventEmitter {
       if (!d.ok) return this.opts.log('warn', `ignoring a bad message from the aggregator: ${d.error}`);
       const m = d.msg;
       if (m.type === 'welcome' || m.type === 'plan') this.emit('plan', m.plan);
-      else if (m.type === 'run-now') this.emit('run-now', m.peers);
+      else if (m.type === 'run-now') this.emit('run-now', m.peers, m.at);
       else if (m.type === 'clock') {
         // offset = agent clock - aggregator clock, from the four NTP timestamps.
         const rttMs = t3 - m.t0 - (m.t2 - m.t1);

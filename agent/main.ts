@@ -1,13 +1,13 @@
 // `pinger agent`: wires the inventory, the probes, the responders and the link together. Nothing else.
 import { parseArgs } from 'node:util';
-import { Agent } from './agent.js';
+import { Agent, DEFAULT_CONCURRENCY } from './agent.js';
 import { makeLog, readToken, required } from './cli-util.js';
 import { PingerError } from './errors.js';
 import { loadInventory } from './inventory.js';
 import { defaultProbes, icmpStatus } from './probes/index.js';
 
 export const agentUsage = `pinger agent --inventory FILE --node NAME --aggregator ws://HOST:PORT/api/v1/agent --token-file FILE
-  [--concurrency N]   targets probed at once (default 64)
+  [--concurrency N]   targets probed at once (default ${DEFAULT_CONCURRENCY})
   [--quiet]           log warnings and errors only
   [--dns-server HOST:PORT] resolver for the forward/reverse DNS checks (default: the system's)
   [--no-responders]   answer on no port (release OpenStack's ports); probing goes on`;
@@ -32,7 +32,7 @@ export async function agentMain(argv: string[]): Promise<number> {
   if (!inventory.nodes.some((n) => n.name === values.node)) {
     throw new PingerError('PINGER_ERR_AGENT_UNKNOWN_NODE', `${values.inventory}: no node ${JSON.stringify(values.node)} (nodes: ${inventory.nodes.map((n) => n.name).join(', ')})`);
   }
-  const concurrency = values.concurrency ? Number(values.concurrency) : 64;
+  const concurrency = values.concurrency ? Number(values.concurrency) : DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new PingerError('PINGER_ERR_AGENT_USAGE', `--concurrency must be a positive integer`);
   const log = makeLog(`pinger-agent[${values.node}]`, values.quiet);
   const token = readToken(values['token-file']!);

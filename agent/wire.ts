@@ -105,6 +105,11 @@ export const resultsMsg = z.strictObject({
    * cells only; the node's round count and round time stay those of its last full round.
    */
   catchUp: z.boolean().optional(),
+  /**
+   * A catch-up's answer to run-now messages: the latest `at` among those it covers (aggregator clock). Its
+   * probes began after that, whatever the clock offset estimate says (rough while an agent is starved).
+   */
+  requestedAt: z.number().finite().optional(),
   bindings: z.record(name, z.array(targetRow).max(200_000)),
 });
 
@@ -158,6 +163,8 @@ export const runNowMsg = z.strictObject({
   v: z.literal(WIRE_VERSION),
   type: z.literal('run-now'),
   peers: z.array(name).max(100_000).optional(),
+  /** When it was asked (aggregator clock): the catch-up sends it back as `requestedAt`. */
+  at: z.number().finite().optional(),
 });
 /** Clock exchange, aggregator side: t1 = receive time, t2 = send time (aggregator clock). */
 export const clockReplyMsg = z.strictObject({

@@ -107,6 +107,9 @@ export class AggregatorState extends EventEmitter {
     // to our clock with its measured offset, is exact to half the clock exchange's RTT: take the earlier.
     let roundStart = now - msg.durationMs;
     if (msg.startedAt !== undefined && r.clock) roundStart = Math.min(roundStart, msg.startedAt - r.clock.offsetMs);
+    // A catch-up began after the run-now it answers was sent: that bound needs no clock offset, whose estimate
+    // is rough while the agent's machine is busy (a starved clock exchange has a long round trip).
+    if (catchUp && msg.requestedAt !== undefined && msg.requestedAt <= now) roundStart = Math.max(roundStart, msg.requestedAt);
     const readyAt = (peer: string) => this.nodes.get(peer)?.readyAt ?? 0;
     for (const [binding, rows] of Object.entries(msg.bindings)) {
       this.counters.rows += rows.length;
@@ -242,7 +245,7 @@ export class AggregatorState extends EventEmitter {
       this.catchUpTimer = undefined;
       const peers = [...this.joined];
       this.joined.clear();
-      this.emit('run-now', peers);
+      this.emit('run-now', peers, this.now());
     }, wait);
     this.catchUpTimer.unref();
   }

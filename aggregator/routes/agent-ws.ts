@@ -108,8 +108,8 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
 
   // The charm's run-check action (and the API) ask the state for a fresh round; joins ask for a catch-up of
   // the peers that joined. Every live agent gets it.
-  const runNow = (peers: string[] | undefined) => {
-    const text = encode({ v: WIRE_VERSION, type: 'run-now', ...(peers ? { peers } : {}) });
+  const runNow = (peers: string[] | undefined, at?: number) => {
+    const text = encode({ v: WIRE_VERSION, type: 'run-now', ...(peers ? { peers, ...(at !== undefined ? { at } : {}) } : {}) });
     for (const s of live.values()) s.send(text);
   };
   state.on('run-now', runNow);

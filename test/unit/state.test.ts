@@ -219,3 +219,35 @@ test('a round is dated by its start on the agent (with the clock offset), not by
   assert.ok(s.findings.some((x) => x.kind === 'port-refused' && x.nodes.includes('node-2')), JSON.stringify(s.findings.map((x) => [x.kind, x.nodes])));
   f.state.close();
 });
+
+test('a catch-up counts from the run-now it answers, even when the clock offset estimate would date it earlier', async () => {
+  const f = fleet(3);
+  const asked: [string[] | undefined, number | undefined][] = [];
+  f.state.on('run-now', (peers: string[] | undefined, at: number | undefined) => asked.push([peers, at]));
+  for (const n of ['node-1', 'node-3']) f.state.hello(f.hello(n));
+  // node-1's offset estimate is 1.5 s off (a starved clock exchange): its agent clock reads 1.5 s behind what
+  // the estimate assumes, so its start times look 1.5 s early to us.
+  f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-1', at: f.clock.t, clock: { offsetMs: 1500, rttMs: 3000 } });
+  f.clock.t += 1000;
+  for (const n of ['node-1', 'node-3']) f.state.results(f.round(n));
+  f.clock.t += 1000;
+  const h2 = f.hello('node-2');
+  f.state.hello(h2);
+  f.state.hello({ ...h2, responders: [{ binding: 'internal', address: h2.interfaces[0]!.address, proto: 'tcp', port: 5000, state: 'listening' }] });
+  await new Promise((r) => setTimeout(r, 150));
+  assert.deepEqual(asked, [[['node-2'], f.clock.t]], 'the run-now carries when it was asked');
+  f.state.results(f.round('node-2'));
+  f.clock.t += 50; // node-1 starts its catch-up 50 ms after the request, by its own clock
+  const towards2 = (from: string, extra: object) => {
+    const full = f.round(from, 1);
+    return { ...full, ...extra, catchUp: true, durationMs: 5, bindings: Object.fromEntries(Object.entries(full.bindings).map(([b, rows]) => [b, rows.filter((r) => r.peer === 'node-2')])) };
+  };
+  f.state.results(towards2('node-3', { requestedAt: asked[0]![1] }));
+  const skewed = towards2('node-1', { startedAt: f.clock.t }); // minus the 1.5 s offset: before node-2 came up
+  f.state.results(skewed);
+  assert.equal(f.state.snapshot().verdict, 'pending', 'dated by the skewed clock alone it is held back');
+  f.state.results({ ...skewed, requestedAt: asked[0]![1] });
+  assert.deepEqual(f.state.snapshot().waiting, { connect: [], firstRound: [], remeasure: [] });
+  assert.equal(f.state.snapshot().verdict, 'ready');
+  f.state.close();
+});
