@@ -53,6 +53,8 @@ export class Agent {
   private runAgain = false;
   private abort = new AbortController();
   private respondersOn = true;
+  /** The peers that were up when we joined (welcome.up): the first round probes only them. */
+  private firstRoundOnly: ReadonlySet<string> | undefined;
 
   constructor(private readonly opts: AgentOptions) {
     const self = opts.inventory.nodes.find((n) => n.name === opts.node);
@@ -70,7 +72,11 @@ export class Agent {
       log: opts.log,
       currentState: () => [this.hello, ...this.lastResults],
     });
-    this.link.on('plan', (plan) => void this.applyPlan(plan));
+    this.link.on('plan', (plan, up) => {
+      // Only this process's very first round is trimmed: after a reconnect the peers' state is unknown.
+      if (up && !this.plan && this.round === 0) this.firstRoundOnly = new Set(up);
+      void this.applyPlan(plan);
+    });
     this.link.on('run-now', (peers, at) => (peers ? this.catchUp(peers, at) : this.runSoon()));
   }
 
@@ -183,7 +189,7 @@ export class Agent {
         const requestedAt = this.catchUpAt;
         this.catchUpPeers = new Set();
         this.catchUpAt = undefined;
-        await this.probeAndPublish(this.plan, { only, ...(requestedAt !== undefined ? { requestedAt } : {}) });
+        await this.probeAndPublish(this.plan, { only, catchUp: { ...(requestedAt !== undefined ? { requestedAt } : {}) } });
       }
     } finally {
       this.catchingUp = false;
@@ -206,7 +212,9 @@ export class Agent {
       this.runAgain = false;
       await this.retryResponders(plan);
       if (plan.dns) void this.refreshDns();
-      await this.probeAndPublish(plan);
+      const only = this.firstRoundOnly;
+      this.firstRoundOnly = undefined;
+      await this.probeAndPublish(plan, only ? { only } : {});
       if (this.stopped) break;
       if (this.runAgain) continue;
       // ±20% jitter on the interval keeps agents from falling into step with each other.
@@ -215,9 +223,12 @@ export class Agent {
     this.running = false;
   }
 
-  /** One full round, or a catch-up of `only` those peers; published unless the agent stopped meanwhile. */
-  private async probeAndPublish(plan: ProbePlan, catchUp?: { only: ReadonlySet<string>; requestedAt?: number }): Promise<void> {
-    const only = catchUp?.only;
+  /**
+   * One round (of every peer, or `only` those), or with `catchUp` a catch-up of `only` those peers; published
+   * unless the agent stopped meanwhile.
+   */
+  private async probeAndPublish(plan: ProbePlan, opts: { only?: ReadonlySet<string>; catchUp?: { requestedAt?: number } }): Promise<void> {
+    const { only, catchUp } = opts;
     const started = performance.now();
     const startedAt = Date.now();
     const rows = await runRound({

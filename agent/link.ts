@@ -24,7 +24,7 @@ export interface ClockEstimate {
 }
 
 export declare interface Link {
-  on(e: 'plan', l: (plan: ProbePlan) => void): this;
+  on(e: 'plan', l: (plan: ProbePlan, up: string[] | undefined) => void): this;
   on(e: 'run-now', l: (peers: string[] | undefined, at: number | undefined) => void): this;
   on(e: 'connected' | 'disconnected', l: () => void): this;
 }
@@ -99,7 +99,8 @@ export class Link extends EventEmitter {
       const d = decodeServerMessage(data);
       if (!d.ok) return this.opts.log('warn', `ignoring a bad message from the aggregator: ${d.error}`);
       const m = d.msg;
-      if (m.type === 'welcome' || m.type === 'plan') this.emit('plan', m.plan);
+      if (m.type === 'welcome') this.emit('plan', m.plan, m.up);
+      else if (m.type === 'plan') this.emit('plan', m.plan, undefined);
       else if (m.type === 'run-now') this.emit('run-now', m.peers, m.at);
       else if (m.type === 'clock') {
         // offset = agent clock - aggregator clock, from the four NTP timestamps.

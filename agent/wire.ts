@@ -153,6 +153,12 @@ export const welcomeMsg = z.strictObject({
   type: z.literal('welcome'),
   plan: probePlan,
   serverTime: z.number(),
+  /**
+   * The nodes whose agents are up (responders open) at this moment. A freshly started agent's first round
+   * probes only them: the others are probed when they come up (a run-now names them), and anything measured
+   * toward them before would not count anyway. A fleet that starts together then probes each pair about once.
+   */
+  up: z.array(name).max(100_000).optional(),
 });
 export const planMsg = z.strictObject({ v: z.literal(WIRE_VERSION), type: z.literal('plan'), plan: probePlan });
 /**

@@ -66,6 +66,14 @@ export class AggregatorState extends EventEmitter {
     );
   }
 
+  /** Nodes whose agents are connected with their responders open (for a joining agent's first round). */
+  upNodes(except?: string): string[] {
+    return this.nodes
+      .all()
+      .filter((r) => r.connected && r.name !== except && !this.awaitingPlan.has(r.name))
+      .map((r) => r.name);
+  }
+
   isExpected(node: string): boolean {
     return this.nodes.get(node)?.expected === true;
   }

@@ -81,7 +81,7 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
             live.set(msg.node, socket);
             node = msg.node;
             clearTimeout(helloTimer);
-            socket.send(encode({ v: WIRE_VERSION, type: 'welcome', plan: state.plan, serverTime: Date.now() }));
+            socket.send(encode({ v: WIRE_VERSION, type: 'welcome', plan: state.plan, serverTime: Date.now(), up: state.upNodes(msg.node) }));
             req.log.info({ node, remote: req.ip, agentVersion: msg.agentVersion, icmp: msg.icmp }, 'agent connected');
           }
           state.hello(msg);

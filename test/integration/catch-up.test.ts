@@ -26,6 +26,9 @@ test('a late agent is caught up by targeted probes within seconds, far inside th
     return r.nodes.filter((n) => n.state === 'reporting' && n.rounds >= 1).length === 2 ? r : undefined;
   }, 'node-1 and node-2 reporting', 30_000);
   assert.equal(early.verdict, 'pending');
+  // Their first rounds probed only the peers that were up (welcome.up): nothing toward node-3 yet, whose
+  // agent is not running (probed anyway, its ports would show refused).
+  for (const b of early.bindings) assert.deepEqual([b.matrix!.states[0]![2], b.matrix!.states[1]![2]], ['?', '?'], b.name);
   const roundsBefore = early.nodes.map((n) => n.rounds);
   const t0 = Date.now();
   c.startAgent('node-3');

@@ -251,3 +251,20 @@ test('a catch-up counts from the run-now it answers, even when the clock offset 
   assert.equal(f.state.snapshot().verdict, 'ready');
   f.state.close();
 });
+
+test('a joining agent is told which peers are up: connected, with their responders open', () => {
+  const f = fleet(4);
+  const h1 = f.hello('node-1');
+  f.state.hello(h1);
+  f.state.hello({ ...h1, responders: [{ binding: 'internal', address: h1.interfaces[0]!.address, proto: 'tcp', port: 5000, state: 'listening' }] });
+  f.state.hello(f.hello('node-2')); // has not applied the plan yet
+  for (const n of ['node-3']) {
+    f.state.hello(f.hello(n));
+    f.state.hello(f.hello(n)); // its hello after the plan (it answers on no port)
+  }
+  assert.deepEqual(f.state.upNodes('node-4'), ['node-1', 'node-3']);
+  assert.deepEqual(f.state.upNodes('node-1'), ['node-3']);
+  f.state.disconnected('node-3');
+  assert.deepEqual(f.state.upNodes('node-4'), ['node-1']);
+  f.state.close();
+});
