@@ -1,17 +1,18 @@
 // TCP connect-probe benchmark: N probes to a loopback listener with bounded concurrency (kept under the
 // listener's backlog: with all 10k in flight the backlog overflows and SYNs are dropped -> false timeouts).
 // Reports connects/s, outcomes (anything but ok is a false negative here) and TIME_WAIT left on the port.
-// The listener runs in a child process, like a peer's responder. In the prober's own event loop it accepts
-// too slowly (reset connections wait in the accept queue until accepted) and the queue overflows anyway
-// (measured: 764 ListenOverflows per 10k, connect p99 1 s from SYN retransmits).
+// The listener is the agent's responder (listenTcp) in a child process, like a peer's. In the prober's own
+// event loop it accepts too slowly (reset connections wait in the accept queue until accepted) and the queue
+// overflows anyway (measured with a net.Server: 764 ListenOverflows per 10k, connect p99 1 s from SYN
+// retransmits). A net.Server in a child also fell behind the handle-based prober (64-192 overflows a run).
 // Usage: node dist/test/bench/tcp-connect.js [count=10000] [concurrency=64] [runs=5]
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { tcpProbe } from '../../agent/probes/tcp.js';
+import { listenTcp } from '../../agent/responders.js';
 
-const BACKLOG = 1024;
+const BACKLOG = 4096; // listenTcp's
 
 interface RunResult {
   perSec: number;
@@ -24,11 +25,18 @@ interface RunResult {
 
 const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!;
 
-function serve(): void {
-  const server = net.createServer((s) => s.on('error', () => {}));
-  server.listen({ host: '127.0.0.1', port: 0, backlog: BACKLOG }, () => {
-    process.stdout.write(`${(server.address() as net.AddressInfo).port}\n`);
-  });
+/** The listener: the agent's own TCP responder (listenTcp, which uses Node's TCP handles where it can). */
+async function serve(): Promise<void> {
+  for (let i = 0; ; i++) {
+    const port = 40000 + Math.floor(Math.random() * 20000);
+    try {
+      await listenTcp({ binding: 'bench', address: '127.0.0.1', proto: 'tcp', port });
+      process.stdout.write(`${port}\n`);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || i > 50) throw e;
+    }
+  }
   process.stdin.on('end', () => process.exit(0)).resume(); // exits with the parent
 }
 
@@ -113,5 +121,5 @@ async function main(): Promise<void> {
   );
 }
 
-if (process.argv[2] === '--listen') serve();
+if (process.argv[2] === '--listen') await serve();
 else await main();
