@@ -69,7 +69,7 @@ export interface ReportInput {
   inventory: Inventory;
   profile: string;
   verdict: Verdict;
-  waiting?: Waiting;
+  waiting: Waiting;
   findings: Finding[];
   nodes: { record: NodeRecord; state: NodeState }[];
   matrices: BindingMatrix[];
@@ -118,7 +118,7 @@ export function buildReport(input: ReportInput): Report {
     generatedAt: new Date(input.now).toISOString(),
     profile: input.profile,
     summary: summaryLine(input.verdict, expected, reporting, input.findings, input.waiting),
-    ...(input.verdict === 'pending' && input.waiting ? { waiting: input.waiting } : {}),
+    ...(input.verdict === 'pending' ? { waiting: input.waiting } : {}),
     expected,
     reporting,
     nodes,
@@ -127,7 +127,7 @@ export function buildReport(input: ReportInput): Report {
   };
 }
 
-export function summaryLine(verdict: Verdict, expected: number, reporting: number, findings: Finding[], waiting?: Waiting): string {
+export function summaryLine(verdict: Verdict, expected: number, reporting: number, findings: Finding[], waiting: Waiting): string {
   const errors = findings.filter((f) => f.severity === 'error');
   const first = errors[0] ?? findings[0];
   switch (verdict) {
@@ -136,15 +136,12 @@ export function summaryLine(verdict: Verdict, expected: number, reporting: numbe
     case 'pending': {
       // Say what it waits for: a finding seen while agents start (a port refused before its responder
       // opened) is often what the wait is about to clear, not the reason.
-      const parts = waiting
-        ? [
-            waiting.connect.length ? `${waiting.connect.length} agent(s) to connect (${list(waiting.connect)})` : '',
-            waiting.firstRound.length ? `the first round of ${list(waiting.firstRound)}` : '',
-            waiting.remeasure.length ? `new measurements toward ${list(waiting.remeasure)}, which came up since` : '',
-          ].filter(Boolean)
-        : [];
-      if (parts.length) return `pending: ${reporting}/${expected} nodes reporting; waiting for ${parts.join('; ')}`;
-      return `pending: ${reporting}/${expected} nodes reporting${first ? `; ${first.summary}` : ''}`;
+      const parts = [
+        waiting.connect.length ? `${waiting.connect.length} agent(s) to connect (${list(waiting.connect)})` : '',
+        waiting.firstRound.length ? `the first round of ${list(waiting.firstRound)}` : '',
+        waiting.remeasure.length ? `new measurements toward ${list(waiting.remeasure)}, which came up since` : '',
+      ].filter(Boolean);
+      return `pending: ${reporting}/${expected} nodes reporting; waiting for ${parts.join('; ')}`;
     }
     case 'degraded':
       return `degraded: ${findings.length} warning(s); ${first?.summary ?? ''}`;

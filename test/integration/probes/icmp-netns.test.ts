@@ -4,7 +4,6 @@
 // 2001:db8::/32 inside the namespaces only.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { inCI, requireEnv } from '../../helpers/env.js';
 import { fixture, Lab, runNode, runProbes } from './fixtures/lab.js';
 import type { ChildReq } from './fixtures/probe-child.js';
 
@@ -19,11 +18,9 @@ const NOBODY6 = '2001:db8:2::99'; // on B's link, no host: R's neighbour discove
 describe('ICMP engine through namespaces', { concurrency: false }, () => {
   const lab = new Lab();
   let A = '';
-  let ready = false;
 
-  before(() => {
-    // requireEnv needs a TestContext; here decide quietly and let each test skip/fail with the reason.
-    try {
+  before(() =>
+    lab.setUp(() => {
       const net = lab.routed(['198.18.1.2', '2001:db8:1::2'], [2, 3, 4].flatMap((h) => [`198.18.2.${h}`, `2001:db8:2::${h}`]));
       A = net.A;
       const B = net.B;
@@ -46,19 +43,12 @@ describe('ICMP engine through namespaces', { concurrency: false }, () => {
           chain input { type filter hook input priority 0; policy accept; ip daddr 127.0.0.2 icmp type echo-request drop; }
         }`,
       );
-      ready = true;
-    } catch (e) {
-      if (inCI) throw e;
-      // Not root or no ip/nft: the tests below skip via requireEnv.
-    }
-  });
+    }),
+  );
   after(() => lab.cleanup());
 
-  const need = (t: Parameters<typeof requireEnv>[0]): boolean =>
-    requireEnv(t, { root: true, commands: ['ip', 'nft'] }) && (ready || assert.fail('namespace setup failed'));
-
   it('(1) one engine answers both families; silent or missing IPv6 hosts are never alive', async (t) => {
-    if (!need(t)) return;
+    if (!lab.need(t)) return;
     const [live, dead] = await runProbes(
       {
         steps: [
@@ -77,7 +67,7 @@ describe('ICMP engine through namespaces', { concurrency: false }, () => {
   });
 
   it('(2) matches ICMP errors for both families: rejected echo is unreachable at once', async (t) => {
-    if (!need(t)) return;
+    if (!lab.need(t)) return;
     const [step] = await runProbes(
       { steps: [{ kind: 'icmp', reqs: [REJECT6, REJECT4].map((target) => ({ target, timeoutMs: 3000 })) }] },
       { ns: A },
@@ -90,7 +80,7 @@ describe('ICMP engine through namespaces', { concurrency: false }, () => {
   });
 
   it('(2) DF pings bigger than the routed 1400-byte hop are too-big for IPv4 and IPv6', async (t) => {
-    if (!need(t)) return;
+    if (!lab.need(t)) return;
     const ping = (target: string, size: number, df: boolean) => ({ kind: 'icmp' as const, reqs: [{ target, size, df, timeoutMs: 2000 }] });
     // 1380 + 20 and 1360 + 40 fill the hop exactly; 1480 + 20 and 1460 + 40 are 1500-byte packets.
     const out = await runProbes(
@@ -120,7 +110,7 @@ describe('ICMP engine through namespaces', { concurrency: false }, () => {
   });
 
   it('(4) two engines share the host without stealing; a silent target is filtered, never ok', async (t) => {
-    if (!need(t)) return;
+    if (!lab.need(t)) return;
     const reqs: ChildReq[] = [];
     for (let i = 0; i < 40; i++) {
       reqs.push({ target: i % 2 ? B6 : B4, engine: 0, timeoutMs: 2000 });
@@ -135,7 +125,7 @@ describe('ICMP engine through namespaces', { concurrency: false }, () => {
   });
 
   it('(3) 70,000 pings through one engine all answer, past a request pending the whole time', async (t) => {
-    if (!need(t)) return;
+    if (!lab.need(t)) return;
     // 127.0.0.2 never answers and keeps its sequence number in flight while the counter wraps around it.
     const [step] = await runProbes(
       {
@@ -155,7 +145,7 @@ describe('ICMP engine through namespaces', { concurrency: false }, () => {
   });
 
   it('(5) a pending ping survives garbage collection; the process then exits on its own', async (t) => {
-    if (!need(t)) return;
+    if (!lab.need(t)) return;
     const r = await runNode(fixture('gc-child.ts'), [], { ns: A, nodeArgs: ['--expose-gc'], timeoutMs: 30_000 });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);

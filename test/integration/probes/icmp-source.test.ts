@@ -5,7 +5,6 @@
 // Addresses: 198.18.0.0/15 and 2001:db8::/32 inside the namespaces only.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { inCI, requireEnv } from '../../helpers/env.js';
 import { Lab, runProbes, sh } from './fixtures/lab.js';
 
 const B4 = '198.18.2.2';
@@ -19,13 +18,12 @@ describe('ICMP honours the source address', { concurrency: false }, () => {
   const lab = new Lab();
   let A = '';
   let B = '';
-  let ready = false;
   // The source A's kernel picks by route for each family (the one B drops) and the other one (the binding's).
   const picked: Record<4 | 6, string> = { 4: '', 6: '' };
   const other: Record<4 | 6, string> = { 4: '', 6: '' };
 
-  before(() => {
-    try {
+  before(() =>
+    lab.setUp(() => {
       ({ A, B } = lab.routed([...A4, ...A6], [B4, B6]));
       // Ask A's kernel which source it would use (IPv4: the primary address; IPv6: by its selection rules).
       for (const [fam, target, addrs] of [[4, B4, A4], [6, B6, A6]] as const) {
@@ -71,16 +69,9 @@ describe('ICMP honours the source address', { concurrency: false }, () => {
           }
         }`,
       );
-      ready = true;
-    } catch (e) {
-      if (inCI) throw e;
-      // Not root or no ip/nft: the tests below skip via requireEnv.
-    }
-  });
+    }),
+  );
   after(() => lab.cleanup());
-
-  const need = (t: Parameters<typeof requireEnv>[0]): boolean =>
-    requireEnv(t, { root: true, commands: ['ip', 'nft'] }) && (ready || assert.fail('namespace setup failed'));
 
   /** Packets counted so far by a named counter in a namespace. */
   const counter = (ns: string, name: string): number => {
@@ -89,7 +80,7 @@ describe('ICMP honours the source address', { concurrency: false }, () => {
   };
 
   it('an echo from the second address is answered to it; without a source the kernel sends from the first', async (t) => {
-    if (!need(t)) return;
+    if (!lab.need(t)) return;
     const [step] = await runProbes(
       {
         steps: [
@@ -122,7 +113,7 @@ describe('ICMP honours the source address', { concurrency: false }, () => {
   });
 
   it('a source that is not ours is refused with the source named, and nothing is sent', async (t) => {
-    if (!need(t)) return;
+    if (!lab.need(t)) return;
     const [step] = await runProbes(
       {
         steps: [
@@ -149,7 +140,7 @@ describe('ICMP honours the source address', { concurrency: false }, () => {
   });
 
   it('any 127.x source works on loopback (the demo binds its agents there)', async (t) => {
-    if (!need(t)) return;
+    if (!lab.need(t)) return;
     const before = counter(A, 'lo_src');
     const [step] = await runProbes(
       { steps: [{ kind: 'icmp', reqs: [{ target: '127.0.0.1', source: '127.0.0.5', timeoutMs: 2000 }, { target: '::1', source: '::1', timeoutMs: 2000 }] }] },
@@ -160,7 +151,7 @@ describe('ICMP honours the source address', { concurrency: false }, () => {
   });
 
   it('DF probes from a source still find the 1400-byte hop; oversized non-DF ones say why they were not sent', async (t) => {
-    if (!need(t)) return;
+    if (!lab.need(t)) return;
     const ping = (target: string, source: string, size: number, df: boolean) => ({
       kind: 'icmp' as const,
       reqs: [{ target, source, size, df, timeoutMs: 2000 }],

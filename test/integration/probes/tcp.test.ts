@@ -7,7 +7,7 @@ import type { ProbeFn } from '../../../agent/probes/probe.js';
 import { tcpProbe as tcpProbeDefault, tcpProbeNet } from '../../../agent/probes/tcp.js';
 import { listenTcp, listenTcpNet } from '../../../agent/responders.js';
 import { tcpHandlesAvailable } from '../../../agent/tcp-wrap.js';
-import { inCI, requireEnv } from '../../helpers/env.js';
+import { requireEnv } from '../../helpers/env.js';
 import { Lab, runProbes, sh } from './fixtures/lab.js';
 
 it('uses Node\'s TCP handles on this Node (the cheap path), unless told to use node:net', () => {
@@ -103,9 +103,8 @@ for (const [how, listen] of [['handles', listenTcp], ['node:net', listenTcpNet]]
 describe('tcp probe in a namespace', { concurrency: false }, () => {
   const lab = new Lab();
   let T = '';
-  let ready = false;
-  before(() => {
-    try {
+  before(() =>
+    lab.setUp(() => {
       T = lab.ns('tcp');
       // One ephemeral port: a connect to 127.0.0.1:40000 with no listener must pick 40000 and meet itself.
       lab.sysctl(T, 'net.ipv4.ip_local_port_range=40000 40000');
@@ -120,17 +119,11 @@ describe('tcp probe in a namespace', { concurrency: false }, () => {
           }
         }`,
       );
-      ready = true;
-    } catch (e) {
-      if (inCI) throw e;
-    }
-  });
+    }),
+  );
   after(() => lab.cleanup());
-  const need = (t: Parameters<typeof requireEnv>[0]): boolean =>
-    requireEnv(t, { root: true, commands: ['ip', 'nft', 'ss'] }) && (ready || assert.fail('namespace setup failed'));
-
   it('drop: filtered after the timeout; reset: refused; admin-prohibited and no route: unreachable', async (t) => {
-    if (!need(t)) return;
+    if (!lab.need(t, ['ip', 'nft', 'ss'])) return;
     const [step] = await runProbes(
       {
         steps: [
@@ -169,13 +162,13 @@ describe('tcp probe in a namespace', { concurrency: false }, () => {
   });
 
   it('a connection to itself counts as refused', async (t) => {
-    if (!need(t)) return;
+    if (!lab.need(t, ['ip', 'nft', 'ss'])) return;
     const [step] = await runProbes({ steps: [{ kind: 'tcp', reqs: [{ target: '127.0.0.1', port: 40000, timeoutMs: 2000 }] }] }, { ns: T });
     assert.deepEqual(step!.results, [{ outcome: 'refused', detail: 'self-connect' }]);
   });
 
   it('leaves no TIME_WAIT after 3000 open-port probes', async (t) => {
-    if (!need(t)) return;
+    if (!lab.need(t, ['ip', 'nft', 'ss'])) return;
     lab.sysctl(T, 'net.ipv4.ip_local_port_range=32768 60999');
     const [step] = await runProbes(
       {
