@@ -95,6 +95,17 @@ function sh(cmd: string, args: string[], input?: string): string {
 }
 
 /**
+ * Agents and the aggregator as the charm's systemd units run them, which pass on nothing from an operator's
+ * shell. The lab keeps the rest (PATH for `ip`, tsx) and drops the one that costs: with NODE_EXTRA_CA_CERTS
+ * set, every Node process reads and parses that CA bundle before its first line (~45 ms here, measured; see
+ * BENCHMARKS.md), which 50 agents starting together on 2 cores would pay one after another.
+ */
+function unitEnv(): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _unused, ...env } = process.env;
+  return env;
+}
+
+/**
  * The lab's tools, installed when missing (as root, on Debian: what a fresh CI machine is), so the lab
  * works without `.ci/setup` too. Returns what is still missing.
  */
@@ -309,7 +320,7 @@ export class Lab {
     const [cmd, ...pre] = this.pinger();
     const args = [...pre, 'aggregator', '--listen', this.opts.listen ?? '127.0.0.1:0', '--listen', `unix:${this.socket}`];
     args.push('--inventory', this.inventoryFile, '--token-file', this.tokenFile, '--profile', this.opts.profile ?? 'demo', '--log-level', 'warn');
-    this.aggregator = start(cmd!, args, { cwd: repoRoot });
+    this.aggregator = start(cmd!, args, { cwd: repoRoot, env: unitEnv() });
     await this.aggregator.waitFor(/also listening on unix:/, 30_000);
     this.url = /listening on (http:\/\/\S+?);/.exec(this.aggregator.output())![1]!;
   }
@@ -328,7 +339,7 @@ export class Lab {
   startAgent(node: string): Started {
     const [cmd, ...args] = this.agentArgv(node);
     // `ip netns exec` execs node in place: the PID we hold is the agent's.
-    const p = start(cmd!, args, { cwd: repoRoot });
+    const p = start(cmd!, args, { cwd: repoRoot, env: unitEnv() });
     this.agents.set(node, p);
     this.agentStartedAt.set(node, Date.now());
     return p;
