@@ -189,7 +189,7 @@ export class Agent {
         const requestedAt = this.catchUpAt;
         this.catchUpPeers = new Set();
         this.catchUpAt = undefined;
-        await this.probeAndPublish(this.plan, { only, catchUp: { ...(requestedAt !== undefined ? { requestedAt } : {}) } });
+        await this.probeAndPublish(this.plan, { only, catchUp: { requestedAt } });
       }
     } finally {
       this.catchingUp = false;

@@ -909,7 +909,7 @@ export class IcmpEngine {
       this.settle(p, classifySendError(errno));
       return;
     }
-    p.deadline = p.sentAt + p.timeoutMs; // sendto() has returned: the echo is on the wire
+    p.deadline = p.sentAt + p.timeoutMs; // counted from the send, as the RTT is (sendto() did not fail)
     if (p.deadline < this.timerAt) this.armTimer(p.deadline);
   }
 

@@ -7,8 +7,8 @@ import type { ProbeFn, ProbeRequest, ProbeResult } from './probe.js';
 // EACCES: Linux reports an ICMPv6 administratively-prohibited answer this way (IPv4's is EHOSTUNREACH).
 const unreachableCodes = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EACCES']);
 
-function outcomeOf(err: NodeJS.ErrnoException): ProbeResult {
-  const code = err.code ?? err.message;
+/** The outcome an errno name (ECONNREFUSED, EHOSTUNREACH, ...) stands for. */
+function outcomeOf(code: string): ProbeResult {
   if (code === 'ECONNREFUSED') return { outcome: 'refused', detail: code };
   if (unreachableCodes.has(code)) return { outcome: 'unreachable', detail: code };
   if (code === 'ETIMEDOUT') return { outcome: 'filtered', detail: code }; // the kernel gave up on SYNs
@@ -44,7 +44,7 @@ const tcpProbeHandles: ProbeFn = async (req) => {
   if (r.error === 0) return r.selfConnect ? { outcome: 'refused', detail: 'self-connect' } : { outcome: 'ok', rttMs: r.rttMs! };
   if (r.error === 'timeout') return { outcome: 'filtered', detail: 'timeout' };
   if (r.error === 'aborted') return { outcome: 'error', detail: 'aborted' };
-  return outcomeOf(Object.assign(new Error(r.error), { code: r.error }));
+  return outcomeOf(r.error);
 };
 
 /** Through node:net: where Node's TCP handles are not reachable. */
@@ -98,7 +98,7 @@ export const tcpProbeNet: ProbeFn = (req) =>
       }
       finish({ outcome: 'ok', rttMs }, true);
     });
-    socket.once('error', (err: NodeJS.ErrnoException) => finish(outcomeOf(err), false));
+    socket.once('error', (err: NodeJS.ErrnoException) => finish(outcomeOf(err.code ?? err.message), false));
   });
 
 /** The TCP connect probe: Node's TCP handles where available, else node:net. */

@@ -71,7 +71,6 @@ for (const [how, tcpProbe] of [['handles', tcpProbeDefault], ['node:net', tcpPro
     ac.abort();
     assert.deepEqual(await pending, { outcome: 'error', detail: 'aborted' });
   });
-
 });
 
 // The responders, both ways: they accept, refuse a taken port with its errno, and with the prober's RST no
