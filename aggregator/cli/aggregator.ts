@@ -1,0 +1,63 @@
+// `pinger aggregator`: wires inventory, profile, state and server together, then listens.
+import { makeLog, parseListen, readToken, required } from '../../agent/cli-util.js';
+import { PingerError } from '../../agent/errors.js';
+import { loadInventory } from '../../agent/inventory.js';
+import { loadProfile } from '../profile.js';
+import { buildServer, listenAlso } from '../server.js';
+import { AggregatorState } from '../state.js';
+import { listenOrExplain, showAddress } from './listen-error.js';
+
+/** The options of `pinger aggregator`, as commander hands them over (./pinger.ts declares them). */
+export interface AggregatorOptions {
+  listen?: string[];
+  inventory?: string;
+  tokenFile?: string;
+  profile?: string;
+  logLevel?: string;
+  pairMetricsMaxNodes?: string;
+}
+
+export async function aggregatorMain(opts: AggregatorOptions): Promise<number> {
+  const values = { profile: 'openstack', logLevel: 'info', pairMetricsMaxNodes: '20', ...opts };
+  required(values, ['listen', 'inventory', 'token-file'], 'PINGER_ERR_AGG_USAGE');
+  const listens = values.listen!.map((l) => (l.startsWith('unix:') ? { path: unixPath(l) } : parseListen(l)));
+  const profile = loadProfile(values.profile!);
+  const pairMaxNodes = Number(values.pairMetricsMaxNodes);
+  if (!/^\d+$/.test(values.pairMetricsMaxNodes!) || pairMaxNodes > 10_000) {
+    throw new PingerError('PINGER_ERR_AGG_USAGE', `--pair-metrics-max-nodes ${JSON.stringify(values.pairMetricsMaxNodes)}: expected a whole number of nodes, 0 to 10000`);
+  }
+  const state = new AggregatorState({ inventory: loadInventory(values.inventory!), profile });
+  const app = await buildServer({
+    state,
+    token: readToken(values.tokenFile!, 'PINGER_ERR_AGG_TOKEN'),
+    logLevel: values.logLevel!,
+    metrics: { pairMaxNodes },
+  });
+  const log = makeLog('pinger-aggregator');
+  // fastify listens once; any further listener forwards its requests and upgrades to the same app.
+  const [first, ...more] = listens;
+  let addr: string;
+  try {
+    addr = await listenOrExplain(showAddress(first!), () => app.listen('path' in first! ? { path: first.path } : { host: first!.host, port: first!.port }));
+    log('info', `listening on ${addr}; report at ${addr}/api/v1/report`);
+    for (const l of more) {
+      const extra = await listenOrExplain(showAddress(l), () => listenAlso(app, l));
+      log('info', `also listening on ${extra}`);
+    }
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => void app.close().then(() => resolve());
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+function unixPath(l: string): string {
+  const path = l.slice('unix:'.length);
+  if (!path.startsWith('/')) throw new PingerError('PINGER_ERR_AGG_USAGE', `--listen ${JSON.stringify(l)}: expected unix:/absolute/path`);
+  return path;
+}
