@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { buildServer } from '../server.js';
 import { AggregatorState } from '../state.js';
-import { listenOrExplain, showAddress } from './listen-error.js';
+import { listenOrExplain, showAddress } from '../listen-error.js';
 import { demoProfile } from '../profile.js';
 import { Agent } from '../../agent/agent.js';
 import { makeLog, parseListen } from '../../agent/cli-util.js';

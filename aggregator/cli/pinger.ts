@@ -65,7 +65,7 @@ export function buildProgram(): Command {
         'pinger aggregator --listen 127.0.0.1:9300 --listen unix:/run/pinger/agg.sock --inventory inventory.yaml --token-file token --profile my-profile.yaml',
       ]),
     )
-    .action(async (opts) => run(async () => (await import('./aggregator.js')).aggregatorMain(opts)));
+    .action(async (opts) => run(async () => (await import('../main.js')).aggregatorMain(opts)));
 
   program
     .command('demo')

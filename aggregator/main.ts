@@ -1,13 +1,13 @@
 // `pinger aggregator`: wires inventory, profile, state and server together, then listens.
-import { makeLog, parseListen, readToken, required } from '../../agent/cli-util.js';
-import { PingerError } from '../../agent/errors.js';
-import { loadInventory } from '../../agent/inventory.js';
-import { loadProfile } from '../profile.js';
-import { buildServer, listenAlso } from '../server.js';
-import { AggregatorState } from '../state.js';
+import { makeLog, parseListen, readToken, required } from '../agent/cli-util.js';
+import { PingerError } from '../agent/errors.js';
+import { loadInventory } from '../agent/inventory.js';
+import { loadProfile } from './profile.js';
+import { buildServer, listenAlso } from './server.js';
+import { AggregatorState } from './state.js';
 import { listenOrExplain, showAddress } from './listen-error.js';
 
-/** The options of `pinger aggregator`, as commander hands them over (./pinger.ts declares them). */
+/** The options of `pinger aggregator`, as commander hands them over (cli/pinger.ts declares them). */
 export interface AggregatorOptions {
   listen?: string[];
   inventory?: string;
