@@ -1,6 +1,7 @@
 // Small helpers shared by the command entry points (argument checks, token files, logging).
 import { readFileSync } from 'node:fs';
 import { PingerError } from './contract/errors.js';
+import { logFn, makeLogger, type LogFn } from './log.js';
 
 export function readToken(file: string, code = 'PINGER_ERR_AGENT_TOKEN'): string {
   let t: string;
@@ -27,10 +28,7 @@ export function required(values: object, names: string[], code: string): void {
   if (missing.length) throw new PingerError(code, `missing ${missing.map((n) => `--${n}`).join(', ')}`);
 }
 
-export type Level = 'info' | 'warn' | 'error';
-export function makeLog(tag: string, quiet = false): (level: Level, msg: string) => void {
-  return (level, msg) => {
-    if (quiet && level === 'info') return;
-    process.stderr.write(`${new Date().toISOString()} ${tag} ${level}: ${msg}\n`);
-  };
+/** A log function for one component (agent: the node it speaks for); --quiet keeps warnings and errors only. */
+export function makeLog(component: 'agent' | 'aggregator' | 'demo', node?: string, quiet = false): LogFn {
+  return logFn(makeLogger({ component, ...(node ? { node } : {}), level: quiet ? 'warn' : 'info' }));
 }

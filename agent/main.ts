@@ -26,7 +26,7 @@ export async function agentMain(values: AgentOptions): Promise<number> {
   }
   const concurrency = values.concurrency ? Number(values.concurrency) : DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new PingerError('PINGER_ERR_AGENT_USAGE', `--concurrency must be a positive integer`);
-  const log = makeLog(`pinger-agent[${values.node}]`, values.quiet);
+  const log = makeLog('agent', values.node, values.quiet);
   const token = readToken(values.tokenFile!);
   const dnsServer = values.dnsServer;
   if (dnsServer !== undefined && !/^(?:\[[0-9a-fA-F:.]+\]|[0-9.]+):\d{1,5}$/.test(dnsServer)) {

@@ -2,7 +2,8 @@
 import websocket from '@fastify/websocket';
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { makeLogger } from '../agent/log.js';
 import { MAX_MESSAGE_BYTES } from '../agent/contract/wire.js';
 import { agentWsRoutes } from './routes/agent-ws.js';
 import { apiRoutes } from './routes/api.js';
@@ -22,7 +23,8 @@ export interface ServerOptions {
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   // Request logging off: browsers poll the report, and a line per poll would bury the agents' events.
-  const app = Fastify({ logger: { level: opts.logLevel ?? 'info' }, logController: new LogController({ disableRequestLogging: true }) });
+  // The one log format (agent/log.ts): the same fields as the agents' records.
+  const app = Fastify({ loggerInstance: makeLogger({ component: 'aggregator', level: opts.logLevel ?? 'info' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
   // perMessageDeflate: result rounds are repetitive JSON; compressed they are ~10x smaller on the wire.
   await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: true } });
   await app.register(agentWsRoutes, { state: opts.state, token: opts.token, pingIntervalMs: opts.pingIntervalMs });

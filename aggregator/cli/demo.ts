@@ -62,7 +62,7 @@ export async function demoMain(opts: DemoOptions): Promise<number> {
         token,
         probes: defaultProbes(token),
         icmp,
-        log: makeLog(`agent[${node.name}]`, true),
+        log: makeLog('agent', node.name, true),
       }),
   );
   for (const a of agents) a.start();

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_CONCURRENCY } from '../../agent/agent.js';
 import { EXIT, exitCodes } from '../../agent/contract/exit-codes.js';
 import { DEFAULT_WINDOW } from '../../agent/probes/icmp-engine.js';
-import { pingerCmd } from '../helpers/procs.js';
+import { pingerCmd, start } from '../helpers/procs.js';
 
 interface Run {
   code: number;
@@ -111,6 +111,20 @@ describe('pinger', () => {
       const r = await pinger(args);
       assert.equal(r.code, EXIT.config, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, why, args.join(' '));
+    }
+  });
+
+  it('logs JSON records with the shared fields when not on a terminal', async () => {
+    const [node, pre] = pingerCmd();
+    const p = start(node, [...pre, 'aggregator', '--listen', '127.0.0.1:0', '--inventory', 'test/fixtures/inventory/good.yaml', '--token-file', token, '--profile', 'demo']);
+    try {
+      const line = await p.waitFor(/^\{.*"msg":"listening on http:[^\n]*\n/m, 30_000);
+      const r = JSON.parse(line) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(r).sort(), ['component', 'level', 'msg', 'time']);
+      assert.equal(r.component, 'aggregator');
+      assert.equal(r.level, 'info');
+    } finally {
+      assert.equal(await p.stop('SIGTERM'), 0, p.output());
     }
   });
 
