@@ -1,4 +1,5 @@
 // `pinger aggregator`: wires inventory, profile, state and server together, then listens.
+import { makeLogger } from '../agent/log.js';
 import { parseListen, readToken, required } from '../agent/cli-util.js';
 import { PingerError } from '../agent/contract/errors.js';
 import { loadInventory } from '../agent/contract/inventory.js';
@@ -33,7 +34,8 @@ export async function aggregatorMain(opts: AggregatorOptions): Promise<number> {
     logLevel: values.logLevel!,
     metrics: { pairMaxNodes },
   });
-  const log = app.log; // the same records as the routes'
+  // Start-up lines at info whatever --log-level says: people and tests read the address from them.
+  const log = makeLogger({ component: 'aggregator', level: 'info' });
   // fastify listens once; any further listener forwards its requests and upgrades to the same app.
   const [first, ...more] = listens;
   let addr: string;
