@@ -54,6 +54,25 @@ describe('pinger', () => {
     }
   });
 
+  it('the bin works after `npm install -g .` (temporary prefix)', async () => {
+    const prefix = mkdtempSync(join(tmpdir(), 'pinger-prefix-'));
+    try {
+      const install = await new Promise<Run>((resolve) =>
+        execFile('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '.'], { timeout: 120_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? -1 : 0, stdout, stderr }),
+        ),
+      );
+      assert.equal(install.code, 0, install.stderr);
+      const r = await new Promise<Run>((resolve) =>
+        execFile(join(prefix, 'bin/pinger'), ['--version'], { cwd: tmpdir(), timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? -1 : 0, stdout, stderr })),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
+    }
+  });
+
   it('--help lists every command and the exit codes', async () => {
     const r = await pinger(['--help']);
     assert.equal(r.code, 0, r.stderr);
