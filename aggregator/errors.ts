@@ -17,3 +17,8 @@ export const aggregatorErrors = {
 } as const satisfies Record<string, { message: string; close?: number; http?: number }>;
 
 export type AggregatorErrorCode = keyof typeof aggregatorErrors;
+
+// Aggregator codes are PingerError codes too (agent/contract/errors.ts): a typo fails the type check.
+declare module '../agent/contract/errors.js' {
+  interface ErrorCatalogues extends Record<AggregatorErrorCode, true> {}
+}
