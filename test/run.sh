@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "typecheck..."; npx tsc -p tsconfig.json --noEmit
+echo "lint..."; npx biome lint .   # errors fail the run; warnings are shown
 dirs=("$@"); [ ${#dirs[@]} -gt 0 ] || dirs=(unit cli integration lab charm metrics browser)
 files=()
 for d in "${dirs[@]}"; do
