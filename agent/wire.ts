@@ -244,7 +244,9 @@ export type AgentMessage = z.infer<typeof agentMessage>;
 export type ProbePlan = z.infer<typeof probePlan>;
 export type ServerMessage = z.infer<typeof serverMessage>;
 
-export type Decoded<T> = { ok: true; msg: T } | { ok: false; error: string };
+/** Why a message was refused: `size` and `depth` before parsing, `version` before the schema. */
+export type DecodeFailure = 'size' | 'depth' | 'json' | 'version' | 'schema';
+export type Decoded<T> = { ok: true; msg: T } | { ok: false; error: string; why: DecodeFailure };
 
 // --- Fast path for results rows -------------------------------------------------------------------------
 // A 1,000-node round is 6M rows; zod took ~5 us a row here (30 s of one core a round). `rowAccepted` accepts
@@ -360,19 +362,19 @@ function decodeWith<T>(schema: z.ZodType<T>, data: string | Buffer, opts: Decode
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   const len = bytes.length;
   const max = Math.min(opts.maxBytes ?? MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES);
-  if (len > max) return { ok: false, error: `message of ${len} bytes exceeds ${max}` };
-  if (nestedDeeperThan(bytes, limits.depth)) return { ok: false, error: `nested deeper than ${limits.depth} levels` };
+  if (len > max) return { ok: false, why: 'size', error: `message of ${len} bytes exceeds ${max}` };
+  if (nestedDeeperThan(bytes, limits.depth)) return { ok: false, why: 'depth', error: `nested deeper than ${limits.depth} levels` };
   let raw: unknown;
   try {
     raw = JSON.parse(bytes.toString());
   } catch (err) {
-    return { ok: false, error: `not JSON: ${clip((err as Error).message, 100)}` };
+    return { ok: false, why: 'json', error: `not JSON: ${clip((err as Error).message, 100)}` };
   }
   if (isPlain(raw) && 'v' in raw && raw.v !== WIRE_VERSION) {
-    return { ok: false, error: `unsupported wire version ${quote(raw.v)} (this side speaks ${WIRE_VERSION})` };
+    return { ok: false, why: 'version', error: `unsupported wire version ${quote(raw.v)} (this side speaks ${WIRE_VERSION})` };
   }
   if (len > limits.controlBytes && isPlain(raw) && raw.type !== 'results') {
-    return { ok: false, error: `${typeof raw.type === 'string' ? clip(raw.type, 20) : 'message'} of ${len} bytes exceeds ${limits.controlBytes} (only results may be larger)` };
+    return { ok: false, why: 'size', error: `${typeof raw.type === 'string' ? clip(raw.type, 20) : 'message'} of ${len} bytes exceeds ${limits.controlBytes} (only results may be larger)` };
   }
   const fast = schema === (agentMessage as unknown) && isPlain(raw) && raw.type === 'results' ? checkResults(raw) : undefined;
   const r = (fast as z.ZodSafeParseResult<T> | undefined) ?? schema.safeParse(raw);
@@ -383,7 +385,7 @@ function decodeWith<T>(schema: z.ZodType<T>, data: string | Buffer, opts: Decode
     const msg = i.code === 'invalid_key' && i.issues[0] ? `${quote(i.path.at(-1))} ${i.issues[0].message}` : i.message;
     return `${clip(i.path.map((p) => clip(String(p), limits.quoteChars)).join('.'), 120) || '(message)'}: ${clip(msg, 200)}`;
   });
-  return { ok: false, error: first.join('; ') };
+  return { ok: false, why: 'schema', error: first.join('; ') };
 }
 
 export const decodeAgentMessage = (data: string | Buffer, opts?: DecodeOptions) => decodeWith(agentMessage, data, opts);
