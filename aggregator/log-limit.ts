@@ -9,10 +9,12 @@ export interface LogLimitOptions {
   windowMs: number;
   /** Peers tracked at once; further peers share one slot (addresses are many, memory is not). */
   maxPeers: number;
+  /** Lines written per window over all peers: many peers flooding together are bounded too. */
+  totalPerWindow: number;
   now: () => number;
 }
 
-export const defaultLogLimit: Omit<LogLimitOptions, 'now'> = { perWindow: 20, windowMs: 60_000, maxPeers: 1000 };
+export const defaultLogLimit: Omit<LogLimitOptions, 'now'> = { perWindow: 20, windowMs: 60_000, maxPeers: 1000, totalPerWindow: 1000 };
 
 /** The slot peers share once `maxPeers` are tracked. */
 export const OTHER_PEERS = 'other peers';
@@ -33,6 +35,7 @@ interface Slot {
 export class LogLimiter {
   private readonly slots = new Map<string, Slot>();
   private readonly opts: LogLimitOptions;
+  private total = { start: -Infinity, logged: 0 };
 
   constructor(opts: Partial<LogLimitOptions> = {}) {
     this.opts = { ...defaultLogLimit, now: Date.now, ...opts };
@@ -52,8 +55,12 @@ export class LogLimiter {
       slot = { start: now, logged: 0, suppressed: 0 };
       this.slots.set(key, slot);
     }
-    const log = slot.logged < this.opts.perWindow;
-    if (log) slot.logged++;
+    if (now - this.total.start >= this.opts.windowMs) this.total = { start: now, logged: 0 };
+    const log = slot.logged < this.opts.perWindow && this.total.logged < this.opts.totalPerWindow;
+    if (log) {
+      slot.logged++;
+      this.total.logged++;
+    }
     else slot.suppressed++;
     return summary ? { log, summary } : { log };
   }

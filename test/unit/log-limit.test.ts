@@ -4,7 +4,7 @@ import { LogLimiter, OTHER_PEERS, summaryLine } from '../../aggregator/log-limit
 
 // Each step: at time t, `n` lines from `peer`; then what was written, what was left out, and summaries given.
 type Step = { t: number; peer: string; n: number; logged: number; summary?: [peer: string, count: number] };
-const cases: { name: string; opts: { perWindow: number; windowMs: number; maxPeers: number }; steps: Step[]; sweepAt?: [t: number, summaries: [string, number][]] }[] = [
+const cases: { name: string; opts: { perWindow: number; windowMs: number; maxPeers: number; totalPerWindow?: number }; steps: Step[]; sweepAt?: [t: number, summaries: [string, number][]] }[] = [
   {
     name: 'under the limit every line is written',
     opts: { perWindow: 3, windowMs: 1000, maxPeers: 10 },
@@ -40,6 +40,16 @@ const cases: { name: string; opts: { perWindow: number; windowMs: number; maxPee
     sweepAt: [1000, [[OTHER_PEERS, 18]]],
   },
   {
+    name: 'many peers together stop at the total budget; each keeps its own count',
+    opts: { perWindow: 5, windowMs: 1000, maxPeers: 100, totalPerWindow: 12 },
+    steps: [
+      { t: 0, peer: 'a', n: 10, logged: 5 },
+      { t: 0, peer: 'b', n: 10, logged: 5 },
+      { t: 0, peer: 'c', n: 10, logged: 2 },
+      { t: 1000, peer: 'c', n: 1, logged: 1, summary: ['c', 8] },
+    ],
+  },
+  {
     name: 'a sweep after the window reports suppressed counts and forgets the peers',
     opts: { perWindow: 1, windowMs: 60_000, maxPeers: 10 },
     steps: [
@@ -53,7 +63,7 @@ const cases: { name: string; opts: { perWindow: number; windowMs: number; maxPee
 for (const c of cases) {
   test(`log limiter: ${c.name}`, () => {
     let now = 0;
-    const l = new LogLimiter({ ...c.opts, now: () => now });
+    const l = new LogLimiter({ totalPerWindow: 1e9, ...c.opts, now: () => now });
     for (const s of c.steps) {
       now = s.t;
       let logged = 0;
