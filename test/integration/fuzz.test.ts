@@ -81,8 +81,12 @@ function session(url: string, token: string, frames: Frame[], o: { waitWelcome: 
       sent++;
     };
     const rest = () => {
+      // One write for the whole batch (ws writes each frame on its own): a pipeline, and far fewer syscalls.
+      const sock = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      sock?.cork();
       for (const f of frames.slice(o.waitWelcome ? 1 : 0)) send(f);
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ v: 1, type: 'clock', t0: marker }));
+      sock?.uncork();
     };
     ws.on('open', () => (o.waitWelcome ? send(frames[0]!) : rest()));
     ws.on('message', (d) => {
@@ -169,7 +173,7 @@ test(`fuzz: ${MESSAGES} crafted and mutated messages; the aggregator lives, answ
         const frames: Frame[] = [];
         const kinds: string[] = [];
         const localAddress = g.chance(0.7) ? '127.0.0.1' : `127.0.0.${g.int(2, 254)}`;
-        const deflate = g.chance(0.3);
+        const deflate = g.chance(0.1); // inflating is the costliest part of a small message: some, not most
         const k = g.r();
         let token = c.token;
         let waitWelcome = false;
@@ -192,7 +196,7 @@ test(`fuzz: ${MESSAGES} crafted and mutated messages; the aggregator lives, answ
           waitWelcome = true;
           frames.push(JSON.stringify(hello(g, w)));
           kinds.push('crafted');
-          for (let i = g.int(20, 100); i > 0; i--) (frames.push(s.crafted()), kinds.push('crafted'));
+          for (let i = g.int(40, 160); i > 0; i--) (frames.push(s.crafted()), kinds.push('crafted'));
           if (g.chance(0.85)) {
             hostile(s.crafted());
             for (let i = g.int(0, 3); i > 0; i--) (frames.push(s.crafted()), kinds.push('crafted'));
@@ -218,6 +222,8 @@ test(`fuzz: ${MESSAGES} crafted and mutated messages; the aggregator lives, answ
   const logBytes = c.aggregator.output().length - logBefore;
   t.diagnostic(`${total} messages in ${sessions} sessions, ${seconds.toFixed(1)} s; kinds ${JSON.stringify(Object.fromEntries(byKind))}`);
   t.diagnostic(`closes ${JSON.stringify(Object.fromEntries(codes))}; rejects ${JSON.stringify(Object.fromEntries(rejects.filter(([, n]) => n > 0)))}`);
+  const cpu = (p: number) => readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).reduce((a, x) => a + Number(x), 0) / 100;
+  t.diagnostic(`CPU seconds: aggregator ${cpu(pid)}, agents ${REAL.map((n) => cpu(c.agents.get(n)!.child.pid!)).join(' ')}, this process ${(process.cpuUsage().user / 1e6).toFixed(1)}`);
   t.diagnostic(`report latency max ${Math.max(...latencies).toFixed(0)} ms over ${latencies.length} polls; RSS max ${maxRss.toFixed(0)} MB; log ${logBytes} bytes`);
 
   assert.ok(total >= MESSAGES);
@@ -227,8 +233,10 @@ test(`fuzz: ${MESSAGES} crafted and mutated messages; the aggregator lives, answ
   assert.equal(rejects.find(([code]) => code === 'PINGER_ERR_WS_INTERNAL')?.[1] ?? 0, 0);
   assert.ok(latencies.length > 10 && latencies.every((l) => l < 2000), `report latencies (ms): max ${Math.max(...latencies)}`);
   assert.ok(maxRss > 0 && maxRss < RSS_BOUND_MB, `RSS ${maxRss} MB`);
-  assert.deepEqual(wrong, [], 'the real agents stayed reporting with their pairs ok throughout');
-  assert.ok(rejected > 5000, `${rejected} rejects`);
+  assert.deepEqual(wrong.slice(0, 5), [], 'the real agents stayed reporting with their pairs ok throughout');
+  // Every hostile session ends in a refusal (a few mutations stay valid); the log says a bounded part of it.
+  const hostile = [...byKind].reduce((a, [k, n]) => a + (k === 'crafted' ? 0 : n), 0);
+  assert.ok(rejected > hostile / 2, `${rejected} rejects for ${hostile} hostile messages`);
   assert.ok(logBytes < 1_000_000, `${logBytes} bytes of log for ${rejected} rejects`);
   // And they keep going: fresh rounds after the storm, still correct.
   await waitUntil(
