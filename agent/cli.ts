@@ -5,11 +5,15 @@
 const commands: Record<string, { main: () => Promise<(argv: string[]) => Promise<number>>; usage: string }> = {
   agent: {
     main: async () => (await import('./main.js')).agentMain,
-    usage: `pinger agent --inventory FILE --node NAME --aggregator ws://HOST:PORT/api/v1/agent --token-file FILE [...]`,
+    usage: `pinger agent --inventory FILE --node NAME --aggregator wss://HOST:PORT/api/v1/agent --credential-file FILE --ca-file FILE [...]`,
   },
   aggregator: {
     main: async () => (await import('../aggregator/main.js')).aggregatorMain,
-    usage: `pinger aggregator --listen HOST:PORT --inventory FILE --token-file FILE [--profile NAME|FILE] [...]`,
+    usage: `pinger aggregator --listen HOST:PORT --inventory FILE --token-file FILE --tls-cert FILE --tls-key FILE [--read-token-file FILE] [...]`,
+  },
+  credential: {
+    main: async () => (await import('./credential-cli.js')).credentialMain,
+    usage: 'pinger credential --token-file SECRET --node NAME   a node\'s credential for its agent',
   },
   demo: { main: async () => (await import('./demo.js')).demoMain, usage: `pinger demo [--nodes N] [--listen HOST:PORT] [--for SECONDS]` },
   sweep: { main: async () => (await import('./sweep.js')).sweepMain, usage: 'pinger sweep -f FILE [-t TIMEOUT_MS] [-c COUNT] [-v]   fping-like ICMP sweep' },
@@ -28,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
   const sub = rest[0] === '--help' || rest[0] === '-h' ? commands[cmd] : undefined;
   if (sub) {
     // The full option list lives next to each command's parser.
-    const mod = (await import(cmd === 'aggregator' ? '../aggregator/main.js' : cmd === 'agent' ? './main.js' : cmd === 'demo' ? './demo.js' : './sweep.js')) as Record<string, unknown>;
+    const mod = (await import(cmd === 'aggregator' ? '../aggregator/main.js' : cmd === 'agent' ? './main.js' : cmd === 'demo' ? './demo.js' : cmd === 'credential' ? './credential-cli.js' : './sweep.js')) as Record<string, unknown>;
     process.stdout.write(`${String(mod[`${cmd}Usage`] ?? sub.usage)}\n`);
     return 0;
   }

@@ -1,20 +1,24 @@
-// The agents' WebSocket endpoint: authenticate, validate every message, feed the state.
+// The agents' WebSocket endpoint: authenticate each agent as one node, validate every message, feed the state.
 // A bad message closes only that agent's connection, with a logged reason and a close code.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type {} from '@fastify/websocket';
+import { credentialMatches, parseAgentAuthorization } from '../../agent/credential.js';
+import { udpEchoKey } from '../../agent/probes/udp.js';
 import { AGENT_WS_PATH, WIRE_VERSION, decodeAgentMessage, encode } from '../../agent/wire.js';
 import { aggregatorErrors, type AggregatorErrorCode } from '../errors.js';
 import type { AggregatorState } from '../state.js';
 
 export interface AgentWsOptions {
   state: AggregatorState;
+  /** The cluster secret: node credentials and the UDP echo key derive from it. */
   token: string;
   /** ms between WebSocket pings; an agent that misses one pong is terminated. */
   pingIntervalMs?: number;
 }
 
+/** Whether the request carries the cluster secret as Bearer (admin routes). */
 export function tokenMatches(req: FastifyRequest, token: string): boolean {
   const h = req.headers.authorization ?? '';
   const given = Buffer.from(h.startsWith('Bearer ') ? h.slice(7).trim() : '');
@@ -25,19 +29,27 @@ export function tokenMatches(req: FastifyRequest, token: string): boolean {
 export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions): Promise<void> {
   const { state, token } = opts;
   const live = new Map<string, WebSocket>();
+  // The node each upgrade request proved it is; a connection speaks for that node only.
+  const authNode = new WeakMap<FastifyRequest, string>();
+  const remoteOf = new WeakMap<WebSocket, string>();
+  const udpKey = udpEchoKey(token).toString('hex');
 
   app.get(
     AGENT_WS_PATH,
     {
       websocket: true,
       preValidation: async (req, reply) => {
-        if (!tokenMatches(req, token)) {
-          req.log.warn({ remote: req.ip }, 'PINGER_ERR_AUTH_TOKEN: agent refused: missing or wrong token');
+        const auth = parseAgentAuthorization(req.headers.authorization);
+        if (auth && credentialMatches(token, auth.node, auth.credential)) authNode.set(req, auth.node);
+        else {
+          req.log.warn({ remote: req.ip, claimed: auth?.node }, 'PINGER_ERR_AUTH_TOKEN: agent refused: missing or wrong node credential');
           await reply.code(401).send({ code: 'PINGER_ERR_AUTH_TOKEN', error: aggregatorErrors.PINGER_ERR_AUTH_TOKEN.message });
         }
       },
     },
     (socket, req) => {
+      const authenticated = authNode.get(req)!;
+      remoteOf.set(socket, req.ip);
       let node: string | undefined;
       let alive = true;
       const reject = (code: AggregatorErrorCode, why: string) => {
@@ -73,15 +85,20 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
           return;
         }
         if (msg.type === 'hello') {
-          if (node && node !== msg.node) return reject('PINGER_ERR_WS_NODE_MISMATCH', `hello for ${msg.node} on ${node}'s connection`);
+          if (msg.node !== authenticated) return reject('PINGER_ERR_WS_NODE_MISMATCH', `hello for ${msg.node} with ${authenticated}'s credential`);
           if (!state.isExpected(msg.node)) return reject('PINGER_ERR_WS_UNKNOWN_NODE', `node ${JSON.stringify(msg.node)} is not in the inventory`);
           if (!node) {
+            // Only a holder of this node's credential gets here: the newer connection (a restarted agent whose
+            // old TCP connection is not yet dead) takes over, and it is logged, as a second process would be.
             const old = live.get(msg.node);
-            if (old && old !== socket) old.close(4409, 'PINGER_ERR_WS_REPLACED: a newer connection for this node');
+            if (old && old !== socket) {
+              req.log.warn({ node: msg.node, remote: req.ip, previousRemote: remoteOf.get(old) }, 'agent takeover: a new connection with this node\'s credential replaces the connected one');
+              old.close(4409, 'PINGER_ERR_WS_REPLACED: a newer connection for this node');
+            }
             live.set(msg.node, socket);
             node = msg.node;
             clearTimeout(helloTimer);
-            socket.send(encode({ v: WIRE_VERSION, type: 'welcome', plan: state.plan, serverTime: Date.now(), up: state.upNodes(msg.node) }));
+            socket.send(encode({ v: WIRE_VERSION, type: 'welcome', plan: state.plan, serverTime: Date.now(), up: state.upNodes(msg.node), udpKey }));
             req.log.info({ node, remote: req.ip, agentVersion: msg.agentVersion, icmp: msg.icmp }, 'agent connected');
           }
           state.hello(msg);
