@@ -5,9 +5,9 @@
 import { EventEmitter } from 'node:events';
 import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
-import { finalCloseCodes } from '../aggregator/errors.js';
+import { finalCloseCodes } from './contract/close-codes.js';
+import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type ProbePlan } from './contract/wire.js';
 import { agentAuthorization } from './credential.js';
-import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type ProbePlan } from './wire.js';
 
 export interface LinkOptions {
   url: string;

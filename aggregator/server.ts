@@ -4,7 +4,7 @@ import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { MAX_MESSAGE_BYTES } from '../agent/wire.js';
+import { MAX_MESSAGE_BYTES } from '../agent/contract/wire.js';
 import { agentWsRoutes } from './routes/agent-ws.js';
 import { apiRoutes } from './routes/api.js';
 import { metricsRoutes } from './routes/metrics.js';

@@ -6,7 +6,7 @@ import type { WebSocket } from 'ws';
 import type {} from '@fastify/websocket';
 import { credentialMatches, parseAgentAuthorization } from '../../agent/credential.js';
 import { udpEchoKey } from '../../agent/probes/udp.js';
-import { AGENT_WS_PATH, WIRE_VERSION, decodeAgentMessage, encode } from '../../agent/wire.js';
+import { AGENT_WS_PATH, WIRE_VERSION, decodeAgentMessage, encode } from '../../agent/contract/wire.js';
 import { aggregatorErrors, type AggregatorErrorCode } from '../errors.js';
 import type { AggregatorState } from '../state.js';
 

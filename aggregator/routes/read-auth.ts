@@ -5,7 +5,7 @@
 // the agents' endpoint and the admin POST routes check their own credentials.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AGENT_WS_PATH } from '../../agent/wire.js';
+import { AGENT_WS_PATH } from '../../agent/contract/wire.js';
 import { aggregatorErrors } from '../errors.js';
 
 const open: ReadonlySet<string> = new Set(['/healthz', AGENT_WS_PATH]);

@@ -135,12 +135,12 @@ test("an agent given another CA refuses the aggregator's certificate, with the c
 
 test('plain text only when asked for: ws:// without --plain, and an aggregator without a certificate or --plain, refuse to start', () => {
   const agent = spawnSync(node, [...pre, 'agent', '--inventory', c.inventoryFile, '--node', 'node-1', '--aggregator', 'ws://127.0.0.1:1/api/v1/agent', '--credential-file', credFile('node-1')], { encoding: 'utf8', timeout: 30_000 });
-  assert.equal(agent.status, 2);
+  assert.equal(agent.status, 78);
   assert.match(agent.stderr, /^PINGER_ERR_AGENT_PLAIN: .*--plain/m);
   const agg = spawnSync(node, [...pre, 'aggregator', '--listen', '127.0.0.1:0', '--inventory', c.inventoryFile, '--token-file', c.tokenFile], { encoding: 'utf8', timeout: 30_000 });
-  assert.equal(agg.status, 2);
+  assert.equal(agg.status, 78);
   assert.match(agg.stderr, /^PINGER_ERR_AGG_TLS: give --tls-cert and --tls-key .* or --plain/m);
   const mismatched = spawnSync(node, [...pre, 'aggregator', '--listen', '127.0.0.1:0', '--inventory', c.inventoryFile, '--token-file', c.tokenFile, '--tls-cert', c.tls!.ca, '--tls-key', c.tls!.key], { encoding: 'utf8', timeout: 30_000 });
-  assert.equal(mismatched.status, 2);
+  assert.equal(mismatched.status, 78);
   assert.match(mismatched.stderr, /^PINGER_ERR_AGG_TLS: --tls-cert/m);
 });
