@@ -8,7 +8,7 @@
 import { outcomes } from '../agent/probes/probe.js';
 import { AGENT_VERSION } from '../agent/version.js';
 import type { ResultsMsg } from '../agent/wire.js';
-import type { Finding } from './findings.js';
+import { findingKinds, type Finding } from './findings.js';
 import type { BindingMatrix, CellState } from './matrix.js';
 import type { NodeRecord, NodeState } from './nodes.js';
 import type { Verdict } from './verdict.js';
@@ -62,18 +62,14 @@ export const metricDefs = {
 export type MetricName = keyof typeof metricDefs;
 
 export const verdicts: readonly Verdict[] = ['ready', 'degraded', 'not-ready', 'pending'];
-export const nodeStates: readonly NodeState[] = ['reporting', 'stale', 'missing'];
+export const nodeStates: readonly NodeState[] = ['reporting', 'stale', 'stalled', 'missing'];
 /** Pair states per binding (self left out: it is not a pair). */
 export const pairStates: readonly CellState[] = ['ok', 'loss', 'udp', 'port', 'mtu', 'unreachable', 'none'];
 /**
- * Finding kinds zero-initialised so dashboards and alerts see 0 rather than no data. Kinds not listed here
- * are still exported when a finding carries them.
+ * Finding kinds zero-initialised so dashboards and alerts see 0 rather than no data: every kind of the one
+ * table (findings.ts). A kind not in it (from a newer aggregator's report, say) is still exported as it comes.
  */
-export const knownFindingKinds = [
-  'agent-missing', 'agent-stale', 'node-isolated', 'partition', 'asymmetric', 'unreachable', 'mtu-mismatch',
-  'port-failed', 'port-filtered', 'port-refused', 'port-in-use', 'udp-blocked', 'loss', 'high-latency',
-  'dns-mismatch', 'clock-skew',
-] as const;
+export const knownFindingKinds: readonly string[] = findingKinds;
 
 /** RTT buckets in seconds: loopback (~50 us) through a congested WAN-like path (1 s is the probe timeout scale). */
 export const rttBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] as const;

@@ -186,6 +186,9 @@ export class AggregatorState extends EventEmitter {
         expected: n.record.expected,
         ...(n.record.hello ? { hello: n.record.hello } : {}),
         ...(n.record.clock ? { clock: n.record.clock } : {}),
+        // Not yet connected within the grace: the verdict waits for it ("waiting"), it is no finding yet.
+        ...(n.state === 'missing' && n.record.expected && !this.nodes.missingTooLong(n.record, now) ? { starting: true } : {}),
+        lastSeenAt: n.record.lastSeenAt,
       })),
       matrices: this.matrices,
     });

@@ -14,6 +14,7 @@ import {
   type Sample,
 } from '../../aggregator/metrics.js';
 import { synthFleet, type FaultFn, type SynthFleet } from './synth.js';
+import type { FindingKind } from '../../aggregator/findings.js';
 
 function collect(f: SynthFleet, tally: ProbeTally, options: Partial<MetricsOptions> = {}, extra: Partial<Parameters<typeof collectMetrics>[0]> = {}): Map<string, Family> {
   const s = f.state.snapshot();
@@ -212,8 +213,8 @@ describe('collectMetrics on hand-made inputs', () => {
     const { f, tally } = fleet(2, ['internal']);
     const m = collect(f, tally, {}, {
       findings: [
-        { severity: 'warning', kind: 'brand-new-kind', nodes: ['node-1'], summary: 'x' },
-        { severity: 'warning', kind: 'brand-new-kind', nodes: ['node-2'], summary: 'y' },
+        { severity: 'warning', kind: 'brand-new-kind' as FindingKind, nodes: ['node-1'], summary: 'x' },
+        { severity: 'warning', kind: 'brand-new-kind' as FindingKind, nodes: ['node-2'], summary: 'y' },
         { severity: 'error', kind: 'clock-skew', nodes: ['node-2'], summary: 'z' },
       ],
     });

@@ -252,7 +252,8 @@ for (const c of cases) {
 }
 
 const blameCases: [string, [string, string][], string[]][] = [
-  ['one pair names both ends', [['a', 'b']], ['a', 'b']],
+  ['one pair failing one way names its destination, not the node that observed it', [['a', 'b']], ['b']],
+  ['one pair failing both ways names both ends', [['a', 'b'], ['b', 'a']], ['a', 'b']],
   ['every pair touches c', [['a', 'c'], ['b', 'c'], ['d', 'c']], ['c']],
   ['two culprits', [['a', 'c'], ['b', 'c'], ['a', 'e'], ['b', 'e'], ['d', 'e']], ['c', 'e']],
   ['everyone with everyone: the whole binding', [['a', 'b'], ['a', 'c'], ['a', 'd'], ['b', 'c'], ['b', 'd'], ['c', 'd']], ['a', 'b', 'c', 'd']],
