@@ -108,7 +108,8 @@ function addressFindings(ctx: Ctx): Finding[] {
     if (ctx.absent.has(n.name) || !n.hello) continue;
     const held = (b: string, fam: Family) => n.hello!.interfaces.some((i) => i.binding === b && i.iface !== null && familyOf(i.address) === fam);
     for (const i of n.hello.interfaces) {
-      if (i.iface !== null) continue;
+      // Gone with its link (IPv6 leaves an admin-down interface): the link is the cause, reachability says so.
+      if (i.iface !== null || i.link === 'down') continue;
       const family = familyOf(i.address);
       lost.push({ node: n.name, binding: i.binding, address: i.address, family });
       ctx.lostAddress.add(i.address);

@@ -46,12 +46,13 @@ export class NodeTable {
     return [...this.records.values()];
   }
 
-  connected(name: string, hello: HelloMsg, now: number): NodeRecord {
+  /** `announced`: the agent came up or its responders changed (a hello with new interface facts only is not that). */
+  connected(name: string, hello: HelloMsg, now: number, announced = true): NodeRecord {
     const r = this.records.get(name) ?? blank(name, false, now);
     this.records.set(name, r);
     r.connected = true;
     r.hello = hello;
-    r.readyAt = now;
+    if (announced) r.readyAt = now;
     r.missingSince = 0;
     r.lastSeenAt = now;
     return r;

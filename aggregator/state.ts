@@ -86,7 +86,11 @@ export class AggregatorState extends EventEmitter {
     const first = !prev?.connected;
     const planned = this.awaitingPlan.delete(msg.node);
     const announced = first || planned || JSON.stringify(prev?.hello?.responders) !== JSON.stringify(msg.responders);
-    this.nodes.connected(msg.node, msg, this.now());
+    // Its interfaces changed (an MTU set, an address removed or put back): what peers measured toward it is
+    // out of date; have them look again now rather than at their next round, so a repair shows within seconds.
+    const refacts = !announced && JSON.stringify(prev?.hello?.interfaces) !== JSON.stringify(msg.interfaces);
+    this.nodes.connected(msg.node, msg, this.now(), announced);
+    if (refacts) this.catchUpSoon(msg.node);
     if (first) this.emit('node', msg.node, 'connected');
     if (announced) {
       // A peer came up (or its responders changed): what the others measured toward it is from before, so

@@ -360,6 +360,13 @@ const dualCases: [string, Parameters<typeof runDual>[0], [string, string | undef
     /2001:db8:1::3/,
     (n) => (n === 'node-3' ? { hello: { ...hello(n, {}), interfaces: [{ binding: 'internal', address: '198.18.1.3', iface: 'eth1', mtu: 1500 }, { binding: 'internal', address: '2001:db8:1::3', iface: null, mtu: null }] } } : {}),
   ],
+  [
+    "node-3's link is down (its IPv6 address went with it): node-isolated, not address-missing",
+    (f, t) => (f === 'node-3' || t === 'node-3' ? { icmp: dead, tcp: { '5000': 'filtered' } } : undefined),
+    [['node-isolated', 'internal', ['node-3'], undefined]],
+    /^internal: node-3 is unreachable from every peer$/,
+    (n) => (n === 'node-3' ? { hello: { ...hello(n, {}), interfaces: [{ binding: 'internal', address: '198.18.1.3', iface: 'eth1', mtu: 1500, link: 'down' }, { binding: 'internal', address: '2001:db8:1::3', iface: null, mtu: null, link: 'down' }] } } : {}),
+  ],
 ];
 for (const [what, fault, want, summary, nodes] of dualCases) {
   test(`diagnosis, dual-stack: ${what}`, () => {
