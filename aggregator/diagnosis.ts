@@ -10,7 +10,7 @@ import { evaluateCompare, formatValue, type Condition, type ConditionResult } fr
 import { bindingFindings } from './diagnosis-binding.js';
 import { list, sortNodes, worst } from './diagnosis-util.js';
 import type { RowFilter } from './diagnosis-view.js';
-import { familyOf, findingKinds, MAX_EVIDENCE, type Family, type Finding, type Severity } from './findings.js';
+import { familyOf, familyText, findingKinds, MAX_EVIDENCE, type Family, type Finding, type Severity } from './findings.js';
 import type { BindingMatrix, CellView } from './matrix.js';
 import type { NodeState } from './nodes.js';
 import { requirementFor, type Profile } from './profile.js';
@@ -121,6 +121,9 @@ function addressFindings(ctx: Ctx): Finding[] {
   const bindings = [...new Set(lost.map((l) => l.binding))];
   const fams = [...new Set(lost.map((l) => l.family))];
   const l0 = lost[0]!;
+  // Named like the pair findings: "internal IPv6: ..." on a dual-stack binding, "internal: ..." otherwise.
+  const dual = bindings.length === 1 && familiesOf(ctx.input.inventory, bindings[0]!).length > 1;
+  const where = bindings.length === 1 ? `${bindings[0]}${dual && fams.length === 1 ? familyText(fams[0]) : ''}: ` : '';
   return [
     {
       severity: 'error',
@@ -128,7 +131,7 @@ function addressFindings(ctx: Ctx): Finding[] {
       ...(bindings.length === 1 ? { binding: bindings[0]! } : {}),
       ...(fams.length === 1 ? { family: fams[0]! } : {}),
       nodes,
-      summary: `${lost.length} inventory address(es) not held by their node: ${lost.slice(0, 4).map((l) => `${l.node} ${l.address} (${l.binding})`).join(', ')}${lost.length > 4 ? ' ...' : ''}`,
+      summary: `${where}${lost.length} inventory address(es) not held by their node: ${lost.slice(0, 4).map((l) => `${l.node} ${l.address}${bindings.length === 1 ? '' : ` (${l.binding})`}`).join(', ')}${lost.length > 4 ? ' ...' : ''}`,
       hint: `${l0.node} has no interface with ${l0.address} any more (its agent looks every round): put the address back (netplan, MAAS) or fix the inventory; peers cannot reach it there meanwhile`,
       evidence: lost.slice(0, MAX_EVIDENCE).map((l) => ({ from: l.node, to: l.node, detail: `${l.binding}: ${l.address} on no interface` })),
     },

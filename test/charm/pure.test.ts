@@ -100,6 +100,7 @@ test('unit status: missing binding, waiting for peers, then the unit\'s own view
     [{ report: report({}) }, 'active', /^ready: 2 bindings, 2\/2 peers reachable$/],
     [{ report: report({ verdict: 'not-ready', findings: [finding], bindings: [{ ...report({}).bindings[0]!, matrix: { legend: {}, states: x } }] }) }, 'blocked', /^2 bindings, 1\/2 peers reachable; pinger\/0 cannot reach pinger\/1/],
     [{ unit: 'pinger/2', report: report({ verdict: 'not-ready', findings: [finding] }) }, 'active', /^ready: /],
+    [{ report: report({ verdict: 'not-ready', findings: [{ ...finding, family: 'ipv6' as const, summary: 'internal IPv6: pinger/1 is unreachable from every peer' }] }) }, 'blocked', /^2 bindings, internal IPv6: 2\/2 peers reachable; internal IPv6: pinger\/1/],
     [{ report: report({ nodes: [] }) }, 'waiting', /agent not reporting yet/],
   ];
   for (const [over, state, re] of cases) {
