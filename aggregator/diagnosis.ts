@@ -10,7 +10,7 @@ import { evaluateCompare, formatValue, type Condition, type ConditionResult } fr
 import { bindingFindings } from './diagnosis-binding.js';
 import { list, sortNodes, worst } from './diagnosis-util.js';
 import type { RowFilter } from './diagnosis-view.js';
-import { familyOf, familyText, findingKinds, MAX_EVIDENCE, type Family, type Finding, type Severity } from './findings.js';
+import { addressFamilies, familyOf, familyText, findingKinds, MAX_EVIDENCE, type Family, type Finding, type Severity } from './findings.js';
 import type { BindingMatrix, CellView } from './matrix.js';
 import type { NodeState } from './nodes.js';
 import { requirementFor, type Profile } from './profile.js';
@@ -68,11 +68,7 @@ export function diagnose(input: DiagnosisInput): Finding[] {
   return findings.sort((a, b) => (order.get(a.kind) ?? 99) - (order.get(b.kind) ?? 99) || (a.binding ?? '').localeCompare(b.binding ?? '') || (a.family ?? '').localeCompare(b.family ?? ''));
 }
 
-function familiesOf(inv: Inventory, binding: string): Family[] {
-  const fams = new Set<Family>();
-  for (const n of inv.nodes) for (const a of n.addresses[binding] ?? []) fams.add(familyOf(a));
-  return (['ipv4', 'ipv6'] as const).filter((f) => fams.has(f));
-}
+const familiesOf = addressFamilies;
 
 /** Agents not connected past the grace, connected but silent, or alive without rounds: one finding each. */
 function agentFindings(nodes: DiagnosisNode[]): Finding[] {

@@ -28,6 +28,13 @@ export const findingKinds = Object.keys(findingKindTable) as FindingKind[];
 
 export type Family = 'ipv4' | 'ipv6';
 export const familyOf = (address: string): Family => (address.includes(':') ? 'ipv6' : 'ipv4');
+
+/** The address families a binding's inventory addresses use, IPv4 first. */
+export function addressFamilies(inv: { nodes: readonly { addresses: Record<string, readonly string[]> }[] }, binding: string): Family[] {
+  const fams = new Set<Family>();
+  for (const n of inv.nodes) for (const a of n.addresses[binding] ?? []) fams.add(familyOf(a));
+  return (['ipv4', 'ipv6'] as const).filter((f) => fams.has(f));
+}
 /** How a family is written in summaries: "internal IPv6". */
 export const familyText = (f: Family | undefined): string => (f === 'ipv6' ? ' IPv6' : f === 'ipv4' ? ' IPv4' : '');
 
