@@ -1,6 +1,7 @@
 // Diagnosis on synthetic matrices: one finding per cause for every kind, and mixed faults that must not
 // multiply into one finding per pair.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { DnsCheck, HelloMsg, ResponderInfo, TargetRow } from '../../agent/wire.js';
 import { blame, diagnose, findingKinds, type DiagnosisNode } from '../../aggregator/diagnosis.js';
@@ -379,6 +380,13 @@ for (const [what, fault, want, summary, nodes] of dualCases) {
 
 // Runs after the table tests above (node:test runs a file's tests in order): a kind that nothing produces
 // is dead vocabulary (as port-failed was) and must go from the table, or get a producer and a case here.
+test("the README's findings table lists exactly the kinds of the table", () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Findings'), readme.indexOf('## The wire protocol'));
+  const listed = [...section.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+  assert.deepEqual(listed, findingKinds);
+});
+
 test('every finding kind in the table is produced by some case above', () => {
   assert.deepEqual(findingKinds.filter((k) => !produced.has(k)), []);
   assert.deepEqual([...produced].filter((k) => !(findingKinds as readonly string[]).includes(k)), []);
