@@ -140,9 +140,10 @@ function addressFindings(ctx: Ctx): Finding[] {
  * since the round began (its responders are its process: a stopped agent is not a firewall).
  */
 function rowFilter(ctx: Ctx): RowFilter {
-  return (from, to, row, updatedAt) => {
-    if (ctx.lostAddress.has(row.addr)) return undefined;
-    for (const b of ctx.input.inventory.bindings) if (ctx.lostFamily.has(`${from}\u0000${b}\u0000${familyOf(row.addr)}`) && ownsBinding(ctx, to, b, row.addr)) return undefined;
+  // Runs for every row of every pair that is not ok: the common case (nothing lost) costs two lookups.
+  const lost = ctx.lostAddress.size > 0;
+  return (binding, from, to, row, updatedAt) => {
+    if (lost && (ctx.lostAddress.has(row.addr) || ctx.lostFamily.has(`${from}\u0000${binding}\u0000${familyOf(row.addr)}`))) return undefined;
     const seen = ctx.byName.get(to)?.lastSeenAt;
     // updatedAt is to the second: an agent heard within that second may predate the round; wait for the next word.
     if (seen !== undefined && seen < updatedAt + 1000 && (row.tcp || row.udp)) {
@@ -152,9 +153,6 @@ function rowFilter(ctx: Ctx): RowFilter {
     return row;
   };
 }
-
-const ownsBinding = (ctx: Ctx, node: string, binding: string, addr: string) =>
-  ctx.input.inventory.nodes.find((n) => n.name === node)?.addresses[binding]?.includes(addr) ?? false;
 
 /** DNS of each binding address (where the binding asks for it) and of each node's hostname. */
 function dnsFindings(ctx: Ctx): Finding[] {
