@@ -3,7 +3,7 @@
 // per interface, so a changed MTU, a removed address or a downed link is seen within one round.
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import type { InterfaceInfo } from './wire.js';
+import type { InterfaceInfo } from './contract/wire.js';
 
 export function readMtu(iface: string): number | null {
   try {

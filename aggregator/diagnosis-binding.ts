@@ -1,14 +1,14 @@
 // Everything wrong on one binding: reachability first (per address family), then the pair conditions
 // (ports, loss, latency), with each failure attributed to one cause, then the interface MTUs. Findings
 // that come out the same in both families of a dual-stack binding are one finding without a family. Pure.
-import type { Outcome } from '../agent/probes/probe.js';
+import type { Outcome } from '../agent/contract/probe.js';
 import { metrics, pairFailures, type Condition } from './conditions.js';
 import { blame, evidenceOf, list, sortNodes, worst, type Fail } from './diagnosis-util.js';
 import { reachability } from './diagnosis-reach.js';
 import { familyViews, lossOf, pairKey, type FamilyView, type RowFilter } from './diagnosis-view.js';
 import { familyText, MAX_EVIDENCE, type Family, type Finding, type FindingKind } from './findings.js';
 import type { BindingMatrix } from './matrix.js';
-import type { HelloMsg } from '../agent/wire.js';
+import type { HelloMsg } from '../agent/contract/wire.js';
 import type { BindingRequirement } from './profile.js';
 
 export interface BindingInput {

@@ -1,5 +1,5 @@
 // Small pure helpers shared by the diagnosis steps: naming the nodes at fault, listing names, describing a cell.
-import type { TargetRow } from '../agent/wire.js';
+import type { TargetRow } from '../agent/contract/wire.js';
 import type { Evidence, Severity } from './findings.js';
 import { MAX_EVIDENCE } from './findings.js';
 

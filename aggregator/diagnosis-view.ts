@@ -2,7 +2,7 @@
 // already explains taken out, classified again. Each family of a dual-stack binding is diagnosed on its own,
 // so an IPv6-only break reads as an IPv6 reachability fault, not as "ports filtered" on a pair whose IPv4
 // still works. Pure.
-import type { TargetRow } from '../agent/wire.js';
+import type { TargetRow } from '../agent/contract/wire.js';
 import { familyOf, familyText, type Family } from './findings.js';
 import { classify, type BindingMatrix, type CellState } from './matrix.js';
 

@@ -4,8 +4,8 @@
 // family reachability as a graph, the pair conditions and the MTUs (diagnosis-binding.ts), then DNS and
 // clocks. What an earlier step explains (a silent agent's ports, a vanished address's pairs, an isolated
 // node's ports) is not blamed again by a later one. Pure.
-import type { Inventory } from '../agent/inventory.js';
-import type { DnsCheck, HelloMsg, TargetRow } from '../agent/wire.js';
+import type { Inventory } from '../agent/contract/inventory.js';
+import type { DnsCheck, HelloMsg, TargetRow } from '../agent/contract/wire.js';
 import { evaluateCompare, formatValue, type Condition, type ConditionResult } from './conditions.js';
 import { bindingFindings } from './diagnosis-binding.js';
 import { list, sortNodes, worst } from './diagnosis-util.js';
