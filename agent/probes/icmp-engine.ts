@@ -176,22 +176,30 @@ class RawSocketAdapter implements EngineSocket {
   }
 }
 
-// Event-loop lag, for the fallback only (with kernel stamps lag does not enter the RTT). perf_hooks'
-// histogram times a 5 ms timer; whenever it shows the loop ran late by more than LAG_FLAG_MS, samples in
-// flight at that moment are flagged. Loaded lazily: perf_hooks costs start-up time the sweep does not need.
+// Event-loop lag, for the fallback only (with kernel stamps lag does not enter the RTT). A 10 ms timer
+// (unref'd) notes when it last ran; a read, or a tick, that finds it more than LAG_FLAG_MS late means the loop
+// is lagging, and samples in flight then are flagged. The read-side check matters: after a block libuv may
+// poll the socket before it runs the overdue timer, so a tick alone sees the lag one sample too late
+// (measured with perf_hooks.monitorEventLoopDelay first: it missed the first one or two blocked samples).
 export const LAG_FLAG_MS = 2;
-let lagHist: import('node:perf_hooks').IntervalHistogram | undefined;
+const LAG_TICK_MS = 10;
+let lagTimer: NodeJS.Timeout | undefined;
+let lastTick = 0;
 let laggedAt = -Infinity;
 function watchLoopLag(): void {
-  if (lagHist) return;
-  lagHist = (require('node:perf_hooks') as typeof import('node:perf_hooks')).monitorEventLoopDelay({ resolution: 5 });
-  lagHist.enable();
+  if (lagTimer) return;
+  lastTick = nowMs();
+  lagTimer = setInterval(() => {
+    noteLoopLag();
+    lastTick = nowMs();
+  }, LAG_TICK_MS);
+  lagTimer.unref();
 }
-/** Reads (and resets) the lag histogram; returns the time the loop was last seen lagging. */
+/** Returns the time the loop was last seen lagging (-Infinity: never). */
 function noteLoopLag(): number {
-  if (lagHist) {
-    if (lagHist.max / 1e6 > LAG_FLAG_MS) laggedAt = nowMs();
-    lagHist.reset();
+  if (lagTimer) {
+    const now = nowMs();
+    if (now - lastTick > LAG_TICK_MS + LAG_FLAG_MS) laggedAt = now;
   }
   return laggedAt;
 }
