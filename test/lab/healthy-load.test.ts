@@ -7,6 +7,7 @@
 // RTT p99 of 6-19 ms on these veth links and high-latency warnings kept the lab `degraded`.
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import { stampSource } from '../../agent/probes/icmp-engine.js';
 import type { Report } from '../../aggregator/report.js';
 import { burnCpu, type Burners } from '../helpers/burn.js';
 import { isRoot, requireEnv } from '../helpers/env.js';
@@ -49,6 +50,8 @@ describe(`lab under CPU load: a healthy openstack lab is ready, ${RUNS} times`, 
   for (let i = 1; i <= RUNS; i++) {
     test(`run ${i}: ready, no error and no warning finding`, async (t: TestContext) => {
       if (!requireEnv(t, { root: true, commands: ['ip', 'nft', 'perl'] })) return;
+      // The agents run this checkout's engine: with the addon npm ci builds, so kernel receive stamps.
+      assert.equal(stampSource(), 'kernel', 'build/Release/pinger_icmp.node is missing: run `npm ci`');
       burners ??= burnCpu();
       lab = await Lab.create({ nodes: 6, spaces, profile: PROFILE });
       prefixes.push(lab.prefix);
@@ -59,7 +62,6 @@ describe(`lab under CPU load: a healthy openstack lab is ready, ${RUNS} times`, 
           READY_MS,
         );
         assert.equal(r.reporting, 6);
-        // ICMP is measured with kernel stamps (the addon npm ci builds), not the fallback.
         for (const n of r.nodes) assert.equal(n.icmp, 'available', `${n.name}: ICMP ${n.icmp}`);
         // Ready must hold: every report over the next round is ready with nothing found.
         const until = Date.now() + HOLD_MS;
