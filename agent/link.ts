@@ -3,8 +3,8 @@
 // re-sends its current state on every (re)connect, and keeps an NTP-style clock offset estimate.
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { finalCloseCodes } from '../aggregator/errors.js';
-import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type ProbePlan } from './wire.js';
+import { finalCloseCodes } from './contract/close-codes.js';
+import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type ProbePlan } from './contract/wire.js';
 
 export interface LinkOptions {
   url: string;

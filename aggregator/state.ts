@@ -1,8 +1,8 @@
 // The one writer of the aggregator's results: nodes, matrices, findings, verdict. No sockets here; the
 // server feeds it decoded messages. Recomputing findings is throttled so a flood of results stays cheap.
 import { EventEmitter } from 'node:events';
-import type { Inventory } from '../agent/inventory.js';
-import type { HeartbeatMsg, HelloMsg, ProbePlan, ResultsMsg } from '../agent/wire.js';
+import type { Inventory } from '../agent/contract/inventory.js';
+import type { HeartbeatMsg, HelloMsg, ProbePlan, ResultsMsg } from '../agent/contract/wire.js';
 import { diagnose } from './diagnosis.js';
 import type { Finding } from './findings.js';
 import { BindingMatrix } from './matrix.js';
@@ -86,7 +86,7 @@ export class AggregatorState extends EventEmitter {
     const first = !prev?.connected;
     const planned = this.awaitingPlan.delete(msg.node);
     const announced = first || planned || JSON.stringify(prev?.hello?.responders) !== JSON.stringify(msg.responders);
-    this.nodes.connected(msg.node, msg, this.now());
+    this.nodes.connected(msg.node, msg, this.now(), announced);
     if (first) this.emit('node', msg.node, 'connected');
     if (announced) {
       // A peer came up (or its responders changed): what the others measured toward it is from before, so
