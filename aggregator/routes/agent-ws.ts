@@ -5,7 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type {} from '@fastify/websocket';
-import { AGENT_WS_PATH, WIRE_VERSION, decodeAgentMessage, encode, limits, type DecodeFailure } from '../../agent/wire.js';
+import { AGENT_WS_PATH, WIRE_VERSION, decodeAgentMessage, encode, limits, type DecodeFailure } from '../../agent/contract/wire.js';
 import { aggregatorErrors, type RejectCode } from '../errors.js';
 import { LogLimiter, summaryLine, defaultLogLimit, type LogLimitOptions } from '../log-limit.js';
 import type { AggregatorState } from '../state.js';

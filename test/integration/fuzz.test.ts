@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
-import type { Inventory } from '../../agent/inventory.js';
+import type { Inventory } from '../../agent/contract/inventory.js';
 import type { Report } from '../../aggregator/report.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { clock, Gen, hello, mutate, mutations, Session, type Frame, type FuzzWorld, type Mutation } from '../helpers/fuzz-gen.js';

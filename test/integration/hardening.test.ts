@@ -3,7 +3,7 @@
 // on and keeps answering. (The fuzz test, fuzz.test.ts, does the same at volume with real agents alongside.)
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { limits } from '../../agent/wire.js';
+import { limits } from '../../agent/contract/wire.js';
 import { loopbackInventory, startCluster, type Cluster } from '../helpers/cluster.js';
 import { agentWsUrl, exchange } from '../helpers/ws-peer.js';
 
