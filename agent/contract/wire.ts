@@ -209,6 +209,11 @@ export const welcomeMsg = z.strictObject({
    * toward them before would not count anyway. A fleet that starts together then probes each pair about once.
    */
   up: z.array(name).max(100_000).optional(),
+  /**
+   * The UDP echo key (hex), derived by the aggregator from the cluster secret: agents hold only their own
+   * node credential, so they cannot derive it themselves.
+   */
+  udpKey: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 export const planMsg = z.strictObject({ v: z.literal(WIRE_VERSION), type: z.literal('plan'), plan: probePlan });
 /**

@@ -1,10 +1,12 @@
-// The agents' WebSocket endpoint: authenticate, validate every message, feed the state.
+// The agents' WebSocket endpoint: authenticate each agent as one node, validate every message, feed the state.
 // A bad message closes only that agent's connection, with a logged reason and a close code. Nothing a peer
 // sends can throw out of the handler, and what a peer makes us log is rate-limited per peer (log-limit.ts).
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type {} from '@fastify/websocket';
+import { credentialMatches, parseAgentAuthorization } from '../../agent/credential.js';
+import { udpEchoKey } from '../../agent/probes/udp.js';
 import { AGENT_WS_PATH, WIRE_VERSION, decodeAgentMessage, encode, limits, type DecodeFailure } from '../../agent/contract/wire.js';
 import { aggregatorErrors, type RejectCode } from '../errors.js';
 import { LogLimiter, summaryLine, defaultLogLimit, type LogLimitOptions } from '../log-limit.js';
@@ -28,6 +30,7 @@ const codeOf: Record<DecodeFailure, RejectCode> = {
   schema: 'PINGER_ERR_WS_BAD_MESSAGE',
 };
 
+/** Whether the request carries the cluster secret as Bearer (admin routes). */
 export function tokenMatches(req: FastifyRequest, token: string): boolean {
   const h = req.headers.authorization ?? '';
   const given = Buffer.from(h.startsWith('Bearer ') ? h.slice(7).trim() : '');
@@ -50,6 +53,10 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
     for (const s of limiter.sweep()) app.log.warn({ peer: s.peer, suppressed: s.count }, summaryLine(s));
   }, opts.logLimit?.windowMs ?? defaultLogLimit.windowMs);
   sweeper.unref();
+  // The node each upgrade request proved it is; a connection speaks for that node only.
+  const authNode = new WeakMap<FastifyRequest, string>();
+  const remoteOf = new WeakMap<WebSocket, string>();
+  const udpKey = udpEchoKey(token).toString('hex');
   const countReject = (code: RejectCode) => {
     state.counters.rejected++;
     state.counters.rejectedByCode[code]++;
@@ -60,15 +67,19 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
     {
       websocket: true,
       preValidation: async (req, reply) => {
-        if (!tokenMatches(req, token)) {
+        const auth = parseAgentAuthorization(req.headers.authorization);
+        if (auth && credentialMatches(token, auth.node, auth.credential)) authNode.set(req, auth.node);
+        else {
           countReject('PINGER_ERR_AUTH_TOKEN');
-          peerLog(req.log, req.ip, 'warn', { remote: req.ip }, 'PINGER_ERR_AUTH_TOKEN: agent refused: missing or wrong token');
+          peerLog(req.log, req.ip, 'warn', { remote: req.ip, claimed: auth?.node?.slice(0, 64) }, 'PINGER_ERR_AUTH_TOKEN: agent refused: missing or wrong node credential');
           await reply.code(401).send({ code: 'PINGER_ERR_AUTH_TOKEN', error: aggregatorErrors.PINGER_ERR_AUTH_TOKEN.message });
         }
       },
     },
     (socket, req) => {
       const remote = req.ip;
+      const authenticated = authNode.get(req)!;
+      remoteOf.set(socket, remote);
       let node: string | undefined;
       let alive = true;
       /** Set once we close: frames already on their way are dropped, not judged (or counted) again. */
@@ -106,15 +117,20 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
           return;
         }
         if (msg.type === 'hello') {
-          if (node && node !== msg.node) return reject('PINGER_ERR_WS_NODE_MISMATCH', `hello for ${msg.node} on ${node}'s connection`);
+          if (msg.node !== authenticated) return reject('PINGER_ERR_WS_NODE_MISMATCH', `hello for ${msg.node} with ${authenticated}'s credential`);
           if (!state.isExpected(msg.node)) return reject('PINGER_ERR_WS_UNKNOWN_NODE', `node ${JSON.stringify(msg.node)} is not in the inventory`);
           if (!node) {
+            // Only a holder of this node's credential gets here: the newer connection (a restarted agent whose
+            // old TCP connection is not yet dead) takes over, and it is logged, as a second process would be.
             const old = live.get(msg.node);
-            if (old && old !== socket) old.close(4409, 'PINGER_ERR_WS_REPLACED: a newer connection for this node');
+            if (old && old !== socket) {
+              req.log.warn({ node: msg.node, remote, previousRemote: remoteOf.get(old) }, "agent takeover: a new connection with this node's credential replaces the connected one");
+              old.close(4409, 'PINGER_ERR_WS_REPLACED: a newer connection for this node');
+            }
             live.set(msg.node, socket);
             node = msg.node;
             clearTimeout(helloTimer);
-            socket.send(encode({ v: WIRE_VERSION, type: 'welcome', plan: state.plan, serverTime: Date.now(), up: state.upNodes(msg.node) }));
+            socket.send(encode({ v: WIRE_VERSION, type: 'welcome', plan: state.plan, serverTime: Date.now(), up: state.upNodes(msg.node), udpKey }));
             peerLog(req.log, peer(), 'info', { node, remote, agentVersion: msg.agentVersion, icmp: msg.icmp }, 'agent connected');
           }
           state.hello(msg);
