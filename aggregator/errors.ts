@@ -9,6 +9,10 @@ export const aggregatorErrors = {
   PINGER_ERR_WS_HELLO_TIMEOUT: { close: 4408, message: 'no hello within 10 s of connecting' },
   PINGER_ERR_WS_REPLACED: { close: 4409, message: 'a newer connection for the same node replaced this one' },
   PINGER_ERR_WS_VERSION: { close: 4426, message: 'unsupported wire version' },
+  PINGER_ERR_WS_TOO_LARGE: { close: 4413, message: 'a message exceeds the size or nesting bound' },
+  PINGER_ERR_WS_INTERNAL: { close: 4500, message: 'handling a message failed unexpectedly; only this connection is closed' },
+  // ws closes these itself (1002 protocol, 1007 bad UTF-8, 1009 too big) before any message reaches us.
+  PINGER_ERR_WS_PROTOCOL: { message: 'a frame broke the WebSocket protocol' },
   PINGER_ERR_HTTP_BAD_QUERY: { http: 400, message: 'bad query parameter' },
   PINGER_ERR_HTTP_NOT_FOUND: { http: 404, message: 'no such binding, node or pair' },
   PINGER_ERR_AGG_USAGE: { message: 'bad command-line arguments' },
@@ -19,3 +23,17 @@ export const aggregatorErrors = {
 } as const satisfies Record<string, { message: string; close?: number; http?: number }>;
 
 export type AggregatorErrorCode = keyof typeof aggregatorErrors;
+
+/** What pinger_agent_messages_rejected_total counts, by code (a closed set: the metric's `code` label). */
+export const rejectCodes = [
+  'PINGER_ERR_AUTH_TOKEN',
+  'PINGER_ERR_WS_BAD_MESSAGE',
+  'PINGER_ERR_WS_TOO_LARGE',
+  'PINGER_ERR_WS_NODE_MISMATCH',
+  'PINGER_ERR_WS_UNKNOWN_NODE',
+  'PINGER_ERR_WS_HELLO_TIMEOUT',
+  'PINGER_ERR_WS_VERSION',
+  'PINGER_ERR_WS_PROTOCOL',
+  'PINGER_ERR_WS_INTERNAL',
+] as const satisfies readonly AggregatorErrorCode[];
+export type RejectCode = (typeof rejectCodes)[number];
