@@ -1,6 +1,7 @@
 // A hostile or broken "agent" for tests: opens a WebSocket to the aggregator, sends frames as given (text or
 // binary, pipelined), and reports how the aggregator closed the connection.
 import WebSocket from 'ws';
+import { agentAuthorization, nodeCredential } from '../../agent/credential.js';
 
 export interface Exchange {
   /** Close code (1006 when the connection dropped without a close frame; 0 when still open at the deadline). */
@@ -12,7 +13,10 @@ export interface Exchange {
 }
 
 export interface PeerOptions {
+  /** The cluster secret: the peer presents the credential it derives for `node`. */
   token: string;
+  /** The node the peer authenticates as; default: the node its first frame's hello names, else node-1. */
+  node?: string;
   /** Source address on loopback (127.0.0.0/8): a distinct peer for the aggregator's per-peer limits. */
   localAddress?: string;
   /** Wait at most this long for the close; then close ourselves (code 0 in the result). */
@@ -28,7 +32,7 @@ export function exchange(url: string, frames: (string | Buffer | { binary: Buffe
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, {
-      headers: { authorization: `Bearer ${o.token}` },
+      headers: { authorization: peerAuthorization(o.token, o.node ?? helloNode(frames[0]) ?? 'node-1') },
       perMessageDeflate: o.perMessageDeflate ?? false,
       maxPayload: 64 * 1024 * 1024,
       ...(o.localAddress ? { localAddress: o.localAddress } : {}),
@@ -72,3 +76,17 @@ export function exchange(url: string, frames: (string | Buffer | { binary: Buffe
     ws.on('unexpected-response', (_req, res) => finish(res.statusCode ?? 0, Buffer.alloc(0)));
   });
 }
+
+/** The node a hello frame names, when it is one and the name can travel in a header (latin1). */
+function helloNode(f: string | Buffer | { binary: Buffer } | undefined): string | undefined {
+  if (typeof f !== 'string') return undefined;
+  try {
+    const m = JSON.parse(f) as { type?: unknown; node?: unknown };
+    return m.type === 'hello' && typeof m.node === 'string' && /^[\x20-\x7e\xa0-\xff]{1,400}$/.test(m.node) ? m.node : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What an agent of `node` would send, given the cluster secret (a wrong secret gives a wrong credential). */
+export const peerAuthorization = (secret: string, node: string) => agentAuthorization(node, nodeCredential(secret, node));

@@ -12,7 +12,7 @@ import type { Report } from '../../aggregator/report.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { clock, Gen, hello, mutate, mutations, Session, type Frame, type FuzzWorld, type Mutation } from '../helpers/fuzz-gen.js';
 import { waitUntil } from '../helpers/procs.js';
-import { agentWsUrl } from '../helpers/ws-peer.js';
+import { agentWsUrl, peerAuthorization } from '../helpers/ws-peer.js';
 
 const MESSAGES = 100_000;
 /** Aggregator RSS bound: ~100 MB at rest under tsx; a parse of a 16 MiB frame and its garbage on top. */
@@ -67,9 +67,10 @@ interface Outcome {
  * One connection: `frames` pipelined (after the welcome when the first is a hello), then a clock request as a
  * sentinel: its answer means every frame before it was taken; a close means one was refused.
  */
-function session(url: string, token: string, frames: Frame[], o: { waitWelcome: boolean; deflate: boolean; localAddress: string }): Promise<Outcome> {
+function session(url: string, token: string, frames: Frame[], o: { node: string; waitWelcome: boolean; deflate: boolean; localAddress: string }): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: o.deflate, localAddress: o.localAddress, maxPayload: 1 << 20 });
+    // The fuzz node's own credential (derived from `token`: a wrong token gives a wrong credential).
+    const ws = new WebSocket(url, { headers: { authorization: peerAuthorization(token, o.node) }, perMessageDeflate: o.deflate, localAddress: o.localAddress, maxPayload: 1 << 20 });
     const marker = 1 + Math.random();
     let sent = 0;
     let welcomed = false;
@@ -203,7 +204,7 @@ test(`fuzz: ${MESSAGES} crafted and mutated messages; the aggregator lives, answ
           }
         }
         sessions++;
-        const out = await session(url, token, frames, { waitWelcome, deflate, localAddress });
+        const out = await session(url, token, frames, { node: w.node, waitWelcome, deflate, localAddress });
         total += token === c.token ? frames.length : 0;
         for (const kind of kinds) byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
         codes.set(out.code, (codes.get(out.code) ?? 0) + 1);
