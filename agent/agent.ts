@@ -6,6 +6,7 @@ import type { Inventory, InventoryNode } from './contract/inventory.js';
 import { checkDns } from './dns-check.js';
 import { findInterfaces } from './interfaces.js';
 import { Link } from './link.js';
+import type { UdpKeyRef } from './probes/udp.js';
 import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
 import { runRound, type RoundProbes } from './round.js';
 import { AGENT_VERSION } from './contract/version.js';
@@ -25,7 +26,12 @@ export interface AgentOptions {
   inventory: Inventory;
   node: string;
   url: string;
-  token: string;
+  /** This node's credential (agent/credential.ts): the aggregator accepts this agent for this node only. */
+  credential: string;
+  /** CA certificate(s) the aggregator's TLS certificate must chain to (wss:// URLs). */
+  ca?: Buffer;
+  /** Where the UDP echo key goes when the welcome brings it; give the same object to the probes. */
+  udpKey?: UdpKeyRef;
   probes: RoundProbes;
   icmp: { state: 'available' | 'not-measured'; detail?: string };
   log: Log;
@@ -62,17 +68,20 @@ export class Agent {
     this.self = self;
     // Every in-flight probe listens on the one stop signal; thousands at once is expected, not a leak.
     setMaxListeners(0, this.abort.signal);
-    this.responders = opts.responders ?? new Responders({ tcp: listenTcp, udp: listenUdpEcho(opts.token) });
+    const udpKey = opts.udpKey ?? {};
+    this.responders = opts.responders ?? new Responders({ tcp: listenTcp, udp: listenUdpEcho(udpKey) });
     this.respondersOn = opts.respondersOn ?? true;
     this.interfaces = findInterfaces(self.addresses, this.lastHeld);
     this.hello = this.makeHello();
     this.link = new Link({
       url: opts.url,
-      token: opts.token,
+      credential: opts.credential,
+      ...(opts.ca ? { ca: opts.ca } : {}),
       node: opts.node,
       log: opts.log,
       currentState: () => [this.hello, ...this.lastResults],
     });
+    this.link.on('udp-key', (key) => (udpKey.current = key));
     this.link.on('plan', (plan, up) => {
       // Only this process's very first round is trimmed: after a reconnect the peers' state is unknown.
       if (up && !this.plan && this.round === 0) this.firstRoundOnly = new Set(up);

@@ -50,7 +50,14 @@ export function bindingFindings(b: BindingInput): Finding[] {
 /** The profile's pair conditions on every pair reachability did not already explain, grouped by finding kind. */
 function pairFailureGroups(v: FamilyView, b: BindingInput, explained: Set<string>, mtuCond: Condition | undefined): Groups {
   const groups: Groups = new Map();
-  const responders = (node: string) => b.hello(node)?.responders ?? [];
+  // Per node, its ports held by another process ("tcp 3306"): one lookup per failing port, not a scan of
+  // the node's responders (up to 4,096) for each failing pair.
+  const inUseCache = new Map<string, Set<string>>();
+  const inUseOf = (node: string) => {
+    let set = inUseCache.get(node);
+    if (!set) inUseCache.set(node, (set = new Set((b.hello(node)?.responders ?? []).filter((x) => x.state === 'in-use').map((x) => `${x.proto} ${x.port}`))));
+    return set;
+  };
   for (const [k, c] of v.cells) {
     if (explained.has(k) || c.state === 'unreachable' || c.state === 'none') continue;
     for (const r of pairFailures(b.req.conditions, c.rows)) {
@@ -61,7 +68,7 @@ function pairFailureGroups(v: FamilyView, b: BindingInput, explained: Set<string
       }
       if (cond.type !== 'port') continue;
       for (const [port, outcome] of Object.entries(r.ports ?? {}) as [string, Outcome][]) {
-        const inUse = responders(c.to).some((x) => x.proto === cond.proto && x.port === Number(port) && x.state === 'in-use');
+        const inUse = inUseOf(c.to).has(`${cond.proto} ${Number(port)}`);
         const kind = inUse ? 'port-in-use' : cond.proto === 'udp' ? 'udp-blocked' : outcome === 'refused' ? 'port-refused' : 'port-filtered';
         add(groups, kind, { from: c.from, to: c.to, detail: `${cond.proto} ${port} ${outcome}`, severity: cond.severity, ports: [Number(port)] });
       }
