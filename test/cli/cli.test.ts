@@ -135,7 +135,7 @@ describe('pinger', () => {
 
   it('logs JSON records with the shared fields when not on a terminal', async () => {
     const [node, pre] = pingerCmd();
-    const p = start(node, [...pre, 'aggregator', '--listen', '127.0.0.1:0', '--inventory', 'test/fixtures/inventory/good.yaml', '--token-file', token, '--profile', 'demo']);
+    const p = start(node, [...pre, 'aggregator', '--listen', '127.0.0.1:0', '--inventory', 'test/fixtures/inventory/good.yaml', '--token-file', token, '--profile', 'demo', '--plain']);
     try {
       const line = await p.waitFor(/^\{.*"msg":"listening on http:[^\n]*\n/m, 30_000);
       const r = JSON.parse(line) as Record<string, unknown>;
