@@ -29,8 +29,9 @@ function pinger(args: string[], timeoutMs = 30_000): Promise<Run> {
 }
 
 const commands: Record<string, string[]> = {
-  agent: ['--inventory', '--node', '--aggregator', '--token-file', '--concurrency', '--quiet', '--dns-server', '--no-responders'],
-  aggregator: ['--listen', '--inventory', '--token-file', '--profile', '--log-level', '--pair-metrics-max-nodes'],
+  agent: ['--inventory', '--node', '--aggregator', '--token-file', '--credential-file', '--ca-file', '--plain', '--concurrency', '--quiet', '--dns-server', '--no-responders'],
+  aggregator: ['--listen', '--inventory', '--token-file', '--tls-cert', '--tls-key', '--plain', '--read-token-file', '--profile', '--log-level', '--pair-metrics-max-nodes'],
+  credential: ['--token-file', '--node'],
   demo: ['--nodes', '--listen', '--for'],
   sweep: ['--file', '--timeout', '--count', '--size', '--window', '--verbose'],
 };
