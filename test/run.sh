@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "typecheck..."; npx tsc -p tsconfig.json --noEmit
-echo "lint..."; npx biome lint .   # errors fail the run; warnings are shown
+echo "lint..."; npx biome lint --diagnostic-level=error .   # errors fail the run; `npx biome lint .` shows the warnings too
 dirs=("$@"); [ ${#dirs[@]} -gt 0 ] || dirs=(unit cli integration lab charm metrics browser)
 files=()
 for d in "${dirs[@]}"; do
