@@ -22,6 +22,8 @@ export const lldpNeighbour = z.strictObject({
   /** The switch's port id (often its interface name, e.g. Ethernet12 or swp3). */
   port: text(255),
   portDescr: text(255).optional(),
+  /** Heard before, not now: the link went down or the switch stopped talking (a dead switch sends nothing). */
+  stale: z.boolean().optional(),
 });
 
 /** A physical interface under the binding's interface (a bond member, a VLAN's parent), or the interface itself. */

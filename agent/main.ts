@@ -10,7 +10,8 @@ export const agentUsage = `pinger agent --inventory FILE --node NAME --aggregato
   [--concurrency N]   targets probed at once (default ${DEFAULT_CONCURRENCY})
   [--quiet]           log warnings and errors only
   [--dns-server HOST:PORT] resolver for the forward/reverse DNS checks (default: the system's)
-  [--no-responders]   answer on no port (release OpenStack's ports); probing goes on`;
+  [--no-responders]   answer on no port (release OpenStack's ports); probing goes on
+  [--lldp-socket FILE] lldpd's control socket for LLDP neighbours (default: lldpd's own)`;
 
 export async function agentMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -24,6 +25,7 @@ export async function agentMain(argv: string[]): Promise<number> {
       quiet: { type: 'boolean' },
       'no-responders': { type: 'boolean' },
       'dns-server': { type: 'string' },
+      'lldp-socket': { type: 'string' },
     },
     strict: true,
   });
@@ -47,6 +49,7 @@ export async function agentMain(argv: string[]): Promise<number> {
     token,
     probes: defaultProbes(token),
     ...(values['dns-server'] ? { dnsServer: values['dns-server'] } : {}),
+    ...(values['lldp-socket'] ? { lldpSocket: values['lldp-socket'] } : {}),
     icmp: icmpStatus(),
     log,
     concurrency,

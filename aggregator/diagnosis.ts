@@ -11,6 +11,7 @@ import type { Evidence, Finding, Severity } from './findings.js';
 import { MAX_EVIDENCE } from './findings.js';
 import type { BindingMatrix, CellView } from './matrix.js';
 import type { NodeState } from './nodes.js';
+import { attributeToSwitches, linkFindings } from './link-diagnosis.js';
 import { requirementFor, type Profile } from './profile.js';
 
 export interface DiagnosisNode {
@@ -32,11 +33,16 @@ export interface DiagnosisInput {
 export const findingKinds = [
   'agent-missing',
   'agent-stale',
+  'switch-fault',
   'node-isolated',
   'partition',
   'asymmetric',
   'unreachable',
   'mtu-mismatch',
+  'link-speed-low',
+  'bond-degraded',
+  'speed-mismatch',
+  'port-description-mismatch',
   'port-filtered',
   'port-refused',
   'port-in-use',
@@ -454,8 +460,9 @@ export function diagnose(input: DiagnosisInput): Finding[] {
       });
     }
   }
+  findings.push(...linkFindings(input));
   const order = new Map(findingKinds.map((k, i) => [k as string, i]));
-  return findings.sort((a, b) => (order.get(a.kind) ?? 99) - (order.get(b.kind) ?? 99) || (a.binding ?? '').localeCompare(b.binding ?? ''));
+  return attributeToSwitches(findings, input).sort((a, b) => (order.get(a.kind) ?? 99) - (order.get(b.kind) ?? 99) || (a.binding ?? '').localeCompare(b.binding ?? ''));
 }
 
 function dnsText(d: DnsCheck): string {

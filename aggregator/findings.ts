@@ -19,6 +19,8 @@ export interface Finding {
   evidence?: Evidence[];
   /** partition only: the groups that reach each other inside and nothing across, largest first. */
   groups?: string[][];
+  /** switch-fault only: the switch (LLDP system name) and the ports the named nodes are cabled to. */
+  switch?: { name: string; ports: { node: string; port: string; iface: string }[] };
 }
 
 export const MAX_EVIDENCE = 5;

@@ -1,0 +1,60 @@
+// What the agent tells the aggregator about its links: the link facts of each binding's interface (sysfs,
+// /proc/net/bonding) with the LLDP neighbours heard on each physical port. Re-read every round; the hello
+// is re-sent only when something changed. A neighbour heard before and gone now is kept, marked stale, for
+// an hour: when a switch dies its LLDP goes with it, and that is when the report needs its name.
+import { readLinkFacts } from './link-facts.js';
+import type { LinkFact, LldpNeighbour, LldpState } from './link-wire.js';
+import { readLldp, type LldpRead } from './lldp.js';
+
+const STICKY_MS = 3_600_000;
+
+export interface LinkWatchOptions {
+  /** Root of /sys and /proc (tests: a fixture tree). */
+  root?: string;
+  /** lldpd's control socket (lldpd -u); default lldpd's own. */
+  lldpSocket?: string;
+  /** The LLDP source; default lldpcli. */
+  lldp?: () => Promise<LldpRead>;
+  now?: () => number;
+}
+
+export class LinkWatch {
+  private links: LinkFact[] = [];
+  private state: LldpState | undefined;
+  private readonly heard = new Map<string, { list: LldpNeighbour[]; at: number }>();
+  private busy = false;
+
+  constructor(private readonly opts: LinkWatchOptions = {}) {}
+
+  /** The hello's fields: nothing until the first read. */
+  fields(): { links?: LinkFact[]; lldp?: LldpState } {
+    return this.state === undefined ? {} : { links: this.links, lldp: this.state };
+  }
+
+  /** Reads everything again; true when the hello's fields changed. */
+  async refresh(interfaces: readonly { binding: string; iface: string | null }[]): Promise<boolean> {
+    if (this.busy) return false;
+    this.busy = true;
+    try {
+      const before = JSON.stringify(this.fields());
+      const lldp = await (this.opts.lldp ?? (() => readLldp(this.opts.lldpSocket ? { socket: this.opts.lldpSocket } : {})))();
+      const now = (this.opts.now ?? Date.now)();
+      for (const [iface, list] of lldp.neighbours) if (list.length) this.heard.set(iface, { list, at: now });
+      for (const [iface, h] of this.heard) if (now - h.at > STICKY_MS) this.heard.delete(iface);
+      const links = readLinkFacts(interfaces, this.opts.root ? { root: this.opts.root } : {});
+      for (const l of links) {
+        for (const p of l.ports) {
+          const nowHeard = lldp.neighbours.get(p.iface);
+          const h = this.heard.get(p.iface);
+          if (nowHeard?.length) p.lldp = nowHeard;
+          else if (h) p.lldp = h.list.map((n) => ({ ...n, stale: true }));
+        }
+      }
+      this.links = links;
+      this.state = lldp.state;
+      return JSON.stringify(this.fields()) !== before;
+    } finally {
+      this.busy = false;
+    }
+  }
+}
