@@ -3,7 +3,7 @@
 // re-sends its current state on every (re)connect, and keeps an NTP-style clock offset estimate.
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { finalCloseCodes } from '../aggregator/errors.js';
+import { finalCloseCodes } from './contract/close-codes.js';
 import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type ProbePlan } from './wire.js';
 
 export interface LinkOptions {

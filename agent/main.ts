@@ -1,34 +1,26 @@
 // `pinger agent`: wires the inventory, the probes, the responders and the link together. Nothing else.
-import { parseArgs } from 'node:util';
 import { Agent, DEFAULT_CONCURRENCY } from './agent.js';
 import { makeLog, readToken, required } from './cli-util.js';
 import { PingerError } from './errors.js';
 import { loadInventory } from './inventory.js';
 import { defaultProbes, icmpStatus } from './probes/index.js';
 
-export const agentUsage = `pinger agent --inventory FILE --node NAME --aggregator ws://HOST:PORT/api/v1/agent --token-file FILE
-  [--concurrency N]   targets probed at once (default ${DEFAULT_CONCURRENCY})
-  [--quiet]           log warnings and errors only
-  [--dns-server HOST:PORT] resolver for the forward/reverse DNS checks (default: the system's)
-  [--no-responders]   answer on no port (release OpenStack's ports); probing goes on
-  [--lldp-socket FILE] lldpd's control socket for LLDP neighbours (default: lldpd's own)`;
+/** The options of `pinger agent`, as commander hands them over (aggregator/cli/pinger.ts declares them). */
+export interface AgentOptions {
+  inventory?: string;
+  node?: string;
+  aggregator?: string;
+  tokenFile?: string;
+  concurrency?: string;
+  quiet?: boolean;
+  /** false with --no-responders */
+  responders?: boolean;
+  dnsServer?: string;
+  /** lldpd's control socket (lldpd -u), for LLDP neighbours. */
+  lldpSocket?: string;
+}
 
-export async function agentMain(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      inventory: { type: 'string' },
-      node: { type: 'string' },
-      aggregator: { type: 'string' },
-      'token-file': { type: 'string' },
-      concurrency: { type: 'string' },
-      quiet: { type: 'boolean' },
-      'no-responders': { type: 'boolean' },
-      'dns-server': { type: 'string' },
-      'lldp-socket': { type: 'string' },
-    },
-    strict: true,
-  });
+export async function agentMain(values: AgentOptions): Promise<number> {
   required(values, ['inventory', 'node', 'aggregator', 'token-file'], 'PINGER_ERR_AGENT_USAGE');
   const inventory = loadInventory(values.inventory!);
   if (!inventory.nodes.some((n) => n.name === values.node)) {
@@ -37,8 +29,8 @@ export async function agentMain(argv: string[]): Promise<number> {
   const concurrency = values.concurrency ? Number(values.concurrency) : DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new PingerError('PINGER_ERR_AGENT_USAGE', `--concurrency must be a positive integer`);
   const log = makeLog(`pinger-agent[${values.node}]`, values.quiet);
-  const token = readToken(values['token-file']!);
-  const dnsServer = values['dns-server'];
+  const token = readToken(values.tokenFile!);
+  const dnsServer = values.dnsServer;
   if (dnsServer !== undefined && !/^(?:\[[0-9a-fA-F:.]+\]|[0-9.]+):\d{1,5}$/.test(dnsServer)) {
     throw new PingerError('PINGER_ERR_AGENT_USAGE', `--dns-server ${JSON.stringify(dnsServer)}: expected IP:PORT or [IPv6]:PORT`);
   }
@@ -48,12 +40,12 @@ export async function agentMain(argv: string[]): Promise<number> {
     url: values.aggregator!,
     token,
     probes: defaultProbes(token),
-    ...(values['dns-server'] ? { dnsServer: values['dns-server'] } : {}),
-    ...(values['lldp-socket'] ? { lldpSocket: values['lldp-socket'] } : {}),
+    ...(values.dnsServer ? { dnsServer: values.dnsServer } : {}),
+    ...(values.lldpSocket ? { lldpSocket: values.lldpSocket } : {}),
     icmp: icmpStatus(),
     log,
     concurrency,
-    respondersOn: !values['no-responders'],
+    respondersOn: values.responders !== false,
   });
   agent.start();
   await new Promise<void>((resolve) => {

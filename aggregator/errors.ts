@@ -13,9 +13,7 @@ export const aggregatorErrors = {
   PINGER_ERR_AGG_USAGE: { message: 'bad command-line arguments' },
   PINGER_ERR_AGG_TOKEN: { message: 'cannot read the token file, or it is empty' },
   PINGER_ERR_AGG_PROFILE: { message: 'unknown or invalid profile' },
+  PINGER_ERR_AGG_LISTEN: { message: 'cannot listen on an address (in use, not on this host, or not allowed)' },
 } as const satisfies Record<string, { message: string; close?: number; http?: number }>;
 
 export type AggregatorErrorCode = keyof typeof aggregatorErrors;
-
-/** Close codes the agent treats as final (it stops rather than reconnecting in a loop). */
-export const finalCloseCodes: ReadonlySet<number> = new Set([4403, 4404, 4426]);

@@ -309,11 +309,11 @@ export class Lab {
 
   private pinger(nodeArgs: string[] = []): string[] {
     if (this.opts.runtime === 'dist' || this.opts.runtime === 'bundle') {
-      const cli = join(repoRoot, this.opts.runtime === 'dist' ? 'dist/agent/cli.js' : 'dist/bundle/cli.js');
+      const cli = join(repoRoot, this.opts.runtime === 'dist' ? 'dist/aggregator/cli/pinger.js' : 'dist/bundle/cli.js');
       if (!existsSync(cli)) throw new Error(`lab: ${cli} not found: run \`npm run ${this.opts.runtime === 'dist' ? 'build' : 'bundle'}\` first`);
       return [process.execPath, ...nodeArgs, cli];
     }
-    return [process.execPath, '--import', 'tsx', join(repoRoot, 'agent/cli.ts')];
+    return [process.execPath, '--import', 'tsx', join(repoRoot, 'aggregator/cli/pinger.ts')];
   }
 
   private async startAggregator(): Promise<void> {

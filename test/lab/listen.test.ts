@@ -71,6 +71,6 @@ test('a relative unix path is refused with the usage code', async () => {
   const [node, pre] = pingerCmd();
   const p = start(node, [...pre, 'aggregator', '--listen', 'unix:rel.sock', '--inventory', 'x', '--token-file', 'y']);
   const [code] = (await once(p.child, 'exit')) as [number | null];
-  assert.equal(code, 2);
+  assert.equal(code, 64);
   assert.match(p.output(), /PINGER_ERR_AGG_USAGE: --listen "unix:rel.sock": expected unix:\/absolute\/path/);
 });
