@@ -23,6 +23,11 @@ export class LinkWatch {
   private state: LldpState | undefined;
   private readonly heard = new Map<string, { list: LldpNeighbour[]; at: number }>();
   private busy = false;
+  /**
+   * binding + address -> the interface last seen holding it: a link that goes down drops out of
+   * os.networkInterfaces() (libuv lists only running interfaces), and a down link is what to report.
+   */
+  private readonly lastIface = new Map<string, string>();
 
   constructor(private readonly opts: LinkWatchOptions = {}) {}
 
@@ -32,7 +37,7 @@ export class LinkWatch {
   }
 
   /** Reads everything again; true when the hello's fields changed. */
-  async refresh(interfaces: readonly { binding: string; iface: string | null }[]): Promise<boolean> {
+  async refresh(interfaces: readonly { binding: string; address?: string; iface: string | null }[]): Promise<boolean> {
     if (this.busy) return false;
     this.busy = true;
     try {
@@ -41,7 +46,10 @@ export class LinkWatch {
       const now = (this.opts.now ?? Date.now)();
       for (const [iface, list] of lldp.neighbours) if (list.length) this.heard.set(iface, { list, at: now });
       for (const [iface, h] of this.heard) if (now - h.at > STICKY_MS) this.heard.delete(iface);
-      const links = readLinkFacts(interfaces, this.opts.root ? { root: this.opts.root } : {});
+      const key = (i: { binding: string; address?: string }) => `${i.binding}\u0000${i.address ?? ''}`;
+      for (const i of interfaces) if (i.iface) this.lastIface.set(key(i), i.iface);
+      const known = interfaces.map((i) => ({ binding: i.binding, iface: i.iface ?? this.lastIface.get(key(i)) ?? null }));
+      const links = readLinkFacts(known, this.opts.root ? { root: this.opts.root } : {});
       for (const l of links) {
         for (const p of l.ports) {
           const nowHeard = lldp.neighbours.get(p.iface);

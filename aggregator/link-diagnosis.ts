@@ -134,8 +134,12 @@ function switchMap(nodes: DiagnosisNode[], binding: string): Map<string, { chass
   return out;
 }
 
-/** Kinds a dead or misconfigured switch produces on every node behind it. */
-const switchable = new Set(['node-isolated', 'partition', 'unreachable', 'asymmetric', 'mtu-mismatch', 'port-filtered', 'port-refused', 'udp-blocked', 'loss', 'high-latency', 'link-speed-low', 'speed-mismatch', 'bond-degraded']);
+/**
+ * Kinds whose nodes are the cause (not the peers of a failing pair): when they are exactly the nodes behind
+ * one switch, the switch is the likelier cause. One-way and pairwise kinds (asymmetric, unreachable) name
+ * the ends of failing pairs, which say nothing about a switch.
+ */
+const switchable = new Set(['node-isolated', 'partition', 'mtu-mismatch', 'port-filtered', 'port-refused', 'udp-blocked', 'loss', 'high-latency', 'link-speed-low', 'speed-mismatch', 'bond-degraded']);
 
 /**
  * Findings whose nodes are exactly the nodes behind one switch (two or more) become one `switch-fault`; for
