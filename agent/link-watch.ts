@@ -7,6 +7,12 @@ import type { LinkFact, LldpNeighbour, LldpState } from './link-wire.js';
 import { readLldp, type LldpRead } from './lldp.js';
 
 const STICKY_MS = 3_600_000;
+/**
+ * lldpcli is a process per call: asked every 30 s (lldpd's own transmit interval) once it has answered with
+ * neighbours, every 60 s while lldpd is absent, and every round only while it runs but has heard nothing yet.
+ */
+const LLDP_EVERY_MS = 30_000;
+const LLDP_ABSENT_EVERY_MS = 60_000;
 
 export interface LinkWatchOptions {
   /** Root of /sys and /proc (tests: a fixture tree). */
@@ -23,6 +29,8 @@ export class LinkWatch {
   private state: LldpState | undefined;
   private readonly heard = new Map<string, { list: LldpNeighbour[]; at: number }>();
   private busy = false;
+  private lldpAt = -Infinity;
+  private lastLldp: LldpRead | undefined;
   /**
    * binding + address -> the interface last seen holding it: a link that goes down drops out of
    * os.networkInterfaces() (libuv lists only running interfaces), and a down link is what to report.
@@ -42,8 +50,14 @@ export class LinkWatch {
     this.busy = true;
     try {
       const before = JSON.stringify(this.fields());
-      const lldp = await (this.opts.lldp ?? (() => readLldp(this.opts.lldpSocket ? { socket: this.opts.lldpSocket } : {})))();
       const now = (this.opts.now ?? Date.now)();
+      const last = this.lastLldp;
+      const every = !last ? 0 : last.state !== 'ok' ? LLDP_ABSENT_EVERY_MS : last.neighbours.size ? LLDP_EVERY_MS : 0;
+      if (!last || now - this.lldpAt >= every) {
+        this.lastLldp = await (this.opts.lldp ?? (() => readLldp(this.opts.lldpSocket ? { socket: this.opts.lldpSocket } : {})))();
+        this.lldpAt = now;
+      }
+      const lldp = this.lastLldp!;
       for (const [iface, list] of lldp.neighbours) if (list.length) this.heard.set(iface, { list, at: now });
       for (const [iface, h] of this.heard) if (now - h.at > STICKY_MS) this.heard.delete(iface);
       const key = (i: { binding: string; address?: string }) => `${i.binding}\u0000${i.address ?? ''}`;

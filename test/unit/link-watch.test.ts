@@ -12,12 +12,15 @@ const sw = { chassis: 'sw-2', chassisId: 'aa:00:00:00:00:02', port: 'swp7', port
 test('LLDP heard, then quiet and the link gone: the port keeps its switch, marked stale; hello changes each time', async () => {
   let lldp: LldpRead = { state: 'ok', neighbours: new Map([['eno1', [sw]]]) };
   let now = 0;
-  const w = new LinkWatch({ root: 'test/fixtures/sysfs/bond-degraded', lldp: async () => lldp, now: () => now });
+  let calls = 0;
+  const w = new LinkWatch({ root: 'test/fixtures/sysfs/bond-degraded', lldp: async () => (calls++, lldp), now: () => now });
   assert.deepEqual(w.fields(), {}, 'nothing before the first read');
   const ifs = [{ binding: 'storage', address: '198.18.7.4', iface: 'bond0' as string | null }];
   assert.equal(await w.refresh(ifs), true);
   assert.deepEqual(w.fields().links![0]!.ports[0]!.lldp, [sw]);
+  now = 29_000;
   assert.equal(await w.refresh(ifs), false, 'nothing new');
+  assert.equal(calls, 1, 'lldpcli asked again only after 30 s once it has answered');
   lldp = { state: 'ok', neighbours: new Map() };
   now = 60_000;
   assert.equal(await w.refresh([{ ...ifs[0]!, iface: null }]), true);
