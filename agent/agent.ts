@@ -2,15 +2,15 @@
 // per-round summaries. One writer (this object) owns the current state that is re-sent on reconnect.
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
-import type { Inventory, InventoryNode } from './inventory.js';
+import type { Inventory, InventoryNode } from './contract/inventory.js';
 import { checkDns } from './dns-check.js';
 import { findInterfaces } from './interfaces.js';
 import { Link } from './link.js';
 import { LinkWatch } from './link-watch.js';
 import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
 import { runRound, type RoundProbes } from './round.js';
-import { AGENT_VERSION } from './version.js';
-import { WIRE_VERSION, type DnsCheck, type HelloMsg, type ProbePlan, type ResultsMsg, type TargetRow } from './wire.js';
+import { AGENT_VERSION } from './contract/version.js';
+import { WIRE_VERSION, type DnsCheck, type HelloMsg, type ProbePlan, type ResultsMsg, type TargetRow } from './contract/wire.js';
 
 /**
  * Targets probed at once. Each target is a short sequence (echoes 20 ms apart, then the TCP connects), so a

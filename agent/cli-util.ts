@@ -1,6 +1,6 @@
 // Small helpers shared by the command entry points (argument checks, token files, logging).
 import { readFileSync } from 'node:fs';
-import { PingerError } from './errors.js';
+import { PingerError } from './contract/errors.js';
 
 export function readToken(file: string, code = 'PINGER_ERR_AGENT_TOKEN'): string {
   let t: string;

@@ -6,7 +6,7 @@
 // (null), never an error: virtual interfaces have no speed.
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BondInfo, LacpPeer, LinkFact, LinkPort } from './link-wire.js';
+import type { BondInfo, LacpPeer, LinkFact, LinkPort } from './contract/link-wire.js';
 
 // --- pure parsers -------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 // is re-sent only when something changed. A neighbour heard before and gone now is kept, marked stale, for
 // an hour: when a switch dies its LLDP goes with it, and that is when the report needs its name.
 import { readLinkFacts } from './link-facts.js';
-import type { LinkFact, LldpNeighbour, LldpState } from './link-wire.js';
+import type { LinkFact, LldpNeighbour, LldpState } from './contract/link-wire.js';
 import { readLldp, type LldpRead } from './lldp.js';
 
 const STICKY_MS = 3_600_000;

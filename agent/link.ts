@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { finalCloseCodes } from './contract/close-codes.js';
-import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type ProbePlan } from './wire.js';
+import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type ProbePlan } from './contract/wire.js';
 
 export interface LinkOptions {
   url: string;

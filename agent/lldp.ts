@@ -2,7 +2,7 @@
 // is a state the report shows ("no LLDP data"), never an error. Parsing is pure and bounded: lldpcli's JSON
 // carries whatever the switch sent.
 import { execFile } from 'node:child_process';
-import type { LldpNeighbour, LldpState } from './link-wire.js';
+import type { LldpNeighbour, LldpState } from './contract/link-wire.js';
 
 const MAX_IFACES = 256;
 const MAX_PER_IFACE = 8;

@@ -1,8 +1,8 @@
 // `pinger agent`: wires the inventory, the probes, the responders and the link together. Nothing else.
 import { Agent, DEFAULT_CONCURRENCY } from './agent.js';
 import { makeLog, readToken, required } from './cli-util.js';
-import { PingerError } from './errors.js';
-import { loadInventory } from './inventory.js';
+import { PingerError } from './contract/errors.js';
+import { loadInventory } from './contract/inventory.js';
 import { defaultProbes, icmpStatus } from './probes/index.js';
 
 /** The options of `pinger agent`, as commander hands them over (aggregator/cli/pinger.ts declares them). */

@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
 import { answer, RateLimit, udpEchoKey } from './probes/udp.js';
 import { listenOnce, tcpHandlesAvailable } from './tcp-wrap.js';
-import type { ResponderInfo } from './wire.js';
+import type { ResponderInfo } from './contract/wire.js';
 
 export interface ResponderSpec {
   binding: string;

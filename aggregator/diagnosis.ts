@@ -3,9 +3,9 @@
 // a partition, one-way paths), and pairs it explains are not blamed again for their ports, MTU or loss.
 // Every other failure is grouped per binding and kind, and the nodes named are the few that explain most
 // failing pairs (the node whose firewall drops 3306, not its twenty peers). Pure.
-import type { Inventory } from '../agent/inventory.js';
-import type { Outcome } from '../agent/probes/probe.js';
-import type { DnsCheck, HelloMsg } from '../agent/wire.js';
+import type { Inventory } from '../agent/contract/inventory.js';
+import type { Outcome } from '../agent/contract/probe.js';
+import type { DnsCheck, HelloMsg } from '../agent/contract/wire.js';
 import { evaluateCompare, formatValue, metrics, pairFailures, type Condition, type ConditionResult } from './conditions.js';
 import type { Evidence, Finding, Severity } from './findings.js';
 import { MAX_EVIDENCE } from './findings.js';

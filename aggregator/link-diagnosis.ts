@@ -1,9 +1,9 @@
 // Findings about the links behind the bindings, and which switch to blame. From the link facts agents send
-// (agent/link-wire.ts): ports slower than the profile's `link_speed`, peers of one binding at different
+// (agent/contract/link-wire.ts): ports slower than the profile's `link_speed`, peers of one binding at different
 // speeds, bonds with a member down or LACP not agreed, switch ports whose LLDP description names another
 // node; and, when every node behind one switch (LLDP chassis) fails the same way on a binding, one
 // `switch-fault` naming the switch, its ports and the nodes instead of a finding per node. Pure.
-import type { LinkFact, LinkPort } from '../agent/link-wire.js';
+import type { LinkFact, LinkPort } from '../agent/contract/link-wire.js';
 import type { DiagnosisInput, DiagnosisNode } from './diagnosis.js';
 import type { Evidence, Finding, Severity } from './findings.js';
 import { MAX_EVIDENCE } from './findings.js';

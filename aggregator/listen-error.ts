@@ -1,5 +1,5 @@
 // A listen that fails at start-up is the operator's to fix, not a bug: say which address, why, and what to do.
-import { PingerError } from '../agent/errors.js';
+import { PingerError } from '../agent/contract/errors.js';
 
 const why: Record<string, string> = {
   EADDRINUSE: 'the address is in use (another process listens there: stop it, or choose another with --listen HOST:PORT)',

@@ -1,7 +1,7 @@
 // `pinger aggregator`: wires inventory, profile, state and server together, then listens.
 import { makeLog, parseListen, readToken, required } from '../agent/cli-util.js';
-import { PingerError } from '../agent/errors.js';
-import { loadInventory } from '../agent/inventory.js';
+import { PingerError } from '../agent/contract/errors.js';
+import { loadInventory } from '../agent/contract/inventory.js';
 import { loadProfile } from './profile.js';
 import { buildServer, listenAlso } from './server.js';
 import { AggregatorState } from './state.js';

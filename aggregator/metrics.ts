@@ -5,9 +5,9 @@
 // per-binding series for distributions and ratios, per-node series only where one value per node is the
 // point (agent state, clock offset), per-pair series only below a node-count threshold or for failing pairs
 // (capped), so a healthy 1,000-node fleet with 6 bindings stays in the low thousands of series.
-import { outcomes } from '../agent/probes/probe.js';
-import { AGENT_VERSION } from '../agent/version.js';
-import type { ResultsMsg } from '../agent/wire.js';
+import { outcomes } from '../agent/contract/probe.js';
+import { AGENT_VERSION } from '../agent/contract/version.js';
+import type { ResultsMsg } from '../agent/contract/wire.js';
 import type { Finding } from './findings.js';
 import type { BindingMatrix, CellState } from './matrix.js';
 import type { NodeRecord, NodeState } from './nodes.js';

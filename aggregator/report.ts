@@ -1,8 +1,8 @@
 // The report contract (GET /api/v1/report). Other tools and tests rely on these names: extend, never rename.
 // Pure: built from the state's parts.
-import type { Inventory } from '../agent/inventory.js';
-import type { LinkFact, LldpState } from '../agent/link-wire.js';
-import type { InterfaceInfo, ResponderInfo } from '../agent/wire.js';
+import type { Inventory } from '../agent/contract/inventory.js';
+import type { LinkFact, LldpState } from '../agent/contract/link-wire.js';
+import type { InterfaceInfo, ResponderInfo } from '../agent/contract/wire.js';
 import { lldpSummary } from './link-diagnosis.js';
 import { cellStates, type BindingMatrix, type CellState } from './matrix.js';
 import { list } from './diagnosis.js';

@@ -3,7 +3,7 @@ import websocket from '@fastify/websocket';
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { MAX_MESSAGE_BYTES } from '../agent/wire.js';
+import { MAX_MESSAGE_BYTES } from '../agent/contract/wire.js';
 import { agentWsRoutes } from './routes/agent-ws.js';
 import { apiRoutes } from './routes/api.js';
 import { metricsRoutes } from './routes/metrics.js';

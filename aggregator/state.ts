@@ -1,8 +1,8 @@
 // The one writer of the aggregator's results: nodes, matrices, findings, verdict. No sockets here; the
 // server feeds it decoded messages. Recomputing findings is throttled so a flood of results stays cheap.
 import { EventEmitter } from 'node:events';
-import type { Inventory } from '../agent/inventory.js';
-import type { HeartbeatMsg, HelloMsg, ProbePlan, ResultsMsg } from '../agent/wire.js';
+import type { Inventory } from '../agent/contract/inventory.js';
+import type { HeartbeatMsg, HelloMsg, ProbePlan, ResultsMsg } from '../agent/contract/wire.js';
 import { diagnose } from './diagnosis.js';
 import type { Finding } from './findings.js';
 import { BindingMatrix } from './matrix.js';

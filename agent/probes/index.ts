@@ -2,7 +2,7 @@
 // kind union is derived from this object and never listed twice.
 import { IcmpUnavailableError } from './icmp-engine.js';
 import { defaultIcmpEngine, icmpProbe } from './icmp.js';
-import type { ProbeFn } from './probe.js';
+import type { ProbeFn } from '../contract/probe.js';
 import { tcpProbe } from './tcp.js';
 import { udpProbe } from './udp.js';
 

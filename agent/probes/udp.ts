@@ -5,7 +5,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { ProbeFn, ProbeResult } from './probe.js';
+import type { ProbeFn, ProbeResult } from '../contract/probe.js';
 
 const Q = Buffer.from('PNGQ');
 const R = Buffer.from('PNGR');

@@ -8,10 +8,10 @@ import { listenOrExplain, showAddress } from '../listen-error.js';
 import { demoProfile } from '../profile.js';
 import { Agent } from '../../agent/agent.js';
 import { makeLog, parseListen } from '../../agent/cli-util.js';
-import { PingerError } from '../../agent/errors.js';
-import type { Inventory } from '../../agent/inventory.js';
+import { PingerError } from '../../agent/contract/errors.js';
+import type { Inventory } from '../../agent/contract/inventory.js';
 import { defaultProbes, icmpStatus } from '../../agent/probes/index.js';
-import { AGENT_WS_PATH } from '../../agent/wire.js';
+import { AGENT_WS_PATH } from '../../agent/contract/wire.js';
 
 export function demoInventory(nodes: number): Inventory {
   const bindings = ['internal', 'shared-db', 'ceph-cluster'];

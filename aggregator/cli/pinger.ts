@@ -4,7 +4,7 @@
 // spent ~45 s of CPU on it). Errors come out as `CODE: message` with an exit code from one table.
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, exitCodeFor, exitCodesHelp } from '../../agent/contract/exit-codes.js';
-import { AGENT_VERSION } from '../../agent/version.js';
+import { AGENT_VERSION } from '../../agent/contract/version.js';
 
 // Defaults shown in help, kept equal to agent/agent.ts's and the ICMP engine's by test/cli/cli.test.ts
 // (importing those modules here would load the agent for every command).

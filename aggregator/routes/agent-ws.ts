@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type {} from '@fastify/websocket';
-import { AGENT_WS_PATH, WIRE_VERSION, decodeAgentMessage, encode } from '../../agent/wire.js';
+import { AGENT_WS_PATH, WIRE_VERSION, decodeAgentMessage, encode } from '../../agent/contract/wire.js';
 import { aggregatorErrors, type AggregatorErrorCode } from '../errors.js';
 import type { AggregatorState } from '../state.js';
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { inventoryToText } from '../../agent/inventory.js';
+import { inventoryToText } from '../../agent/contract/inventory.js';
 import { readMtu } from '../../agent/interfaces.js';
 import { builtinProfiles } from '../../aggregator/profile.js';
 import { fetchReport } from './aggregator-client.js';

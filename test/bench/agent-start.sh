@@ -10,7 +10,7 @@ work=$(mktemp -d /tmp/pinger-bench-start.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 echo "bench-token-0123456789abcdef" >"$work/token" && chmod 600 "$work/token"
 node --import tsx -e '
-  const { inventoryToText, parseInventory } = await import("./agent/inventory.ts");
+  const { inventoryToText, parseInventory } = await import("./agent/contract/inventory.ts");
   const lines = ["version: 1", "nodes:"];
   for (let n = 1; n <= 50; n++) { lines.push(`  node-${n}:`, "    addresses:"); ["internal", "shared-db", "ceph-cluster"].forEach((b, i) => lines.push(`      ${b}: 127.0.${50 + i}.${n}`)); }
   const fs = await import("node:fs");

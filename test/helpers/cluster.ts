@@ -3,7 +3,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inventoryToText, type Inventory } from '../../agent/inventory.js';
+import { inventoryToText, type Inventory } from '../../agent/contract/inventory.js';
 import type { Report } from '../../aggregator/report.js';
 import { pingerCmd, start, stopAll, waitUntil, type Started } from './procs.js';
 

@@ -12,7 +12,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inventoryToText, type Inventory } from '../../agent/inventory.js';
+import { inventoryToText, type Inventory } from '../../agent/contract/inventory.js';
 import type { Report } from '../../aggregator/report.js';
 import { start, type Started } from '../helpers/procs.js';
 import { faultLabel, faultRefs, planFault, type Fault, type FaultPlan, type LabNames, type Step } from './faults.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import WebSocket from 'ws';
-import { inventoryToText } from '../../agent/inventory.js';
+import { inventoryToText } from '../../agent/contract/inventory.js';
 import { loopbackInventory } from '../helpers/cluster.js';
 import { pingerCmd, start, stopAll } from '../helpers/procs.js';
 

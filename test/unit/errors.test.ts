@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { agentErrors } from '../../agent/errors.js';
+import { agentErrors } from '../../agent/contract/errors.js';
 import { finalCloseCodes } from '../../agent/contract/close-codes.js';
 import { aggregatorErrors } from '../../aggregator/errors.js';
 

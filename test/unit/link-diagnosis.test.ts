@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readLinkFact } from '../../agent/link-facts.js';
-import type { LinkFact, LldpNeighbour } from '../../agent/link-wire.js';
-import type { HelloMsg, TargetRow } from '../../agent/wire.js';
+import type { LinkFact, LldpNeighbour } from '../../agent/contract/link-wire.js';
+import type { HelloMsg, TargetRow } from '../../agent/contract/wire.js';
 import { pairFailures } from '../../aggregator/conditions.js';
 import { diagnose, type DiagnosisNode } from '../../aggregator/diagnosis.js';
 import type { Finding } from '../../aggregator/findings.js';

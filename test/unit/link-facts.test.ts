@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseCarrier, parseDuplex, parseProcBonding, parseSpeed, readLinkFact, readLinkFacts } from '../../agent/link-facts.js';
-import { linkFact, type LinkFact } from '../../agent/link-wire.js';
+import { linkFact, type LinkFact } from '../../agent/contract/link-wire.js';
 
 const root = (t: string) => `test/fixtures/sysfs/${t}`;
 const partnerA = '58:6a:b1:c7:02:fa';

@@ -3,7 +3,7 @@
 // can never drift. Pure: no sockets here (the codec is tested table-driven).
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { outcomes } from './probes/probe.js';
+import { outcomes } from './probe.js';
 import { linkFact, lldpState } from './link-wire.js';
 
 export const WIRE_VERSION = 1;
