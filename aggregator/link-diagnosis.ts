@@ -63,7 +63,8 @@ export function linkFindings(input: DiagnosisInput): Finding[] {
     const b = m.binding;
     const req = requirementFor(input.profile, b);
     const cond = (check: LinkCondition['check']) => req.conditions.find((c): c is LinkCondition => c.type === 'link' && c.check === check);
-    const on = present.filter((n) => m.nodes.includes(n.name));
+    const members = new Set(m.nodes);
+    const on = present.filter((n) => members.has(n.name) && n.hello?.links?.length);
 
     const speedCond = cond('link_speed');
     const slow = new Set<string>();
@@ -113,7 +114,7 @@ export function linkFindings(input: DiagnosisInput): Finding[] {
         for (const f of factsOf(n, b))
           for (const p of f.ports)
             for (const nb of p.lldp ?? [])
-              if (!nb.stale && nb.portDescr !== undefined && !names.some((x) => nb.portDescr!.toLowerCase().includes(x)))
+              if (!nb.stale && nb.portDescr !== undefined && !names.some((x) => namesNode(nb.portDescr!, x)))
                 hits.push({ node: n.name, detail: `${p.iface} is cabled to ${nb.chassis} port ${nb.port}, described "${nb.portDescr}"` });
       }
       // A description is documentation, not connectivity: at most a warning.
@@ -122,6 +123,17 @@ export function linkFindings(input: DiagnosisInput): Finding[] {
     }
   }
   return out;
+}
+
+/** The description names the node as a word of its own: "node-1 eth1" names node-1, "node-10 eth1" does not. */
+function namesNode(descr: string, name: string): boolean {
+  const d = descr.toLowerCase();
+  for (let i = d.indexOf(name); i >= 0; i = d.indexOf(name, i + 1)) {
+    const before = d[i - 1];
+    const after = d[i + name.length];
+    if ((before === undefined || !/[a-z0-9-]/.test(before)) && (after === undefined || !/[a-z0-9-]/.test(after))) return true;
+  }
+  return false;
 }
 
 /** binding -> node -> the switch ports its binding interface is cabled to (LLDP, including stale). */

@@ -113,6 +113,11 @@ const cases: { what: string; profile?: Profile; links?: (n: string) => LinkFact[
     want: [['port-description-mismatch', B, ['node-2'], 'warning']],
     check: (f) => assert.match(f[0]!.evidence![0]!.detail, /eno1 is cabled to sw-a port swp3, described "node-7 bond"/),
   },
+  {
+    what: 'a description naming node-10 does not name node-1; "node-1.maas uplink" does',
+    links: (n) => (n === 'node-1' ? [withLldp(fact('bond-8023ad-up', 'bond0.100'), n, { portDescr: 'node-10 eth1' })] : n === 'node-2' ? [withLldp(fact('bond-8023ad-up', 'bond0.100'), n, { portDescr: 'node-2.maas uplink' })] : good(n)),
+    want: [['port-description-mismatch', B, ['node-1'], 'warning']],
+  },
 ];
 for (const c of cases) {
   test(`link diagnosis: ${c.what}`, () => {
