@@ -5,7 +5,7 @@
 // `switch-fault` naming the switch, its ports and the nodes instead of a finding per node. Pure.
 import type { LinkFact, LinkPort } from '../agent/contract/link-wire.js';
 import type { DiagnosisInput, DiagnosisNode } from './diagnosis.js';
-import type { Evidence, Finding, Severity } from './findings.js';
+import type { Evidence, Finding, FindingKind, Severity } from './findings.js';
 import { MAX_EVIDENCE } from './findings.js';
 import { formatRate, type LinkCondition } from './link-conditions.js';
 import { requirementFor } from './profile.js';
@@ -49,7 +49,7 @@ interface Hit {
   detail: string;
 }
 
-function finding(kind: string, severity: Severity, binding: string, hits: Hit[], summary: (nodes: string[]) => string, hint: string): Finding {
+function finding(kind: FindingKind, severity: Severity, binding: string, hits: Hit[], summary: (nodes: string[]) => string, hint: string): Finding {
   const nodes = sortNodes(hits.map((h) => h.node));
   const evidence: Evidence[] = hits.slice(0, MAX_EVIDENCE).map((h) => ({ from: h.node, to: h.node, detail: h.detail }));
   return { severity, kind, binding, nodes, summary: summary(nodes), hint, evidence };

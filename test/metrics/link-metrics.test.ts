@@ -17,7 +17,7 @@ test('link speed and bond members: per node and binding, bounded', () => {
   };
   for (const [n, l] of Object.entries(links)) f.state.nodes.get(n)!.hello!.links = l;
   const s = f.state.snapshot();
-  const fams = collectMetrics({ verdict: s.verdict, findings: s.findings, nodes: s.nodes, expected: 3, matrices: f.state.matrices, counters: f.state.counters, tally: new ProbeTally(f.inv.bindings), options: defaultMetricsOptions, lastCollectSeconds: 0 });
+  const fams = collectMetrics({ inventory: f.inv, verdict: s.verdict, findings: s.findings, nodes: s.nodes, expected: 3, matrices: f.state.matrices, counters: f.state.counters, tally: new ProbeTally(f.inv.bindings), options: defaultMetricsOptions, lastCollectSeconds: 0 });
   f.state.close();
   const get = (name: string) => fams.find((x) => x.name === name)!.samples.map((x) => `${Object.values(x.labels).join('/')}=${x.value}`).sort();
   assert.deepEqual(get('pinger_link_speed_bits_per_second'), ['node-1/ceph-cluster=10000000000', 'node-1/internal=1000000000', 'node-2/ceph-cluster=10000000000']);
