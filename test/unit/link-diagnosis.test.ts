@@ -9,7 +9,7 @@ import { pairFailures } from '../../aggregator/conditions.js';
 import { diagnose, type DiagnosisNode } from '../../aggregator/diagnosis.js';
 import type { Finding } from '../../aggregator/findings.js';
 import { parseLinkCondition } from '../../aggregator/link-conditions.js';
-import { bondProblems, lldpSummary } from '../../aggregator/link-diagnosis.js';
+import { bondProblems, linkFindingKinds, lldpSummary } from '../../aggregator/link-diagnosis.js';
 import { BindingMatrix } from '../../aggregator/matrix.js';
 import { parseProfile, requirementFor, type Profile } from '../../aggregator/profile.js';
 
@@ -119,13 +119,19 @@ const cases: { what: string; profile?: Profile; links?: (n: string) => LinkFact[
     want: [['port-description-mismatch', B, ['node-1'], 'warning']],
   },
 ];
+const produced = new Set<string>();
 for (const c of cases) {
   test(`link diagnosis: ${c.what}`, () => {
     const f = run(c.profile ?? strict, c.links ?? good, c.cut);
+    for (const x of f) produced.add(x.kind);
     assert.deepEqual(brief(f), c.want);
     c.check?.(f);
   });
 }
+
+test('every link finding kind is produced by some case above', () => {
+  assert.deepEqual(linkFindingKinds.filter((k) => !produced.has(k)), []);
+});
 
 test('a healthy bond has no problems; an active-backup bond is not asked about LACP', () => {
   assert.deepEqual(bondProblems(fact('bond-8023ad-up')), []);
