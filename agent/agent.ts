@@ -6,11 +6,12 @@ import type { Inventory, InventoryNode } from './contract/inventory.js';
 import { checkDns } from './dns-check.js';
 import { findInterfaces } from './interfaces.js';
 import { Link } from './link.js';
+import type { UdpKeyRef } from './probes/udp.js';
 import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
 import { runRound, type RoundProbes } from './round.js';
 import { RttHistory } from './stats.js';
 import { AGENT_VERSION } from './contract/version.js';
-import { WIRE_VERSION, type DnsCheck, type HelloMsg, type ProbePlan, type ResultsMsg, type TargetRow } from './contract/wire.js';
+import { WIRE_VERSION, type DnsCheck, type HelloMsg, type InterfaceInfo, type ProbePlan, type ResultsMsg, type TargetRow } from './contract/wire.js';
 
 /**
  * Targets probed at once. Each target is a short sequence (echoes 20 ms apart, then the TCP connects), so a
@@ -26,7 +27,12 @@ export interface AgentOptions {
   inventory: Inventory;
   node: string;
   url: string;
-  token: string;
+  /** This node's credential (agent/credential.ts): the aggregator accepts this agent for this node only. */
+  credential: string;
+  /** CA certificate(s) the aggregator's TLS certificate must chain to (wss:// URLs). */
+  ca?: Buffer;
+  /** Where the UDP echo key goes when the welcome brings it; give the same object to the probes. */
+  udpKey?: UdpKeyRef;
   probes: RoundProbes;
   icmp: { state: 'available' | 'not-measured'; detail?: string };
   log: Log;
@@ -65,16 +71,20 @@ export class Agent {
     this.self = self;
     // Every in-flight probe listens on the one stop signal; thousands at once is expected, not a leak.
     setMaxListeners(0, this.abort.signal);
-    this.responders = opts.responders ?? new Responders({ tcp: listenTcp, udp: listenUdpEcho(opts.token) });
+    const udpKey = opts.udpKey ?? {};
+    this.responders = opts.responders ?? new Responders({ tcp: listenTcp, udp: listenUdpEcho(udpKey) });
     this.respondersOn = opts.respondersOn ?? true;
+    this.interfaces = findInterfaces(self.addresses, this.lastHeld);
     this.hello = this.makeHello();
     this.link = new Link({
       url: opts.url,
-      token: opts.token,
+      credential: opts.credential,
+      ...(opts.ca ? { ca: opts.ca } : {}),
       node: opts.node,
       log: opts.log,
       currentState: () => [this.hello, ...this.lastResults],
     });
+    this.link.on('udp-key', (key) => (udpKey.current = key));
     this.link.on('plan', (plan, up) => {
       // Only this process's very first round is trimmed: after a reconnect the peers' state is unknown.
       if (up && !this.plan && this.round === 0) this.firstRoundOnly = new Set(up);
@@ -90,10 +100,14 @@ export class Agent {
       this.opts.log('warn', `ICMP not measured: ${this.opts.icmp.detail ?? 'no CAP_NET_RAW'}; TCP checks go on`);
     }
     this.link.start();
+    // Between rounds too: a few small reads a second, so a repair is seen within a second, not a round.
+    this.factsTimer = setInterval(() => this.stopped || this.refreshInterfaces(), 1000);
+    this.factsTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.factsTimer);
     this.abort.abort();
     this.wake?.();
     await this.link.stop();
@@ -106,6 +120,31 @@ export class Agent {
     if (this.plan) await this.applyPlan(this.plan);
   }
 
+  /** Where each binding address was last seen (to tell a downed link from a removed address). */
+  private readonly lastHeld = new Map<string, string>();
+  private interfaces: InterfaceInfo[] = [];
+
+  /**
+   * Local facts (addresses, MTUs, links) are read again before every round and every second; the aggregator hears of a change
+   * at once, so a repaired interface turns green within a round. Nothing is sent while nothing changed.
+   */
+  private refreshInterfaces(): void {
+    const now = findInterfaces(this.self.addresses, this.lastHeld);
+    if (JSON.stringify(now) === JSON.stringify(this.interfaces)) return;
+    for (const i of now) {
+      const was = this.interfaces.find((x) => x.binding === i.binding && x.address === i.address);
+      if (was && (was.iface !== i.iface || was.mtu !== i.mtu || was.link !== i.link))
+        this.opts.log('info', `binding ${i.binding}: ${i.address} now on ${i.iface ?? 'no interface'}${i.mtu ? `, MTU ${i.mtu}` : ''}${i.link ? `, link ${i.link}` : ''}`);
+    }
+    this.interfaces = now;
+    this.hello = this.makeHello();
+    this.link.send(this.hello);
+    // Our own measurements from before the change are out of date too.
+    if (this.plan) this.runSoon();
+  }
+
+  private factsTimer: NodeJS.Timeout | undefined;
+
   private makeHello(): HelloMsg {
     return {
       v: WIRE_VERSION,
@@ -115,7 +154,7 @@ export class Agent {
       hostname: hostname(),
       icmp: this.opts.icmp.state,
       ...(this.opts.icmp.detail ? { icmpDetail: this.opts.icmp.detail } : {}),
-      interfaces: findInterfaces(this.self.addresses),
+      interfaces: this.interfaces,
       responders: this.responders.status(),
       ...(this.dns ? { dns: this.dns } : {}),
     };
@@ -214,6 +253,7 @@ export class Agent {
       const plan = this.plan;
       this.runAgain = false;
       await this.retryResponders(plan);
+      this.refreshInterfaces();
       if (plan.dns) void this.refreshDns();
       const only = this.firstRoundOnly;
       this.firstRoundOnly = undefined;

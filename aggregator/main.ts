@@ -1,4 +1,6 @@
 // `pinger aggregator`: wires inventory, profile, state and server together, then listens.
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { makeLog, parseListen, readToken, required } from '../agent/cli-util.js';
 import { PingerError } from '../agent/contract/errors.js';
 import { loadInventory } from '../agent/contract/inventory.js';
@@ -12,6 +14,10 @@ export interface AggregatorOptions {
   listen?: string[];
   inventory?: string;
   tokenFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  plain?: boolean;
+  readTokenFile?: string;
   profile?: string;
   logLevel?: string;
   pairMetricsMaxNodes?: string;
@@ -26,10 +32,14 @@ export async function aggregatorMain(opts: AggregatorOptions): Promise<number> {
   if (!/^\d+$/.test(values.pairMetricsMaxNodes!) || pairMaxNodes > 10_000) {
     throw new PingerError('PINGER_ERR_AGG_USAGE', `--pair-metrics-max-nodes ${JSON.stringify(values.pairMetricsMaxNodes)}: expected a whole number of nodes, 0 to 10000`);
   }
+  const tls = tlsFiles(values.tlsCert, values.tlsKey, values.plain ?? false);
+  const readTok = values.readTokenFile ? readToken(values.readTokenFile, 'PINGER_ERR_AGG_TOKEN') : undefined;
   const state = new AggregatorState({ inventory: loadInventory(values.inventory!), profile });
   const app = await buildServer({
     state,
     token: readToken(values.tokenFile!, 'PINGER_ERR_AGG_TOKEN'),
+    ...(tls ? { tls } : {}),
+    ...(readTok ? { readToken: readTok } : {}),
     logLevel: values.logLevel!,
     metrics: { pairMaxNodes },
   });
@@ -54,6 +64,29 @@ export async function aggregatorMain(opts: AggregatorOptions): Promise<number> {
     process.once('SIGTERM', stop);
   });
   return 0;
+}
+
+/** The certificate and key, checked now (a key that does not match its certificate fails here, not per client). */
+function tlsFiles(cert: string | undefined, key: string | undefined, plain: boolean): { cert: Buffer; key: Buffer } | undefined {
+  if (plain && (cert || key)) throw new PingerError('PINGER_ERR_AGG_USAGE', '--plain and --tls-cert/--tls-key exclude each other');
+  if (plain) return undefined;
+  if (!cert || !key) {
+    throw new PingerError('PINGER_ERR_AGG_TLS', 'give --tls-cert and --tls-key (README "Security": how to make them with openssl), or --plain for plain HTTP and ws://');
+  }
+  const read = (f: string) => {
+    try {
+      return readFileSync(f);
+    } catch (err) {
+      throw new PingerError('PINGER_ERR_AGG_TLS', `${f}: ${(err as Error).message}`);
+    }
+  };
+  const files = { cert: read(cert), key: read(key) };
+  try {
+    createSecureContext(files);
+  } catch (err) {
+    throw new PingerError('PINGER_ERR_AGG_TLS', `--tls-cert ${cert} / --tls-key ${key}: ${(err as Error).message}`);
+  }
+  return files;
 }
 
 function unixPath(l: string): string {

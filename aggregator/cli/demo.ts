@@ -8,6 +8,7 @@ import { listenOrExplain, showAddress } from '../listen-error.js';
 import { demoProfile } from '../profile.js';
 import { Agent } from '../../agent/agent.js';
 import { makeLog, parseListen } from '../../agent/cli-util.js';
+import { nodeCredential } from '../../agent/credential.js';
 import { PingerError } from '../../agent/contract/errors.js';
 import type { Inventory } from '../../agent/contract/inventory.js';
 import { defaultProbes, icmpStatus } from '../../agent/probes/index.js';
@@ -52,19 +53,21 @@ export async function demoMain(opts: DemoOptions): Promise<number> {
   const out = (s: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
   out(`Pinger demo: ${n} nodes x 3 bindings on loopback, profile "${demoProfile.name}"`);
   out(`report:  ${url}/   (JSON: ${url}/api/v1/report)`);
+  out('plain HTTP and ws:// on loopback, no read auth: a demo; `pinger aggregator` serves TLS (see README "Security")');
   out(icmp.state === 'available' ? 'ICMP: measured' : `ICMP: not measured (${icmp.detail}); TCP checks only`);
-  const agents = inventory.nodes.map(
-    (node) =>
-      new Agent({
-        inventory,
-        node: node.name,
-        url: `ws://${host.includes(':') ? `[${host}]` : host}:${new URL(url).port}${AGENT_WS_PATH}`,
-        token,
-        probes: defaultProbes(token),
-        icmp,
-        log: makeLog(`agent[${node.name}]`, true),
-      }),
-  );
+  const agents = inventory.nodes.map((node) => {
+    const udpKey = {};
+    return new Agent({
+      inventory,
+      node: node.name,
+      url: `ws://${host.includes(':') ? `[${host}]` : host}:${new URL(url).port}${AGENT_WS_PATH}`,
+      credential: nodeCredential(token, node.name),
+      probes: defaultProbes(udpKey),
+      udpKey,
+      icmp,
+      log: makeLog(`agent[${node.name}]`, true),
+    });
+  });
   for (const a of agents) a.start();
   let last = '';
   const show = () => {

@@ -33,8 +33,11 @@ export function buildProgram(): Command {
     .description('Run the agent of one node: answer its peers on the ports the profile asks for, probe every peer, and stream the results to the aggregator. Stops on SIGINT/SIGTERM.')
     .option('--inventory <file>', 'inventory YAML (required)')
     .option('--node <name>', "this node's name in the inventory (required)")
-    .option('--aggregator <url>', 'the aggregator, ws://HOST:PORT/api/v1/agent (required)')
-    .option('--token-file <file>', 'file holding the shared token (required)')
+    .option('--aggregator <url>', 'the aggregator, wss://HOST:PORT/api/v1/agent (or wss+unix:///PATH:/api/v1/agent) (required)')
+    .option('--credential-file <file>', "file holding this node's credential (`pinger credential`)")
+    .option('--token-file <file>', 'file holding the cluster secret instead: the agent derives its credential from it')
+    .option('--ca-file <file>', "CA (PEM) the aggregator's certificate must chain to (default: the system's CAs)")
+    .option('--plain', 'allow a plain ws:// (or ws+unix://) aggregator URL: no encryption, asked for explicitly')
     .option('--concurrency <n>', `targets probed at once (default ${DEFAULT_CONCURRENCY})`)
     .option('--quiet', 'log warnings and errors only')
     .option('--dns-server <ip:port>', "resolver for the forward/reverse DNS checks (default: the system's)")
@@ -42,8 +45,8 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       examples([
-        'pinger agent --inventory inventory.yaml --node node-1 --aggregator ws://10.0.0.5:9300/api/v1/agent --token-file token',
-        'pinger agent --inventory inventory.yaml --node node-1 --aggregator ws://10.0.0.5:9300/api/v1/agent --token-file token --no-responders --quiet',
+        'pinger agent --inventory inventory.yaml --node node-1 --aggregator wss://10.0.0.5:9300/api/v1/agent --credential-file node-1.cred --ca-file ca.crt',
+        'pinger agent --inventory inventory.yaml --node node-1 --aggregator ws://127.0.0.1:9300/api/v1/agent --token-file secret --plain --no-responders --quiet',
       ]),
     )
     .action(async (opts) => run(async () => (await import('../../agent/main.js')).agentMain(opts)));
@@ -54,18 +57,31 @@ export function buildProgram(): Command {
     .description('Run the aggregator: accept the agents of the inventory, build the matrix per binding, and serve the verdict (/api/v1/report), the page (/) and /metrics. Stops on SIGINT/SIGTERM.')
     .option('--listen <addr>', 'HOST:PORT, [IPv6]:PORT or unix:/absolute/path; repeatable (required)', collect)
     .option('--inventory <file>', 'inventory YAML (required)')
-    .option('--token-file <file>', 'file holding the shared token (required)')
+    .option('--token-file <file>', 'file holding the cluster secret: node credentials derive from it; admin routes take it (required)')
+    .option('--tls-cert <file>', 'PEM certificate: https:// and wss:// on every listener (required unless --plain)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--plain', 'plain HTTP and ws:// instead of TLS, asked for explicitly')
+    .option('--read-token-file <file>', 'read routes (report, events, exports, page, /metrics) need this token: HTTP Basic password or Bearer; /healthz stays open')
     .option('--profile <name|file>', 'readiness profile: built in (openstack, demo) or a YAML file', 'openstack')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug']).default('info'))
     .option('--pair-metrics-max-nodes <n>', '/metrics has series for every pair up to N nodes, else failing pairs only', '20')
     .addHelpText(
       'after',
       examples([
-        'pinger aggregator --listen 0.0.0.0:9300 --inventory inventory.yaml --token-file token',
-        'pinger aggregator --listen 127.0.0.1:9300 --listen unix:/run/pinger/agg.sock --inventory inventory.yaml --token-file token --profile my-profile.yaml',
+        'pinger aggregator --listen 0.0.0.0:9300 --inventory inventory.yaml --token-file secret --tls-cert aggregator.crt --tls-key aggregator.key',
+        'pinger aggregator --listen 127.0.0.1:9300 --listen unix:/run/pinger/agg.sock --inventory inventory.yaml --token-file secret --plain --profile my-profile.yaml',
       ]),
     )
     .action(async (opts) => run(async () => (await import('../main.js')).aggregatorMain(opts)));
+
+  program
+    .command('credential')
+    .summary("print a node's credential for its agent's --credential-file")
+    .description("Print NODE's credential: HMAC-SHA256(cluster secret, \"pinger-node-v1:\" + NODE) in hex. Give each node only its own; the aggregator accepts its agent for that node only.")
+    .option('--token-file <file>', "the cluster secret (the aggregator's --token-file) (required)")
+    .option('--node <name>', 'the node (required)')
+    .addHelpText('after', examples(['pinger credential --token-file secret --node node-1 > node-1.cred']))
+    .action(async (opts) => run(async () => (await import('../../agent/credential-cli.js')).credentialMain(opts)));
 
   program
     .command('demo')

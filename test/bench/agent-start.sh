@@ -21,7 +21,7 @@ port=$((40000 + RANDOM % 20000))
 for form in block json; do
   cpu=()
   for _ in $(seq 1 "${1:-7}"); do
-    node dist/bundle/cli.js agent --inventory "$work/$form.yaml" --node node-1 --aggregator "ws://127.0.0.1:$port/api/v1/agent" --token-file "$work/token" --quiet 2>/dev/null &
+    node dist/bundle/cli.js agent --inventory "$work/$form.yaml" --node node-1 --aggregator "ws://127.0.0.1:$port/api/v1/agent" --token-file "$work/token" --plain --quiet 2>/dev/null &
     pid=$!
     sleep 1.5
     cpu+=("$(awk '{print ($14 + $15) * 10}' /proc/$pid/stat)") # utime + stime, 100 ticks/s -> ms
