@@ -38,7 +38,9 @@ export function unitStatus(v: UnitView): Status {
   const mine = r.findings.filter((f) => f.nodes.includes(v.unit) || f.evidence?.some((e) => e.from === v.unit || e.to === v.unit));
   const worst = mine.find((f) => f.severity === 'error') ?? mine.find((f) => f.severity === 'warning');
   const { reachable, peers } = peersReachable(r, v.unit);
-  const view = `${v.bindings} binding${v.bindings === 1 ? '' : 's'}, ${reachable}/${peers} peers reachable`;
+  // A finding about one family says which: "internal IPv6: 0/8 peers reachable", not a bare count.
+  const where = worst?.binding && worst.family ? `${worst.binding} ${worst.family === 'ipv6' ? 'IPv6' : 'IPv4'}: ` : '';
+  const view = `${v.bindings} binding${v.bindings === 1 ? '' : 's'}, ${where}${reachable}/${peers} peers reachable`;
   if (worst?.severity === 'error') return { state: 'blocked', message: short(`${view}; ${worst.summary}`, 160) };
   if (worst) return { state: 'active', message: short(`degraded: ${view}; ${worst.summary}`, 160) };
   return { state: 'active', message: `ready: ${view}` };

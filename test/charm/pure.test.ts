@@ -91,7 +91,7 @@ const report = (over: Partial<Report>): Report => ({
 test('unit status: missing binding, waiting for peers, then the unit\'s own view of the verdict', () => {
   const base = { unit: 'pinger/0', bindings: 2, missing: [] as string[], peersJoined: 2, peersExpected: 2, aggregatorUrl: 'http://198.18.0.1:9300' };
   const x = ['-xo', 'o-o', 'oo-'];
-  const finding = { severity: 'error' as const, kind: 'unreachable', binding: 'internal', nodes: ['pinger/0', 'pinger/1'], summary: 'pinger/0 cannot reach pinger/1 on internal' };
+  const finding = { severity: 'error' as const, kind: 'unreachable' as const, binding: 'internal', nodes: ['pinger/0', 'pinger/1'], summary: 'pinger/0 cannot reach pinger/1 on internal' };
   const cases: [object, string, RegExp][] = [
     [{ missing: ['ceph-cluster'] }, 'blocked', /^binding ceph-cluster has no address on this machine/],
     [{ peersJoined: 1, peersExpected: 3 }, 'waiting', /^waiting for peers: 1\/3 joined$/],
@@ -100,6 +100,7 @@ test('unit status: missing binding, waiting for peers, then the unit\'s own view
     [{ report: report({}) }, 'active', /^ready: 2 bindings, 2\/2 peers reachable$/],
     [{ report: report({ verdict: 'not-ready', findings: [finding], bindings: [{ ...report({}).bindings[0]!, matrix: { legend: {}, states: x } }] }) }, 'blocked', /^2 bindings, 1\/2 peers reachable; pinger\/0 cannot reach pinger\/1/],
     [{ unit: 'pinger/2', report: report({ verdict: 'not-ready', findings: [finding] }) }, 'active', /^ready: /],
+    [{ report: report({ verdict: 'not-ready', findings: [{ ...finding, family: 'ipv6' as const, summary: 'internal IPv6: pinger/1 is unreachable from every peer' }] }) }, 'blocked', /^2 bindings, internal IPv6: 2\/2 peers reachable; internal IPv6: pinger\/1/],
     [{ report: report({ nodes: [] }) }, 'waiting', /agent not reporting yet/],
   ];
   for (const [over, state, re] of cases) {
