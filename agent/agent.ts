@@ -9,6 +9,7 @@ import { Link } from './link.js';
 import type { UdpKeyRef } from './probes/udp.js';
 import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
 import { runRound, type RoundProbes } from './round.js';
+import { RttHistory } from './stats.js';
 import { AGENT_VERSION } from './contract/version.js';
 import { WIRE_VERSION, type DnsCheck, type HelloMsg, type InterfaceInfo, type ProbePlan, type ResultsMsg, type TargetRow } from './contract/wire.js';
 
@@ -58,6 +59,8 @@ export class Agent {
   private wake: (() => void) | undefined;
   private runAgain = false;
   private abort = new AbortController();
+  /** Each target's recent echo RTTs: the window p50/p99 are taken over (stats.ts). */
+  private readonly rttHistory = new RttHistory();
   private respondersOn = true;
   /** The peers that were up when we joined (welcome.up): the first round probes only them. */
   private firstRoundOnly: ReadonlySet<string> | undefined;
@@ -278,6 +281,7 @@ export class Agent {
       probes: this.opts.probes,
       concurrency: this.opts.concurrency ?? DEFAULT_CONCURRENCY,
       signal: this.abort.signal,
+      history: this.rttHistory,
       ...(only ? { only } : {}),
     });
     if (!this.stopped) this.publish(rows, performance.now() - started, startedAt, catchUp);
