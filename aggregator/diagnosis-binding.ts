@@ -50,12 +50,15 @@ export function bindingFindings(b: BindingInput): Finding[] {
 /** The profile's pair conditions on every pair reachability did not already explain, grouped by finding kind. */
 function pairFailureGroups(v: FamilyView, b: BindingInput, explained: Set<string>, mtuCond: Condition | undefined): Groups {
   const groups: Groups = new Map();
-  // Per node, its ports held by another process ("tcp 3306"): one lookup per failing port, not a scan of
-  // the node's responders (up to 4,096) for each failing pair.
+  // Per node, its ports held by another process ("tcp 3306"): one lookup per failing port, not a scan of the
+  // node's responders (up to the wire's bound) for each failing pair.
   const inUseCache = new Map<string, Set<string>>();
   const inUseOf = (node: string) => {
     let set = inUseCache.get(node);
-    if (!set) inUseCache.set(node, (set = new Set((b.hello(node)?.responders ?? []).filter((x) => x.state === 'in-use').map((x) => `${x.proto} ${x.port}`))));
+    if (!set) {
+      set = new Set((b.hello(node)?.responders ?? []).filter((x) => x.state === 'in-use').map((x) => `${x.proto} ${x.port}`));
+      inUseCache.set(node, set);
+    }
     return set;
   };
   for (const [k, c] of v.cells) {

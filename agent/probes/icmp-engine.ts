@@ -34,7 +34,7 @@ export class IcmpUnavailableError extends Error {
 
 // ---------------------------------------------------------------------------------------------------------
 // Sockets. Two native back ends behind one small interface:
-//  - Pinger's own addon (native/icmp_ts.c, built by `npm ci` into build/Release/pinger_icmp.node): recvmsg()
+//  - Pinger's own addon (agent/probes/native/icmp_ts.c, built by `npm ci` into native/build/Release/pinger_icmp.node): recvmsg()
 //    with SO_TIMESTAMPNS gives the kernel's receive time of each reply, and the send time is read in C right
 //    before sendto(), both CLOCK_REALTIME: the RTT is the kernel's, whatever the event loop was doing.
 //  - raw-socket 1.8.1's SocketWrap (fallback when the addon is missing): a plain recvfrom(), so the receive
@@ -78,7 +78,7 @@ export function loadNative(): NativeIcmp | null {
   if (native !== undefined) return native;
   native = null;
   if (process.env.PINGER_ICMP_NATIVE === 'off') return native;
-  for (const rel of ['../../build/Release/pinger_icmp.node', '../../../build/Release/pinger_icmp.node']) {
+  for (const rel of ['./native/build/Release/pinger_icmp.node', '../../../agent/probes/native/build/Release/pinger_icmp.node', '../../agent/probes/native/build/Release/pinger_icmp.node']) {
     try {
       native = require(rel) as NativeIcmp;
       break;

@@ -11,7 +11,7 @@ runs=${1:-3}
 seconds=${2:-30}
 fallback=${3:-}
 for c in fping ip nft; do command -v "$c" >/dev/null || { echo "needs $c (apt-get install -y fping iproute2 nftables)" >&2; exit 2; }; done
-[ -f build/Release/pinger_icmp.node ] || { echo "build/Release/pinger_icmp.node missing: npm ci (or npm run install)" >&2; exit 2; }
+[ -f agent/probes/native/build/Release/pinger_icmp.node ] || { echo "agent/probes/native/build/Release/pinger_icmp.node missing: npm ci (or npm run install)" >&2; exit 2; }
 out=$(mktemp /tmp/pinger-bench-rtt.XXXXXX)
 trap 'rm -f "$out"' EXIT
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg), fping $(fping -v 2>&1 | head -1)"

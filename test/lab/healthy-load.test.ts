@@ -51,7 +51,7 @@ describe(`lab under CPU load: a healthy openstack lab is ready, ${RUNS} times`, 
     test(`run ${i}: ready, no error and no warning finding`, async (t: TestContext) => {
       if (!requireEnv(t, { root: true, commands: ['ip', 'nft', 'perl'] })) return;
       // The agents run this checkout's engine: with the addon npm ci builds, so kernel receive stamps.
-      assert.equal(stampSource(), 'kernel', 'build/Release/pinger_icmp.node is missing: run `npm ci`');
+      assert.equal(stampSource(), 'kernel', 'agent/probes/native/build/Release/pinger_icmp.node is missing: run `npm ci`');
       burners ??= burnCpu();
       lab = await Lab.create({ nodes: 6, spaces, profile: PROFILE });
       prefixes.push(lab.prefix);

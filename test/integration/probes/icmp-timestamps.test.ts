@@ -36,7 +36,7 @@ describe('ICMP RTT with the event loop blocked 50 ms while replies arrive (machi
     if (!requireEnv(t, { root: true })) return;
     const { source, results } = await blocked({});
     // npm ci builds the addon (package.json "install"): a missing build is a defect here, not a skip.
-    assert.equal(source, 'kernel', 'build/Release/pinger_icmp.node is missing: run `npm ci` (or `npm run install`)');
+    assert.equal(source, 'kernel', 'agent/probes/native/build/Release/pinger_icmp.node is missing: run `npm ci` (or `npm run install`)');
     assert.equal(results.length, 6);
     for (const r of results) {
       assert.equal(r.outcome, 'ok', JSON.stringify(r));
