@@ -5,7 +5,7 @@
 // `npm run build` runs instead. Services (the charm's units) run dist/aggregator/cli/pinger.js directly.
 import { existsSync } from 'node:fs';
 
-const sources = new URL('../aggregator/cli/pinger.ts', import.meta.url);
+const sources = new URL('./pinger.ts', import.meta.url);
 let tsx;
 try {
   tsx = await import('tsx/esm/api');
@@ -16,5 +16,5 @@ if (tsx && existsSync(sources)) {
   tsx.register();
   await import(sources.href);
 } else {
-  await import(new URL('../dist/aggregator/cli/pinger.js', import.meta.url).href);
+  await import(new URL('../../dist/aggregator/cli/pinger.js', import.meta.url).href);
 }
