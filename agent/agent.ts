@@ -6,6 +6,7 @@ import type { Inventory, InventoryNode } from './contract/inventory.js';
 import { checkDns } from './dns-check.js';
 import { findInterfaces } from './interfaces.js';
 import { Link } from './link.js';
+import { BandwidthSampler } from './bandwidth.js';
 import { LinkWatch } from './link-watch.js';
 import type { UdpKeyRef } from './probes/udp.js';
 import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
@@ -53,6 +54,8 @@ export interface AgentOptions {
 export class Agent {
   readonly self: InventoryNode;
   private readonly link: Link;
+  /** The bandwidth sample: sinks on this node's addresses, samples to peers in this node's slots. */
+  private readonly bandwidth: BandwidthSampler;
   private readonly responders: Responders;
   private plan: ProbePlan | undefined;
   private hello: HelloMsg;
@@ -78,6 +81,7 @@ export class Agent {
     const udpKey = opts.udpKey ?? {};
     this.responders = opts.responders ?? new Responders({ tcp: listenTcp, udp: listenUdpEcho(udpKey) });
     this.respondersOn = opts.respondersOn ?? true;
+    this.bandwidth = new BandwidthSampler({ self, nodes: opts.inventory.nodes, log: (l, m) => opts.log(l, m) });
     this.links = new LinkWatch({ ...(opts.lldpSocket ? { lldpSocket: opts.lldpSocket } : {}), ...(opts.sysRoot ? { root: opts.sysRoot } : {}) });
     this.interfaces = findInterfaces(self.addresses, this.lastHeld);
     this.hello = this.makeHello();
@@ -116,6 +120,7 @@ export class Agent {
     this.abort.abort();
     this.wake?.();
     await this.link.stop();
+    await this.bandwidth.stop();
     await this.responders.closeAll();
   }
 
@@ -205,6 +210,8 @@ export class Agent {
     this.plan = plan;
     const wanted = this.respondersOn ? wantedResponders(plan, this.self.addresses) : [];
     const status = await this.responders.sync(wanted);
+    // The sinks follow the responders: off while OpenStack takes the ports.
+    await this.bandwidth.apply(this.respondersOn ? plan : { ...plan, bandwidth: undefined });
     for (const r of status) {
       if (r.state !== 'listening') this.opts.log('warn', `responder ${r.proto} ${r.address}:${r.port} (${r.binding}): ${r.state} ${r.detail ?? ''}`);
     }
@@ -303,6 +310,15 @@ export class Agent {
       history: this.rttHistory,
       ...(only ? { only } : {}),
     });
+    // Bandwidth samples ride on the next full round's rows toward the same address (one sample a pair at most).
+    if (!catchUp)
+      for (const [b, list] of Object.entries(rows)) {
+        const got = this.bandwidth.take(b);
+        if (got) for (const r of list) {
+          const s = got.get(`${r.peer}\0${r.addr}`);
+          if (s) r.bandwidth = s;
+        }
+      }
     if (!this.stopped) this.publish(rows, performance.now() - started, startedAt, catchUp);
   }
 

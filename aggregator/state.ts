@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Inventory } from '../agent/contract/inventory.js';
 import type { HeartbeatMsg, HelloMsg, ProbePlan, ResultsMsg } from '../agent/contract/wire.js';
 import { diagnose } from './diagnosis.js';
+import { BandwidthTable } from './bandwidth-diagnosis.js';
 import { rejectCodes, type RejectCode } from './errors.js';
 import type { Finding } from './findings.js';
 import { BindingMatrix } from './matrix.js';
@@ -35,6 +36,8 @@ export class AggregatorState extends EventEmitter {
   readonly plan: ProbePlan;
   readonly nodes: NodeTable;
   readonly matrices: BindingMatrix[];
+  /** The last bandwidth sample of each pair, kept until the pair is measured again. */
+  readonly bandwidth = new BandwidthTable();
   private readonly byBinding: Map<string, BindingMatrix>;
   /** Per matrix: does inventory node i hold an address on that binding (only those pairs are probed). */
   private readonly members: Map<BindingMatrix, (i: number) => boolean>;
@@ -137,6 +140,7 @@ export class AggregatorState extends EventEmitter {
       const m = this.byBinding.get(binding);
       if (!m) continue;
       this.counters.unknownPeers += m.apply(msg.node, rows, roundStart, readyAt).length;
+      for (const row of rows) if (row.bandwidth && this.nodes.get(row.peer)) this.bandwidth.record(binding, msg.node, row.peer, row.bandwidth.mbps, now);
     }
     r.lastSeenAt = now;
     r.lastResultsAt = now;
@@ -204,6 +208,7 @@ export class AggregatorState extends EventEmitter {
         lastSeenAt: n.record.lastSeenAt,
       })),
       matrices: this.matrices,
+      bandwidth: this.bandwidth,
     });
     // The verdict waits for agents that are starting up; one away for longer than the grace is a fault
     // (its agent-missing finding makes the verdict not-ready), or a dead node would leave it pending forever.

@@ -30,6 +30,9 @@ export const limits = {
   resultBindings: 256,
   rowsPerBinding: 50_000,
   portsPerRow: 256,
+  /** A bandwidth sample: 10 Tb/s at most, over a window of a minute at most. */
+  bandwidthMbps: 10_000_000,
+  bandwidthMs: 60_000,
   /** The longest text an error message quotes from the input. */
   quoteChars: 40,
 } as const;
@@ -88,6 +91,8 @@ export const targetRow = z.strictObject({
   udp: portOutcomes.optional(),
   /** Path MTU check: DF echo of the binding's required size. */
   mtu: z.strictObject({ size: z.number().int().min(68).max(65535), outcome }).optional(),
+  /** A bandwidth sample to this address, when one was measured since the last round (Mb/s, window ms). */
+  bandwidth: z.strictObject({ mbps: z.number().finite().min(0).max(limits.bandwidthMbps), ms: z.number().int().min(0).max(limits.bandwidthMs) }).optional(),
 });
 
 export const interfaceInfo = z.strictObject({
@@ -203,8 +208,20 @@ export const probePlan = z.strictObject({
       udp: z.array(port),
       /** Required path MTU: DF echo of MTU-28 (IPv4) / MTU-48 (IPv6) bytes. */
       mtu: z.number().int().min(1280).max(65535).optional(),
+      /** Bandwidth samples on this binding (the profile has a bandwidth condition on it). */
+      bandwidth: z.boolean().optional(),
     }),
   ),
+  /** How bandwidth is sampled (agent/bandwidth-schedule.ts); present when some binding samples it. */
+  bandwidth: z
+    .strictObject({
+      port,
+      rateMbps: z.number().finite().min(1).max(100_000),
+      seconds: z.number().finite().min(0.2).max(10),
+      peers: z.number().int().min(1).max(8),
+      concurrent: z.number().int().min(1).max(64),
+    })
+    .optional(),
   /** The profile checks forward/reverse DNS: the agent looks up its addresses and hostname (sent only when true). */
   dns: z.boolean().optional(),
 });
@@ -321,6 +338,18 @@ export function rowAccepted(r: unknown): boolean {
         }
         const size = v.size;
         if (n !== 2 || typeof size !== 'number' || !Number.isSafeInteger(size) || size < 68 || size > 65535 || !outcomeSet.has(v.outcome)) return false;
+        break;
+      }
+      case 'bandwidth': {
+        if (!isPlain(v)) return false;
+        let n = 0;
+        for (const bk in v) {
+          n++;
+          if (bk !== 'mbps' && bk !== 'ms') return false;
+        }
+        const { mbps, ms: w } = v;
+        if (n !== 2 || !isMs(mbps) || (mbps as number) > limits.bandwidthMbps) return false;
+        if (typeof w !== 'number' || !Number.isSafeInteger(w) || w < 0 || w > limits.bandwidthMs) return false;
         break;
       }
       default:
