@@ -252,6 +252,7 @@ export class AggregatorState extends EventEmitter {
       matrices: this.matrices,
       now: s.at,
       matrix,
+      bandwidth: this.bandwidth,
     });
     this.reports.set(matrix, r);
     return r;
