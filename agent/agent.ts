@@ -104,7 +104,7 @@ export class Agent {
 
   start(): void {
     const missing = this.hello.interfaces.filter((i) => i.iface === null);
-    for (const m of missing) this.opts.log('warn', `binding ${m.binding}: no local interface holds ${m.address}`);
+    for (const m of missing) this.opts.log('warn', `PINGER_ERR_AGENT_NO_ADDRESS: binding ${m.binding}: no local interface holds ${m.address}`);
     if (this.opts.icmp.state === 'not-measured') {
       this.opts.log('warn', `ICMP not measured: ${this.opts.icmp.detail ?? 'no CAP_NET_RAW'}; TCP checks go on`);
     }

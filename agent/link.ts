@@ -126,7 +126,7 @@ export class Link extends EventEmitter {
     });
     ws.on('unexpected-response', (_req, res) => {
       const why = res.statusCode === 401 ? `the aggregator refused our credential for ${this.opts.node} (401): check --credential-file (or --token-file)` : `HTTP ${res.statusCode}`;
-      this.warnOnce(`cannot connect to ${this.opts.url}: ${why}`);
+      this.warnOnce(`${res.statusCode === 401 ? 'PINGER_ERR_AGENT_REJECTED: ' : ''}cannot connect to ${this.opts.url}: ${why}`);
       ws.terminate();
     });
     ws.on('error', (err: NodeJS.ErrnoException) => {
@@ -135,7 +135,9 @@ export class Link extends EventEmitter {
     });
     ws.on('close', (code: number, reason: Buffer) => {
       clearInterval(this.beatTimer);
-      if (code !== 1006 && code !== 1000) this.warnOnce(`aggregator closed the link: ${code} ${reason.toString()}`);
+      if (code !== 1006 && code !== 1000) {
+        this.warnOnce(`${finalCloseCodes.has(code) ? 'PINGER_ERR_AGENT_REJECTED: ' : ''}aggregator closed the link: ${code} ${reason.toString()}`);
+      }
       this.emit('disconnected');
       if (this.stopped) return;
       // Backoff starts over only after a link that worked for a while; a link the aggregator closes at

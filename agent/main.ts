@@ -49,7 +49,7 @@ export async function agentMain(values: AgentOptions): Promise<number> {
   }
   const concurrency = values.concurrency ? Number(values.concurrency) : DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new PingerError('PINGER_ERR_AGENT_USAGE', `--concurrency must be a positive integer`);
-  const log = makeLog(`pinger-agent[${values.node}]`, values.quiet);
+  const log = makeLog('agent', values.node, values.quiet);
   // The credential file holds this node's credential; a cluster secret (hand-run setups, older charms) is
   // turned into it here, so only the derived credential is ever sent.
   const credential = values.credentialFile ? readToken(values.credentialFile) : nodeCredential(readToken(values.tokenFile!), values.node!);

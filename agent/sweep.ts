@@ -170,7 +170,10 @@ export async function sweepMain(argv: string[], io: SweepIo = stdio): Promise<nu
             if (--left === 0) resolve();
             else feed();
           });
-          if (err) return reject(err);
+          if (err) {
+            reject(err);
+            return;
+          }
         }
       };
       if (total === 0) resolve();

@@ -37,3 +37,8 @@ export const rejectCodes = [
   'PINGER_ERR_WS_INTERNAL',
 ] as const satisfies readonly AggregatorErrorCode[];
 export type RejectCode = (typeof rejectCodes)[number];
+
+// Aggregator codes are PingerError codes too (agent/contract/errors.ts): a typo fails the type check.
+declare module '../agent/contract/errors.js' {
+  interface ErrorCatalogues extends Record<AggregatorErrorCode, true> {}
+}

@@ -1,7 +1,8 @@
 // `pinger aggregator`: wires inventory, profile, state and server together, then listens.
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { makeLog, parseListen, readToken, required } from '../agent/cli-util.js';
+import { makeLogger } from '../agent/log.js';
+import { parseListen, readToken, required } from '../agent/cli-util.js';
 import { PingerError } from '../agent/contract/errors.js';
 import { loadInventory } from '../agent/contract/inventory.js';
 import { loadProfile } from './profile.js';
@@ -43,16 +44,17 @@ export async function aggregatorMain(opts: AggregatorOptions): Promise<number> {
     logLevel: values.logLevel!,
     metrics: { pairMaxNodes },
   });
-  const log = makeLog('pinger-aggregator');
+  // Start-up lines at info whatever --log-level says: people and tests read the address from them.
+  const log = makeLogger({ component: 'aggregator', level: 'info' });
   // fastify listens once; any further listener forwards its requests and upgrades to the same app.
   const [first, ...more] = listens;
   let addr: string;
   try {
     addr = await listenOrExplain(showAddress(first!), () => app.listen('path' in first! ? { path: first.path } : { host: first!.host, port: first!.port }));
-    log('info', `listening on ${addr}; report at ${addr}/api/v1/report`);
+    log.info(`listening on ${addr}; report at ${addr}/api/v1/report`);
     for (const l of more) {
       const extra = await listenOrExplain(showAddress(l), () => listenAlso(app, l));
-      log('info', `also listening on ${extra}`);
+      log.info(`also listening on ${extra}`);
     }
   } catch (err) {
     await app.close();

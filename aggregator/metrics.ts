@@ -6,7 +6,7 @@
 // point (agent state, clock offset), per-pair series only below a node-count threshold or for failing pairs
 // (capped), so a healthy 1,000-node fleet with 6 bindings stays in the low thousands of series.
 import { senderMedians, type BandwidthTable } from './bandwidth-diagnosis.js';
-import { outcomes } from '../agent/contract/probe.js';
+import { outcomes, probeKinds } from '../agent/contract/probe.js';
 import { AGENT_VERSION } from '../agent/contract/version.js';
 import type { ResultsMsg } from '../agent/contract/wire.js';
 import type { Inventory } from '../agent/contract/inventory.js';
@@ -99,12 +99,12 @@ interface BindingTally {
   probes: Float64Array;
 }
 
-export const probeKinds = ['icmp', 'tcp', 'udp', 'mtu'] as const;
+export { probeKinds };
 const outcomeIndex = new Map<string, number>(outcomes.map((o, i) => [o, i]));
-const K_ICMP = 0;
-const K_TCP = outcomes.length;
-const K_UDP = 2 * outcomes.length;
-const K_MTU = 3 * outcomes.length;
+const K_ICMP = probeKinds.indexOf('icmp') * outcomes.length;
+const K_TCP = probeKinds.indexOf('tcp') * outcomes.length;
+const K_UDP = probeKinds.indexOf('udp') * outcomes.length;
+const K_MTU = probeKinds.indexOf('mtu') * outcomes.length;
 
 /**
  * Counts every round's results per binding. Cheap per row (a few additions and a bucket search) because a

@@ -3,7 +3,8 @@ import websocket from '@fastify/websocket';
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { makeLogger } from '../agent/log.js';
 import { MAX_MESSAGE_BYTES } from '../agent/contract/wire.js';
 import { agentWsRoutes } from './routes/agent-ws.js';
 import { apiRoutes } from './routes/api.js';
@@ -29,8 +30,9 @@ export interface ServerOptions {
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   // Request logging off: browsers poll the report, and a line per poll would bury the agents' events.
+  // The one log format (agent/log.ts): the same fields as the agents' records.
   const app = Fastify({
-    logger: { level: opts.logLevel ?? 'info' },
+    loggerInstance: makeLogger({ component: 'aggregator', level: opts.logLevel ?? 'info' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     ...(opts.tls ? { https: opts.tls } : {}),
   }) as unknown as FastifyInstance;

@@ -3,7 +3,8 @@
 # Usage: bash test/run.sh [unit|cli|integration|lab|browser|charm|metrics ...]  (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npx tsc -p tsconfig.json --noEmit
+echo "typecheck..."; npx tsc -p tsconfig.json --noEmit
+echo "lint..."; npx biome lint --diagnostic-level=error .   # errors fail the run; `npx biome lint .` shows the warnings too
 dirs=("$@"); [ ${#dirs[@]} -gt 0 ] || dirs=(unit cli integration lab charm metrics browser)
 files=()
 for d in "${dirs[@]}"; do
@@ -12,4 +13,6 @@ for d in "${dirs[@]}"; do
 done
 [ ${#files[@]} -gt 0 ] || { echo "no test files found" >&2; exit 1; }
 # --test-force-exit: a handle some test forgets must not hang CI; the tests check for leftover processes themselves.
-exec node --import tsx --test --test-force-exit --test-concurrency=2 --test-timeout=600000 "${files[@]}"
+# The reporter (test/file-summary.mjs) is node's spec (progress as each test ends) plus one line per file,
+# ending with node's own summary lines, which CI reads.
+exec node --import tsx --test --test-reporter=./test/file-summary.mjs --test-reporter-destination=stdout --test-force-exit --test-concurrency=2 --test-timeout=600000 "${files[@]}"

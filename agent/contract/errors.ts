@@ -30,9 +30,17 @@ export const agentErrors = {
 
 export type AgentErrorCode = keyof typeof agentErrors;
 
+/**
+ * Other catalogues add their codes here by declaration merging (aggregator/errors.ts does), so the
+ * contract names no module above it and a PingerError still takes only a catalogued code.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface ErrorCatalogues {}
+export type ErrorCode = AgentErrorCode | keyof ErrorCatalogues;
+
 export class PingerError extends Error {
   constructor(
-    readonly code: AgentErrorCode | string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);

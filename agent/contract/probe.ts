@@ -13,6 +13,13 @@ export const outcomes = [
 ] as const;
 export type Outcome = (typeof outcomes)[number];
 
+/**
+ * The kinds of probe a result row carries, one table: the metrics' kind label and the agent's probe
+ * functions are typed from it (MTU is an ICMP probe with DF set, so it has no function of its own).
+ */
+export const probeKinds = ['icmp', 'tcp', 'udp', 'mtu'] as const;
+export type ProbeKind = (typeof probeKinds)[number];
+
 export interface ProbeRequest {
   /** Peer address, IPv4 or IPv6 literal. */
   target: string;

@@ -1,8 +1,8 @@
-// The one table of probe kinds. The round runner and config refer to kinds by these keys only, so the
-// kind union is derived from this object and never listed twice.
+// The one table of probe functions, one per kind of agent/contract/probe.ts's probeKinds (MTU runs on
+// the ICMP function), so the kind union is derived and never listed twice.
 import { IcmpUnavailableError } from './icmp-engine.js';
 import { defaultIcmpEngine, icmpProbe } from './icmp.js';
-import type { ProbeFn } from '../contract/probe.js';
+import type { ProbeFn, ProbeKind as ResultKind } from '../contract/probe.js';
 import { tcpProbe } from './tcp.js';
 import { udpProbe, type UdpKeyRef } from './udp.js';
 
@@ -12,7 +12,7 @@ export function probeKinds(udpKey: UdpKeyRef = {}) {
     icmp: icmpProbe,
     tcp: tcpProbe,
     udp: udpProbe(udpKey),
-  } as const satisfies Record<string, ProbeFn>;
+  } as const satisfies Record<Exclude<ResultKind, 'mtu'>, ProbeFn>;
 }
 export type ProbeKind = keyof ReturnType<typeof probeKinds>;
 

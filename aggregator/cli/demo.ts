@@ -65,7 +65,7 @@ export async function demoMain(opts: DemoOptions): Promise<number> {
       probes: defaultProbes(udpKey),
       udpKey,
       icmp,
-      log: makeLog(`agent[${node.name}]`, true),
+      log: makeLog('agent', node.name, true),
     });
   });
   for (const a of agents) a.start();

@@ -152,4 +152,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `pinger --help | head`: the reader going away is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
 process.exitCode = await main(process.argv.slice(2));

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_CONCURRENCY } from '../../agent/agent.js';
 import { EXIT, exitCodes } from '../../agent/contract/exit-codes.js';
 import { DEFAULT_WINDOW } from '../../agent/probes/icmp-engine.js';
-import { pingerCmd } from '../helpers/procs.js';
+import { pingerCmd, start } from '../helpers/procs.js';
 
 interface Run {
   code: number;
@@ -29,8 +29,9 @@ function pinger(args: string[], timeoutMs = 30_000): Promise<Run> {
 }
 
 const commands: Record<string, string[]> = {
-  agent: ['--inventory', '--node', '--aggregator', '--token-file', '--concurrency', '--quiet', '--dns-server', '--no-responders'],
-  aggregator: ['--listen', '--inventory', '--token-file', '--profile', '--log-level', '--pair-metrics-max-nodes'],
+  agent: ['--inventory', '--node', '--aggregator', '--token-file', '--credential-file', '--ca-file', '--plain', '--concurrency', '--quiet', '--dns-server', '--no-responders'],
+  aggregator: ['--listen', '--inventory', '--token-file', '--tls-cert', '--tls-key', '--plain', '--read-token-file', '--profile', '--log-level', '--pair-metrics-max-nodes'],
+  credential: ['--token-file', '--node'],
   demo: ['--nodes', '--listen', '--for'],
   sweep: ['--file', '--timeout', '--count', '--size', '--window', '--verbose'],
 };
@@ -51,6 +52,25 @@ describe('pinger', () => {
       const r = await pinger([flag]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, `${pkg.version}\n`);
+    }
+  });
+
+  it('the bin works after `npm install -g .` (temporary prefix)', async () => {
+    const prefix = mkdtempSync(join(tmpdir(), 'pinger-prefix-'));
+    try {
+      const install = await new Promise<Run>((resolve) =>
+        execFile('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '.'], { timeout: 120_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? -1 : 0, stdout, stderr }),
+        ),
+      );
+      assert.equal(install.code, 0, install.stderr);
+      const r = await new Promise<Run>((resolve) =>
+        execFile(join(prefix, 'bin/pinger'), ['--version'], { cwd: tmpdir(), timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? -1 : 0, stdout, stderr })),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
     }
   });
 
@@ -111,6 +131,21 @@ describe('pinger', () => {
       const r = await pinger(args);
       assert.equal(r.code, EXIT.config, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, why, args.join(' '));
+    }
+  });
+
+  it('logs JSON records with the shared fields when not on a terminal', async () => {
+    const [node, pre] = pingerCmd();
+    const p = start(node, [...pre, 'aggregator', '--listen', '127.0.0.1:0', '--inventory', 'test/fixtures/inventory/good.yaml', '--token-file', token, '--profile', 'demo', '--plain']);
+    try {
+      const line = await p.waitFor(/^\{.*"msg":"listening on http:[^\n]*\n/m, 30_000);
+      const r = JSON.parse(line) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(r).sort(), ['component', 'level', 'msg', 'time']);
+      assert.equal(r.component, 'aggregator');
+      assert.equal(r.level, 'info');
+    } finally {
+      // Not asserted: the stop code (a SIGTERM right after the listen line can come before the handler).
+      await p.stop('SIGTERM');
     }
   });
 
