@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { finalCloseCodes } from '../aggregator/errors.js';
-import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type ProbePlan } from './wire.js';
+import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type PeerSpec, type ProbePlan } from './wire.js';
 
 export interface LinkOptions {
   url: string;
@@ -24,7 +24,7 @@ export interface ClockEstimate {
 }
 
 export declare interface Link {
-  on(e: 'plan', l: (plan: ProbePlan, up: string[] | undefined) => void): this;
+  on(e: 'plan', l: (plan: ProbePlan, up: string[] | undefined, peers?: PeerSpec[]) => void): this;
   on(e: 'run-now', l: (peers: string[] | undefined, at: number | undefined) => void): this;
   on(e: 'connected' | 'disconnected', l: () => void): this;
 }
@@ -100,7 +100,7 @@ export class Link extends EventEmitter {
       if (!d.ok) return this.opts.log('warn', `ignoring a bad message from the aggregator: ${d.error}`);
       const m = d.msg;
       if (m.type === 'welcome') this.emit('plan', m.plan, m.up);
-      else if (m.type === 'plan') this.emit('plan', m.plan, undefined);
+      else if (m.type === 'plan') this.emit('plan', m.plan, undefined, m.peers);
       else if (m.type === 'run-now') this.emit('run-now', m.peers, m.at);
       else if (m.type === 'clock') {
         // offset = agent clock - aggregator clock, from the four NTP timestamps.

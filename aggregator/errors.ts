@@ -13,6 +13,7 @@ export const aggregatorErrors = {
   PINGER_ERR_AGG_USAGE: { message: 'bad command-line arguments' },
   PINGER_ERR_AGG_TOKEN: { message: 'cannot read the token file, or it is empty' },
   PINGER_ERR_AGG_PROFILE: { message: 'unknown or invalid profile' },
+  PINGER_ERR_RELOAD_REFUSED: { http: 422, message: 'a reload found an invalid inventory or profile; the running ones stay' },
 } as const satisfies Record<string, { message: string; close?: number; http?: number }>;
 
 export type AggregatorErrorCode = keyof typeof aggregatorErrors;

@@ -4,6 +4,7 @@ import { makeLog, parseListen, readToken, required } from '../agent/cli-util.js'
 import { PingerError } from '../agent/errors.js';
 import { loadInventory } from '../agent/inventory.js';
 import { builtinNames, loadProfile } from './profile.js';
+import { makeReloader } from './reload.js';
 import { buildServer, listenAlso } from './server.js';
 import { AggregatorState } from './state.js';
 
@@ -34,8 +35,10 @@ export async function aggregatorMain(argv: string[]): Promise<number> {
     throw new PingerError('PINGER_ERR_AGG_USAGE', `--pair-metrics-max-nodes ${JSON.stringify(values['pair-metrics-max-nodes'])}: expected a whole number of nodes, 0 to 10000`);
   }
   const state = new AggregatorState({ inventory: loadInventory(values.inventory!), profile });
+  const reload = makeReloader(state, { inventory: values.inventory!, profile: values.profile! });
   const app = await buildServer({
     state,
+    reload,
     token: readToken(values['token-file']!, 'PINGER_ERR_AGG_TOKEN'),
     logLevel: values['log-level']!,
     metrics: { pairMaxNodes },
@@ -49,6 +52,12 @@ export async function aggregatorMain(argv: string[]): Promise<number> {
     const extra = await listenAlso(app, l);
     log('info', `also listening on ${extra}`);
   }
+  // Live inventory: `systemctl reload` (ExecReload=/bin/kill -HUP $MAINPID) re-reads inventory and profile.
+  process.on('SIGHUP', () => {
+    const r = reload();
+    if (r.ok) log('info', `reloaded: ${r.summary.nodes} nodes (added ${r.summary.added.length}, removed ${r.summary.removed.length}, changed ${r.summary.changed.length}), ${r.summary.keptPairs} pair results kept`);
+    else log('error', `PINGER_ERR_RELOAD_REFUSED: ${r.error}; the running inventory and profile stay`);
+  });
   await new Promise<void>((resolve) => {
     const stop = () => void app.close().then(() => resolve());
     process.once('SIGINT', stop);

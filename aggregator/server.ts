@@ -4,7 +4,9 @@ import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { MAX_MESSAGE_BYTES } from '../agent/wire.js';
+import { adminRoutes } from './routes/admin.js';
 import { agentWsRoutes } from './routes/agent-ws.js';
+import type { ReloadResult } from './reload.js';
 import { apiRoutes } from './routes/api.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { webRoutes } from './routes/web.js';
@@ -18,6 +20,8 @@ export interface ServerOptions {
   pingIntervalMs?: number;
   /** Per-pair metric thresholds (defaults in metrics.ts). */
   metrics?: Partial<MetricsOptions>;
+  /** Live inventory: re-reads inventory and profile (POST /api/v1/admin/reload; SIGHUP in main.ts). */
+  reload?: () => ReloadResult;
 }
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
@@ -29,6 +33,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(apiRoutes, { state: opts.state, startedAt: Date.now(), token: opts.token });
   await app.register(metricsRoutes, { state: opts.state, metrics: opts.metrics });
   await app.register(webRoutes, { state: opts.state });
+  await app.register(adminRoutes, { token: opts.token, ...(opts.reload ? { reload: opts.reload } : {}) });
   app.addHook('onClose', async () => opts.state.close());
   return app;
 }
