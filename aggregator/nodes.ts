@@ -47,12 +47,17 @@ export class NodeTable {
     return [...this.records.values()];
   }
 
-  connected(name: string, hello: HelloMsg, now: number): NodeRecord {
+  /**
+   * `announced`: the agent (re)started or its responders changed, so what peers measured toward it before
+   * no longer counts. A hello that only adds DNS results or interface facts keeps the ready time: resetting
+   * it would throw away catch-up rows already asked for (the first verdict then waited a whole round).
+   */
+  connected(name: string, hello: HelloMsg, now: number, announced = true): NodeRecord {
     const r = this.records.get(name) ?? blank(name, false, now);
     this.records.set(name, r);
     r.connected = true;
     r.hello = hello;
-    r.readyAt = now;
+    if (announced || !r.readyAt) r.readyAt = now;
     r.missingSince = 0;
     r.lastSeenAt = now;
     return r;

@@ -146,7 +146,7 @@ export class AggregatorState extends EventEmitter {
     const first = !prev?.connected;
     const planned = this.awaitingPlan.delete(msg.node);
     const announced = first || planned || JSON.stringify(prev?.hello?.responders) !== JSON.stringify(msg.responders);
-    this.nodes.connected(msg.node, msg, this.now());
+    this.nodes.connected(msg.node, msg, this.now(), announced);
     if (first) this.emit('node', msg.node, 'connected');
     if (announced) {
       // A peer came up (or its responders changed): what the others measured toward it is from before, so

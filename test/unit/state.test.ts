@@ -268,3 +268,34 @@ test('a joining agent is told which peers are up: connected, with their responde
   assert.deepEqual(f.state.upNodes('node-4'), ['node-1']);
   f.state.close();
 });
+
+test('a hello that only adds DNS results keeps the catch-up asked for before it (first verdict waits no round)', async () => {
+  const f = fleet(2);
+  const runNows: (number | undefined)[] = [];
+  f.state.on('run-now', (_peers: string[] | undefined, at: number | undefined) => runNows.push(at));
+  const withResponders = (node: string): HelloMsg => ({
+    ...f.hello(node),
+    responders: [{ binding: 'internal', address: f.hello(node).interfaces[0]!.address, proto: 'tcp', port: 5000, state: 'listening' }],
+  });
+  for (const n of ['node-1', 'node-2']) f.state.hello(withResponders(n));
+  f.clock.t += 1000;
+  for (const n of ['node-1', 'node-2']) f.state.results(f.round(n));
+  assert.equal(f.state.snapshot().verdict, 'ready');
+  // node-2's agent restarts: its first hello with responders open asks node-1 for a catch-up...
+  f.state.disconnected('node-2');
+  f.clock.t += 100;
+  f.state.hello(withResponders('node-2'));
+  f.clock.t += 1000;
+  await new Promise((r) => setTimeout(r, 150)); // the catch-up debounce runs on real timers
+  f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-1', at: f.clock.t });
+  const at = runNows.at(-1);
+  assert.equal(typeof at, 'number', 'a targeted run-now was asked for');
+  // ...then its DNS lookups finish and it says hello again with the same responders, after the run-now went out.
+  f.clock.t += 200;
+  f.state.hello({ ...withResponders('node-2'), dns: [{ kind: 'hostname', query: 'node-2', names: [], addresses: [], ok: true }] });
+  f.clock.t += 800; // the catch-up (begun at the run-now) took the probe timeout, 1 s
+  f.state.results({ ...f.round('node-1', 1), catchUp: true, requestedAt: at, durationMs: 1000 });
+  f.state.results(f.round('node-2', 0));
+  assert.equal(f.state.snapshot().verdict, 'ready', f.state.report('none').summary);
+  f.state.close();
+});
