@@ -31,28 +31,32 @@ function clusterSecret(sim: Sim): { id: string; content: Record<string, string> 
   return { id, content: s.revisions.at(-1)! };
 }
 
-test('20 units joining one by one: every service starts once, peer changes reload, zero restarts', { timeout: 3_600_000 }, async () => {
-  const sim = await Sim.create(simOptions({ goal: 20, systemd: 'record' }));
+// O(N^2) hooks, as Juju runs them (each join fires joined + changed on both sides): ~900 hooks for 20 units.
+// PINGER_CHARM_UNITS lowers N for a quick run on a loaded machine; the assertions hold for any N >= 3.
+const N = Number(process.env.PINGER_CHARM_UNITS ?? 20);
+
+test(`${N} units joining one by one: every service starts once, peer changes reload, zero restarts`, { timeout: 3_600_000 }, async () => {
+  const sim = await Sim.create(simOptions({ goal: N, systemd: 'record' }));
   try {
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < N; i++) {
       sim.addUnit();
       await sim.settle(2000);
     }
     const m = sim.model();
     const units = Object.keys(m.units);
-    assert.equal(units.length, 20);
+    assert.equal(units.length, N);
     const restarts = units.flatMap((u) => calls(sim, u).filter((c) => /^restart\b/.test(c)).map((c) => `${u}: ${c}`));
     assert.deepEqual(restarts, [], 'no systemctl restart after the first start');
     for (const u of units) {
       assert.equal(sim.service(u, 'pinger-agent').starts, 1, `${u} agent started once`);
       assert.match(sim.service(u, 'pinger-agent').file!, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
-      // Every unit's inventory lists all 20, reached by reloads only.
-      assert.equal(Object.keys(JSON.parse(readFileSync(data(sim, u, 'inventory.yaml'), 'utf8').replace(/^#.*\n/, '')).nodes).length, 20, u);
+      // Every unit's inventory lists all N, reached by reloads only.
+      assert.equal(Object.keys(JSON.parse(readFileSync(data(sim, u, 'inventory.yaml'), 'utf8').replace(/^#.*\n/, '')).nodes).length, N, u);
       assert.match(m.units[u]!.history[0]!, /^maintenance: installing/, `${u}: ${m.units[u]!.history.slice(0, 2).join(' | ')}`);
     }
     assert.equal(sim.service('pinger/0', 'pinger-aggregator').starts, 1);
-    assert.ok(sim.service('pinger/0', 'pinger-aggregator').reloads! >= 19, `aggregator reloaded for each join (${sim.service('pinger/0', 'pinger-aggregator').reloads})`);
-    assert.ok(sim.service('pinger/0', 'pinger-agent').reloads! >= 19);
+    assert.ok(sim.service('pinger/0', 'pinger-aggregator').reloads! >= N - 1, `aggregator reloaded for each join (${sim.service('pinger/0', 'pinger-aggregator').reloads})`);
+    assert.ok(sim.service('pinger/0', 'pinger-agent').reloads! >= N - 1);
     // The cluster secret: an application-owned Juju secret; each unit's credential its own unit-owned secret,
     // granted to that unit only; no secret in the peer relation data.
     const { content } = clusterSecret(sim);
@@ -121,7 +125,7 @@ function faultReport(units: string[], bad: string): Report {
   };
 }
 
-test('a fault on one unit: only that unit is blocked, naming the cause; the others point at the leader\'s report', { timeout: 600_000 }, async () => {
+test('a fault on one unit: only that unit is blocked, naming the cause; the others point at the leader\'s report', { timeout: 3_600_000 }, async () => {
   const units = ['pinger/0', 'pinger/1', 'pinger/2', 'pinger/3'];
   const { url, server } = await reportServer(faultReport(units, 'pinger/2'));
   const sim = await Sim.create(simOptions({ goal: 4, systemd: 'record' }));
@@ -146,7 +150,7 @@ test('a fault on one unit: only that unit is blocked, naming the cause; the othe
   }
 });
 
-test('maintenance on install and upgrade; close-port on leadership loss; remove-unit leaves no file and no service', { timeout: 600_000 }, async () => {
+test('maintenance on install and upgrade; close-port on leadership loss; remove-unit leaves no file and no service', { timeout: 3_600_000 }, async () => {
   const sim = await Sim.create(simOptions({ goal: 3, systemd: 'record' }));
   try {
     for (let i = 0; i < 3; i++) sim.addUnit();
@@ -193,7 +197,7 @@ test('maintenance on install and upgrade; close-port on leadership loss; remove-
   }
 });
 
-test('the cluster secret is used and rotated: every credential follows, the peer databag never holds it', { timeout: 600_000 }, async () => {
+test('the cluster secret is used and rotated: every credential follows, the peer databag never holds it', { timeout: 3_600_000 }, async () => {
   const sim = await Sim.create(simOptions({ goal: 3, systemd: 'record' }));
   try {
     for (let i = 0; i < 3; i++) sim.addUnit();
@@ -226,7 +230,7 @@ test('the cluster secret is used and rotated: every credential follows, the peer
   }
 });
 
-test('Juju < 3.1 (no secret tools): the secret falls back to the peer app databag, rotation still works', { timeout: 600_000 }, async () => {
+test('Juju < 3.1 (no secret tools): the secret falls back to the peer app databag, rotation still works', { timeout: 3_600_000 }, async () => {
   const sim = await Sim.create(simOptions({ goal: 2, systemd: 'record' }));
   try {
     sim.update((m) => (m.model.jujuVersion = '3.0.4'));
