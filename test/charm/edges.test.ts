@@ -136,7 +136,7 @@ test('metrics relations: cos-agent gets the scrape job on the leader, the rules 
     const port = m.config['aggregator-port'];
     const leaderCfg = JSON.parse(cos.unitData['pinger/0']!.config!);
     const otherCfg = JSON.parse(cos.unitData['pinger/1']!.config!);
-    assert.deepEqual(leaderCfg.metrics_scrape_jobs[0].static_configs, [{ targets: [`localhost:${port}`] }]);
+    assert.deepEqual(leaderCfg.metrics_scrape_jobs[0].static_configs, [{ targets: [`localhost:${port}`], labels: { juju_model: 'openstack', juju_model_uuid: m.model.uuid, juju_application: 'pinger', juju_unit: 'pinger/0', juju_charm: 'pinger' } }]);
     assert.deepEqual(otherCfg.metrics_scrape_jobs, []);
     // The dashboards are the files in dashboards/, shipped in the charm, each xz-compressed and base64'd.
     const shipped = JSON.parse(execFileSync('sh', ['-c', `ls ${join(sim.charmDir, 'dashboards')}/*.json 2>/dev/null | wc -l`], { encoding: 'utf8' }).trim() || '0');
@@ -147,7 +147,15 @@ test('metrics relations: cos-agent gets the scrape job on the leader, the rules 
     }
     assert.ok(Array.isArray(leaderCfg.metrics_alert_rules.groups));
     const scrape = m.relations.find((r) => r.id === 8)!;
-    assert.deepEqual(JSON.parse(scrape.appData.pinger!.scrape_jobs!)[0].static_configs, [{ targets: [`${addr('oam', 0)}:${port}`] }]);
+    assert.deepEqual(JSON.parse(scrape.appData.pinger!.scrape_jobs!)[0].static_configs, [{ targets: [`${addr('oam', 0)}:${port}`], labels: { juju_model: 'openstack', juju_model_uuid: m.model.uuid, juju_application: 'pinger', juju_unit: 'pinger/0', juju_charm: 'pinger' } }]);
+    // Alert rules carry the application's topology (and every one its runbook).
+    for (const g of JSON.parse(scrape.appData.pinger!.alert_rules!).groups as { rules: { labels: Record<string, string>; annotations: Record<string, string> }[] }[]) {
+      for (const r of g.rules) {
+        assert.equal(r.labels.juju_application, 'pinger');
+        assert.equal(r.labels.juju_model_uuid, m.model.uuid);
+        assert.match(r.annotations.runbook_url!, /#runbook-pinger/);
+      }
+    }
     assert.equal(scrape.unitData['pinger/1']!.prometheus_scrape_unit_name, 'pinger/1');
   } finally {
     await sim.close();
