@@ -2,14 +2,15 @@
 // per-round summaries. One writer (this object) owns the current state that is re-sent on reconnect.
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
-import type { Inventory, InventoryNode } from './inventory.js';
+import type { Inventory, InventoryNode } from './contract/inventory.js';
 import { checkDns } from './dns-check.js';
 import { findInterfaces } from './interfaces.js';
 import { Link } from './link.js';
+import type { UdpKeyRef } from './probes/udp.js';
 import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
 import { runRound, type RoundProbes } from './round.js';
-import { AGENT_VERSION } from './version.js';
-import { WIRE_VERSION, type DnsCheck, type HelloMsg, type PeerSpec, type ProbePlan, type ResultsMsg, type TargetRow } from './wire.js';
+import { AGENT_VERSION } from './contract/version.js';
+import { WIRE_VERSION, type DnsCheck, type HelloMsg, type PeerSpec, type ProbePlan, type ResultsMsg, type TargetRow } from './contract/wire.js';
 
 /**
  * Targets probed at once. Each target is a short sequence (echoes 20 ms apart, then the TCP connects), so a
@@ -25,7 +26,12 @@ export interface AgentOptions {
   inventory: Inventory;
   node: string;
   url: string;
-  token: string;
+  /** This node's credential (agent/credential.ts): the aggregator accepts this agent for this node only. */
+  credential: string;
+  /** CA certificate(s) the aggregator's TLS certificate must chain to (wss:// URLs). */
+  ca?: Buffer;
+  /** Where the UDP echo key goes when the welcome brings it; give the same object to the probes. */
+  udpKey?: UdpKeyRef;
   probes: RoundProbes;
   icmp: { state: 'available' | 'not-measured'; detail?: string };
   log: Log;
@@ -65,16 +71,19 @@ export class Agent {
     this.inventory = opts.inventory;
     // Every in-flight probe listens on the one stop signal; thousands at once is expected, not a leak.
     setMaxListeners(0, this.abort.signal);
-    this.responders = opts.responders ?? new Responders({ tcp: listenTcp, udp: listenUdpEcho(opts.token) });
+    const udpKey = opts.udpKey ?? {};
+    this.responders = opts.responders ?? new Responders({ tcp: listenTcp, udp: listenUdpEcho(udpKey) });
     this.respondersOn = opts.respondersOn ?? true;
     this.hello = this.makeHello();
     this.link = new Link({
       url: opts.url,
-      token: opts.token,
+      credential: opts.credential,
+      ...(opts.ca ? { ca: opts.ca } : {}),
       node: opts.node,
       log: opts.log,
       currentState: () => [this.hello, ...this.lastResults],
     });
+    this.link.on('udp-key', (key) => (udpKey.current = key));
     this.link.on('plan', (plan, up, peers) => {
       // Only this process's very first round is trimmed: after a reconnect the peers' state is unknown.
       if (up && !this.plan && this.round === 0) this.firstRoundOnly = new Set(up);

@@ -1,6 +1,6 @@
 // Small helpers shared by the command entry points (argument checks, token files, logging).
 import { readFileSync } from 'node:fs';
-import { PingerError } from './errors.js';
+import { PingerError } from './contract/errors.js';
 
 export function readToken(file: string, code = 'PINGER_ERR_AGENT_TOKEN'): string {
   let t: string;
@@ -20,8 +20,10 @@ export function parseListen(s: string, code = 'PINGER_ERR_AGG_USAGE'): { host: s
   return { host: (m[1] ?? m[2])!, port };
 }
 
-export function required(values: Record<string, unknown>, names: string[], code: string): void {
-  const missing = names.filter((n) => values[n] === undefined);
+/** Checks options given by their flag names (kebab-case) in commander's values (camelCase). */
+export function required(values: object, names: string[], code: string): void {
+  const camel = (n: string) => n.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const missing = names.filter((n) => (values as Record<string, unknown>)[camel(n)] === undefined);
   if (missing.length) throw new PingerError(code, `missing ${missing.map((n) => `--${n}`).join(', ')}`);
 }
 

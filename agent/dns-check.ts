@@ -3,7 +3,7 @@
 // or --dns-server), not /etc/hosts, because peers see what DNS says. A failed lookup is a result, not an error.
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { DnsCheck } from './wire.js';
+import type { DnsCheck } from './contract/wire.js';
 
 export interface DnsCheckInput {
   /** binding -> this node's addresses on it */

@@ -1,7 +1,7 @@
 // Which local interface holds each binding address, and its MTU (network-get does not say; /sys does).
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import type { InterfaceInfo } from './wire.js';
+import type { InterfaceInfo } from './contract/wire.js';
 
 export function readMtu(iface: string): number | null {
   try {

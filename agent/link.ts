@@ -1,14 +1,20 @@
-// The agent's WebSocket link to the aggregator: authenticates with the shared token, reconnects with
+// The agent's WebSocket link to the aggregator: authenticates with its node credential, verifies the
+// aggregator's certificate against the given CA (wss://, wss+unix://), reconnects with
 // exponential backoff and full jitter (a restarted aggregator must not be hit by every agent at once),
 // re-sends its current state on every (re)connect, and keeps an NTP-style clock offset estimate.
 import { EventEmitter } from 'node:events';
+import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
-import { finalCloseCodes } from '../aggregator/errors.js';
-import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type PeerSpec, type ProbePlan } from './wire.js';
+import { finalCloseCodes } from './contract/close-codes.js';
+import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type PeerSpec, type ProbePlan } from './contract/wire.js';
+import { agentAuthorization } from './credential.js';
 
 export interface LinkOptions {
   url: string;
-  token: string;
+  /** The node credential (hex): sent as `Bearer <node>:<credential>`. */
+  credential: string;
+  /** CA the aggregator's certificate must chain to; without it, the system's CAs. */
+  ca?: Buffer;
   node: string;
   /** Messages to send after every (re)connect: the hello first, then the last results. */
   currentState: () => AgentMessage[];
@@ -26,6 +32,7 @@ export interface ClockEstimate {
 export declare interface Link {
   on(e: 'plan', l: (plan: ProbePlan, up: string[] | undefined, peers?: PeerSpec[]) => void): this;
   on(e: 'run-now', l: (peers: string[] | undefined, at: number | undefined) => void): this;
+  on(e: 'udp-key', l: (key: Buffer) => void): this;
   on(e: 'connected' | 'disconnected', l: () => void): this;
 }
 
@@ -78,10 +85,12 @@ export class Link extends EventEmitter {
   }
 
   private connect(): void {
-    const ws = new WebSocket(this.opts.url, {
-      headers: { authorization: `Bearer ${this.opts.token}` },
+    const { url, ...tls } = wsTarget(this.opts.url, this.opts.ca);
+    const ws = new WebSocket(url, {
+      headers: { authorization: agentAuthorization(this.opts.node, this.opts.credential) },
       perMessageDeflate: true,
       handshakeTimeout: 10_000,
+      ...tls,
     });
     this.ws = ws;
     let openedAt = 0;
@@ -99,7 +108,10 @@ export class Link extends EventEmitter {
       const d = decodeServerMessage(data);
       if (!d.ok) return this.opts.log('warn', `ignoring a bad message from the aggregator: ${d.error}`);
       const m = d.msg;
-      if (m.type === 'welcome') this.emit('plan', m.plan, m.up);
+      if (m.type === 'welcome') {
+        if (m.udpKey) this.emit('udp-key', Buffer.from(m.udpKey, 'hex'));
+        this.emit('plan', m.plan, m.up);
+      }
       else if (m.type === 'plan') this.emit('plan', m.plan, undefined, m.peers);
       else if (m.type === 'run-now') this.emit('run-now', m.peers, m.at);
       else if (m.type === 'clock') {
@@ -113,11 +125,14 @@ export class Link extends EventEmitter {
       }
     });
     ws.on('unexpected-response', (_req, res) => {
-      const why = res.statusCode === 401 ? 'the aggregator refused our token (401): check --token-file' : `HTTP ${res.statusCode}`;
+      const why = res.statusCode === 401 ? `the aggregator refused our credential for ${this.opts.node} (401): check --credential-file (or --token-file)` : `HTTP ${res.statusCode}`;
       this.warnOnce(`cannot connect to ${this.opts.url}: ${why}`);
       ws.terminate();
     });
-    ws.on('error', (err) => this.warnOnce(`cannot connect to ${this.opts.url}: ${err.message}`));
+    ws.on('error', (err: NodeJS.ErrnoException) => {
+      const tlsWhy = tlsVerifyCodes.has(err.code ?? '') ? `PINGER_ERR_AGENT_TLS: the aggregator's certificate does not verify against ${this.opts.ca ? '--ca-file' : "the system's CAs"} (${err.code}: ${err.message}): ` : '';
+      this.warnOnce(`${tlsWhy}cannot connect to ${this.opts.url}: ${err.message}`);
+    });
     ws.on('close', (code: number, reason: Buffer) => {
       clearInterval(this.beatTimer);
       if (code !== 1006 && code !== 1000) this.warnOnce(`aggregator closed the link: ${code} ${reason.toString()}`);
@@ -158,4 +173,33 @@ export class Link extends EventEmitter {
     const clock = this.clock;
     this.send({ v: WIRE_VERSION, type: 'heartbeat', node: this.opts.node, at: Date.now(), ...(clock ? { clock } : {}) });
   }
+}
+
+/** OpenSSL's verification failures, as Node names them: a wrong CA or a certificate for another host. */
+const tlsVerifyCodes: ReadonlySet<string> = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * The ws URL and TLS options for an aggregator URL. `wss+unix:///PATH:/api/v1/agent` is TLS over a unix
+ * socket (the lab's agents in network namespaces): ws knows only `ws+unix:`, so the TLS socket is made here.
+ * Over a unix socket the certificate's chain is verified, not its host name: the socket has no host name,
+ * and who may open it is decided by the file's permissions.
+ */
+export function wsTarget(url: string, ca: Buffer | undefined): { url: string; ca?: Buffer; createConnection?: (o: { socketPath?: string }) => import('node:net').Socket } {
+  if (url.startsWith('wss+unix:')) {
+    return {
+      url: `ws+unix:${url.slice('wss+unix:'.length)}`,
+      createConnection: (o) => tlsConnect({ path: o.socketPath!, ...(ca ? { ca } : {}), checkServerIdentity: () => undefined }),
+    };
+  }
+  return ca ? { url, ca } : { url };
 }

@@ -1,33 +1,46 @@
 // `pinger agent`: wires the inventory, the probes, the responders and the link together. Nothing else.
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { Agent, DEFAULT_CONCURRENCY } from './agent.js';
 import { makeLog, readToken, required } from './cli-util.js';
-import { PingerError } from './errors.js';
-import { loadInventory } from './inventory.js';
+import { nodeCredential } from './credential.js';
+import { PingerError } from './contract/errors.js';
+import { loadInventory } from './contract/inventory.js';
 import { defaultProbes, icmpStatus } from './probes/index.js';
 
-export const agentUsage = `pinger agent --inventory FILE --node NAME --aggregator ws://HOST:PORT/api/v1/agent --token-file FILE
-  [--concurrency N]   targets probed at once (default ${DEFAULT_CONCURRENCY})
-  [--quiet]           log warnings and errors only
-  [--dns-server HOST:PORT] resolver for the forward/reverse DNS checks (default: the system's)
-  [--no-responders]   answer on no port (release OpenStack's ports); probing goes on`;
+/** The options of `pinger agent`, as commander hands them over (aggregator/cli/pinger.ts declares them). */
+export interface AgentOptions {
+  inventory?: string;
+  node?: string;
+  aggregator?: string;
+  tokenFile?: string;
+  credentialFile?: string;
+  caFile?: string;
+  plain?: boolean;
+  concurrency?: string;
+  quiet?: boolean;
+  /** false with --no-responders */
+  responders?: boolean;
+  dnsServer?: string;
+}
 
-export async function agentMain(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      inventory: { type: 'string' },
-      node: { type: 'string' },
-      aggregator: { type: 'string' },
-      'token-file': { type: 'string' },
-      concurrency: { type: 'string' },
-      quiet: { type: 'boolean' },
-      'no-responders': { type: 'boolean' },
-      'dns-server': { type: 'string' },
-    },
-    strict: true,
-  });
-  required(values, ['inventory', 'node', 'aggregator', 'token-file'], 'PINGER_ERR_AGENT_USAGE');
+export async function agentMain(values: AgentOptions): Promise<number> {
+  required(values, ['inventory', 'node', 'aggregator'], 'PINGER_ERR_AGENT_USAGE');
+  if (!values.credentialFile === !values.tokenFile) {
+    throw new PingerError('PINGER_ERR_AGENT_USAGE', "give one of --credential-file (this node's credential: `pinger credential`) or --token-file (the cluster secret)");
+  }
+  const url = values.aggregator!;
+  if (/^ws(\+unix)?:/.test(url) && !values.plain) {
+    throw new PingerError('PINGER_ERR_AGENT_PLAIN', `--aggregator ${url}: a plain ws:// link is neither encrypted nor authenticates the aggregator; use wss:// with --ca-file, or ask for plain text with --plain`);
+  }
+  if (!/^(wss?|wss?\+unix):/.test(url)) throw new PingerError('PINGER_ERR_AGENT_USAGE', `--aggregator ${url}: expected wss://HOST:PORT/api/v1/agent (or wss+unix:///PATH:/api/v1/agent)`);
+  let ca: Buffer | undefined;
+  if (values.caFile) {
+    try {
+      ca = readFileSync(values.caFile);
+    } catch (err) {
+      throw new PingerError('PINGER_ERR_AGENT_TLS', `--ca-file ${values.caFile}: ${(err as Error).message}`);
+    }
+  }
   const inventory = loadInventory(values.inventory!);
   if (!inventory.nodes.some((n) => n.name === values.node)) {
     throw new PingerError('PINGER_ERR_AGENT_UNKNOWN_NODE', `${values.inventory}: no node ${JSON.stringify(values.node)} (nodes: ${inventory.nodes.map((n) => n.name).join(', ')})`);
@@ -35,22 +48,27 @@ export async function agentMain(argv: string[]): Promise<number> {
   const concurrency = values.concurrency ? Number(values.concurrency) : DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new PingerError('PINGER_ERR_AGENT_USAGE', `--concurrency must be a positive integer`);
   const log = makeLog(`pinger-agent[${values.node}]`, values.quiet);
-  const token = readToken(values['token-file']!);
-  const dnsServer = values['dns-server'];
+  // The credential file holds this node's credential; a cluster secret (hand-run setups, older charms) is
+  // turned into it here, so only the derived credential is ever sent.
+  const credential = values.credentialFile ? readToken(values.credentialFile) : nodeCredential(readToken(values.tokenFile!), values.node!);
+  const udpKey = {};
+  const dnsServer = values.dnsServer;
   if (dnsServer !== undefined && !/^(?:\[[0-9a-fA-F:.]+\]|[0-9.]+):\d{1,5}$/.test(dnsServer)) {
     throw new PingerError('PINGER_ERR_AGENT_USAGE', `--dns-server ${JSON.stringify(dnsServer)}: expected IP:PORT or [IPv6]:PORT`);
   }
   const agent = new Agent({
     inventory,
     node: values.node!,
-    url: values.aggregator!,
-    token,
-    probes: defaultProbes(token),
-    ...(values['dns-server'] ? { dnsServer: values['dns-server'] } : {}),
+    url,
+    credential,
+    ...(ca ? { ca } : {}),
+    udpKey,
+    probes: defaultProbes(udpKey),
+    ...(values.dnsServer ? { dnsServer: values.dnsServer } : {}),
     icmp: icmpStatus(),
     log,
     concurrency,
-    respondersOn: !values['no-responders'],
+    respondersOn: values.responders !== false,
   });
   agent.start();
   // Live inventory: `systemctl reload` (ExecReload=/bin/kill -HUP $MAINPID) re-reads the inventory file; a

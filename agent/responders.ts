@@ -3,9 +3,9 @@
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
-import { answer, RateLimit, udpEchoKey } from './probes/udp.js';
+import { answer, RateLimit, type UdpKeyRef } from './probes/udp.js';
 import { listenOnce, tcpHandlesAvailable } from './tcp-wrap.js';
-import type { ResponderInfo } from './wire.js';
+import type { ResponderInfo } from './contract/wire.js';
 
 export interface ResponderSpec {
   binding: string;
@@ -52,19 +52,20 @@ export const listenTcpNet: ListenFn = (spec) =>
 export const listenTcp: ListenFn = tcpHandlesAvailable ? listenTcpHandles : listenTcpNet;
 
 /**
- * The UDP echo responder (protocol in probes/udp.ts): answers only token-tagged probes addressed to this
+ * The UDP echo responder (protocol in probes/udp.ts): answers only key-tagged probes addressed to this
  * address and port, never with more bytes than it got, at most 200 replies a second (burst 400): a full
  * round of 1,000 peers spread over an interval stays well under it, a flood does not get through.
  */
-export function listenUdpEcho(token: string, rate = 200, burst = 400): ListenFn {
-  const key = udpEchoKey(token);
+export function listenUdpEcho(keyRef: UdpKeyRef, rate = 200, burst = 400): ListenFn {
   return (spec) =>
     new Promise((resolve, reject) => {
       const sock = dgram.createSocket({ type: isIP(spec.address) === 6 ? 'udp6' : 'udp4', reuseAddr: false });
       const limit = new RateLimit(rate, burst, Date.now());
       sock.once('error', reject);
       sock.on('message', (msg, rinfo) => {
-        const reply = answer(key, msg, spec.address, spec.port, Date.now());
+        // No key yet (no welcome): stay silent, as to any untagged datagram.
+        const key = keyRef.current;
+        const reply = key ? answer(key, msg, spec.address, spec.port, Date.now()) : null;
         if (reply && reply.length <= msg.length && limit.take(Date.now())) sock.send(reply, rinfo.port, rinfo.address);
       });
       sock.bind({ address: spec.address, port: spec.port, exclusive: true }, () => {

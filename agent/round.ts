@@ -2,11 +2,11 @@
 // plan asks), as compact per-target summaries. Targets are shuffled each round so agents do not probe
 // the same peer at the same moment.
 import { isIP } from 'node:net';
-import type { InventoryNode } from './inventory.js';
+import type { InventoryNode } from './contract/inventory.js';
 import { Limiter } from './limiter.js';
-import type { ProbeFn, ProbeResult } from './probes/probe.js';
+import type { ProbeFn, ProbeResult } from './contract/probe.js';
 import { summariseIcmp } from './stats.js';
-import type { ProbePlan, TargetRow } from './wire.js';
+import type { ProbePlan, TargetRow } from './contract/wire.js';
 
 export interface RoundProbes {
   icmp: ProbeFn;

@@ -1,6 +1,6 @@
 // Per-target round summaries. Pure.
-import type { Outcome, ProbeResult } from './probes/probe.js';
-import type { IcmpSummary } from './wire.js';
+import type { Outcome, ProbeResult } from './contract/probe.js';
+import type { IcmpSummary } from './contract/wire.js';
 
 /** Nearest-rank percentile of an ascending array. */
 export function percentile(sorted: readonly number[], p: number): number {

@@ -1,6 +1,7 @@
 // `sweep`: an fping-like one-shot ICMP sweep over a list of addresses, on the Pinger ICMP engine.
 // Mainly a benchmark and debugging tool: it shows what the engine does without the agent around it.
 import { createRequire } from 'node:module';
+import { EXIT } from './contract/exit-codes.js';
 import { DEFAULT_WINDOW, IcmpEngine, IcmpUnavailableError, type PingResult } from './probes/icmp-engine.js';
 
 // node:fs through require, not `import ... from 'node:fs'`: an ESM import of a builtin builds its namespace
@@ -14,7 +15,7 @@ const usage = `usage: sweep -f FILE [-t timeoutMs] [-c count] [-s size] [--windo
   -s BYTES     ICMP message size incl. the 8-byte header (default 64)
   --window N   pings on the wire at once (default ${DEFAULT_WINDOW})
   -v           one line per target
-exit: 0 all alive, 1 some not alive, 2 bad usage or input, 3 ICMP not available here (e.g. no CAP_NET_RAW)`;
+exit: 0 all alive, 1 some not alive, 64 bad usage, 78 unreadable file, 77 ICMP not available here (e.g. no CAP_NET_RAW)`;
 
 interface Options {
   file: string;
@@ -132,14 +133,14 @@ export async function sweepMain(argv: string[], io: SweepIo = stdio): Promise<nu
   if (typeof opts === 'string') {
     if (opts) io.err(`sweep: ${opts}\n`);
     io.err(`${usage}\n`);
-    return opts ? 2 : 0;
+    return opts ? EXIT.usage : EXIT.ok;
   }
   let text: string;
   try {
     text = readFileSync(opts.file, 'utf8');
   } catch (e) {
     io.err(`sweep: cannot read ${opts.file}: ${(e as Error).message}\n`);
-    return 2;
+    return EXIT.config;
   }
   const targets = parseTargets(text);
 
@@ -179,7 +180,7 @@ export async function sweepMain(argv: string[], io: SweepIo = stdio): Promise<nu
     engine.close();
     if (e instanceof IcmpUnavailableError) {
       io.err(`sweep: ${e.code}: ${e.message}\n`);
-      return 3;
+      return EXIT.noPermission;
     }
     throw e;
   }
@@ -201,5 +202,5 @@ export async function sweepMain(argv: string[], io: SweepIo = stdio): Promise<nu
     `targets=${targets.length} alive=${nAlive} unreachable=${targets.length - nAlive} ` +
       `wall_ms=${wallMs.toFixed(1)} rtt_median_ms=${fmt(percentile(sorted, 0.5))} rtt_p99_ms=${fmt(percentile(sorted, 0.99))}\n`,
   );
-  return nAlive === targets.length ? 0 : 1;
+  return nAlive === targets.length ? EXIT.ok : EXIT.notAllAlive;
 }

@@ -1,8 +1,8 @@
 // Readiness conditions as people write them in a profile ("rtt_p99 < 5ms", "tcp 3306 open", "mtu >= 9000"),
 // parsed once into a small AST and evaluated against what the agents measured. The vocabulary is closed:
 // an unknown placeholder is an error at load time, never a condition that silently passes. Pure.
-import type { Outcome } from '../agent/probes/probe.js';
-import type { TargetRow } from '../agent/wire.js';
+import type { Outcome } from '../agent/contract/probe.js';
+import type { TargetRow } from '../agent/contract/wire.js';
 
 export type Severity = 'error' | 'warning';
 export type Op = '==' | '!=' | '<' | '<=' | '>' | '>=';

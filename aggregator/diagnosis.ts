@@ -3,9 +3,9 @@
 // a partition, one-way paths), and pairs it explains are not blamed again for their ports, MTU or loss.
 // Every other failure is grouped per binding and kind, and the nodes named are the few that explain most
 // failing pairs (the node whose firewall drops 3306, not its twenty peers). Pure.
-import type { Inventory } from '../agent/inventory.js';
-import type { Outcome } from '../agent/probes/probe.js';
-import type { DnsCheck, HelloMsg } from '../agent/wire.js';
+import type { Inventory } from '../agent/contract/inventory.js';
+import type { Outcome } from '../agent/contract/probe.js';
+import type { DnsCheck, HelloMsg } from '../agent/contract/wire.js';
 import { evaluateCompare, formatValue, metrics, pairFailures, type Condition, type ConditionResult } from './conditions.js';
 import type { Evidence, Finding, Severity } from './findings.js';
 import { MAX_EVIDENCE } from './findings.js';
@@ -300,7 +300,17 @@ export function diagnose(input: DiagnosisInput): Finding[] {
     const groups = new Map<string, Fail[]>();
     const add = (kind: string, f: Fail) => (groups.get(kind) ?? groups.set(kind, []).get(kind)!).push(f);
     const mtuCond = req.conditions.find((c) => c.type === 'compare' && c.metric === 'mtu');
-    const responders = (node: string) => byName.get(node)?.hello?.responders ?? [];
+    // Per node, its ports held by another process ("tcp 3306"): one lookup per failing port, not a scan of
+    // the node's responders (up to 4,096) for each failing pair.
+    const inUseCache = new Map<string, Set<string>>();
+    const inUseOf = (node: string) => {
+      let set = inUseCache.get(node);
+      if (!set) {
+        set = new Set((byName.get(node)?.hello?.responders ?? []).filter((x) => x.state === 'in-use').map((x) => `${x.proto} ${x.port}`));
+        inUseCache.set(node, set);
+      }
+      return set;
+    };
     for (const [k, c] of cells) {
       if (reach.explained.has(k) || c.state === 'unreachable') continue;
       const rows = c.rows ?? [];
@@ -312,7 +322,7 @@ export function diagnose(input: DiagnosisInput): Finding[] {
         }
         if (cond.type !== 'port') continue;
         for (const [port, outcome] of Object.entries(r.ports ?? {}) as [string, Outcome][]) {
-          const inUse = responders(c.to).some((x) => x.proto === cond.proto && x.port === Number(port) && x.state === 'in-use');
+          const inUse = inUseOf(c.to).has(`${cond.proto} ${Number(port)}`);
           const kind = inUse ? 'port-in-use' : cond.proto === 'udp' ? 'udp-blocked' : outcome === 'refused' ? 'port-refused' : 'port-filtered';
           add(kind, { from: c.from, to: c.to, detail: `${cond.proto} ${port} ${outcome}`, severity: cond.severity, ports: [Number(port)] });
         }

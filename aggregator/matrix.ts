@@ -1,7 +1,7 @@
 // The connectivity matrix of one binding: N x N cells, one per ordered pair (from -> to).
 // Sized for 1,000 nodes x 6 bindings: healthy cells live in typed arrays (17 bytes each); only cells
 // that are not ok keep their full per-address rows (sparse map). Pure: no I/O, no clocks (times are passed in).
-import type { TargetRow } from '../agent/wire.js';
+import type { TargetRow } from '../agent/contract/wire.js';
 
 /** Cell states, worst first after 'none'. One character each in the report's compact rows. */
 export const cellStates = {

@@ -5,9 +5,9 @@
 // per-binding series for distributions and ratios, per-node series only where one value per node is the
 // point (agent state, clock offset), per-pair series only below a node-count threshold or for failing pairs
 // (capped), so a healthy 1,000-node fleet with 6 bindings stays in the low thousands of series.
-import { outcomes } from '../agent/probes/probe.js';
-import { AGENT_VERSION } from '../agent/version.js';
-import type { ResultsMsg } from '../agent/wire.js';
+import { outcomes } from '../agent/contract/probe.js';
+import { AGENT_VERSION } from '../agent/contract/version.js';
+import type { ResultsMsg } from '../agent/contract/wire.js';
 import type { Finding } from './findings.js';
 import type { BindingMatrix, CellState } from './matrix.js';
 import type { NodeRecord, NodeState } from './nodes.js';
@@ -53,7 +53,7 @@ export const metricDefs = {
   pinger_pair_loss_ratio: { type: 'gauge', help: 'Per pair: ICMP loss of the latest round (same pairs as pinger_pair_ok).' },
   pinger_pair_problems_omitted: { type: 'gauge', help: 'Failing pairs per binding left out of the pair series by the cap.' },
   pinger_agent_messages_total: { type: 'counter', help: 'Agent WebSocket messages accepted.' },
-  pinger_agent_messages_rejected_total: { type: 'counter', help: 'Agent WebSocket messages or connections refused (bad message, auth, unknown node).' },
+  pinger_agent_messages_rejected_total: { type: 'counter', help: 'Agent WebSocket messages or connections refused, by error code (bad message, too large, auth, unknown node, ...).' },
   pinger_result_messages_total: { type: 'counter', help: 'Result messages applied to the matrices.' },
   pinger_result_rows_total: { type: 'counter', help: 'Target rows applied to the matrices.' },
   pinger_result_unknown_peer_rows_total: { type: 'counter', help: 'Target rows naming a peer not in the inventory (ignored).' },
@@ -172,7 +172,7 @@ export interface MetricsInput {
   nodes: readonly { record: NodeRecord; state: NodeState }[];
   expected: number;
   matrices: readonly BindingMatrix[];
-  counters: { messages: number; rejected: number; results: number; rows: number; unknownPeers: number };
+  counters: { messages: number; rejectedByCode: Readonly<Record<string, number>>; results: number; rows: number; unknownPeers: number };
   tally: ProbeTally;
   options: MetricsOptions;
   lastCollectSeconds: number;
@@ -225,7 +225,7 @@ export function collectMetrics(input: MetricsInput): Family[] {
   }
 
   add('pinger_agent_messages_total', {}, input.counters.messages);
-  add('pinger_agent_messages_rejected_total', {}, input.counters.rejected);
+  for (const [code, n] of Object.entries(input.counters.rejectedByCode)) add('pinger_agent_messages_rejected_total', { code }, n);
   add('pinger_result_messages_total', {}, input.counters.results);
   add('pinger_result_rows_total', {}, input.counters.rows);
   add('pinger_result_unknown_peer_rows_total', {}, input.counters.unknownPeers);

@@ -1,5 +1,5 @@
 // Which expected nodes are connected, reporting, stale or missing. Pure bookkeeping: times are passed in.
-import type { HelloMsg } from '../agent/wire.js';
+import type { HelloMsg } from '../agent/contract/wire.js';
 
 export type NodeState = 'reporting' | 'missing' | 'stale';
 

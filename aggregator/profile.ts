@@ -7,9 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import type { Inventory } from '../agent/inventory.js';
-import { PingerError } from '../agent/errors.js';
-import type { ProbePlan } from '../agent/wire.js';
+import type { Inventory } from '../agent/contract/inventory.js';
+import { PingerError } from '../agent/contract/errors.js';
+import type { ProbePlan } from '../agent/contract/wire.js';
 import { ConditionError, parseCondition, scopeOf, subjectOf, type Condition } from './conditions.js';
 
 export interface BindingRequirement {

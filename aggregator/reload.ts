@@ -1,7 +1,7 @@
 // Live inventory: re-reads the aggregator's --inventory and --profile and swaps them into the running state.
 // A file that does not parse is refused with its file:line:field error and the running one stays as it was.
-import { PingerError } from '../agent/errors.js';
-import { loadInventory } from '../agent/inventory.js';
+import { PingerError } from '../agent/contract/errors.js';
+import { loadInventory } from '../agent/contract/inventory.js';
 import { loadProfile } from './profile.js';
 import type { AggregatorState, ReloadSummary } from './state.js';
 

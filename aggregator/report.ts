@@ -1,7 +1,7 @@
 // The report contract (GET /api/v1/report). Other tools and tests rely on these names: extend, never rename.
 // Pure: built from the state's parts.
-import type { Inventory } from '../agent/inventory.js';
-import type { InterfaceInfo, ResponderInfo } from '../agent/wire.js';
+import type { Inventory } from '../agent/contract/inventory.js';
+import type { InterfaceInfo, ResponderInfo } from '../agent/contract/wire.js';
 import { cellStates, type BindingMatrix, type CellState } from './matrix.js';
 import { list } from './diagnosis.js';
 import type { Finding } from './findings.js';

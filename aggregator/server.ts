@@ -2,20 +2,27 @@
 import websocket from '@fastify/websocket';
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { MAX_MESSAGE_BYTES } from '../agent/wire.js';
+import { MAX_MESSAGE_BYTES } from '../agent/contract/wire.js';
 import { adminRoutes } from './routes/admin.js';
 import { agentWsRoutes } from './routes/agent-ws.js';
 import type { ReloadResult } from './reload.js';
 import { apiRoutes } from './routes/api.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { readAuth } from './routes/read-auth.js';
 import { webRoutes } from './routes/web.js';
 import type { MetricsOptions } from './metrics.js';
 import type { AggregatorState } from './state.js';
 
 export interface ServerOptions {
   state: AggregatorState;
+  /** The cluster secret: node credentials derive from it; admin routes take it as Bearer. */
   token: string;
+  /** Certificate and key (PEM): every listener serves https:// and wss://. Without: plain HTTP. */
+  tls?: { cert: Buffer; key: Buffer };
+  /** When set, the read routes need it (routes/read-auth.ts). */
+  readToken?: string;
   logLevel?: string;
   pingIntervalMs?: number;
   /** Per-pair metric thresholds (defaults in metrics.ts). */
@@ -26,7 +33,14 @@ export interface ServerOptions {
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   // Request logging off: browsers poll the report, and a line per poll would bury the agents' events.
-  const app = Fastify({ logger: { level: opts.logLevel ?? 'info' }, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    logger: { level: opts.logLevel ?? 'info' },
+    logController: new LogController({ disableRequestLogging: true }),
+    ...(opts.tls ? { https: opts.tls } : {}),
+  }) as unknown as FastifyInstance;
+  if (opts.tls) tlsOf.set(app, opts.tls);
+  // Before the routes: a root hook applies to every route registered after it.
+  if (opts.readToken) readAuth(app, { readToken: opts.readToken, secret: opts.token });
   // perMessageDeflate: result rounds are repetitive JSON; compressed they are ~10x smaller on the wire.
   await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: true } });
   await app.register(agentWsRoutes, { state: opts.state, token: opts.token, pingIntervalMs: opts.pingIntervalMs });
@@ -38,12 +52,18 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   return app;
 }
 
+const tlsOf = new WeakMap<FastifyInstance, { cert: Buffer; key: Buffer }>();
+
 /**
  * Serves the same app on one more address (TCP or a unix socket): fastify listens on one, so this server
  * hands its requests and WebSocket upgrades to fastify's. Closed with the app. Returns the address.
+ * A TLS app's extra listeners speak TLS too, unix sockets included: one rule, and the lab's agents (which
+ * reach the aggregator only through its socket) test wss:// end to end.
  */
 export async function listenAlso(app: FastifyInstance, to: { host: string; port: number } | { path: string }): Promise<string> {
-  const extra = createServer((req, res) => app.server.emit('request', req, res));
+  const tls = tlsOf.get(app);
+  const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => app.server.emit('request', req, res);
+  const extra = tls ? createTlsServer(tls, handler) : createServer(handler);
   extra.on('upgrade', (req, socket, head) => app.server.emit('upgrade', req, socket, head));
   // A socket file left by a killed aggregator would make listen fail with EADDRINUSE; only a socket is removed.
   if ('path' in to) {
@@ -63,5 +83,5 @@ export async function listenAlso(app: FastifyInstance, to: { host: string; port:
     extra.closeAllConnections();
   });
   const a = extra.address();
-  return typeof a === 'string' ? `unix:${a}` : `http://${a!.family === 'IPv6' ? `[${a!.address}]` : a!.address}:${a!.port}`;
+  return typeof a === 'string' ? `unix:${a}` : `${tls ? 'https' : 'http'}://${a!.family === 'IPv6' ? `[${a!.address}]` : a!.address}:${a!.port}`;
 }

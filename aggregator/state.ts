@@ -1,9 +1,10 @@
 // The one writer of the aggregator's results: nodes, matrices, findings, verdict. No sockets here; the
 // server feeds it decoded messages. Recomputing findings is throttled so a flood of results stays cheap.
 import { EventEmitter } from 'node:events';
-import type { Inventory } from '../agent/inventory.js';
-import type { HeartbeatMsg, HelloMsg, ProbePlan, ResultsMsg } from '../agent/wire.js';
+import type { Inventory } from '../agent/contract/inventory.js';
+import type { HeartbeatMsg, HelloMsg, ProbePlan, ResultsMsg } from '../agent/contract/wire.js';
 import { diagnose } from './diagnosis.js';
+import { rejectCodes, type RejectCode } from './errors.js';
 import type { Finding } from './findings.js';
 import { BindingMatrix } from './matrix.js';
 import { NodeTable, type NodeRecord, type NodeState } from './nodes.js';
@@ -55,7 +56,15 @@ export class AggregatorState extends EventEmitter {
   private readonly now: () => number;
   private snap: Snapshot | undefined;
   /** Counters for metrics and health. */
-  readonly counters = { messages: 0, rejected: 0, results: 0, rows: 0, unknownPeers: 0 };
+  readonly counters = {
+    messages: 0,
+    rejected: 0,
+    /** Refusals by code (every code of the closed set starts at 0). */
+    rejectedByCode: Object.fromEntries(rejectCodes.map((c) => [c, 0])) as Record<RejectCode, number>,
+    results: 0,
+    rows: 0,
+    unknownPeers: 0,
+  };
 
   constructor(opts: StateOptions) {
     super();

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The one test command (README, CI): typecheck, then every test file under test/ with node's test runner.
-# Usage: bash test/run.sh [unit|integration|lab|browser|charm|metrics ...]  (default: all)
+# Usage: bash test/run.sh [unit|cli|integration|lab|browser|charm|metrics ...]  (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
-dirs=("$@"); [ ${#dirs[@]} -gt 0 ] || dirs=(unit integration lab charm metrics browser)
+dirs=("$@"); [ ${#dirs[@]} -gt 0 ] || dirs=(unit cli integration lab charm metrics browser)
 files=()
 for d in "${dirs[@]}"; do
   [ -d "test/$d" ] || continue

@@ -8,7 +8,7 @@
 // node:crypto costs ~4-5 ms, node:net ~2-5 ms and node:worker_threads ~5 ms, so none is loaded here;
 // node:os is loaded when a source address is first checked.
 import { createRequire } from 'node:module';
-import type { Outcome } from './probe.js';
+import type { Outcome } from '../contract/probe.js';
 
 const require = createRequire(import.meta.url);
 

@@ -3,7 +3,7 @@
 // has no bind() and the kernel would otherwise pick the source by route (on a node with several addresses, or
 // the demo's 127.x addresses on lo, that tests another path). A source that is not ours is refused, never sent.
 import { IcmpEngine, IcmpUnavailableError } from './icmp-engine.js';
-import type { ProbeFn, ProbeResult } from './probe.js';
+import type { ProbeFn, ProbeResult } from '../contract/probe.js';
 
 const unavailableDetail: Record<string, string> = {
   PINGER_ERR_ICMP_NO_CAP_NET_RAW: 'no CAP_NET_RAW',

@@ -2,22 +2,22 @@
 // kind union is derived from this object and never listed twice.
 import { IcmpUnavailableError } from './icmp-engine.js';
 import { defaultIcmpEngine, icmpProbe } from './icmp.js';
-import type { ProbeFn } from './probe.js';
+import type { ProbeFn } from '../contract/probe.js';
 import { tcpProbe } from './tcp.js';
-import { udpProbe } from './udp.js';
+import { udpProbe, type UdpKeyRef } from './udp.js';
 
-/** `token`: the cluster token the UDP echo probe derives its key from (a probe without it is never answered). */
-export function probeKinds(token = '') {
+/** `udpKey`: where the UDP echo probe finds its key (the aggregator's welcome fills it in). */
+export function probeKinds(udpKey: UdpKeyRef = {}) {
   return {
     icmp: icmpProbe,
     tcp: tcpProbe,
-    udp: udpProbe(token),
+    udp: udpProbe(udpKey),
   } as const satisfies Record<string, ProbeFn>;
 }
 export type ProbeKind = keyof ReturnType<typeof probeKinds>;
 
-export function defaultProbes(token = ''): Record<ProbeKind, ProbeFn> {
-  return probeKinds(token);
+export function defaultProbes(udpKey: UdpKeyRef = {}): Record<ProbeKind, ProbeFn> {
+  return probeKinds(udpKey);
 }
 
 /** Whether ICMP can be measured here; checked once at start so the agent can say so once, clearly. */

@@ -2,7 +2,7 @@
 // Facts behind the choices are in /work/shared/docs/probing-facts.md ("TCP connect probes").
 import net from 'node:net';
 import { connectOnce, tcpHandlesAvailable } from '../tcp-wrap.js';
-import type { ProbeFn, ProbeRequest, ProbeResult } from './probe.js';
+import type { ProbeFn, ProbeRequest, ProbeResult } from '../contract/probe.js';
 
 // EACCES: Linux reports an ICMPv6 administratively-prohibited answer this way (IPv4's is EHOSTUNREACH).
 const unreachableCodes = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EACCES']);

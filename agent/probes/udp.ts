@@ -1,11 +1,11 @@
 // The UDP echo probe and the echo protocol its responder speaks. A UDP port says nothing by itself (no
 // handshake), so peers run a tiny echo responder on the overlay ports. It must never be usable for
-// reflection: it answers only datagrams tagged with a key derived from the cluster token and bound to its
+// reflection: it answers only datagrams tagged with a key derived from the cluster secret and bound to its
 // own address and port, recent (±10 min), its reply is exactly as long as the request, and it is rate-limited.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { ProbeFn, ProbeResult } from './probe.js';
+import type { ProbeFn, ProbeResult } from '../contract/probe.js';
 
 const Q = Buffer.from('PNGQ');
 const R = Buffer.from('PNGR');
@@ -14,9 +14,17 @@ export const UDP_ECHO_BYTES = 40;
 /** A request older or newer than this is ignored: a captured probe cannot be replayed for long. */
 export const UDP_ECHO_WINDOW_MS = 10 * 60_000;
 
-/** The echo key: derived from the shared token, so the token itself never goes on the wire. */
-export function udpEchoKey(token: string): Buffer {
-  return createHmac('sha256', token).update('pinger-udp-echo-v1').digest();
+/**
+ * The echo key: derived by the aggregator from the cluster secret (the secret never goes on the wire) and
+ * sent to each agent in `welcome.udpKey`: agents hold only their own node credential.
+ */
+export function udpEchoKey(secret: string): Buffer {
+  return createHmac('sha256', secret).update('pinger-udp-echo-v1').digest();
+}
+
+/** Where probes and responders find the key: filled in when the aggregator's welcome brings it. */
+export interface UdpKeyRef {
+  current?: Buffer;
 }
 
 function tag(key: Buffer, parts: (Buffer | string)[]): Buffer {
@@ -78,10 +86,11 @@ export class RateLimit {
 }
 
 /** The UDP echo probe for one cluster: 'ok' when a valid echo comes back, 'refused' on ICMP port unreachable. */
-export function udpProbe(token: string): ProbeFn {
-  const key = udpEchoKey(token);
+export function udpProbe(keyRef: UdpKeyRef): ProbeFn {
   return (req) =>
     new Promise<ProbeResult>((resolve) => {
+      const key = keyRef.current;
+      if (!key) return resolve({ outcome: 'error', detail: 'no UDP echo key from the aggregator yet' });
       const family = net.isIP(req.target);
       if (family === 0) return resolve({ outcome: 'error', detail: `PINGER_ERR_UDP_BAD_TARGET: '${req.target}' is not an IP address` });
       const port = req.port;

@@ -1,20 +1,36 @@
-// The agents' WebSocket endpoint: authenticate, validate every message, feed the state.
-// A bad message closes only that agent's connection, with a logged reason and a close code.
+// The agents' WebSocket endpoint: authenticate each agent as one node, validate every message, feed the state.
+// A bad message closes only that agent's connection, with a logged reason and a close code. Nothing a peer
+// sends can throw out of the handler, and what a peer makes us log is rate-limited per peer (log-limit.ts).
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type {} from '@fastify/websocket';
-import { AGENT_WS_PATH, WIRE_VERSION, decodeAgentMessage, encode } from '../../agent/wire.js';
-import { aggregatorErrors, type AggregatorErrorCode } from '../errors.js';
+import { credentialMatches, parseAgentAuthorization } from '../../agent/credential.js';
+import { udpEchoKey } from '../../agent/probes/udp.js';
+import { AGENT_WS_PATH, WIRE_VERSION, decodeAgentMessage, encode, limits, type DecodeFailure } from '../../agent/contract/wire.js';
+import { aggregatorErrors, type RejectCode } from '../errors.js';
+import { LogLimiter, summaryLine, defaultLogLimit, type LogLimitOptions } from '../log-limit.js';
 import type { AggregatorState } from '../state.js';
+import { closeReason } from '../ws-close.js';
 
 export interface AgentWsOptions {
   state: AggregatorState;
   token: string;
   /** ms between WebSocket pings; an agent that misses one pong is terminated. */
   pingIntervalMs?: number;
+  /** Lines a peer may cause per window (defaults in log-limit.ts). */
+  logLimit?: Partial<Omit<LogLimitOptions, 'now'>>;
 }
 
+const codeOf: Record<DecodeFailure, RejectCode> = {
+  size: 'PINGER_ERR_WS_TOO_LARGE',
+  depth: 'PINGER_ERR_WS_TOO_LARGE',
+  version: 'PINGER_ERR_WS_VERSION',
+  json: 'PINGER_ERR_WS_BAD_MESSAGE',
+  schema: 'PINGER_ERR_WS_BAD_MESSAGE',
+};
+
+/** Whether the request carries the cluster secret as Bearer (admin routes). */
 export function tokenMatches(req: FastifyRequest, token: string): boolean {
   const h = req.headers.authorization ?? '';
   const given = Buffer.from(h.startsWith('Bearer ') ? h.slice(7).trim() : '');
@@ -25,27 +41,57 @@ export function tokenMatches(req: FastifyRequest, token: string): boolean {
 export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions): Promise<void> {
   const { state, token } = opts;
   const live = new Map<string, WebSocket>();
+  const limiter = new LogLimiter(opts.logLimit);
+  type Level = 'info' | 'warn' | 'error';
+  /** A line a peer caused: the first ones each window, then one summary of how many were left out. */
+  const peerLog = (log: FastifyRequest['log'], peer: string, level: Level, obj: Record<string, unknown>, msg: string) => {
+    const a = limiter.admit(peer);
+    if (a.summary) log.warn({ peer, suppressed: a.summary.count }, summaryLine(a.summary));
+    if (a.log) log[level](obj, msg);
+  };
+  const sweeper = setInterval(() => {
+    for (const s of limiter.sweep()) app.log.warn({ peer: s.peer, suppressed: s.count }, summaryLine(s));
+  }, opts.logLimit?.windowMs ?? defaultLogLimit.windowMs);
+  sweeper.unref();
+  // The node each upgrade request proved it is; a connection speaks for that node only.
+  const authNode = new WeakMap<FastifyRequest, string>();
+  const remoteOf = new WeakMap<WebSocket, string>();
+  const udpKey = udpEchoKey(token).toString('hex');
+  const countReject = (code: RejectCode) => {
+    state.counters.rejected++;
+    state.counters.rejectedByCode[code]++;
+  };
 
   app.get(
     AGENT_WS_PATH,
     {
       websocket: true,
       preValidation: async (req, reply) => {
-        if (!tokenMatches(req, token)) {
-          req.log.warn({ remote: req.ip }, 'PINGER_ERR_AUTH_TOKEN: agent refused: missing or wrong token');
+        const auth = parseAgentAuthorization(req.headers.authorization);
+        if (auth && credentialMatches(token, auth.node, auth.credential)) authNode.set(req, auth.node);
+        else {
+          countReject('PINGER_ERR_AUTH_TOKEN');
+          peerLog(req.log, req.ip, 'warn', { remote: req.ip, claimed: auth?.node?.slice(0, 64) }, 'PINGER_ERR_AUTH_TOKEN: agent refused: missing or wrong node credential');
           await reply.code(401).send({ code: 'PINGER_ERR_AUTH_TOKEN', error: aggregatorErrors.PINGER_ERR_AUTH_TOKEN.message });
         }
       },
     },
     (socket, req) => {
+      const remote = req.ip;
+      const authenticated = authNode.get(req)!;
+      remoteOf.set(socket, remote);
       let node: string | undefined;
       let alive = true;
-      const reject = (code: AggregatorErrorCode, why: string) => {
-        state.counters.rejected++;
+      /** Set once we close: frames already on their way are dropped, not judged (or counted) again. */
+      let closing = false;
+      const peer = () => (node ? `${node}@${remote}` : remote);
+      const reject = (code: RejectCode, why: string, close = true) => {
+        if (closing) return;
+        closing = true;
+        countReject(code);
+        peerLog(req.log, peer(), 'warn', { remote, node, code }, `${code}: ${why}`);
         const e = aggregatorErrors[code];
-        req.log.warn({ remote: req.ip, node, code }, `${code}: ${why}`);
-        // Close reasons are limited to 123 bytes by the protocol.
-        socket.close('close' in e ? e.close : 4400, `${code}: ${why}`.slice(0, 120));
+        if (close) socket.close('close' in e ? e.close : 4400, closeReason(`${code}: ${why}`));
       };
       const helloTimer = setTimeout(() => {
         if (!node) reject('PINGER_ERR_WS_HELLO_TIMEOUT', aggregatorErrors.PINGER_ERR_WS_HELLO_TIMEOUT.message);
@@ -57,15 +103,13 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
       }, opts.pingIntervalMs ?? 15_000);
       socket.on('pong', () => (alive = true));
 
-      socket.on('message', (data: Buffer, isBinary: boolean) => {
+      const onMessage = (data: Buffer, isBinary: boolean) => {
         alive = true;
         state.counters.messages++;
         if (isBinary) return reject('PINGER_ERR_WS_BAD_MESSAGE', 'binary frames are not part of the protocol');
-        const d = decodeAgentMessage(data);
-        if (!d.ok) {
-          const code = d.error.startsWith('unsupported wire version') ? 'PINGER_ERR_WS_VERSION' : 'PINGER_ERR_WS_BAD_MESSAGE';
-          return reject(code, d.error);
-        }
+        // Before a hello only a hello or a clock request is valid: neither needs more than the control bound.
+        const d = decodeAgentMessage(data, node ? {} : { maxBytes: limits.controlBytes });
+        if (!d.ok) return reject(codeOf[d.why], d.error);
         const msg = d.msg;
         if (msg.type === 'clock') {
           const t1 = Date.now();
@@ -73,18 +117,23 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
           return;
         }
         if (msg.type === 'hello') {
-          if (node && node !== msg.node) return reject('PINGER_ERR_WS_NODE_MISMATCH', `hello for ${msg.node} on ${node}'s connection`);
+          if (msg.node !== authenticated) return reject('PINGER_ERR_WS_NODE_MISMATCH', `hello for ${msg.node} with ${authenticated}'s credential`);
           if (!state.isExpected(msg.node)) return reject('PINGER_ERR_WS_UNKNOWN_NODE', `node ${JSON.stringify(msg.node)} is not in the inventory`);
           if (!node) {
+            // Only a holder of this node's credential gets here: the newer connection (a restarted agent whose
+            // old TCP connection is not yet dead) takes over, and it is logged, as a second process would be.
             const old = live.get(msg.node);
-            if (old && old !== socket) old.close(4409, 'PINGER_ERR_WS_REPLACED: a newer connection for this node');
+            if (old && old !== socket) {
+              req.log.warn({ node: msg.node, remote, previousRemote: remoteOf.get(old) }, "agent takeover: a new connection with this node's credential replaces the connected one");
+              old.close(4409, 'PINGER_ERR_WS_REPLACED: a newer connection for this node');
+            }
             live.set(msg.node, socket);
             node = msg.node;
             clearTimeout(helloTimer);
-            socket.send(encode({ v: WIRE_VERSION, type: 'welcome', plan: state.plan, serverTime: Date.now(), up: state.upNodes(msg.node) }));
+            socket.send(encode({ v: WIRE_VERSION, type: 'welcome', plan: state.plan, serverTime: Date.now(), up: state.upNodes(msg.node), udpKey }));
             // After a live reload the agent's own inventory file may predate ours: send the peer set too.
             if (state.generation > 0) socket.send(planText());
-            req.log.info({ node, remote: req.ip, agentVersion: msg.agentVersion, icmp: msg.icmp }, 'agent connected');
+            peerLog(req.log, peer(), 'info', { node, remote, agentVersion: msg.agentVersion, icmp: msg.icmp }, 'agent connected');
           }
           state.hello(msg);
           return;
@@ -93,6 +142,24 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
         if (msg.node !== node) return reject('PINGER_ERR_WS_NODE_MISMATCH', `${msg.type} for ${msg.node} on ${node}'s connection`);
         if (msg.type === 'results') state.results(msg);
         else state.heartbeat(msg);
+      };
+
+      socket.on('message', (data: Buffer, isBinary: boolean) => {
+        if (closing) return;
+        try {
+          onMessage(data, isBinary);
+        } catch (err) {
+          // A bug, not the peer's fault as far as we know: this connection goes, the aggregator stays.
+          if (closing) return;
+          closing = true;
+          countReject('PINGER_ERR_WS_INTERNAL');
+          peerLog(req.log, peer(), 'error', { remote, node, code: 'PINGER_ERR_WS_INTERNAL', err: String((err as Error)?.stack ?? err).slice(0, 2000) }, 'PINGER_ERR_WS_INTERNAL: handling a message failed');
+          try {
+            socket.close(aggregatorErrors.PINGER_ERR_WS_INTERNAL.close, closeReason(`PINGER_ERR_WS_INTERNAL: ${aggregatorErrors.PINGER_ERR_WS_INTERNAL.message}`));
+          } catch {
+            socket.terminate();
+          }
+        }
       });
 
       socket.on('close', (code: number) => {
@@ -101,10 +168,11 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
         if (node && live.get(node) === socket) {
           live.delete(node);
           state.disconnected(node);
-          req.log.info({ node, code }, 'agent disconnected');
+          peerLog(req.log, peer(), 'info', { node, code }, 'agent disconnected');
         }
       });
-      socket.on('error', (err: Error) => req.log.warn({ node, err: err.message }, 'agent socket error'));
+      // ws found a bad frame (too large, invalid UTF-8, bad opcode or mask) and closes the connection itself.
+      socket.on('error', (err: Error) => reject('PINGER_ERR_WS_PROTOCOL', `agent socket error: ${String(err.message).slice(0, 200)}`, false));
     },
   );
 
@@ -128,6 +196,7 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
   };
   state.on('reload', onReload);
   app.addHook('onClose', async () => {
+    clearInterval(sweeper);
     state.off('run-now', runNow);
     state.off('reload', onReload);
     for (const s of live.values()) s.close(1001, 'aggregator shutting down');

@@ -36,9 +36,10 @@ export async function apiRoutes(app: FastifyInstance, opts: { state: AggregatorS
     };
   });
 
-  // Makes every agent probe at once: only for holders of the agent token (the charm's run-check action).
+  // Makes every agent probe at once: only for holders of the cluster secret (the charm's run-check action),
+  // not for an agent's node credential nor the read token.
   app.post('/api/v1/run-check', async (req, reply) => {
-    if (!tokenMatches(req, opts.token)) return reply.code(401).send({ code: 'PINGER_ERR_AUTH_TOKEN', error: 'missing or wrong token' });
+    if (!tokenMatches(req, opts.token)) return reply.code(401).send({ code: 'PINGER_ERR_AUTH_TOKEN', error: 'missing or wrong cluster secret' });
     return { requested: state.requestRound() };
   });
 

@@ -2,7 +2,7 @@
 // so tests and embedders get exactly these series). The families come from metrics.ts, built once per scrape.
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
-import type { ResultsMsg } from '../../agent/wire.js';
+import type { ResultsMsg } from '../../agent/contract/wire.js';
 import { collectMetrics, defaultMetricsOptions, metricDefs, ProbeTally, type Family, type MetricsOptions } from '../metrics.js';
 import type { AggregatorState } from '../state.js';
 

@@ -1,6 +1,6 @@
 // Peer discovery: what a unit publishes in its peer databag, and the inventory every unit writes from all
 // the databags. Pure.
-import type { Inventory } from '../../agent/inventory.js';
+import type { Inventory } from '../../agent/contract/inventory.js';
 import type { Databag } from './hook-tools.js';
 
 export interface InterfaceRow {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { inventoryToText } from '../../agent/inventory.js';
+import { inventoryToText } from '../../agent/contract/inventory.js';
 import { readMtu } from '../../agent/interfaces.js';
 import { builtinProfiles } from '../../aggregator/profile.js';
 import { fetchReport } from './aggregator-client.js';
@@ -106,7 +106,7 @@ const bracket = (ip: string) => (ip.includes(':') ? `[${ip}]` : ip);
  */
 export function features(charmDir: string): { tls: boolean; credential: boolean; readAuth: boolean } {
   let text = '';
-  for (const d of ['dist/agent', 'dist/aggregator']) {
+  for (const d of ['dist/agent', 'dist/aggregator', 'dist/aggregator/cli']) {
     const dir = join(charmDir, d);
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir)) if (f.endsWith('.js')) text += readFileSync(join(dir, f), 'utf8');
@@ -301,6 +301,7 @@ export async function reconcile(ctx: HookContext): Promise<void> {
     const args = ['agent', '--inventory', p.inventory, '--node', ctx.unit, '--aggregator', ws];
     args.push(...(can.credential && !external ? ['--credential-file', p.credential] : ['--token-file', p.token]));
     if (tlsOn) args.push('--ca-file', p.caFile);
+    else if (can.tls && ws.startsWith('ws://')) args.push('--plain'); // plain only when asked for (external http://)
     if (app.responders === 'off') args.push('--no-responders');
     const r = ensureService(p, { name: AGENT_SERVICE, description: `Pinger agent (${ctx.unit})`, args }, { restart: restart || upgraded, reload });
     if (r !== 'unchanged') tools.log('INFO', `${AGENT_SERVICE} ${r}: ${inventory.nodes.length} nodes, aggregator ${url}`);

@@ -27,7 +27,7 @@ export function paths(charmDir: string, root = process.env.PINGER_CHARM_ROOT ?? 
     tls: join(data, 'tls'),
     unitFile: (svc: string) => join(root, 'etc/systemd/system', `${svc}.service`),
     node: join(charmDir, 'runtime/node'),
-    cli: join(charmDir, 'dist/agent/cli.js'),
+    cli: join(charmDir, 'dist/aggregator/cli/pinger.js'),
   };
 }
 export type Paths = ReturnType<typeof paths>;

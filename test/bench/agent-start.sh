@@ -10,7 +10,7 @@ work=$(mktemp -d /tmp/pinger-bench-start.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 echo "bench-token-0123456789abcdef" >"$work/token" && chmod 600 "$work/token"
 node --import tsx -e '
-  const { inventoryToText, parseInventory } = await import("./agent/inventory.ts");
+  const { inventoryToText, parseInventory } = await import("./agent/contract/inventory.ts");
   const lines = ["version: 1", "nodes:"];
   for (let n = 1; n <= 50; n++) { lines.push(`  node-${n}:`, "    addresses:"); ["internal", "shared-db", "ceph-cluster"].forEach((b, i) => lines.push(`      ${b}: 127.0.${50 + i}.${n}`)); }
   const fs = await import("node:fs");
@@ -21,7 +21,7 @@ port=$((40000 + RANDOM % 20000))
 for form in block json; do
   cpu=()
   for _ in $(seq 1 "${1:-7}"); do
-    node dist/bundle/cli.js agent --inventory "$work/$form.yaml" --node node-1 --aggregator "ws://127.0.0.1:$port/api/v1/agent" --token-file "$work/token" --quiet 2>/dev/null &
+    node dist/bundle/cli.js agent --inventory "$work/$form.yaml" --node node-1 --aggregator "ws://127.0.0.1:$port/api/v1/agent" --token-file "$work/token" --plain --quiet 2>/dev/null &
     pid=$!
     sleep 1.5
     cpu+=("$(awk '{print ($14 + $15) * 10}' /proc/$pid/stat)") # utime + stime, 100 ticks/s -> ms

@@ -7,8 +7,8 @@
 // render (CDP Performance.getMetrics, after a forced GC), and hover -> details shown.
 // Usage: node --import tsx test/bench/browser-render.ts [--nodes 1000] [--bindings 6] [--runs 5]
 import { parseArgs } from 'node:util';
-import type { Inventory } from '../../agent/inventory.js';
-import type { HelloMsg, ResultsMsg, TargetRow } from '../../agent/wire.js';
+import type { Inventory } from '../../agent/contract/inventory.js';
+import type { HelloMsg, ResultsMsg, TargetRow } from '../../agent/contract/wire.js';
 import { openstackProfile } from '../../aggregator/profile.js';
 import { buildServer } from '../../aggregator/server.js';
 import { AggregatorState } from '../../aggregator/state.js';

@@ -1,5 +1,5 @@
 // CPU an agent spends reading its inventory at start: the block YAML a person writes vs the JSON form the
-// charm and the lab write (agent/inventory.ts: inventoryToText, parseJsonForm). Each measurement is a fresh
+// charm and the lab write (agent/contract/inventory.ts: inventoryToText, parseJsonForm). Each measurement is a fresh
 // process (cold code, as at an agent's start); the figure is the CPU of parseInventory() alone.
 // Usage: node --import tsx test/bench/inventory-parse.ts [--sizes 50x3,1000x6] [--runs 5]
 import { execFileSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { inventoryToText, parseInventory, type Inventory } from '../../agent/inventory.js';
+import { inventoryToText, parseInventory, type Inventory } from '../../agent/contract/inventory.js';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '50x3,1000x6' }, runs: { type: 'string', default: '5' }, child: { type: 'string' } } });
 

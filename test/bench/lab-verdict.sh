@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 npx tsc -p tsconfig.json >/dev/null || echo "tsc reported type errors; using what it emitted" >&2
-[ -f dist/agent/cli.js ] || { echo "dist/agent/cli.js missing after the build" >&2; exit 1; }
+[ -f dist/aggregator/cli/pinger.js ] || { echo "dist/aggregator/cli/pinger.js missing after the build" >&2; exit 1; }
 npm run --silent bundle
 exec node --import tsx test/bench/lab-verdict.ts "$@"

@@ -3,11 +3,11 @@
 // loopback (127.77.b.p). In a fleet every agent does both each interval, so this is what caps how many agents
 // share a core. Run as root for ICMP: node --import tsx test/bench/round-cpu.ts [--peers 49] [--rounds 10]
 import { parseArgs } from 'node:util';
-import type { InventoryNode } from '../../agent/inventory.js';
+import type { InventoryNode } from '../../agent/contract/inventory.js';
 import { defaultProbes } from '../../agent/probes/index.js';
 import { listenTcp } from '../../agent/responders.js';
 import { runRound } from '../../agent/round.js';
-import type { ProbePlan } from '../../agent/wire.js';
+import type { ProbePlan } from '../../agent/contract/wire.js';
 
 const { values } = parseArgs({ options: { peers: { type: 'string', default: '49' }, rounds: { type: 'string', default: '10' } } });
 const peers = Number(values.peers);

@@ -1,7 +1,7 @@
 // Cost of the aggregator's validation path for one agent's round at fleet scale: JSON.parse + zod for a
 // results message of 999 peers x 6 bindings (one agent of a 1,000-node fleet).
 // Usage: node --import tsx test/bench/wire-decode.ts   (or the compiled file under dist/)
-import { decodeAgentMessage, encode, type AgentMessage } from '../../agent/wire.js';
+import { decodeAgentMessage, encode, type AgentMessage } from '../../agent/contract/wire.js';
 
 const row = (i: number) => ({
   peer: `node-${i}`,

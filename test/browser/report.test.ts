@@ -148,7 +148,7 @@ test('the readiness report in the browser', async (t) => {
     await cl.agents.get('node-3')!.stop();
     const [node, pre] = pingerCmd();
     const ws = `${cl.url.replace('http', 'ws')}/api/v1/agent`;
-    const silent = start(node, [...pre, 'agent', '--inventory', cl.inventoryFile, '--node', 'node-3', '--aggregator', ws, '--token-file', cl.tokenFile, '--no-responders']);
+    const silent = start(node, [...pre, 'agent', '--inventory', cl.inventoryFile, '--node', 'node-3', '--aggregator', ws, '--token-file', cl.tokenFile, '--plain', '--no-responders']);
     st.after(() => silent.stop());
     await cl.waitVerdict('not-ready');
     await page.waitForFunction(() => document.querySelector('#verdict')?.textContent === 'Not ready', null, { timeout: 15_000 });

@@ -3,7 +3,7 @@
 // (127.<block>.<space>.<host>) so whatever the charm or its services contact stays on this machine.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseInventory, type Inventory } from '../../agent/inventory.js';
+import { parseInventory, type Inventory } from '../../agent/contract/inventory.js';
 import type { SimDevice } from './sim/model.js';
 import type { Sim, SimOptions } from './sim/sim.js';
 

@@ -20,7 +20,7 @@ test('the .charm holds metadata, config, actions, manifest, dispatch, the code, 
     // One .charm per platform of charmcraft.yaml, named as charmcraft names them.
     if (process.arch === 'x64') assert.deepEqual(charms.map((c) => c.split('/').at(-1)), ['pinger_ubuntu@22.04-amd64.charm', 'pinger_ubuntu@24.04-amd64.charm']);
     const files = new Set(execFileSync('unzip', ['-Z1', charm!], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim().split('\n'));
-    for (const f of ['metadata.yaml', 'config.yaml', 'actions.yaml', 'manifest.yaml', 'dispatch', 'package.json', 'runtime/node', 'dist/charm/src/main.js', 'dist/agent/cli.js', 'dist/aggregator/main.js', 'node_modules/raw-socket/build/Release/raw.node', 'node_modules/fastify/package.json', 'node_modules/yaml/package.json', 'node_modules/zod/package.json']) {
+    for (const f of ['metadata.yaml', 'config.yaml', 'actions.yaml', 'manifest.yaml', 'dispatch', 'package.json', 'runtime/node', 'dist/charm/src/main.js', 'dist/aggregator/cli/pinger.js', 'dist/aggregator/main.js', 'node_modules/raw-socket/build/Release/raw.node', 'node_modules/fastify/package.json', 'node_modules/yaml/package.json', 'node_modules/zod/package.json']) {
       assert.ok(files.has(f), `${f} in the charm`);
     }
     for (const p of readFileSync(join(repoRoot, 'aggregator/profiles/openstack.yaml'), 'utf8') ? ['dist/aggregator/profiles/openstack.yaml'] : []) assert.ok(files.has(p), p);
@@ -47,7 +47,7 @@ test('the .charm holds metadata, config, actions, manifest, dispatch, the code, 
     mkdirSync(un);
     execFileSync('unzip', ['-q', charm!, '-d', un]);
     const env = { PATH: '/nonexistent' };
-    const help = execFileSync(join(un, 'runtime/node'), [join(un, 'dist/agent/cli.js'), '--help'], { cwd: '/', env, encoding: 'utf8' });
+    const help = execFileSync(join(un, 'runtime/node'), [join(un, 'dist/aggregator/cli/pinger.js'), '--help'], { cwd: '/', env, encoding: 'utf8' });
     assert.match(help, /pinger agent --inventory FILE/);
     const raw = execFileSync(join(un, 'runtime/node'), ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(un, 'node_modules/raw-socket/index.js'))}); console.log(typeof m.default.createSocket)`], { cwd: '/', env, encoding: 'utf8' });
     assert.equal(raw.trim(), 'function', 'raw-socket\'s compiled raw.node loads with the carried runtime');

@@ -1,11 +1,14 @@
 // A loopback cluster for integration tests: an inventory on a per-run 127.x.y.0/24 block, a token file,
 // an aggregator and agents as real `pinger` processes. Everything is stopped by PID in `close()`.
+// Plain HTTP/ws:// unless `tls` (then a per-run CA made by the README's openssl commands); with `readToken`,
+// the read routes need it and `report()` sends it.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inventoryToText, type Inventory } from '../../agent/inventory.js';
+import { inventoryToText, type Inventory } from '../../agent/contract/inventory.js';
 import type { Report } from '../../aggregator/report.js';
 import { pingerCmd, start, stopAll, waitUntil, type Started } from './procs.js';
+import { basic, get, makeTls, type TlsFiles } from './tls.js';
 
 export interface Cluster {
   dir: string;
@@ -13,10 +16,17 @@ export interface Cluster {
   inventoryFile: string;
   tokenFile: string;
   token: string;
+  /** The CA and the aggregator's certificate, when started with `tls`. */
+  tls: TlsFiles | undefined;
+  readToken: string | undefined;
+  readTokenFile: string | undefined;
   url: string;
   aggregator: Started;
   agents: Map<string, Started>;
-  startAgent(node: string, wrap?: string[]): Started;
+  /** `args` replace the default credentials (--token-file and --plain or --ca-file). */
+  startAgent(node: string, wrap?: string[], args?: string[]): Started;
+  /** The agent URL (ws:// or wss://). */
+  agentUrl(): string;
   startAggregator(port?: number): Promise<void>;
   report(q?: string): Promise<Report>;
   waitVerdict(v: Report['verdict'], timeoutMs?: number): Promise<Report>;
@@ -37,7 +47,7 @@ export function loopbackInventory(nodes: number, bindings: string[]): Inventory 
   };
 }
 
-export async function startCluster(inventory: Inventory, opts: { profile?: string } = {}): Promise<Cluster> {
+export async function startCluster(inventory: Inventory, opts: { profile?: string; tls?: boolean; readToken?: string } = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'pinger-it-'));
   chmodSync(dir, 0o755); // agents run as nobody in the unprivileged test
   const inventoryFile = join(dir, 'inventory.yaml');
@@ -45,6 +55,9 @@ export async function startCluster(inventory: Inventory, opts: { profile?: strin
   const token = `t-${Math.random().toString(36).slice(2)}`;
   writeFileSync(inventoryFile, inventoryToText(inventory), { mode: 0o644 });
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o644 });
+  const tls = opts.tls ? makeTls(dir) : undefined;
+  const readTokenFile = opts.readToken ? join(dir, 'read-token') : undefined;
+  if (readTokenFile) writeFileSync(readTokenFile, `${opts.readToken}\n`, { mode: 0o644 });
   const [node, pre] = pingerCmd();
   const c: Cluster = {
     dir,
@@ -52,24 +65,30 @@ export async function startCluster(inventory: Inventory, opts: { profile?: strin
     inventoryFile,
     tokenFile,
     token,
+    tls,
+    readToken: opts.readToken,
+    readTokenFile,
     url: '',
     aggregator: undefined as unknown as Started,
     agents: new Map(),
     async startAggregator(port = 0) {
-      c.aggregator = start(node, [...pre, 'aggregator', '--listen', `127.0.0.1:${port}`, '--inventory', inventoryFile, '--token-file', tokenFile, '--profile', opts.profile ?? 'demo', '--log-level', 'warn']);
-      const line = await c.aggregator.waitFor(/listening on (http:\/\/\S+?);/);
-      c.url = /listening on (http:\/\/\S+?);/.exec(line)![1]!;
+      const security = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : ['--plain'];
+      if (readTokenFile) security.push('--read-token-file', readTokenFile);
+      c.aggregator = start(node, [...pre, 'aggregator', '--listen', `127.0.0.1:${port}`, '--inventory', inventoryFile, '--token-file', tokenFile, ...security, '--profile', opts.profile ?? 'demo', '--log-level', 'warn']);
+      const line = await c.aggregator.waitFor(/listening on (https?:\/\/\S+?);/);
+      c.url = /listening on (https?:\/\/\S+?);/.exec(line)![1]!;
     },
-    startAgent(name, wrap = []) {
-      const ws = `${c.url.replace('http', 'ws')}/api/v1/agent`;
-      const args = [...pre, 'agent', '--inventory', inventoryFile, '--node', name, '--aggregator', ws, '--token-file', tokenFile];
+    agentUrl: () => `${c.url.replace('http', 'ws')}/api/v1/agent`,
+    startAgent(name, wrap = [], creds = ['--token-file', tokenFile, ...(tls ? ['--ca-file', tls.ca] : ['--plain'])]) {
+      const args = [...pre, 'agent', '--inventory', inventoryFile, '--node', name, '--aggregator', c.agentUrl(), ...creds];
       const p = wrap.length ? start(wrap[0]!, [...wrap.slice(1), node, ...args]) : start(node, args);
       c.agents.set(name, p);
       return p;
     },
     async report(q = '') {
-      const r = await fetch(`${c.url}/api/v1/report${q}`);
-      return (await r.json()) as Report;
+      const r = await get(`${c.url}/api/v1/report${q}`, { ...(tls ? { ca: tls.ca } : {}), ...(opts.readToken ? { authorization: basic(opts.readToken) } : {}) });
+      if (r.status !== 200) throw new Error(`report: HTTP ${r.status}: ${r.body.slice(0, 200)}`);
+      return JSON.parse(r.body) as Report;
     },
     async waitVerdict(v, timeoutMs = 30_000) {
       let last: Report | undefined;

@@ -86,7 +86,7 @@ export async function stopAll(): Promise<void> {
 }
 
 /** The `pinger` command as developers run it (TypeScript sources through tsx). */
-export const pingerCmd = (): [string, string[]] => [process.execPath, ['--import', 'tsx', 'agent/cli.ts']];
+export const pingerCmd = (): [string, string[]] => [process.execPath, ['--import', 'tsx', 'aggregator/cli/pinger.ts']];
 
 export async function waitUntil<T>(fn: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 20_000, everyMs = 100): Promise<T> {
   const end = Date.now() + timeoutMs;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
+import { agentAuthorization, nodeCredential } from '../../agent/credential.js';
 import { isRoot, requireEnv } from '../helpers/env.js';
 import { loopbackInventory, startCluster, type Cluster } from '../helpers/cluster.js';
 import { waitUntil } from '../helpers/procs.js';
@@ -13,9 +14,11 @@ before(async () => {
 });
 after(async () => c?.close());
 
-function wsClient(token: string | undefined): WebSocket {
-  return new WebSocket(`${c.url.replace('http', 'ws')}/api/v1/agent`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+function wsClient(authorization: string | undefined): WebSocket {
+  return new WebSocket(`${c.url.replace('http', 'ws')}/api/v1/agent`, authorization ? { headers: { authorization } } : {});
 }
+/** A node's credential, as its agent would send it. */
+const as = (node: string) => agentAuthorization(node, nodeCredential(c.token, node));
 
 test('before any agent reports, the verdict is pending and every node is missing', async () => {
   const r = await c.report();
@@ -60,8 +63,9 @@ test('a responder whose port was freed listens on the next round', async () => {
   assert.deepEqual((await c.waitVerdict('ready')).findings, []);
 });
 
-test('a wrong or missing token is refused with 401 and the code', async () => {
-  for (const t of [undefined, 'wrong']) {
+test('a wrong or missing credential is refused with 401 and the code', async () => {
+  // The bare cluster secret is no agent credential: it names no node.
+  for (const t of [undefined, 'Bearer wrong', `Bearer ${c.token}`, agentAuthorization('node-1', nodeCredential('another secret', 'node-1'))]) {
     const ws = wsClient(t);
     const status = await new Promise<number>((resolve) => ws.on('unexpected-response', (_q, res) => resolve(res.statusCode!)));
     assert.equal(status, 401);
@@ -69,14 +73,14 @@ test('a wrong or missing token is refused with 401 and the code', async () => {
 });
 
 test('bad messages close only the sender, with a close code and reason; everyone else goes on', async () => {
-  const cases: [string, number, RegExp][] = [
-    ['{"v":1,"type":"results"', 4400, /PINGER_ERR_WS_BAD_MESSAGE: not JSON/],
-    [JSON.stringify({ v: 7, type: 'hello' }), 4426, /PINGER_ERR_WS_VERSION/],
-    [JSON.stringify({ v: 1, type: 'heartbeat', node: 'node-1', at: 1 }), 4400, /heartbeat before hello/],
-    [JSON.stringify({ v: 1, type: 'hello', node: 'intruder', agentVersion: 'x', hostname: 'h', icmp: 'available', interfaces: [], responders: [] }), 4404, /PINGER_ERR_WS_UNKNOWN_NODE/],
+  const cases: [string, number, RegExp, string][] = [
+    ['{"v":1,"type":"results"', 4400, /PINGER_ERR_WS_BAD_MESSAGE: not JSON/, 'node-1'],
+    [JSON.stringify({ v: 7, type: 'hello' }), 4426, /PINGER_ERR_WS_VERSION/, 'node-1'],
+    [JSON.stringify({ v: 1, type: 'heartbeat', node: 'node-1', at: 1 }), 4400, /heartbeat before hello/, 'node-1'],
+    [JSON.stringify({ v: 1, type: 'hello', node: 'intruder', agentVersion: 'x', hostname: 'h', icmp: 'available', interfaces: [], responders: [] }), 4404, /PINGER_ERR_WS_UNKNOWN_NODE/, 'intruder'],
   ];
-  for (const [msg, code, reason] of cases) {
-    const ws = wsClient(c.token);
+  for (const [msg, code, reason, who] of cases) {
+    const ws = wsClient(as(who));
     await new Promise((r) => ws.once('open', r));
     ws.send(msg);
     const [gotCode, gotReason] = await new Promise<[number, string]>((r) => ws.once('close', (cc, rr) => r([cc, rr.toString()])));

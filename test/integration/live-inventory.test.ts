@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { inventoryToText, type Inventory } from '../../agent/inventory.js';
+import { inventoryToText, type Inventory } from '../../agent/contract/inventory.js';
 import type { Report } from '../../aggregator/report.js';
 import { loopbackInventory, startCluster, type Cluster } from '../helpers/cluster.js';
 import { waitUntil } from '../helpers/procs.js';

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { after, test } from 'node:test';
 import { isRoot, requireEnv } from '../helpers/env.js';
 import { start, stopAll } from '../helpers/procs.js';
+import { get } from '../helpers/tls.js';
 import { ensureTools, listNamespaces, processesMentioning, repoRoot } from './lab.js';
 
 after(() => stopAll());
@@ -29,12 +30,13 @@ test('npm run lab: up with a fault, the report URL, then Ctrl-C cleans up', asyn
   if (isRoot()) ensureTools(); // installs iproute2 / nftables when missing
   if (!requireEnv(t, { root: true, commands: ['ip', 'nft', 'perl'] })) return;
   const p = lab(['--nodes', '3', '--spaces', '2', '--listen', '127.0.0.1:0', '--fault', 'port-refused:node-2:shared-db:3306']);
-  const line = await p.waitFor(/report: +http:\/\/127\.0\.0\.1:\d+\//, 60_000);
-  const url = /http:\S+\//.exec(line)![0];
+  const line = await p.waitFor(/report: +https:\/\/127\.0\.0\.1:\d+\//, 60_000);
+  const url = /https:\S+\//.exec(line)![0];
+  const ca = /TLS: the per-run CA is (\S+)/.exec(await p.waitFor(/TLS: the per-run CA is \S+/))![1]!;
   const prefix = /lab (pl[0-9a-z]+): 3 nodes x 2 spaces up/.exec(p.output())![1]!;
   assert.equal(listNamespaces().filter((n) => n.startsWith(`${prefix}-`)).length, 4, 'switch + 3 nodes');
   await p.waitFor(/verdict: not-ready - not ready: .*shared-db: TCP 3306 refused/, 60_000);
-  const r = (await (await fetch(`${url}api/v1/report`)).json()) as { findings: { kind: string; nodes: string[] }[] };
+  const r = JSON.parse((await get(`${url}api/v1/report`, { ca })).body) as { findings: { kind: string; nodes: string[] }[] };
   assert.ok(r.findings.some((f) => f.kind === 'port-refused' && f.nodes.join() === 'node-2'), JSON.stringify(r.findings));
   p.child.kill('SIGINT');
   const [code] = (await once(p.child, 'exit')) as [number];
@@ -42,5 +44,5 @@ test('npm run lab: up with a fault, the report URL, then Ctrl-C cleans up', asyn
   assert.match(p.output(), /torn down \(4 namespaces deleted\)/);
   assert.deepEqual(listNamespaces().filter((n) => n.startsWith(`${prefix}-`)), []);
   assert.deepEqual(processesMentioning(prefix), [], 'no agent or aggregator of the lab is left');
-  await assert.rejects(fetch(url), 'the aggregator is gone');
+  await assert.rejects(get(url, { ca }), 'the aggregator is gone');
 });

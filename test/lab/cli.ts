@@ -82,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
     log: say,
   });
   say(`report:  ${lab.url}/   (JSON: ${lab.url}/api/v1/report)`);
+  say(`TLS: the per-run CA is ${lab.tls!.ca} (curl --cacert ${lab.tls!.ca}; a browser asks to accept the certificate)`);
   say(`inventory: ${lab.inventoryFile}; a node's shell: ip netns exec ${lab.nodeNs('node-1')} bash`);
   say(`${lab.agents.size} agents starting; Ctrl-C tears the lab down`);
   let last = '';

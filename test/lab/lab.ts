@@ -12,9 +12,11 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inventoryToText, type Inventory } from '../../agent/inventory.js';
+import { nodeCredential } from '../../agent/credential.js';
+import { inventoryToText, type Inventory } from '../../agent/contract/inventory.js';
 import type { Report } from '../../aggregator/report.js';
 import { start, type Started } from '../helpers/procs.js';
+import { get, makeTls, type TlsFiles } from '../helpers/tls.js';
 import { faultLabel, faultRefs, planFault, type Fault, type FaultPlan, type LabNames, type Step } from './faults.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -152,6 +154,8 @@ export class Lab {
   readonly inventory: Inventory;
   readonly inventoryFile: string;
   readonly tokenFile: string;
+  /** The per-run CA and the aggregator's certificate: every agent connects over wss:// and verifies it. */
+  tls: TlsFiles | undefined;
   readonly socket: string;
   url = '';
   aggregator: Started | undefined;
@@ -203,7 +207,11 @@ export class Lab {
     try {
       lab.buildNetwork();
       writeFileSync(lab.inventoryFile, inventoryToText(lab.inventory), { mode: 0o644 });
-      writeFileSync(lab.tokenFile, `${randomBytes(24).toString('base64')}\n`, { mode: 0o600 });
+      const secret = randomBytes(24).toString('base64');
+      writeFileSync(lab.tokenFile, `${secret}\n`, { mode: 0o600 });
+      // As an operator would: a CA made by the README's openssl commands, one credential file per node.
+      lab.tls = makeTls(lab.dir);
+      for (const n of lab.nodes) writeFileSync(lab.credentialFile(n), `${nodeCredential(secret, n)}\n`, { mode: 0o600 });
       await lab.startAggregator();
       for (const f of opts.faults ?? []) await lab.inject(f, { beforeAgents: true });
       if (opts.startAgents !== false) lab.startAgents();
@@ -309,25 +317,30 @@ export class Lab {
 
   private pinger(nodeArgs: string[] = []): string[] {
     if (this.opts.runtime === 'dist' || this.opts.runtime === 'bundle') {
-      const cli = join(repoRoot, this.opts.runtime === 'dist' ? 'dist/agent/cli.js' : 'dist/bundle/cli.js');
+      const cli = join(repoRoot, this.opts.runtime === 'dist' ? 'dist/aggregator/cli/pinger.js' : 'dist/bundle/cli.js');
       if (!existsSync(cli)) throw new Error(`lab: ${cli} not found: run \`npm run ${this.opts.runtime === 'dist' ? 'build' : 'bundle'}\` first`);
       return [process.execPath, ...nodeArgs, cli];
     }
-    return [process.execPath, '--import', 'tsx', join(repoRoot, 'agent/cli.ts')];
+    return [process.execPath, '--import', 'tsx', join(repoRoot, 'aggregator/cli/pinger.ts')];
   }
 
   private async startAggregator(): Promise<void> {
     const [cmd, ...pre] = this.pinger();
     const args = [...pre, 'aggregator', '--listen', this.opts.listen ?? '127.0.0.1:0', '--listen', `unix:${this.socket}`];
-    args.push('--inventory', this.inventoryFile, '--token-file', this.tokenFile, '--profile', this.opts.profile ?? 'demo', '--log-level', 'warn');
+    args.push('--inventory', this.inventoryFile, '--token-file', this.tokenFile, '--tls-cert', this.tls!.cert, '--tls-key', this.tls!.key);
+    args.push('--profile', this.opts.profile ?? 'demo', '--log-level', 'warn');
     this.aggregator = start(cmd!, args, { cwd: repoRoot, env: unitEnv() });
     await this.aggregator.waitFor(/also listening on unix:/, 30_000);
-    this.url = /listening on (http:\/\/\S+?);/.exec(this.aggregator.output())![1]!;
+    this.url = /listening on (https:\/\/\S+?);/.exec(this.aggregator.output())![1]!;
+  }
+
+  credentialFile(node: string): string {
+    return join(this.dir, `${node}.cred`);
   }
 
   /** The agent's command line: run inside the node's namespace, connected over the unix socket. */
   agentArgv(node: string): string[] {
-    return ['ip', 'netns', 'exec', this.nodeNs(node), ...this.pinger(this.opts.agentNodeArgs?.(node)), 'agent', '--inventory', this.inventoryFile, '--node', node, '--aggregator', `ws+unix://${this.socket}:/api/v1/agent`, '--token-file', this.tokenFile, '--quiet'];
+    return ['ip', 'netns', 'exec', this.nodeNs(node), ...this.pinger(this.opts.agentNodeArgs?.(node)), 'agent', '--inventory', this.inventoryFile, '--node', node, '--aggregator', `wss+unix://${this.socket}:/api/v1/agent`, '--ca-file', this.tls!.ca, '--credential-file', this.credentialFile(node), '--quiet'];
   }
 
   /** Starts the agent of every node that has none and is not meant to be missing. */
@@ -403,8 +416,9 @@ export class Lab {
   // --- reading the report ---------------------------------------------------------------------------------
 
   async report(q = ''): Promise<Report> {
-    const r = await fetch(`${this.url}/api/v1/report${q}`);
-    return (await r.json()) as Report;
+    const r = await get(`${this.url}/api/v1/report${q}`, { ca: this.tls!.ca });
+    if (r.status !== 200) throw new Error(`report: HTTP ${r.status}`);
+    return JSON.parse(r.body) as Report;
   }
 
   /** Polls the report until `pred` holds; on timeout the error carries the last report's verdict and findings. */

@@ -35,8 +35,10 @@ async function freePort(): Promise<number> {
 }
 
 let cluster: Cluster | undefined;
+let secured: Cluster | undefined;
 after(async () => {
   await cluster?.close(); // kills the aggregator, the agents and Prometheus by PID, removes the temp dir
+  await secured?.close();
 });
 
 test('dashboards and alert rules run against a real Prometheus scraping a real fleet', { timeout: 180_000 }, async (t) => {
@@ -128,5 +130,39 @@ test('dashboards and alert rules run against a real Prometheus scraping a real f
     const q = queries.find((x) => x.dashboard === 'pinger-overview' && x.panel === title)!;
     const r = await query(resolveGrafanaVars(q.expr));
     assert.ok(r.data!.result.length > 0, `${q.where} shows nothing with node-3 missing:\n  ${q.expr}`);
+  }
+});
+
+test('with TLS and a read token, Prometheus scrapes /metrics over https with basic_auth; without credentials it is refused', { timeout: 120_000 }, async (t) => {
+  if (!requireEnv(t, { commands: ['prometheus'] })) return;
+  secured = await startCluster(loopbackInventory(2, ['internal']), { profile: 'demo', tls: true, readToken: 'scrape-me' });
+  for (const n of secured.inventory.nodes) secured.startAgent(n.name);
+  await secured.waitVerdict('ready', 40_000);
+  const dir = join(secured.dir, 'prometheus');
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  const target = JSON.stringify(new URL(secured.url).host);
+  // As the README says to configure it: the CA for TLS, the read token as the Basic password (from a file).
+  const config = [
+    'global: {scrape_interval: 1s}',
+    'scrape_configs:',
+    `  - {job_name: pinger, scheme: https, tls_config: {ca_file: ${JSON.stringify(secured.tls!.ca)}}, basic_auth: {username: prometheus, password_file: ${JSON.stringify(secured.readTokenFile)}}, static_configs: [{targets: [${target}]}]}`,
+    `  - {job_name: anonymous, scheme: https, tls_config: {ca_file: ${JSON.stringify(secured.tls!.ca)}}, static_configs: [{targets: [${target}]}]}`,
+  ].join('\n');
+  writeFileSync(join(dir, 'prometheus.yml'), `${config}\n`);
+  const port = await freePort();
+  const prom = start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']);
+  const api = `http://127.0.0.1:${port}`;
+  const query = async (q: string): Promise<PromResponse> => (await fetch(`${api}/api/v1/query?query=${encodeURIComponent(q)}`)).json() as Promise<PromResponse>;
+  try {
+    const expected = await waitUntil(async () => (await query('pinger_agents_expected')).data?.result[0] ?? undefined, 'pinger_agents_expected scraped', 40_000, 500);
+    assert.equal(expected.value[1], '2');
+    assert.equal(expected.metric.job, 'pinger');
+    const up = await waitUntil(async () => {
+      const r = (await query('up')).data?.result ?? [];
+      return r.length === 2 ? r : undefined;
+    }, 'both jobs scraped', 20_000, 500);
+    assert.deepEqual(Object.fromEntries(up.map((x) => [x.metric.job, x.value[1]])), { pinger: '1', anonymous: '0' });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nprometheus output:\n${prom.output()}`);
   }
 });

@@ -1,7 +1,7 @@
 // Synthetic fleets for metrics tests and the series benchmark: an AggregatorState fed hello and results
 // messages directly (no network, no processes). Addresses are documentation ranges and are never contacted.
-import type { Inventory } from '../../agent/inventory.js';
-import type { HelloMsg, ResultsMsg, TargetRow } from '../../agent/wire.js';
+import type { Inventory } from '../../agent/contract/inventory.js';
+import type { HelloMsg, ResultsMsg, TargetRow } from '../../agent/contract/wire.js';
 import { demoProfile } from '../../aggregator/profile.js';
 import { AggregatorState } from '../../aggregator/state.js';
 

@@ -1,7 +1,7 @@
 // Condition parsing and evaluation, table-driven: what people write, what it means, how a result reads.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { TargetRow } from '../../agent/wire.js';
+import type { TargetRow } from '../../agent/contract/wire.js';
 import { evaluateCompare, evaluatePort, pairFailures, pairMetrics, parseCondition, type CompareCondition, type PortCondition } from '../../aggregator/conditions.js';
 
 const good: [string, object][] = [

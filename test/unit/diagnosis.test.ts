@@ -2,7 +2,7 @@
 // multiply into one finding per pair.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DnsCheck, HelloMsg, ResponderInfo, TargetRow } from '../../agent/wire.js';
+import type { DnsCheck, HelloMsg, ResponderInfo, TargetRow } from '../../agent/contract/wire.js';
 import { blame, diagnose, findingKinds, type DiagnosisNode } from '../../aggregator/diagnosis.js';
 import { BindingMatrix } from '../../aggregator/matrix.js';
 import { parseProfile, requirementFor } from '../../aggregator/profile.js';

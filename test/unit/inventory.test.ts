@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inventoryToText, loadInventory, parseInventory, parseJsonForm } from '../../agent/inventory.js';
+import { inventoryToText, loadInventory, parseInventory, parseJsonForm } from '../../agent/contract/inventory.js';
 
 const fx = (f: string) => `test/fixtures/inventory/${f}`;
 

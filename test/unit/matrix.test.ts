@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BindingMatrix, classify } from '../../aggregator/matrix.js';
-import type { TargetRow } from '../../agent/wire.js';
+import type { TargetRow } from '../../agent/contract/wire.js';
 
 const icmp = (sent: number, recv: number, outcome: 'ok' | 'filtered' | 'not-measured' | 'unreachable' = recv === sent ? 'ok' : 'filtered') => ({
   sent,

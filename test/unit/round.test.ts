@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
-import type { InventoryNode } from '../../agent/inventory.js';
-import type { ProbeFn, ProbeRequest } from '../../agent/probes/probe.js';
+import type { InventoryNode } from '../../agent/contract/inventory.js';
+import type { ProbeFn, ProbeRequest } from '../../agent/contract/probe.js';
 import { runRound } from '../../agent/round.js';
-import type { ProbePlan } from '../../agent/wire.js';
+import type { ProbePlan } from '../../agent/contract/wire.js';
 
 const nodes: InventoryNode[] = ['a', 'b', 'c', 'd'].map((name, i) => ({
   name,

@@ -1,7 +1,7 @@
 // The aggregator's state with a fake clock: when the verdict waits, and when an absent agent is a fault.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { HelloMsg, ResultsMsg } from '../../agent/wire.js';
+import type { HelloMsg, ResultsMsg } from '../../agent/contract/wire.js';
 import { demoProfile } from '../../aggregator/profile.js';
 import { AggregatorState } from '../../aggregator/state.js';
 import { helloFor, roundFor, synthInventory } from '../metrics/synth.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { percentile, summariseIcmp } from '../../agent/stats.js';
-import type { ProbeResult } from '../../agent/probes/probe.js';
+import type { ProbeResult } from '../../agent/contract/probe.js';
 
 test('percentile is nearest-rank', () => {
   const cases: [number[], number, number][] = [

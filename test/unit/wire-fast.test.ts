@@ -2,7 +2,7 @@
 // systematic mutations of them (every field removed, retyped, out of range, extra keys).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeAgentMessage, rowAccepted, targetRow } from '../../agent/wire.js';
+import { decodeAgentMessage, rowAccepted, targetRow } from '../../agent/contract/wire.js';
 
 const base: Record<string, unknown>[] = [
   { peer: 'node-2', addr: '198.18.1.2' },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeAgentMessage, decodeServerMessage, encode, MAX_MESSAGE_BYTES, type AgentMessage } from '../../agent/wire.js';
+import { decodeAgentMessage, decodeServerMessage, encode, MAX_MESSAGE_BYTES, type AgentMessage } from '../../agent/contract/wire.js';
 
 const hello: AgentMessage = {
   v: 1,

@@ -169,7 +169,7 @@ describe('ICMP in other processes', () => {
     assert.equal(out.steps[1]!.results[0]!.outcome, 'ok');
   });
 
-  it('sweep exits 3 without CAP_NET_RAW and 0 when all answer', async (t) => {
+  it('sweep exits 77 without CAP_NET_RAW and 0 when all answer', async (t) => {
     if (!requireEnv(t, { root: true, commands: ['setpriv'] })) return;
     const dir = mkdtempSync(join(tmpdir(), 'pinger-sweep-'));
     try {
@@ -177,7 +177,7 @@ describe('ICMP in other processes', () => {
       writeFileSync(list, '# loopback only\n127.0.0.1\n::1\n\n127.0.0.2\n');
       const cli = join(repoRoot, 'agent/sweep-cli.ts');
       const noCap = await runNode(cli, ['-f', list], { wrapper: ['setpriv', '--bounding-set=-net_raw', '--inh-caps=-net_raw'] });
-      assert.equal(noCap.code, 3);
+      assert.equal(noCap.code, 77);
       assert.match(noCap.stderr, /PINGER_ERR_ICMP_NO_CAP_NET_RAW/);
       const ok = await runNode(cli, ['-f', list, '-c', '2', '-v']);
       assert.equal(ok.code, 0, ok.stderr);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { ProbeFn } from '../../../agent/probes/probe.js';
+import type { ProbeFn } from '../../../agent/contract/probe.js';
 import { tcpProbe as tcpProbeDefault, tcpProbeNet } from '../../../agent/probes/tcp.js';
 import { listenTcp, listenTcpNet } from '../../../agent/responders.js';
 import { tcpHandlesAvailable } from '../../../agent/tcp-wrap.js';

@@ -53,17 +53,17 @@ describe('tcp probe input', () => {
 });
 
 describe('sweep usage', () => {
-  it('exits 2 on bad arguments and on an unreadable file, saying why', async () => {
-    const cases: [string[], RegExp][] = [
-      [[], /-f FILE is required/],
-      [['-f', '/nonexistent/pinger-targets'], /cannot read \/nonexistent\/pinger-targets/],
-      [['-f', 'x', '-t', 'soon'], /-t needs an integer >= 1/],
-      [['--bogus'], /unknown argument '--bogus'/],
+  it('exits 64 on bad arguments and 78 on an unreadable file, saying why', async () => {
+    const cases: [string[], RegExp, number][] = [
+      [[], /-f FILE is required/, 64],
+      [['-f', '/nonexistent/pinger-targets'], /cannot read \/nonexistent\/pinger-targets/, 78],
+      [['-f', 'x', '-t', 'soon'], /-t needs an integer >= 1/, 64],
+      [['--bogus'], /unknown argument '--bogus'/, 64],
     ];
-    for (const [argv, why] of cases) {
+    for (const [argv, why, exit] of cases) {
       let err = '';
       const code = await sweepMain(argv, { out: () => {}, err: (t) => (err += t) });
-      assert.equal(code, 2, argv.join(' '));
+      assert.equal(code, exit, argv.join(' '));
       assert.match(err, why);
     }
   });

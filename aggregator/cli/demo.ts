@@ -2,19 +2,17 @@
 // process, printing the report URL and every verdict change. Runs as a normal user (ICMP not measured,
 // TCP only) and as root (ICMP too).
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
-import { buildServer } from '../aggregator/server.js';
-import { AggregatorState } from '../aggregator/state.js';
-import { demoProfile } from '../aggregator/profile.js';
-import { Agent } from './agent.js';
-import { makeLog, parseListen } from './cli-util.js';
-import { PingerError } from './errors.js';
-import type { Inventory } from './inventory.js';
-import { defaultProbes, icmpStatus } from './probes/index.js';
-import { AGENT_WS_PATH } from './wire.js';
-
-export const demoUsage = `pinger demo [--nodes N] [--listen HOST:PORT] [--for SECONDS]
-  Starts an aggregator and N agents (default 4) on loopback with three bindings; Ctrl-C stops it.`;
+import { buildServer } from '../server.js';
+import { AggregatorState } from '../state.js';
+import { listenOrExplain, showAddress } from '../listen-error.js';
+import { demoProfile } from '../profile.js';
+import { Agent } from '../../agent/agent.js';
+import { makeLog, parseListen } from '../../agent/cli-util.js';
+import { nodeCredential } from '../../agent/credential.js';
+import { PingerError } from '../../agent/contract/errors.js';
+import type { Inventory } from '../../agent/contract/inventory.js';
+import { defaultProbes, icmpStatus } from '../../agent/probes/index.js';
+import { AGENT_WS_PATH } from '../../agent/contract/wire.js';
 
 export function demoInventory(nodes: number): Inventory {
   const bindings = ['internal', 'shared-db', 'ceph-cluster'];
@@ -28,12 +26,15 @@ export function demoInventory(nodes: number): Inventory {
   };
 }
 
-export async function demoMain(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { nodes: { type: 'string', default: '4' }, listen: { type: 'string', default: '127.0.0.1:9300' }, for: { type: 'string' } },
-    strict: true,
-  });
+/** The options of `pinger demo`, as commander hands them over (./pinger.ts declares them). */
+export interface DemoOptions {
+  nodes?: string;
+  listen?: string;
+  for?: string;
+}
+
+export async function demoMain(opts: DemoOptions): Promise<number> {
+  const values = { nodes: '4', listen: '127.0.0.1:9300', ...opts };
   const n = Number(values.nodes);
   if (!Number.isInteger(n) || n < 2 || n > 250) throw new PingerError('PINGER_ERR_AGENT_USAGE', '--nodes must be 2..250');
   const { host, port } = parseListen(values.listen!, 'PINGER_ERR_AGENT_USAGE');
@@ -41,24 +42,32 @@ export async function demoMain(argv: string[]): Promise<number> {
   const token = randomBytes(24).toString('base64url');
   const state = new AggregatorState({ inventory, profile: demoProfile });
   const app = await buildServer({ state, token, logLevel: 'warn' });
-  const url = await app.listen({ host, port });
+  let url: string;
+  try {
+    url = await listenOrExplain(showAddress({ host, port }), () => app.listen({ host, port }));
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   const icmp = icmpStatus();
   const out = (s: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
   out(`Pinger demo: ${n} nodes x 3 bindings on loopback, profile "${demoProfile.name}"`);
   out(`report:  ${url}/   (JSON: ${url}/api/v1/report)`);
+  out('plain HTTP and ws:// on loopback, no read auth: a demo; `pinger aggregator` serves TLS (see README "Security")');
   out(icmp.state === 'available' ? 'ICMP: measured' : `ICMP: not measured (${icmp.detail}); TCP checks only`);
-  const agents = inventory.nodes.map(
-    (node) =>
-      new Agent({
-        inventory,
-        node: node.name,
-        url: `ws://${host.includes(':') ? `[${host}]` : host}:${new URL(url).port}${AGENT_WS_PATH}`,
-        token,
-        probes: defaultProbes(token),
-        icmp,
-        log: makeLog(`agent[${node.name}]`, true),
-      }),
-  );
+  const agents = inventory.nodes.map((node) => {
+    const udpKey = {};
+    return new Agent({
+      inventory,
+      node: node.name,
+      url: `ws://${host.includes(':') ? `[${host}]` : host}:${new URL(url).port}${AGENT_WS_PATH}`,
+      credential: nodeCredential(token, node.name),
+      probes: defaultProbes(udpKey),
+      udpKey,
+      icmp,
+      log: makeLog(`agent[${node.name}]`, true),
+    });
+  });
   for (const a of agents) a.start();
   let last = '';
   const show = () => {

@@ -3,7 +3,7 @@
 // can never drift. Pure: no sockets here (the codec is tested table-driven).
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { outcomes } from './probes/probe.js';
+import { outcomes } from './probe.js';
 
 export const WIRE_VERSION = 1;
 /** Path agents connect to; the aggregator serves it. */
@@ -11,13 +11,63 @@ export const AGENT_WS_PATH = '/api/v1/agent';
 /** A results message above this size is refused (a 1,000-node round is ~1 MB; see README). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
+// Bounds on what a peer may send (README "Bounds"). Every byte from the network is hostile until these
+// accepted it; each bound is well above what a real agent sends, and far below what would hurt.
+export const limits = {
+  /** Any message but results (hello, heartbeat, clock): a hello of 4,096 responders is ~0.5 MB. */
+  controlBytes: 1024 * 1024,
+  /** Nesting of arrays and objects; real messages reach 6 (results > bindings > rows > row > icmp > rtt). */
+  depth: 10,
+  /** Responder states in a hello: every planned port on every binding address (~20 bindings x 2 x 60 ports). */
+  responders: 4096,
+  interfaces: 256,
+  dnsChecks: 256,
+  /** Free text an agent reports (errno codes, CAP_NET_RAW hints, resolver errors). */
+  detailChars: 500,
+  responderDetailChars: 200,
+  /** Bindings in one results message, target rows per binding (an agent sends 5,000 rows a message), ports per row. */
+  resultBindings: 256,
+  rowsPerBinding: 50_000,
+  portsPerRow: 256,
+  /** The longest text an error message quotes from the input. */
+  quoteChars: 40,
+} as const;
+
+const isPlain = (o: unknown): o is Record<string, unknown> => typeof o === 'object' && o !== null && !Array.isArray(o);
+
+/** A value from the input, quoted for an error message: short, whatever the peer sent. */
+export function quote(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > limits.quoteChars ? `${v.slice(0, limits.quoteChars)}...` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  return Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : typeof v;
+}
+
 const name = z.string().min(1).max(253);
-const ip = z.string().refine((s) => isIP(s) !== 0, { error: (i) => `${JSON.stringify(i.input)} is not an IP address` });
+// The length check aborts first: the refinement (and its message, which quotes the input) never sees 16 MB.
+const ip = z
+  .string()
+  .max(45, { abort: true })
+  .refine((s) => isIP(s) !== 0, { error: (i) => `${quote(i.input)} is not an IP address` });
 const port = z.number().int().min(1).max(65535);
 const outcome = z.enum(outcomes);
 const ms = z.number().finite().min(0);
+/** A record with at most `max` keys, counted before any key or value is parsed. */
+function boundedRecord<K extends z.core.$ZodRecordKey, V extends z.ZodType>(key: K, value: V, max: number, what: string) {
+  return z.preprocess((x, ctx) => {
+    if (isPlain(x)) {
+      let n = 0;
+      for (const _ in x) {
+        if (++n > max) {
+          ctx.addIssue({ code: 'custom', message: `more than ${max} ${what}`, input: x });
+          return z.NEVER;
+        }
+      }
+    }
+    return x;
+  }, z.record(key, value));
+}
 /** Per-port outcome, keyed by the port number as a string (JSON object keys). */
-const portOutcomes = z.record(z.string().regex(/^[1-9][0-9]{0,4}$/, 'must be a port number'), outcome);
+const portOutcomes = boundedRecord(z.string().regex(/^[1-9][0-9]{0,4}$/, 'must be a port number'), outcome, limits.portsPerRow, 'ports');
 
 export const icmpSummary = z.strictObject({
   sent: z.number().int().min(0),
@@ -43,7 +93,7 @@ export const interfaceInfo = z.strictObject({
   binding: name,
   address: ip,
   /** null when no local interface holds the address (misconfiguration the aggregator reports). */
-  iface: z.string().nullable(),
+  iface: z.string().max(64).nullable(),
   // lo has 65536; jumbo frames stop at 9216 on most NICs, but the kernel allows more.
   mtu: z.number().int().min(68).max(1 << 20).nullable(),
 });
@@ -54,7 +104,7 @@ export const responderInfo = z.strictObject({
   proto: z.enum(['tcp', 'udp']),
   port,
   state: z.enum(['listening', 'in-use', 'denied', 'error']),
-  detail: z.string().optional(),
+  detail: z.string().max(limits.responderDetailChars).optional(),
 });
 
 /**
@@ -69,7 +119,7 @@ export const dnsCheck = z.strictObject({
   names: z.array(z.string().max(253)).max(32),
   addresses: z.array(ip).max(64),
   ok: z.boolean(),
-  detail: z.string().max(500).optional(),
+  detail: z.string().max(limits.detailChars).optional(),
 });
 
 export const helloMsg = z.strictObject({
@@ -79,20 +129,20 @@ export const helloMsg = z.strictObject({
   agentVersion: z.string().max(64),
   hostname: z.string().max(253),
   icmp: z.enum(['available', 'not-measured']),
-  icmpDetail: z.string().max(500).optional(),
-  interfaces: z.array(interfaceInfo).max(1024),
-  responders: z.array(responderInfo).max(65536),
+  icmpDetail: z.string().max(limits.detailChars).optional(),
+  interfaces: z.array(interfaceInfo).max(limits.interfaces),
+  responders: z.array(responderInfo).max(limits.responders),
   /** Forward/reverse DNS checks (optional: older agents and agents still looking up send none). */
-  dns: z.array(dnsCheck).max(1024).optional(),
+  dns: z.array(dnsCheck).max(limits.dnsChecks).optional(),
 });
 
 export const resultsMsg = z.strictObject({
   v: z.literal(WIRE_VERSION),
   type: z.literal('results'),
   node: name,
-  round: z.number().int().min(0),
-  /** How long the round took on the agent (the aggregator dates the round with it, in its own clock). */
-  durationMs: ms,
+  round: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** How long the round took on the agent (the aggregator dates the round with it, in its own clock). A day at most. */
+  durationMs: ms.max(86_400_000),
   /**
    * When the round began, agent clock (ms since the epoch). With the clock offset the aggregator dates the
    * round exactly even when the message waited in a busy agent or aggregator (receive time - duration does not).
@@ -110,7 +160,7 @@ export const resultsMsg = z.strictObject({
    * probes began after that, whatever the clock offset estimate says (rough while an agent is starved).
    */
   requestedAt: z.number().finite().optional(),
-  bindings: z.record(name, z.array(targetRow).max(200_000)),
+  bindings: boundedRecord(name, z.array(targetRow).max(limits.rowsPerBinding), limits.resultBindings, 'bindings'),
 });
 
 export const heartbeatMsg = z.strictObject({
@@ -118,13 +168,13 @@ export const heartbeatMsg = z.strictObject({
   type: z.literal('heartbeat'),
   node: name,
   /** Agent clock, ms since epoch. */
-  at: z.number(),
+  at: z.number().finite(),
   /** NTP-style estimate of (agent clock - aggregator clock) from the last clock exchange. */
   clock: z.strictObject({ offsetMs: z.number().finite(), rttMs: ms }).optional(),
 });
 
 /** Clock exchange, agent side: t0 = agent send time. */
-export const clockReqMsg = z.strictObject({ v: z.literal(WIRE_VERSION), type: z.literal('clock'), t0: z.number() });
+export const clockReqMsg = z.strictObject({ v: z.literal(WIRE_VERSION), type: z.literal('clock'), t0: z.number().finite() });
 
 export const agentMessage = z.discriminatedUnion('type', [helloMsg, resultsMsg, heartbeatMsg, clockReqMsg]);
 
@@ -159,6 +209,11 @@ export const welcomeMsg = z.strictObject({
    * toward them before would not count anyway. A fleet that starts together then probes each pair about once.
    */
   up: z.array(name).max(100_000).optional(),
+  /**
+   * The UDP echo key (hex), derived by the aggregator from the cluster secret: agents hold only their own
+   * node credential, so they cannot derive it themselves.
+   */
+  udpKey: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 /**
  * A node of the peer set as the aggregator's inventory has it (live inventory). Bounded: 64 bindings of
@@ -208,7 +263,9 @@ export type ProbePlan = z.infer<typeof probePlan>;
 export type PeerSpec = z.infer<typeof peerSpec>;
 export type ServerMessage = z.infer<typeof serverMessage>;
 
-export type Decoded<T> = { ok: true; msg: T } | { ok: false; error: string };
+/** Why a message was refused: `size` and `depth` before parsing, `version` before the schema. */
+export type DecodeFailure = 'size' | 'depth' | 'json' | 'version' | 'schema';
+export type Decoded<T> = { ok: true; msg: T } | { ok: false; error: string; why: DecodeFailure };
 
 // --- Fast path for results rows -------------------------------------------------------------------------
 // A 1,000-node round is 6M rows; zod took ~5 us a row here (30 s of one core a round). `rowAccepted` accepts
@@ -217,13 +274,13 @@ export type Decoded<T> = { ok: true; msg: T } | { ok: false; error: string };
 // above stays the one source of the types and of the rules.
 const outcomeSet: ReadonlySet<unknown> = new Set(outcomes);
 const portKey = /^[1-9][0-9]{0,4}$/;
-const isPlain = (o: unknown): o is Record<string, unknown> => typeof o === 'object' && o !== null && !Array.isArray(o);
 const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isMs = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
 function portsAccepted(o: unknown): boolean {
   if (!isPlain(o)) return false;
-  for (const k in o) if (!portKey.test(k) || !outcomeSet.has(o[k])) return false;
+  let n = 0;
+  for (const k in o) if (++n > limits.portsPerRow || !portKey.test(k) || !outcomeSet.has(o[k])) return false;
   return true;
 }
 
@@ -276,7 +333,7 @@ export function rowAccepted(r: unknown): boolean {
   return 'peer' in r && 'addr' in r;
 }
 
-const resultsEnvelope = resultsMsg.extend({ bindings: z.record(name, z.array(z.unknown()).max(200_000)) });
+const resultsEnvelope = resultsMsg.extend({ bindings: boundedRecord(name, z.array(z.unknown()).max(limits.rowsPerBinding), limits.resultBindings, 'bindings') });
 
 /** Results through the fast row check; anything it does not accept is judged (and explained) by zod. */
 function checkResults(raw: unknown): ReturnType<typeof agentMessage.safeParse> | undefined {
@@ -286,29 +343,70 @@ function checkResults(raw: unknown): ReturnType<typeof agentMessage.safeParse> |
   return { success: true, data: env.data as ResultsMsg } as ReturnType<typeof agentMessage.safeParse>;
 }
 
-function decodeWith<T>(schema: z.ZodType<T>, data: string | Buffer): Decoded<T> {
-  const len = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-  if (len > MAX_MESSAGE_BYTES) return { ok: false, error: `message of ${len} bytes exceeds ${MAX_MESSAGE_BYTES}` };
+/**
+ * True when arrays and objects nest deeper than `max`. A scan of the raw bytes (strings skipped), so deep
+ * input is refused before JSON.parse, zod or any error message walks it; ~1.5 ms a megabyte.
+ */
+export function nestedDeeperThan(b: Uint8Array, max: number): boolean {
+  let depth = 0;
+  const n = b.length;
+  for (let i = 0; i < n; i++) {
+    const c = b[i];
+    if (c === 0x22) {
+      // To the closing quote: the next one not escaped by an odd run of backslashes.
+      for (;;) {
+        const j = b.indexOf(0x22, i + 1);
+        if (j < 0) return false; // unterminated: JSON.parse refuses it
+        let k = j - 1;
+        while (b[k] === 0x5c) k--;
+        i = j;
+        if ((j - 1 - k) % 2 === 0) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** Cuts an error message from the input down to `max` characters. */
+const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 3)}...` : s);
+
+export interface DecodeOptions {
+  /** Refuse anything larger unparsed (default MAX_MESSAGE_BYTES; the aggregator passes less before a hello). */
+  maxBytes?: number;
+}
+
+function decodeWith<T>(schema: z.ZodType<T>, data: string | Buffer, opts: DecodeOptions = {}): Decoded<T> {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  const len = bytes.length;
+  const max = Math.min(opts.maxBytes ?? MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES);
+  if (len > max) return { ok: false, why: 'size', error: `message of ${len} bytes exceeds ${max}` };
+  if (nestedDeeperThan(bytes, limits.depth)) return { ok: false, why: 'depth', error: `nested deeper than ${limits.depth} levels` };
   let raw: unknown;
   try {
-    raw = JSON.parse(data.toString());
+    raw = JSON.parse(bytes.toString());
   } catch (err) {
-    return { ok: false, error: `not JSON: ${(err as Error).message}` };
+    return { ok: false, why: 'json', error: `not JSON: ${clip((err as Error).message, 100)}` };
   }
-  if (typeof raw === 'object' && raw !== null && 'v' in raw && raw.v !== WIRE_VERSION) {
-    return { ok: false, error: `unsupported wire version ${JSON.stringify(raw.v)} (this side speaks ${WIRE_VERSION})` };
+  if (isPlain(raw) && 'v' in raw && raw.v !== WIRE_VERSION) {
+    return { ok: false, why: 'version', error: `unsupported wire version ${quote(raw.v)} (this side speaks ${WIRE_VERSION})` };
+  }
+  if (len > limits.controlBytes && isPlain(raw) && raw.type !== 'results') {
+    return { ok: false, why: 'size', error: `${typeof raw.type === 'string' ? clip(raw.type, 20) : 'message'} of ${len} bytes exceeds ${limits.controlBytes} (only results may be larger)` };
   }
   const fast = schema === (agentMessage as unknown) && isPlain(raw) && raw.type === 'results' ? checkResults(raw) : undefined;
   const r = (fast as z.ZodSafeParseResult<T> | undefined) ?? schema.safeParse(raw);
   if (r.success) return { ok: true, msg: r.data };
+  // Paths and messages can carry the peer's keys (an unknown key of 1 MB): each is cut short.
   const first = r.error.issues.slice(0, 3).map((i) => {
     // A bad record key carries its own reason one level down; say that rather than "Invalid key".
-    const msg = i.code === 'invalid_key' && i.issues[0] ? `${JSON.stringify(i.path.at(-1))} ${i.issues[0].message}` : i.message;
-    return `${i.path.join('.') || '(message)'}: ${msg}`;
+    const msg = i.code === 'invalid_key' && i.issues[0] ? `${quote(i.path.at(-1))} ${i.issues[0].message}` : i.message;
+    return `${clip(i.path.map((p) => clip(String(p), limits.quoteChars)).join('.'), 120) || '(message)'}: ${clip(msg, 200)}`;
   });
-  return { ok: false, error: first.join('; ') };
+  return { ok: false, why: 'schema', error: first.join('; ') };
 }
 
-export const decodeAgentMessage = (data: string | Buffer) => decodeWith(agentMessage, data);
+export const decodeAgentMessage = (data: string | Buffer, opts?: DecodeOptions) => decodeWith(agentMessage, data, opts);
 export const decodeServerMessage = (data: string | Buffer) => decodeWith(serverMessage, data);
 export const encode = (msg: AgentMessage | ServerMessage): string => JSON.stringify(msg);
