@@ -9,8 +9,9 @@ import { Link } from './link.js';
 import type { UdpKeyRef } from './probes/udp.js';
 import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
 import { runRound, type RoundProbes } from './round.js';
+import { RttHistory } from './stats.js';
 import { AGENT_VERSION } from './contract/version.js';
-import { WIRE_VERSION, type DnsCheck, type HelloMsg, type PeerSpec, type ProbePlan, type ResultsMsg, type TargetRow } from './contract/wire.js';
+import { WIRE_VERSION, type DnsCheck, type HelloMsg, type InterfaceInfo, type PeerSpec, type ProbePlan, type ResultsMsg, type TargetRow } from './contract/wire.js';
 
 /**
  * Targets probed at once. Each target is a short sequence (echoes 20 ms apart, then the TCP connects), so a
@@ -60,6 +61,8 @@ export class Agent {
   private wake: (() => void) | undefined;
   private runAgain = false;
   private abort = new AbortController();
+  /** Each target's recent echo RTTs: the window p50/p99 are taken over (stats.ts). */
+  private readonly rttHistory = new RttHistory();
   private respondersOn = true;
   /** The peers that were up when we joined (welcome.up): the first round probes only them. */
   private firstRoundOnly: ReadonlySet<string> | undefined;
@@ -74,6 +77,7 @@ export class Agent {
     const udpKey = opts.udpKey ?? {};
     this.responders = opts.responders ?? new Responders({ tcp: listenTcp, udp: listenUdpEcho(udpKey) });
     this.respondersOn = opts.respondersOn ?? true;
+    this.interfaces = findInterfaces(self.addresses, this.lastHeld);
     this.hello = this.makeHello();
     this.link = new Link({
       url: opts.url,
@@ -138,10 +142,14 @@ export class Agent {
       this.opts.log('warn', `ICMP not measured: ${this.opts.icmp.detail ?? 'no CAP_NET_RAW'}; TCP checks go on`);
     }
     this.link.start();
+    // Between rounds too: a few small reads a second, so a repair is seen within a second, not a round.
+    this.factsTimer = setInterval(() => this.stopped || this.refreshInterfaces(), 1000);
+    this.factsTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.factsTimer);
     this.abort.abort();
     this.wake?.();
     await this.link.stop();
@@ -154,6 +162,31 @@ export class Agent {
     if (this.plan) await this.applyPlan(this.plan);
   }
 
+  /** Where each binding address was last seen (to tell a downed link from a removed address). */
+  private readonly lastHeld = new Map<string, string>();
+  private interfaces: InterfaceInfo[] = [];
+
+  /**
+   * Local facts (addresses, MTUs, links) are read again before every round and every second; the aggregator hears of a change
+   * at once, so a repaired interface turns green within a round. Nothing is sent while nothing changed.
+   */
+  private refreshInterfaces(): void {
+    const now = findInterfaces(this.self.addresses, this.lastHeld);
+    if (JSON.stringify(now) === JSON.stringify(this.interfaces)) return;
+    for (const i of now) {
+      const was = this.interfaces.find((x) => x.binding === i.binding && x.address === i.address);
+      if (was && (was.iface !== i.iface || was.mtu !== i.mtu || was.link !== i.link))
+        this.opts.log('info', `binding ${i.binding}: ${i.address} now on ${i.iface ?? 'no interface'}${i.mtu ? `, MTU ${i.mtu}` : ''}${i.link ? `, link ${i.link}` : ''}`);
+    }
+    this.interfaces = now;
+    this.hello = this.makeHello();
+    this.link.send(this.hello);
+    // Our own measurements from before the change are out of date too.
+    if (this.plan) this.runSoon();
+  }
+
+  private factsTimer: NodeJS.Timeout | undefined;
+
   private makeHello(): HelloMsg {
     return {
       v: WIRE_VERSION,
@@ -163,7 +196,7 @@ export class Agent {
       hostname: hostname(),
       icmp: this.opts.icmp.state,
       ...(this.opts.icmp.detail ? { icmpDetail: this.opts.icmp.detail } : {}),
-      interfaces: findInterfaces(this.self.addresses),
+      interfaces: this.interfaces,
       responders: this.responders.status(),
       ...(this.dns ? { dns: this.dns } : {}),
     };
@@ -262,6 +295,7 @@ export class Agent {
       const plan = this.plan;
       this.runAgain = false;
       await this.retryResponders(plan);
+      this.refreshInterfaces();
       if (plan.dns) void this.refreshDns();
       const only = this.firstRoundOnly;
       this.firstRoundOnly = undefined;
@@ -289,6 +323,7 @@ export class Agent {
       probes: this.opts.probes,
       concurrency: this.opts.concurrency ?? DEFAULT_CONCURRENCY,
       signal: this.abort.signal,
+      history: this.rttHistory,
       ...(only ? { only } : {}),
     });
     if (!this.stopped) this.publish(rows, performance.now() - started, startedAt, catchUp);

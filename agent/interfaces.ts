@@ -1,4 +1,6 @@
-// Which local interface holds each binding address, and its MTU (network-get does not say; /sys does).
+// Which local interface holds each binding address, its MTU (network-get does not say; /sys does) and its
+// link state. Cheap enough to run before every round: one getifaddrs() and two or three small /sys reads
+// per interface, so a changed MTU, a removed address or a downed link is seen within one round.
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { InterfaceInfo } from './contract/wire.js';
@@ -34,7 +36,22 @@ function onLoopback(address: string, ifs: ReturnType<typeof networkInterfaces>):
   return null;
 }
 
-export function findInterfaces(addresses: Record<string, string[]>): InterfaceInfo[] {
+/** up: administratively up (IFF_UP) and the link is not down (operstate up, or unknown as on lo); else down. */
+export function readLink(iface: string): 'up' | 'down' | undefined {
+  try {
+    const flags = Number.parseInt(readFileSync(`/sys/class/net/${iface}/flags`, 'utf8'), 16);
+    const oper = readFileSync(`/sys/class/net/${iface}/operstate`, 'utf8').trim();
+    return flags & 1 && (oper === 'up' || oper === 'unknown') ? 'up' : 'down';
+  } catch {
+    return undefined; // not Linux, or the interface went away meanwhile
+  }
+}
+
+/**
+ * `lastHeld` (address -> interface) is the caller's memory of where each address was: an address gone with
+ * its link (IPv6 on an admin-down interface) is reported with that interface's link state.
+ */
+export function findInterfaces(addresses: Record<string, string[]>, lastHeld?: Map<string, string>): InterfaceInfo[] {
   const ifs = networkInterfaces();
   const out: InterfaceInfo[] = [];
   for (const [binding, list] of Object.entries(addresses)) {
@@ -47,7 +64,10 @@ export function findInterfaces(addresses: Record<string, string[]>): InterfaceIn
         }
       }
       iface ??= onLoopback(address, ifs);
-      out.push({ binding, address, iface, mtu: iface ? readMtu(iface) : null });
+      if (iface) lastHeld?.set(address, iface);
+      const linkOf = iface ?? lastHeld?.get(address);
+      const link = linkOf ? readLink(linkOf) : undefined;
+      out.push({ binding, address, iface, mtu: iface ? readMtu(iface) : null, ...(link ? { link } : {}) });
     }
   }
   return out;

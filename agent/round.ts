@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import type { InventoryNode } from './contract/inventory.js';
 import { Limiter } from './limiter.js';
 import type { ProbeFn, ProbeResult } from './contract/probe.js';
-import { summariseIcmp } from './stats.js';
+import { RttHistory, summariseIcmp } from './stats.js';
 import type { ProbePlan, TargetRow } from './contract/wire.js';
 
 export interface RoundProbes {
@@ -26,6 +26,8 @@ export interface RoundInput {
   echoGapMs?: number;
   /** Only these peers (a catch-up after they came up); default: every peer. */
   only?: ReadonlySet<string>;
+  /** RTTs of earlier rounds per target, so p50/p99 are over a window of echoes (stats.ts RTT_WINDOW). */
+  history?: RttHistory;
 }
 
 export interface Target {
@@ -95,7 +97,10 @@ async function probeTarget(t: Target, input: RoundInput): Promise<TargetRow> {
     ? await Promise.all(req.udp.map(async (port) => [String(port), (await probes.udp!({ ...base, port })).outcome] as const))
     : req.udp.map((port) => [String(port), 'not-measured' as const] as const);
   const row: TargetRow = { peer: t.peer, addr: t.addr };
-  if (plan.icmpCount > 0) row.icmp = summariseIcmp(echoes);
+  if (plan.icmpCount > 0) {
+    const h = input.history;
+    row.icmp = summariseIcmp(echoes, h ? (rtts) => h.add(`${t.binding} ${t.addr}`, rtts) : undefined);
+  }
   if (tcpEntries.length) row.tcp = Object.fromEntries(tcpEntries);
   if (udpEntries.length) row.udp = Object.fromEntries(udpEntries);
   if (req.mtu) {
@@ -114,5 +119,6 @@ export async function runRound(input: RoundInput): Promise<Record<string, Target
   const out: Record<string, TargetRow[]> = {};
   for (const b of Object.keys(input.plan.bindings)) if (input.self.addresses[b]) out[b] = [];
   for (const [b, r] of rows) out[b]!.push(r);
+  if (!input.only) input.history?.endRound();
   return out;
 }

@@ -89,7 +89,7 @@ export function reportToMarkdown(r: Report): string {
     if (!fs.length) continue;
     L.push(`### ${sev === 'error' ? 'Errors' : 'Warnings'} (${fs.length})`, '');
     for (const f of fs) {
-      L.push(`- **${md(f.summary)}** (\`${f.kind}\`${f.binding ? `, binding ${md(f.binding)}` : ''})`);
+      L.push(`- **${md(f.summary)}** (\`${f.kind}\`${f.binding ? `, binding ${md(f.binding)}` : ''}${f.family ? `, ${f.family === 'ipv6' ? 'IPv6' : 'IPv4'} only` : ''})`);
       if (f.hint) L.push(`  - Hint: ${md(f.hint)}`);
       if (f.nodes.length) L.push(`  - Nodes: ${f.nodes.map(md).join(', ')}`);
       for (const e of f.evidence ?? []) L.push(`  - ${md(e.from)} -> ${md(e.to)}: ${md(e.detail)}`);
@@ -157,7 +157,7 @@ export function reportToHtml(r: Report): string {
     if (!fs.length) continue;
     H.push(`<h3>${sev === 'error' ? 'Errors' : 'Warnings'} (${fs.length})</h3>`);
     for (const f of fs) {
-      H.push(`<article class="finding ${sev}"><h4>${esc(f.summary)}</h4><p><code>${esc(f.kind)}</code>${f.binding ? `, binding <b>${esc(f.binding)}</b>` : ''}</p>`);
+      H.push(`<article class="finding ${sev}"><h4>${esc(f.summary)}</h4><p><code>${esc(f.kind)}</code>${f.binding ? `, binding <b>${esc(f.binding)}</b>` : ''}${f.family ? `, ${f.family === 'ipv6' ? 'IPv6' : 'IPv4'} only` : ''}</p>`);
       if (f.hint) H.push(`<p>Hint: ${esc(f.hint)}</p>`);
       if (f.nodes.length) H.push(`<p>Nodes: ${f.nodes.map(esc).join(', ')}</p>`);
       if (f.evidence?.length) {

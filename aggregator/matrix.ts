@@ -353,14 +353,14 @@ export class BindingMatrix {
     return out;
   }
 
-  /** RTT p99 rows in ms (2 decimals; null where unknown). */
+  /** RTT p99 rows in ms (3 decimals, as agents send them: kernel-timed LAN RTTs are tens of us; null where unknown). */
   rttRows(): (number | null)[][] {
     const out: (number | null)[][] = [];
     for (let s = 0; s < this.n; s++) {
       const row: (number | null)[] = [];
       for (let d = 0; d < this.n; d++) {
         const v = this.rttP99[s * this.n + d]!;
-        row.push(Number.isNaN(v) ? null : Math.round(v * 100) / 100);
+        row.push(Number.isNaN(v) ? null : Math.round(v * 1000) / 1000);
       }
       out.push(row);
     }

@@ -8,8 +8,9 @@
 import { outcomes } from '../agent/contract/probe.js';
 import { AGENT_VERSION } from '../agent/contract/version.js';
 import type { ResultsMsg } from '../agent/contract/wire.js';
-import type { Finding } from './findings.js';
-import type { BindingMatrix, CellState } from './matrix.js';
+import type { Inventory } from '../agent/contract/inventory.js';
+import { addressFamilies, familyOf, findingKinds, type Finding } from './findings.js';
+import { classify, type BindingMatrix, type CellState } from './matrix.js';
 import type { NodeRecord, NodeState } from './nodes.js';
 import type { Verdict } from './verdict.js';
 
@@ -62,18 +63,14 @@ export const metricDefs = {
 export type MetricName = keyof typeof metricDefs;
 
 export const verdicts: readonly Verdict[] = ['ready', 'degraded', 'not-ready', 'pending'];
-export const nodeStates: readonly NodeState[] = ['reporting', 'stale', 'missing'];
+export const nodeStates: readonly NodeState[] = ['reporting', 'stale', 'stalled', 'missing'];
 /** Pair states per binding (self left out: it is not a pair). */
 export const pairStates: readonly CellState[] = ['ok', 'loss', 'udp', 'port', 'mtu', 'unreachable', 'none'];
 /**
- * Finding kinds zero-initialised so dashboards and alerts see 0 rather than no data. Kinds not listed here
- * are still exported when a finding carries them.
+ * Finding kinds zero-initialised so dashboards and alerts see 0 rather than no data: every kind of the one
+ * table (findings.ts). A kind not in it (from a newer aggregator's report, say) is still exported as it comes.
  */
-export const knownFindingKinds = [
-  'agent-missing', 'agent-stale', 'node-isolated', 'partition', 'asymmetric', 'unreachable', 'mtu-mismatch',
-  'port-failed', 'port-filtered', 'port-refused', 'port-in-use', 'udp-blocked', 'loss', 'high-latency',
-  'dns-mismatch', 'clock-skew',
-] as const;
+export const knownFindingKinds: readonly string[] = findingKinds;
 
 /** RTT buckets in seconds: loopback (~50 us) through a congested WAN-like path (1 s is the probe timeout scale). */
 export const rttBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] as const;
@@ -172,6 +169,8 @@ export interface MetricsInput {
   nodes: readonly { record: NodeRecord; state: NodeState }[];
   expected: number;
   matrices: readonly BindingMatrix[];
+  /** For the address families of each binding (pinger_binding_pairs is per family). */
+  inventory: Inventory;
   counters: { messages: number; rejectedByCode: Readonly<Record<string, number>>; results: number; rows: number; unknownPeers: number };
   tally: ProbeTally;
   options: MetricsOptions;
@@ -203,7 +202,7 @@ export function collectMetrics(input: MetricsInput): Family[] {
     if (record.connected && record.clock) add('pinger_agent_clock_offset_seconds', { node: record.name }, record.clock.offsetMs / 1000);
   }
 
-  for (const m of input.matrices) bindingFamilies(m, input.options, add);
+  for (const m of input.matrices) bindingFamilies(m, input.options, add, addressFamilies(input.inventory, m.binding));
 
   for (const [binding, t] of input.tally.bindings()) {
     let cum = 0;
@@ -236,10 +235,13 @@ export function collectMetrics(input: MetricsInput): Family[] {
 
 type Add = (name: MetricName, labels: Record<string, string>, value: number) => void;
 
-function bindingFamilies(m: BindingMatrix, opts: MetricsOptions, add: Add): void {
+function bindingFamilies(m: BindingMatrix, opts: MetricsOptions, add: Add, families: ('ipv4' | 'ipv6')[]): void {
   const binding = m.binding;
   const counts = m.counts();
-  for (const s of pairStates) add('pinger_binding_pairs', { binding, state: s }, counts[s]);
+  for (const family of families.length ? families : (['ipv4'] as const)) {
+    const c = families.length > 1 ? familyCounts(m, counts, family) : counts;
+    for (const s of pairStates) add('pinger_binding_pairs', { binding, family, state: s }, c[s]);
+  }
   const measured = pairStates.reduce((a, s) => a + (s === 'none' ? 0 : counts[s]), 0);
   if (measured > 0) add('pinger_binding_reachability_ratio', { binding }, (measured - counts.unreachable) / measured);
 
@@ -275,6 +277,23 @@ function bindingFamilies(m: BindingMatrix, opts: MetricsOptions, add: Add): void
       }
     }
   }
+}
+
+/**
+ * Pair states in one family of a dual-stack binding: the matrix's counts, with each problem pair classified
+ * again from its rows of that family (a pair failing over IPv6 only is ok over IPv4). Healthy pairs keep no
+ * rows and count as ok in both; a pair with no row of the family (a node without an address of it) as none.
+ */
+function familyCounts(m: BindingMatrix, all: Record<CellState, number>, family: 'ipv4' | 'ipv6'): Record<CellState, number> {
+  const out = { ...all };
+  for (const c of m.problems()) {
+    const rows = (c.rows ?? []).filter((r) => familyOf(r.addr) === family);
+    const st = rows.length ? classify(rows) : 'none';
+    if (st === c.state) continue;
+    out[c.state]--;
+    out[st]++;
+  }
+  return out;
 }
 
 function pairSeries(add: Add, binding: string, from: string, to: string, state: CellState, rttMs: number, loss: number): void {

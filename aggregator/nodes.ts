@@ -1,7 +1,12 @@
 // Which expected nodes are connected, reporting, stale or missing. Pure bookkeeping: times are passed in.
 import type { HelloMsg } from '../agent/contract/wire.js';
 
-export type NodeState = 'reporting' | 'missing' | 'stale';
+/**
+ * reporting: rounds arrive. stale: connected, but nothing at all (no heartbeat, no round) for a while: the
+ * process or its machine is stuck (a SIGSTOPped agent looks like this). stalled: heartbeats arrive but no
+ * rounds: the agent lives, its probing does not. missing: not connected.
+ */
+export type NodeState = 'reporting' | 'missing' | 'stale' | 'stalled';
 
 export interface NodeRecord {
   name: string;
@@ -74,7 +79,7 @@ export class NodeTable {
   state(r: NodeRecord, now: number): NodeState {
     if (!r.connected) return 'missing';
     if (now - r.lastSeenAt > this.staleAfterMs) return 'stale';
-    if (r.fullRounds > 0 && now - r.lastResultsAt > Math.max(this.staleAfterMs, 3 * r.lastDurationMs)) return 'stale';
+    if (r.fullRounds > 0 && now - r.lastResultsAt > Math.max(this.staleAfterMs, 3 * r.lastDurationMs)) return 'stalled';
     return 'reporting';
   }
 

@@ -155,7 +155,11 @@ export class AggregatorState extends EventEmitter {
     const first = !prev?.connected;
     const planned = this.awaitingPlan.delete(msg.node);
     const announced = first || planned || JSON.stringify(prev?.hello?.responders) !== JSON.stringify(msg.responders);
+    // Its interfaces changed (an MTU set, an address removed or put back): what peers measured toward it is
+    // out of date; have them look again now rather than at their next round, so a repair shows within seconds.
+    const refacts = !announced && JSON.stringify(prev?.hello?.interfaces) !== JSON.stringify(msg.interfaces);
     this.nodes.connected(msg.node, msg, this.now(), announced);
+    if (refacts) this.catchUpSoon(msg.node);
     if (first) this.emit('node', msg.node, 'connected');
     if (announced) {
       // A peer came up (or its responders changed): what the others measured toward it is from before, so
@@ -255,6 +259,9 @@ export class AggregatorState extends EventEmitter {
         expected: n.record.expected,
         ...(n.record.hello ? { hello: n.record.hello } : {}),
         ...(n.record.clock ? { clock: n.record.clock } : {}),
+        // Not yet connected within the grace: the verdict waits for it ("waiting"), it is no finding yet.
+        ...(n.state === 'missing' && n.record.expected && !this.nodes.missingTooLong(n.record, now) ? { starting: true } : {}),
+        lastSeenAt: n.record.lastSeenAt,
       })),
       matrices: this.matrices,
     });

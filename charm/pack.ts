@@ -91,6 +91,13 @@ bases:
     // Build intermediates of native modules (object files) are not needed at run time.
     cpSync(p, join(stage, relative(repo, p)), { recursive: true, filter: (s) => !/\/(obj\.target|\.deps)(\/|$)/.test(s) });
   }
+  // Pinger's ICMP addon (kernel receive timestamps), where dist/agent/probes/icmp-engine.js looks for it first
+  // (./native/build/Release). Without it the engine falls back to raw-socket: carried when built.
+  const addon = join(repo, 'agent/probes/native/build/Release/pinger_icmp.node');
+  if (existsSync(addon)) {
+    mkdirSync(join(stage, 'dist/agent/probes/native/build/Release'), { recursive: true });
+    copyFileSync(addon, join(stage, 'dist/agent/probes/native/build/Release/pinger_icmp.node'));
+  }
   mkdirSync(join(stage, 'runtime'));
   // The runtime must start on every base it is packed for: its GLIBC_ symbol versions against the base's glibc.
   const needed = glibcVersionsNeeded(readFileSync(process.execPath));

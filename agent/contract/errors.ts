@@ -17,6 +17,7 @@ export const agentErrors = {
   PINGER_ERR_ICMP_CLOSED: 'a ping was asked of a closed ICMP engine',
   PINGER_ERR_ICMP_BAD_TARGET: 'an ICMP target is not an IP address (or is IPv4-mapped IPv6)',
   PINGER_ERR_ICMP_BAD_SIZE: 'an ICMP size is outside what the family can carry',
+  PINGER_ERR_ICMP_NATIVE: "Pinger's ICMP addon (agent/probes/native/icmp_ts.c) was called with arguments it does not take (a bug; please report it)",
   PINGER_ERR_ICMP_BAD_SOURCE: 'an ICMP source is not an IP address, not of the target family, or not an address of this host (never sent: it would be spoofed)',
   PINGER_ERR_TCP_BAD_TARGET: 'a TCP probe target is not an IP address',
   PINGER_ERR_TCP_BAD_PORT: 'a TCP probe port is not 1-65535',

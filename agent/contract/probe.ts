@@ -34,6 +34,8 @@ export interface ProbeResult {
   rttMs?: number;
   /** Machine-readable reason for a non-ok outcome (errno code, ICMP type/code). */
   detail?: string;
+  /** ICMP: the RTT may hold the agent's own event-loop delay; summaries leave it out of RTT figures. */
+  lagged?: boolean;
 }
 
 export type ProbeFn = (req: ProbeRequest) => Promise<ProbeResult>;

@@ -96,6 +96,12 @@ export const interfaceInfo = z.strictObject({
   iface: z.string().max(64).nullable(),
   // lo has 65536; jumbo frames stop at 9216 on most NICs, but the kernel allows more.
   mtu: z.number().int().min(68).max(1 << 20).nullable(),
+  /**
+   * The interface's link (administratively up and carrier/operstate up). For an address no interface holds:
+   * the link of the interface that last held it, when the agent knows it (an admin-down link drops its IPv6
+   * addresses: the cause is the link, not a removed address). Optional: older agents do not send it.
+   */
+  link: z.enum(['up', 'down']).optional(),
 });
 
 export const responderInfo = z.strictObject({

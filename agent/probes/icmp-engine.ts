@@ -33,6 +33,177 @@ export class IcmpUnavailableError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Sockets. Two native back ends behind one small interface:
+//  - Pinger's own addon (agent/probes/native/icmp_ts.c, built by `npm ci` into native/build/Release/pinger_icmp.node): recvmsg()
+//    with SO_TIMESTAMPNS gives the kernel's receive time of each reply, and the send time is read in C right
+//    before sendto(), both CLOCK_REALTIME: the RTT is the kernel's, whatever the event loop was doing.
+//  - raw-socket 1.8.1's SocketWrap (fallback when the addon is missing): a plain recvfrom(), so the receive
+//    time is taken in JavaScript just before the read and includes any event-loop delay. Samples taken while
+//    the loop lagged are flagged (`lagged`) so summaries can leave them out.
+
+/** What the engine needs from a raw socket. Stamps are ms in the socket's own clock (see kernelStamps). */
+interface EngineSocket {
+  /** true: recv() gives kernel receive stamps, comparable with send()'s stamps. */
+  readonly kernelStamps: boolean;
+  setOption(level: number, option: number, value: number | Buffer, length?: number): void;
+  /** One sendto(); returns the send time. Throws the errno as an Error. */
+  send(buf: Buffer, offset: number, length: number, address: string): number;
+  /**
+   * One read into buf; returns the source address text, or undefined when nothing is queued.
+   * Fills rd: [bytes, kernel receive stamp (NaN without one), read time].
+   */
+  recv(buf: Buffer, rd: Float64Array): string | undefined;
+  close(): void;
+  onRecv: (() => void) | undefined;
+  onError: ((err: Error) => void) | undefined;
+}
+
+interface NativeIcmp {
+  open(family: 4 | 6, protocol: number): object;
+  setOption(h: object, level: number, option: number, value: number | Buffer): void;
+  send(h: object, buf: Buffer, offset: number, length: number, address: string): number;
+  recv(h: object, buf: Buffer, out: Float64Array): string | null;
+  start(h: object, cb: (err?: Error) => void): void;
+  close(h: object): void;
+  now(): number;
+}
+
+let native: NativeIcmp | null | undefined;
+/**
+ * Pinger's addon, or null when it is not built (or PINGER_ICMP_NATIVE=off asks for the fallback). Looked up
+ * relative to this module: ../../build from agent/probes/ (tsx) and from dist/bundle/ (the bundle's
+ * chunks), ../../../build from dist/agent/probes/ (tsc output).
+ */
+export function loadNative(): NativeIcmp | null {
+  if (native !== undefined) return native;
+  native = null;
+  if (process.env.PINGER_ICMP_NATIVE === 'off') return native;
+  for (const rel of ['./native/build/Release/pinger_icmp.node', '../../../agent/probes/native/build/Release/pinger_icmp.node', '../../agent/probes/native/build/Release/pinger_icmp.node']) {
+    try {
+      native = require(rel) as NativeIcmp;
+      break;
+    } catch {
+      // not there: try the next place, else fall back to raw-socket
+    }
+  }
+  return native;
+}
+
+/** Which receive stamps this process's engines use: 'kernel' (the addon) or 'loop' (raw-socket fallback). */
+export function stampSource(): 'kernel' | 'loop' {
+  return loadNative() ? 'kernel' : 'loop';
+}
+
+class NativeSocket implements EngineSocket {
+  readonly kernelStamps = true;
+  onRecv: (() => void) | undefined;
+  onError: ((err: Error) => void) | undefined;
+  private readonly h: object;
+  constructor(
+    private readonly n: NativeIcmp,
+    family: 4 | 6,
+  ) {
+    this.h = n.open(family, family === 6 ? 58 : 1);
+    try {
+      n.start(this.h, (err) => {
+        if (err) {
+          // As raw-socket does: a poll error closes the socket.
+          this.close();
+          this.onError?.(err);
+        } else this.onRecv?.();
+      });
+    } catch (e) {
+      n.close(this.h);
+      throw e;
+    }
+  }
+  setOption(level: number, option: number, value: number | Buffer): void {
+    this.n.setOption(this.h, level, option, value);
+  }
+  send(buf: Buffer, offset: number, length: number, address: string): number {
+    return this.n.send(this.h, buf, offset, length, address);
+  }
+  recv(buf: Buffer, rd: Float64Array): string | undefined {
+    return this.n.recv(this.h, buf, rd) ?? undefined;
+  }
+  close(): void {
+    this.n.close(this.h);
+  }
+}
+
+class RawSocketAdapter implements EngineSocket {
+  readonly kernelStamps = false;
+  onRecv: (() => void) | undefined;
+  onError: ((err: Error) => void) | undefined;
+  private readonly s: RawSocket;
+  private rd: Float64Array | undefined;
+  private src: string | undefined;
+  constructor(family: 4 | 6) {
+    this.s = new (loadRaw())(family === 6 ? 58 : 1, family === 6 ? 2 : 1);
+    this.s.onRecv = () => this.onRecv?.();
+    this.s.onError = (err) => this.onError?.(err);
+    watchLoopLag();
+  }
+  setOption(level: number, option: number, value: number | Buffer, length?: number): void {
+    if (length === undefined) this.s.setOption(level, option, value);
+    else this.s.setOption(level, option, value, length);
+  }
+  send(buf: Buffer, offset: number, length: number, address: string): number {
+    const at = nowMs();
+    this.s.send(buf, offset, length, address, noop);
+    return at;
+  }
+  recv(buf: Buffer, rd: Float64Array): string | undefined {
+    this.rd = rd;
+    this.src = undefined;
+    // Stamp before the read, not in its callback: keeps raw-socket's callback path (and its first-call
+    // compilation) out of the RTT. Every send happened before this line, so the send stamp <= this one.
+    rd[2] = nowMs();
+    try {
+      this.s.recv(buf, this.onRead);
+    } catch {
+      return undefined; // EAGAIN: drained
+    }
+    return this.src;
+  }
+  private readonly onRead = (_buf: Buffer, bytes: number, source: string): void => {
+    this.rd![0] = bytes;
+    this.rd![1] = NaN;
+    this.src = source;
+  };
+  close(): void {
+    this.s.close();
+  }
+}
+
+// Event-loop lag, for the fallback only (with kernel stamps lag does not enter the RTT). A 10 ms timer
+// (unref'd) notes when it last ran; a read, or a tick, that finds it more than LAG_FLAG_MS late means the loop
+// is lagging, and samples in flight then are flagged. The read-side check matters: after a block libuv may
+// poll the socket before it runs the overdue timer, so a tick alone sees the lag one sample too late
+// (measured with perf_hooks.monitorEventLoopDelay first: it missed the first one or two blocked samples).
+export const LAG_FLAG_MS = 2;
+const LAG_TICK_MS = 10;
+let lagTimer: NodeJS.Timeout | undefined;
+let lastTick = 0;
+let laggedAt = -Infinity;
+function watchLoopLag(): void {
+  if (lagTimer) return;
+  lastTick = nowMs();
+  lagTimer = setInterval(() => {
+    noteLoopLag();
+    lastTick = nowMs();
+  }, LAG_TICK_MS);
+  lagTimer.unref();
+}
+/** Returns the time the loop was last seen lagging (-Infinity: never). */
+function noteLoopLag(): number {
+  if (lagTimer) {
+    const now = nowMs();
+    if (now - lastTick > LAG_TICK_MS + LAG_FLAG_MS) laggedAt = now;
+  }
+  return laggedAt;
+}
+
 // raw-socket 1.8.1's native SocketWrap, used without the package's index.js (which loads node:net and
 // node:util for what we do not use). Its send() is a synchronous sendto(), recv() one recvfrom() that throws
 // on EAGAIN; the addon reports readiness and errors by calling this.emit('recvReady' | 'error' | 'close').
@@ -114,8 +285,19 @@ export interface PingRequest {
 
 export interface PingResult {
   outcome: Outcome;
-  /** Only for 'ok': from just before sendto() to reading the reply, in ms with sub-ms precision. */
+  /**
+   * Only for 'ok', ms with sub-ms precision: with the addon, from the send stamp (read in C right before
+   * sendto()) to the kernel's receive stamp of the reply; with the raw-socket fallback, to just before the
+   * read in JavaScript.
+   */
   rttMs?: number;
+  /**
+   * Only for 'ok': the figure may hold event-loop delay (fallback stamps taken while the loop lagged, or a
+   * wall-clock step between the kernel stamps). Summaries leave such samples out of RTT statistics.
+   */
+  lagged?: boolean;
+  /** Only for 'ok' with kernel stamps: how long the reply waited in the socket before we read it (ms). */
+  readDelayMs?: number;
   detail?: string;
   /** ICMP bytes of the reply (for 'ok'): lets callers check a large echo came back whole. */
   bytes?: number;
@@ -324,6 +506,9 @@ const errnoByText: Record<string, string> = {
   'Address family not supported by protocol': 'EAFNOSUPPORT',
 };
 export function errnoOf(err: unknown): string {
+  // Pinger's addon sets the errno name as the code; raw-socket gives only strerror's text.
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
   const msg = err instanceof Error ? err.message : String(err);
   return errnoByText[msg] ?? msg;
 }
@@ -465,6 +650,7 @@ interface Pending {
   seq: number; // -1 while queued
   tag: number;
   sentAt: number; // nowMs(): a double with sub-microsecond resolution, no BigInt per ping
+  txAt: number; // the socket's send stamp (its own clock: see EngineSocket)
   deadline: number; // nowMs()
   done: boolean;
 }
@@ -514,7 +700,7 @@ export class IcmpEngine {
   private unavailable: IcmpUnavailableError | undefined;
   private closed = false;
 
-  private readonly sockets: (RawSocket | undefined)[] = new Array<RawSocket | undefined>(SLOTS).fill(undefined);
+  private readonly sockets: (EngineSocket | undefined)[] = new Array<EngineSocket | undefined>(SLOTS).fill(undefined);
   private readonly inflight = new Map<number, Pending>(); // by sequence number
   private queue: Pending[] = [];
   private qHead = 0;
@@ -531,7 +717,8 @@ export class IcmpEngine {
   private lastTemplate: { buf: Buffer; sum: number } | undefined;
   private readonly recvBuf = Buffer.allocUnsafe(RECV_BUFFER);
   private readonly parsed = newParsed();
-  private readAt = 0; // nowMs(), taken just before each recvfrom(): the packet read was queued by then
+  private readMono = 0; // nowMs(), taken just before each read: the packet read was queued by then
+  private readonly rd = new Float64Array(3); // [bytes, kernel receive stamp, read time] of the last read
   // Results wait here until we are out of raw-socket's native callbacks (an exception thrown by a caller's
   // callback must not unwind through them), then flush() hands them over in order.
   private doneCbs: ((r: PingResult) => void)[] = [];
@@ -631,6 +818,7 @@ export class IcmpEngine {
       seq: -1,
       tag: 0,
       sentAt: 0,
+      txAt: 0,
       deadline: 0,
       done: false,
     };
@@ -666,7 +854,7 @@ export class IcmpEngine {
 
   // -- sockets ------------------------------------------------------------------------------------------
 
-  private socketFor(slot: Slot): RawSocket {
+  private socketFor(slot: Slot): EngineSocket {
     const family = familyOfSlot(slot);
     const df = slot === 1 || slot === 3;
     const hdrincl = slot >= 4;
@@ -680,9 +868,10 @@ export class IcmpEngine {
         new IcmpUnavailableError('PINGER_ERR_ICMP_WORKER_THREAD', 'raw ICMP sockets cannot be used from a worker_thread'),
       );
     }
-    let sock: RawSocket;
+    let sock: EngineSocket;
     try {
-      sock = new (loadRaw())(family === 6 ? 58 : 1, family === 6 ? 2 : 1);
+      const n = loadNative();
+      sock = n ? new NativeSocket(n, family) : new RawSocketAdapter(family);
     } catch (e) {
       const errno = errnoOf(e);
       if (errno === 'EPERM' || errno === 'EACCES') {
@@ -880,7 +1069,7 @@ export class IcmpEngine {
     this.inflight.set(seq, p);
     p.sentAt = nowMs();
     try {
-      sock.send(buf, 0, hdr + p.size, p.sendTo, noop);
+      p.txAt = sock.send(buf, 0, hdr + p.size, p.sendTo);
     } catch (e) {
       this.inflight.delete(seq);
       p.seq = -1;
@@ -949,7 +1138,7 @@ export class IcmpEngine {
 
   // -- receive --------------------------------------------------------------------------------------------
 
-  private onReadable(sock: RawSocket, slot: Slot, family: 4 | 6): void {
+  private onReadable(sock: EngineSocket, slot: Slot, family: 4 | 6): void {
     // uv_poll is level-triggered: draining several packets per wake-up saves event-loop turns; the bound
     // keeps one busy socket from starving timers.
     this.drain(sock, slot, family, 64);
@@ -966,26 +1155,43 @@ export class IcmpEngine {
     }
   }
 
-  private drain(sock: RawSocket, slot: Slot, family: 4 | 6, max: number): void {
-    const onRead = family === 4 ? this.onRead4 : this.onRead6;
+  private drain(sock: EngineSocket, slot: Slot, family: 4 | 6, max: number): void {
+    if (!sock.kernelStamps) this.loopLaggedAt = noteLoopLag();
     for (let i = 0; i < max; i++) {
-      // Stamp before the read, not in its callback: keeps raw-socket's callback path (and its first-call
-      // compilation) out of the RTT. Every send happened before this line, so sentAt <= readAt.
-      this.readAt = nowMs();
+      // Every send happened before this line, so sentAt <= readMono.
+      this.readMono = nowMs();
+      let source: string | undefined;
       try {
-        sock.recv(this.recvBuf, onRead);
+        source = sock.recv(this.recvBuf, this.rd);
       } catch {
-        break; // EAGAIN: drained
+        break; // a read error other than EAGAIN: the poll reports it
       }
+      if (source === undefined) break; // drained
+      this.onPacket(family, this.recvBuf, this.rd[0]!, source, sock.kernelStamps);
       // Never read again from a socket closed meanwhile: raw-socket's recv() would silently reopen it.
       if (this.sockets[slot] !== sock) break;
     }
   }
 
-  private readonly onRead4 = (buf: Buffer, bytes: number, source: string): void => this.onPacket(4, buf, bytes, source);
-  private readonly onRead6 = (buf: Buffer, bytes: number, source: string): void => this.onPacket(6, buf, bytes, source);
+  private loopLaggedAt = -Infinity;
 
-  private onPacket(family: 4 | 6, buf: Buffer, bytes: number, source: string): void {
+  /** The RTT of a reply just read for p, and whether it may hold event-loop delay. */
+  private rttOf(p: Pending, kernel: boolean): PingResult {
+    const rd = this.rd;
+    const rx = rd[1]!;
+    const loopRtt = this.readMono - p.sentAt; // monotonic: an upper bound of the true RTT
+    if (kernel && rx === rx) {
+      const rtt = rx - p.txAt;
+      // The stamps are wall-clock time: a step (NTP, an operator) between send and receive shows as a figure
+      // below zero or above the monotonic bound. Keep the bound then, flagged.
+      if (rtt >= 0 && rtt <= loopRtt + 1) return { outcome: 'ok', rttMs: rtt, readDelayMs: Math.max(0, rd[2]! - rx) };
+      return { outcome: 'ok', rttMs: loopRtt, lagged: true };
+    }
+    const rtt = kernel ? loopRtt : rd[2]! - p.txAt;
+    return this.loopLaggedAt >= p.sentAt || kernel ? { outcome: 'ok', rttMs: rtt, lagged: true } : { outcome: 'ok', rttMs: rtt };
+  }
+
+  private onPacket(family: 4 | 6, buf: Buffer, bytes: number, source: string, kernel: boolean): void {
     const m = parseIcmp(family, buf, bytes, this.parsed);
     if (m.kind === 'none' || m.id !== this.id) return;
     const p = this.inflight.get(m.seq);
@@ -997,7 +1203,9 @@ export class IcmpEngine {
         this.settle(p, { outcome: 'error', detail: `short-reply ${m.bytes} of ${p.size} bytes` });
         return;
       }
-      this.settle(p, { outcome: 'ok', rttMs: this.readAt - p.sentAt, bytes: m.bytes });
+      const r = this.rttOf(p, kernel);
+      r.bytes = m.bytes;
+      this.settle(p, r);
       return;
     }
     if (m.origDst !== p.target) return; // errors come from anywhere on the path; match what they quote

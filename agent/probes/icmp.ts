@@ -23,6 +23,7 @@ export function makeIcmpProbe(engine: IcmpEngine): ProbeFn {
       });
       const out: ProbeResult = { outcome: r.outcome };
       if (r.rttMs !== undefined) out.rttMs = r.rttMs;
+      if (r.lagged) out.lagged = true;
       if (r.detail !== undefined) out.detail = r.detail;
       return out;
     } catch (e) {

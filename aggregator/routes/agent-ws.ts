@@ -124,7 +124,7 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
             // old TCP connection is not yet dead) takes over, and it is logged, as a second process would be.
             const old = live.get(msg.node);
             if (old && old !== socket) {
-              req.log.warn({ node: msg.node, remote, previousRemote: remoteOf.get(old) }, "agent takeover: a new connection with this node's credential replaces the connected one");
+              peerLog(req.log, `${msg.node}@${remote}`, 'warn', { node: msg.node, remote, previousRemote: remoteOf.get(old) }, "agent takeover: a new connection with this node's credential replaces the connected one");
               old.close(4409, 'PINGER_ERR_WS_REPLACED: a newer connection for this node');
             }
             live.set(msg.node, socket);

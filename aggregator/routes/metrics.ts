@@ -57,6 +57,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRouteOpti
       nodes: s.nodes,
       expected: state.inventory.nodes.length,
       matrices: state.matrices,
+      inventory: state.inventory,
       counters: state.counters,
       tally,
       options,

@@ -5,7 +5,7 @@ import { Heatmap, stateNames } from './heatmap.js';
 
 /** @typedef {import('./heatmap.js').Binding} Binding */
 /** @typedef {{from: string, to: string, detail: string}} Evidence */
-/** @typedef {{severity: 'error'|'warning', kind: string, binding?: string, nodes: string[], summary: string, hint?: string, evidence?: Evidence[]}} Finding */
+/** @typedef {{severity: 'error'|'warning', kind: string, binding?: string, family?: 'ipv4'|'ipv6', nodes: string[], summary: string, hint?: string, evidence?: Evidence[]}} Finding */
 /** @typedef {{name: string, state: string, hostname?: string, agentVersion?: string, icmp?: string, clockOffsetMs?: number, rounds: number,
  *   bindings: Record<string, {address: string, iface: string|null, mtu: number|null}[]>,
  *   responderProblems: {binding: string, address: string, proto: string, port: number, state: string, detail?: string}[]}} ReportNode */
@@ -138,7 +138,7 @@ function renderFindings(findings) {
     out.push(`<section class="sev-group sev-${sev}" aria-labelledby="h-${sev}"><h3 id="h-${sev}">${title} (${fs.length})</h3>`);
     for (const f of fs) {
       out.push(`<article class="finding ${sev}" data-kind="${esc(f.kind)}"><h4><span class="sev-tag">${sev}</span> ${esc(f.summary)}</h4>`);
-      out.push(`<p class="what"><code>${esc(f.kind)}</code>${f.binding ? ` on binding <b>${esc(f.binding)}</b>` : ''}</p>`);
+      out.push(`<p class="what"><code>${esc(f.kind)}</code>${f.binding ? ` on binding <b>${esc(f.binding)}</b>` : ''}${f.family ? ` <span class="family" data-family="${esc(f.family)}">${f.family === 'ipv6' ? 'IPv6' : 'IPv4'} only</span>` : ''}</p>`);
       if (f.hint) out.push(`<p class="hint"><b>What to do:</b> ${esc(f.hint)}</p>`);
       if (f.nodes.length) out.push(`<p class="nodes">Nodes: ${f.nodes.map(nodeButton).join(' ')}</p>`);
       if (f.evidence?.length) {
@@ -216,7 +216,7 @@ function problemList(b) {
 function renderNodes(r) {
   const bindings = r.bindings.map((b) => b.name);
   const head = ['Node', 'State', 'Hostname', 'Agent', 'ICMP', 'Clock offset', ...bindings.map((b) => `${b}: address (interface, MTU)`), 'Responder problems'];
-  const rank = { missing: 0, stale: 1, reporting: 2 };
+  const rank = { missing: 0, stale: 1, stalled: 1, reporting: 2 };
   const nodes = [...r.nodes].sort((a, b) => (rank[/** @type {keyof typeof rank} */ (a.state)] ?? 3) - (rank[/** @type {keyof typeof rank} */ (b.state)] ?? 3) || a.name.localeCompare(b.name, undefined, { numeric: true }));
   const rows = nodes.map((n) => {
     const addr = bindings.map((b) =>
@@ -352,7 +352,7 @@ function stopPolling() {
 
 /** Same as liveSummary's key in aggregator/routes/web.ts. @param {Report} r */
 function reportKey(r) {
-  return `${r.verdict}|${r.reporting}|${r.findings.map((f) => `${f.kind}:${f.binding ?? ''}:${f.nodes.join(',')}`).join(';')}`;
+  return `${r.verdict}|${r.reporting}|${r.findings.map((f) => `${f.kind}:${f.binding ?? ''}:${f.family ?? ''}:${f.nodes.join(',')}`).join(';')}`;
 }
 
 function connectLive() {

@@ -51,6 +51,9 @@ test('the .charm holds metadata, config, actions, manifest, dispatch, the code, 
     assert.match(help, /pinger agent --inventory FILE/);
     const raw = execFileSync(join(un, 'runtime/node'), ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(un, 'node_modules/raw-socket/index.js'))}); console.log(typeof m.default.createSocket)`], { cwd: '/', env, encoding: 'utf8' });
     assert.equal(raw.trim(), 'function', 'raw-socket\'s compiled raw.node loads with the carried runtime');
+    // Pinger's ICMP addon (kernel receive timestamps) is carried where the compiled engine finds it.
+    const addon = execFileSync(join(un, 'runtime/node'), ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(un, 'dist/agent/probes/icmp-engine.js'))}); console.log(m.stampSource())`], { cwd: '/', env, encoding: 'utf8' });
+    assert.equal(addon.trim(), 'kernel', 'agent/probes/native/build/Release/pinger_icmp.node loads from the unpacked charm');
     assert.equal(execFileSync(join(un, 'runtime/node'), ['-v'], { env, encoding: 'utf8' }).trim(), process.version, 'the runtime the build used');
   } finally {
     rmSync(dir, { recursive: true, force: true });

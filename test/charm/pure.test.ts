@@ -91,8 +91,8 @@ const report = (over: Partial<Report>): Report => ({
 test('unit status: missing binding, waiting for peers, then the unit\'s own view of the verdict', () => {
   const base = { unit: 'pinger/0', bindings: 2, missing: [] as string[], peersJoined: 2, peersExpected: 2, aggregatorUrl: 'http://198.18.0.1:9300' };
   const x = ['-xo', 'o-o', 'oo-'];
-  const finding = { severity: 'error' as const, kind: 'unreachable', binding: 'internal', nodes: ['pinger/0', 'pinger/1'], summary: 'pinger/0 cannot reach pinger/1 on internal' };
-  const isolated = { severity: 'error' as const, kind: 'node-isolated', binding: 'internal', nodes: ['pinger/0'], summary: 'internal: pinger/0 is unreachable from every peer', hint: "pinger/0's internal interface reaches no peer and no peer reaches it: check its link, switch port, VLAN and address" };
+  const finding = { severity: 'error' as const, kind: 'unreachable' as const, binding: 'internal', nodes: ['pinger/0', 'pinger/1'], summary: 'pinger/0 cannot reach pinger/1 on internal' };
+  const isolated = { severity: 'error' as const, kind: 'node-isolated' as const, binding: 'internal', nodes: ['pinger/0'], summary: 'internal: pinger/0 is unreachable from every peer', hint: "pinger/0's internal interface reaches no peer and no peer reaches it: check its link, switch port, VLAN and address" };
   const cases: [object, string, RegExp][] = [
     [{ missing: ['ceph-cluster'] }, 'blocked', /^binding ceph-cluster has no address on this machine/],
     [{ peersJoined: 1, peersExpected: 3 }, 'waiting', /^waiting for peers: 1\/3 joined$/],

@@ -84,7 +84,7 @@ describe('pinger', () => {
       [['bogus'], /^PINGER_ERR_USAGE: unknown command 'bogus'/m],
       [['agent', '--bogus'], /^PINGER_ERR_USAGE: unknown option '--bogus'/m],
       [['aggregator', '--log-level', 'loud'], /^PINGER_ERR_USAGE: option '--log-level <level>' argument 'loud' is invalid/m],
-      [['agent', '--node', 'n1'], /^PINGER_ERR_AGENT_USAGE: missing --inventory, --aggregator, --token-file$/m],
+      [['agent', '--node', 'n1'], /^PINGER_ERR_AGENT_USAGE: missing --inventory, --aggregator$/m],
       [['sweep'], /^PINGER_ERR_USAGE: required option '-f, --file <file>' not specified/m],
       [['sweep', '-f', 'x', '-t', 'soon'], /-t needs an integer >= 1/],
       [['demo', '--nodes', '1'], /^PINGER_ERR_AGENT_USAGE: --nodes must be 2\.\.250/m],
@@ -99,12 +99,12 @@ describe('pinger', () => {
   it(`exits ${EXIT.config} on a bad inventory, profile or token file`, async () => {
     const good = 'test/fixtures/inventory/good.yaml';
     const cases: [string[], RegExp][] = [
-      [['aggregator', '--listen', '127.0.0.1:0', '--inventory', 'test/fixtures/inventory/bad-yaml.yaml', '--token-file', token], /^PINGER_ERR_INVENTORY_YAML: /m],
-      [['aggregator', '--listen', '127.0.0.1:0', '--inventory', 'test/fixtures/inventory/unknown-field.yaml', '--token-file', token], /^PINGER_ERR_INVENTORY_INVALID: /m],
-      [['aggregator', '--listen', '127.0.0.1:0', '--inventory', join(dir, 'missing.yaml'), '--token-file', token], /^PINGER_ERR_INVENTORY_READ: /m],
-      [['aggregator', '--listen', '127.0.0.1:0', '--inventory', good, '--token-file', join(dir, 'missing')], /^PINGER_ERR_AGG_TOKEN: /m],
-      [['aggregator', '--listen', '127.0.0.1:0', '--inventory', good, '--token-file', token, '--profile', 'no-such'], /^PINGER_ERR_AGG_PROFILE: /m],
-      [['agent', '--inventory', good, '--node', 'no-such-node', '--aggregator', 'ws://127.0.0.1:1/api/v1/agent', '--token-file', token], /^PINGER_ERR_AGENT_UNKNOWN_NODE: /m],
+      [['aggregator', '--listen', '127.0.0.1:0', '--inventory', 'test/fixtures/inventory/bad-yaml.yaml', '--token-file', token, '--plain'], /^PINGER_ERR_INVENTORY_YAML: /m],
+      [['aggregator', '--listen', '127.0.0.1:0', '--inventory', 'test/fixtures/inventory/unknown-field.yaml', '--token-file', token, '--plain'], /^PINGER_ERR_INVENTORY_INVALID: /m],
+      [['aggregator', '--listen', '127.0.0.1:0', '--inventory', join(dir, 'missing.yaml'), '--token-file', token, '--plain'], /^PINGER_ERR_INVENTORY_READ: /m],
+      [['aggregator', '--listen', '127.0.0.1:0', '--inventory', good, '--token-file', join(dir, 'missing'), '--plain'], /^PINGER_ERR_AGG_TOKEN: /m],
+      [['aggregator', '--listen', '127.0.0.1:0', '--inventory', good, '--token-file', token, '--plain', '--profile', 'no-such'], /^PINGER_ERR_AGG_PROFILE: /m],
+      [['agent', '--inventory', good, '--node', 'no-such-node', '--aggregator', 'ws://127.0.0.1:1/api/v1/agent', '--token-file', token, '--plain'], /^PINGER_ERR_AGENT_UNKNOWN_NODE: /m],
       [['sweep', '-f', join(dir, 'missing.txt')], /cannot read .*missing\.txt/],
     ];
     for (const [args, why] of cases) {
@@ -120,7 +120,7 @@ describe('pinger', () => {
     try {
       const port = (holder.address() as AddressInfo).port;
       for (const args of [
-        ['aggregator', '--listen', `127.0.0.1:${port}`, '--inventory', 'test/fixtures/inventory/good.yaml', '--token-file', token, '--profile', 'demo'],
+        ['aggregator', '--listen', `127.0.0.1:${port}`, '--inventory', 'test/fixtures/inventory/good.yaml', '--token-file', token, '--plain', '--profile', 'demo'],
         ['demo', '--listen', `127.0.0.1:${port}`, '--for', '5'],
       ]) {
         const r = await pinger(args);

@@ -202,10 +202,10 @@ export function mutate(g: Gen, w: FuzzWorld, valid: string, kind: Mutation): Fra
     case 'binary':
       return { binary: g.chance(0.5) ? Buffer.from(valid) : Buffer.from(Array.from({ length: g.int(0, 64) }, () => g.int(0, 255))) };
     case 'mismatch': {
-      // Results or a heartbeat for another node (a hello for another node would be a valid takeover, which
-      // is identity's concern, not the codec's: the fuzz never claims a real agent's node).
+      // A hello, results or heartbeat for another node, real agents' included: the connection's credential
+      // is w.node's, so each is refused (4403) and the real agent stays connected.
       const m = JSON.parse(valid) as Record<string, unknown>;
-      return JSON.stringify({ ...(m.type === 'results' || m.type === 'heartbeat' ? m : heartbeat(g, w)), node: g.pick(w.nodes.filter((n) => n !== w.node)) });
+      return JSON.stringify({ ...(m.type === 'clock' ? heartbeat(g, w) : m), node: g.pick(w.nodes.filter((n) => n !== w.node)) });
     }
     case 'version':
       return JSON.stringify({ ...(JSON.parse(valid) as object), v: g.pick<unknown>([0, 2, '1', null, 'é'.repeat(60), [1], 1.5]) });

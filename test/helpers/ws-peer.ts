@@ -1,6 +1,10 @@
 // A hostile or broken "agent" for tests: opens a WebSocket to the aggregator, sends frames as given (text or
 // binary, pipelined), and reports how the aggregator closed the connection.
 import WebSocket from 'ws';
+import { agentAuthorization, nodeCredential } from '../../agent/credential.js';
+
+/** The Authorization header of `node`'s agent (its credential derived from the cluster secret). */
+export const authAs = (secret: string, node: string) => agentAuthorization(node, nodeCredential(secret, node));
 
 export interface Exchange {
   /** Close code (1006 when the connection dropped without a close frame; 0 when still open at the deadline). */
@@ -12,7 +16,8 @@ export interface Exchange {
 }
 
 export interface PeerOptions {
-  token: string;
+  /** Authorization header value (see authAs). */
+  auth: string;
   /** Source address on loopback (127.0.0.0/8): a distinct peer for the aggregator's per-peer limits. */
   localAddress?: string;
   /** Wait at most this long for the close; then close ourselves (code 0 in the result). */
@@ -28,7 +33,7 @@ export function exchange(url: string, frames: (string | Buffer | { binary: Buffe
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, {
-      headers: { authorization: `Bearer ${o.token}` },
+      headers: { authorization: o.auth },
       perMessageDeflate: o.perMessageDeflate ?? false,
       maxPayload: 64 * 1024 * 1024,
       ...(o.localAddress ? { localAddress: o.localAddress } : {}),

@@ -5,13 +5,16 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { limits } from '../../agent/contract/wire.js';
 import { loopbackInventory, startCluster, type Cluster } from '../helpers/cluster.js';
-import { agentWsUrl, exchange } from '../helpers/ws-peer.js';
+import { agentWsUrl, authAs, exchange } from '../helpers/ws-peer.js';
 
 let c: Cluster;
 let url: string;
+/** node-1's credentials: every hostile message here comes from an authenticated agent. */
+let n1: string;
 before(async () => {
   c = await startCluster(loopbackInventory(2, ['internal']));
   url = agentWsUrl(c.url);
+  n1 = authAs(c.token, 'node-1');
 });
 after(async () => c?.close());
 
@@ -47,16 +50,17 @@ test('a 128-byte message with non-ASCII text that ends in the close reason: the 
   const before = await rejected('PINGER_ERR_WS_VERSION');
   const frame = `{"v":"${'é'.repeat(60)}"}`;
   assert.equal(Buffer.byteLength(frame), 128);
-  const r = await exchange(url, [frame], { token: c.token });
+  const r = await exchange(url, [frame], { auth: n1 });
   assert.equal(r.code, 4426);
   assertReason(r.reason, 'PINGER_ERR_WS_VERSION');
   assert.match(r.reason.toString(), /é/);
   // Other fields that end up in a reason: an unknown node's name, another node's name after a hello.
+  // (Its credential derived from the secret: authenticated as a node the inventory does not have.)
   const name = 'ü'.repeat(126);
-  const u = await exchange(url, [hello({ node: name })], { token: c.token });
+  const u = await exchange(url, [hello({ node: name })], { auth: authAs(c.token, name) });
   assert.equal(u.code, 4404);
   assertReason(u.reason, 'PINGER_ERR_WS_UNKNOWN_NODE');
-  const m = await exchange(url, [hello(), JSON.stringify({ v: 1, type: 'heartbeat', node: '節'.repeat(84), at: 1 })], { token: c.token, afterFirstWaitFor: 1 });
+  const m = await exchange(url, [hello(), JSON.stringify({ v: 1, type: 'heartbeat', node: '節'.repeat(84), at: 1 })], { auth: n1, afterFirstWaitFor: 1 });
   assert.equal(m.code, 4403);
   assertReason(m.reason, 'PINGER_ERR_WS_NODE_MISMATCH');
   assert.equal(await rejected('PINGER_ERR_WS_VERSION'), before + 1);
@@ -71,14 +75,14 @@ test('100,000-deep nesting is refused before anything walks it', async () => {
     `{"v":1,"type":"clock","t0":${deep('[', ']')}}`,
   ];
   for (const f of frames) {
-    const r = await exchange(url, [f], { token: c.token });
+    const r = await exchange(url, [f], { auth: n1 });
     assert.equal(r.code, 4413, r.reason.toString());
     assertReason(r.reason, 'PINGER_ERR_WS_TOO_LARGE');
     assert.match(r.reason.toString(), /nested deeper than 10 levels/);
   }
   // After a hello too (results may be up to 16 MiB: the scan covers them).
   const results = `{"v":1,"type":"results","node":"node-1","round":1,"durationMs":1,"final":true,"bindings":{"internal":${deep('[', ']')}}}`;
-  const r = await exchange(url, [hello(), results], { token: c.token, afterFirstWaitFor: 1 });
+  const r = await exchange(url, [hello(), results], { auth: n1, afterFirstWaitFor: 1 });
   assert.equal(r.code, 4413);
   await alive();
 });
@@ -95,12 +99,12 @@ test('the 13 MB hello with 65,536 responders is refused at once, the report stil
       polls.push(performance.now() - t0);
     }
   })();
-  const r = await exchange(url, [big], { token: c.token });
+  const r = await exchange(url, [big], { auth: n1 });
   assert.equal(r.code, 4413);
   assertReason(r.reason, 'PINGER_ERR_WS_TOO_LARGE');
   assert.match(r.reason.toString(), /exceeds 1048576/);
   // After a valid hello, as a second one: parsed (results may be this large), then refused by its type's bound.
-  const r2 = await exchange(url, [hello(), big], { token: c.token, afterFirstWaitFor: 1 });
+  const r2 = await exchange(url, [hello(), big], { auth: n1, afterFirstWaitFor: 1 });
   assert.equal(r2.code, 4413);
   assert.match(r2.reason.toString(), /hello of \d+ bytes exceeds 1048576 \(only results may be larger\)/);
   await poller;
@@ -108,11 +112,11 @@ test('the 13 MB hello with 65,536 responders is refused at once, the report stil
   // Just over the responder bound, small enough in bytes: the schema names the field.
   const many = hello({ responders: Array.from({ length: limits.responders + 1 }, (_, i) => responder(i)) });
   assert.ok(Buffer.byteLength(many) < limits.controlBytes);
-  const r3 = await exchange(url, [many], { token: c.token });
+  const r3 = await exchange(url, [many], { auth: n1 });
   assert.equal(r3.code, 4400);
   assert.match(r3.reason.toString(), /^PINGER_ERR_WS_BAD_MESSAGE: responders: Too big: expected array to have <=4096 items/);
   // At the bound it is accepted (the node is known), and the connection stays open.
-  const ok = await exchange(url, [hello({ responders: Array.from({ length: limits.responders }, (_, i) => responder(i)) })], { token: c.token, timeoutMs: 1500 });
+  const ok = await exchange(url, [hello({ responders: Array.from({ length: limits.responders }, (_, i) => responder(i)) })], { auth: n1, timeoutMs: 1500 });
   assert.equal(ok.code, 0, ok.reason.toString());
   assert.match(ok.received[0]!, /"type":"welcome"/);
   await alive();
@@ -125,7 +129,7 @@ test('a 1 MB detail is refused naming the field, and nothing of it reaches the r
     [{ icmpDetail: mb }, 'icmpDetail'],
     [{ hostname: mb }, 'hostname'],
   ] as const) {
-    const r = await exchange(url, [hello(over)], { token: c.token });
+    const r = await exchange(url, [hello(over)], { auth: n1 });
     assert.equal(r.code, 4400, r.reason.toString());
     assertReason(r.reason, 'PINGER_ERR_WS_BAD_MESSAGE');
     assert.ok(r.reason.toString().includes(`${field}: Too big`), r.reason.toString());
@@ -139,11 +143,11 @@ test('a 1 MB detail is refused naming the field, and nothing of it reaches the r
 
 test('binary frames and invalid UTF-8 close the connection and are counted', async () => {
   const bin = await rejected('PINGER_ERR_WS_BAD_MESSAGE');
-  const r = await exchange(url, [{ binary: Buffer.from(hello()) }], { token: c.token });
+  const r = await exchange(url, [{ binary: Buffer.from(hello()) }], { auth: n1 });
   assert.equal(r.code, 4400);
   assert.equal(await rejected('PINGER_ERR_WS_BAD_MESSAGE'), bin + 1);
   const proto = await rejected('PINGER_ERR_WS_PROTOCOL');
-  const u = await exchange(url, [Buffer.from([0x7b, 0xff, 0xfe, 0x7d])], { token: c.token });
+  const u = await exchange(url, [Buffer.from([0x7b, 0xff, 0xfe, 0x7d])], { auth: n1 });
   assert.equal(u.code, 1007);
   assert.equal(await rejected('PINGER_ERR_WS_PROTOCOL'), proto + 1);
   await alive();
@@ -161,8 +165,8 @@ test('a flood of bad messages from one peer writes a bounded number of log lines
       while (sent < n) {
         sent++;
         // Mostly bad messages, some with a bad token: both are the peer's doing.
-        if (sent % 10 === 0) await exchange(url, ['{}'], { token: 'wrong', localAddress: peer });
-        else await exchange(url, [`{"v":1,"type":"nope","n":${w}}`], { token: c.token, localAddress: peer });
+        if (sent % 10 === 0) await exchange(url, ['{}'], { auth: 'Bearer node-1:wrong', localAddress: peer });
+        else await exchange(url, [`{"v":1,"type":"nope","n":${w}}`], { auth: n1, localAddress: peer });
       }
     }),
   );

@@ -11,6 +11,7 @@ const names: LabNames = {
   bridge: (s) => `br-${s}`,
   spaceMtu: (s) => (s === 'ceph-cluster' ? 9000 : 1500),
   v6: (n, s) => (s === 'internal' ? [`2001:db8:1::${n.slice(-1)}/64`] : []),
+  v4: (n, s) => (s === 'internal' ? [`198.18.1.${n.slice(-1)}/24`] : []),
 };
 
 test('fault strings parse to faults', () => {
@@ -29,6 +30,10 @@ test('fault strings parse to faults', () => {
     ['loss:node-5:internal:30', { kind: 'loss', node: 'node-5', space: 'internal', percent: 30, proto: 'icmp' }],
     ['loss:node-5:internal:30:all', { kind: 'loss', node: 'node-5', space: 'internal', percent: 30, proto: 'all' }],
     ['agent-missing:node-4', { kind: 'agent-missing', node: 'node-4' }],
+    ['agent-stopped:node-4', { kind: 'agent-stopped', node: 'node-4' }],
+    ['ipv6-blocked:node-2:internal', { kind: 'ipv6-blocked', node: 'node-2', space: 'internal' }],
+    ['address-removed:node-2:internal', { kind: 'address-removed', node: 'node-2', space: 'internal', family: 'v4' }],
+    ['address-removed:node-2:internal:v6', { kind: 'address-removed', node: 'node-2', space: 'internal', family: 'v6' }],
   ];
   for (const [text, want] of cases) assert.deepEqual(parseFault(text), want, text);
 });
@@ -65,6 +70,9 @@ test('every fault plan is undone by its removal steps, in the same namespaces', 
     [{ kind: 'loss', node: 'node-5', space: 'internal', percent: 30, proto: 'icmp' }, { ns: 'lab-node-5', apply: [/icmp type echo-request numgen random mod 100 < 30 drop/], remove: [/delete table inet t7/] }],
     [{ kind: 'loss', node: 'node-5', space: 'internal', percent: 30, proto: 'all' }, { ns: 'lab-node-5', apply: [/nd-neighbor-solicit.* accept/, /iifname "eth1" numgen random mod 100 < 30 drop/], remove: [/delete table inet t7/] }],
     [{ kind: 'mtu-mismatch', node: 'node-3', space: 'ceph-cluster', mtu: 1500 }, { ns: 'lab-node-3', apply: [/^link set eth2 mtu 1500$/m], remove: [/^link set eth2 mtu 9000$/m] }],
+    [{ kind: 'ipv6-blocked', node: 'node-2', space: 'internal' }, { ns: 'lab-node-2', apply: [/iifname "eth1" icmpv6 type \{ nd-neighbor-solicit.* accept/, /iifname "eth1" meta nfproto ipv6 drop/], remove: [/delete table inet t7/] }],
+    [{ kind: 'address-removed', node: 'node-2', space: 'internal', family: 'v6' }, { ns: 'lab-node-2', apply: [/^addr del 2001:db8:1::2\/64 dev eth1$/m], remove: [/^addr add 2001:db8:1::2\/64 dev eth1 nodad$/m] }],
+    [{ kind: 'address-removed', node: 'node-2', space: 'internal', family: 'v4' }, { ns: 'lab-node-2', apply: [/^addr del 198\.18\.1\.2\/24 dev eth1$/m], remove: [/^addr add 198\.18\.1\.2\/24 dev eth1$/m] }],
   ];
   for (const [f, want] of faults) {
     const p = planFault(f, names, 't7');
@@ -81,7 +89,7 @@ test('every fault plan is undone by its removal steps, in the same namespaces', 
 });
 
 test('faults that need processes carry no steps: the lab runs them', () => {
-  for (const f of [parseFault('port-in-use:node-1:internal:5000'), parseFault('agent-missing:node-1')]) {
+  for (const f of [parseFault('port-in-use:node-1:internal:5000'), parseFault('agent-missing:node-1'), parseFault('agent-stopped:node-1')]) {
     assert.deepEqual(planFault(f, names, 't1'), { apply: [], remove: [] });
   }
 });

@@ -2,8 +2,8 @@
 // commands that take it away again (so a running lab heals without restarting anything). Pure: the lab
 // runs the steps. Parsed from `KIND:ARG:...` strings for the people's CLI.
 //
-// Faults that need a process (port-in-use: something else holds the port; agent-missing: no agent) carry
-// no steps; the lab handles them.
+// Faults that need a process (port-in-use: something else holds the port; agent-missing: no agent;
+// agent-stopped: the agent is SIGSTOPped) carry no steps; the lab handles them.
 
 export type Direction = 'in' | 'out';
 export type Proto = 'icmp' | 'all';
@@ -18,7 +18,10 @@ export type Fault =
   | { kind: 'mtu-mismatch'; node: string; space: string; mtu: number }
   | { kind: 'udp-blocked'; node: string; space: string; port: number }
   | { kind: 'loss'; node: string; space: string; percent: number; proto: Proto }
-  | { kind: 'agent-missing'; node: string };
+  | { kind: 'ipv6-blocked'; node: string; space: string }
+  | { kind: 'address-removed'; node: string; space: string; family: 'v4' | 'v6' }
+  | { kind: 'agent-missing'; node: string }
+  | { kind: 'agent-stopped'; node: string };
 
 export type FaultKind = Fault['kind'];
 
@@ -46,6 +49,8 @@ export interface LabNames {
   spaceMtu(space: string): number;
   /** The node's IPv6 addresses on a space with their prefix length ("2001:db8:1::3/64"). */
   v6(node: string, space: string): string[];
+  /** The node's IPv4 addresses on a space with their prefix length ("198.18.1.3/24"). */
+  v4(node: string, space: string): string[];
 }
 
 /** How faults are written on the command line; the kind's own name works too. */
@@ -59,7 +64,10 @@ export const faultSyntax: Record<FaultKind, string> = {
   'mtu-mismatch': 'mtu-mismatch:NODE:SPACE[:MTU]        (alias mtu) NODE\'s interface on SPACE at MTU (default 1500)',
   'udp-blocked': 'udp-blocked:NODE:SPACE:PORT          NODE drops UDP to PORT',
   loss: 'loss:NODE:SPACE:PERCENT[:icmp|all]   NODE drops PERCENT % of inbound ICMP echoes (default) or of all inbound traffic',
+  'ipv6-blocked': 'ipv6-blocked:NODE:SPACE             NODE drops all inbound IPv6 on SPACE (neighbour discovery still passes); IPv4 works',
+  'address-removed': 'address-removed:NODE:SPACE[:v4|v6]  NODE\'s address of that family (default v4) on SPACE is deleted',
   'agent-missing': 'agent-missing:NODE                   NODE\'s agent is not running',
+  'agent-stopped': 'agent-stopped:NODE                   NODE\'s agent is frozen with SIGSTOP (SIGCONT when removed)',
 };
 
 const aliases: Record<string, FaultKind> = { isolate: 'node-isolated', mtu: 'mtu-mismatch' };
@@ -112,7 +120,14 @@ export function parseFault(text: string): Fault {
     case 'loss':
       need(3, 4);
       return { kind, node: a, space: b, percent: num(c!, 'percent', 1, 100), proto: oneOf(d, 'icmp', ['icmp', 'all'] as const, 'proto') };
+    case 'ipv6-blocked':
+      need(2, 2);
+      return { kind, node: a, space: b };
+    case 'address-removed':
+      need(2, 3);
+      return { kind, node: a, space: b, family: oneOf(c, 'v4', ['v4', 'v6'] as const, 'family') };
     case 'agent-missing':
+    case 'agent-stopped':
       need(1, 1);
       return { kind, node: a };
   }
@@ -124,7 +139,12 @@ export function faultLabel(f: Fault): string {
     case 'partition':
       return `partition:${f.space}:${f.nodes.join(',')}`;
     case 'agent-missing':
-      return `agent-missing:${f.node}`;
+    case 'agent-stopped':
+      return `${f.kind}:${f.node}`;
+    case 'ipv6-blocked':
+      return `ipv6-blocked:${f.node}:${f.space}`;
+    case 'address-removed':
+      return `address-removed:${f.node}:${f.space}:${f.family}`;
     case 'asymmetric':
       return `asymmetric:${f.node}:${f.space}:${f.direction}:${f.proto}`;
     case 'mtu-mismatch':
@@ -203,8 +223,19 @@ export function planFault(f: Fault, n: LabNames, table: string): FaultPlan {
         remove: [{ ns: n.nodeNs(f.node), tool: 'ip', script: `link set ${i} mtu ${n.spaceMtu(f.space)}\n` }],
       };
     }
+    case 'ipv6-blocked':
+      return nft(f.node, 'input', [`iifname "${n.iface(f.space)}" ${keepNdp}`, `iifname "${n.iface(f.space)}" meta nfproto ipv6 drop`]);
+    case 'address-removed': {
+      const i = n.iface(f.space);
+      const addrs = f.family === 'v6' ? n.v6(f.node, f.space) : n.v4(f.node, f.space);
+      return {
+        apply: [{ ns: n.nodeNs(f.node), tool: 'ip', script: addrs.map((a) => `addr del ${a} dev ${i}\n`).join('') }],
+        remove: [{ ns: n.nodeNs(f.node), tool: 'ip', script: addrs.map((a) => `addr add ${a} dev ${i}${f.family === 'v6' ? ' nodad' : ''}\n`).join('') }],
+      };
+    }
     case 'port-in-use':
     case 'agent-missing':
+    case 'agent-stopped':
       return { apply: [], remove: [] };
   }
 }
@@ -212,6 +243,6 @@ export function planFault(f: Fault, n: LabNames, table: string): FaultPlan {
 /** The nodes and spaces a fault names, to check them against the lab before touching anything. */
 export function faultRefs(f: Fault): { nodes: string[]; spaces: string[] } {
   if (f.kind === 'partition') return { nodes: f.nodes, spaces: [f.space] };
-  if (f.kind === 'agent-missing') return { nodes: [f.node], spaces: [] };
+  if (f.kind === 'agent-missing' || f.kind === 'agent-stopped') return { nodes: [f.node], spaces: [] };
   return { nodes: [f.node], spaces: [f.space] };
 }

@@ -244,6 +244,7 @@ export class Lab {
     bridge: (space) => `br${this.spaceIndex(space)}`,
     spaceMtu: (space) => this.spaces[this.spaceIndex(space) - 1]!.mtu,
     v6: (node, space) => this.addrs(this.spaceIndex(space), this.nodes.indexOf(node) + 1, this.spaces[this.spaceIndex(space) - 1]!.family).filter((a) => a.includes(':')),
+    v4: (node, space) => this.addrs(this.spaceIndex(space), this.nodes.indexOf(node) + 1, this.spaces[this.spaceIndex(space) - 1]!.family).filter((a) => !a.includes(':')),
   };
 
   /** Addresses with prefix length for host h on space s (both 1-based). */
@@ -385,6 +386,7 @@ export class Lab {
       if (restart) this.startAgent(fault.node);
     }
     if (fault.kind === 'agent-missing' && this.agents.has(fault.node)) await this.stopAgent(fault.node);
+    if (fault.kind === 'agent-stopped') this.signalAgent(fault.node, 'SIGSTOP');
     this.active.push(a);
     this.log(`fault injected: ${faultLabel(fault)}`);
     return a;
@@ -398,7 +400,15 @@ export class Lab {
     for (const s of a.plan.remove) runStep(s);
     await a.occupier?.stop('SIGKILL');
     if (a.fault.kind === 'agent-missing' && !this.agents.has(a.fault.node)) this.startAgent(a.fault.node);
+    if (a.fault.kind === 'agent-stopped') this.signalAgent(a.fault.node, 'SIGCONT');
     this.log(`fault removed: ${faultLabel(a.fault)}`);
+  }
+
+  /** Signals a node's agent by its PID (`ip netns exec` execs node in place: that PID is the agent). */
+  private signalAgent(node: string, sig: 'SIGSTOP' | 'SIGCONT'): void {
+    const pid = this.agents.get(node)?.child.pid;
+    if (!pid) throw new Error(`lab: ${node} has no running agent to ${sig}`);
+    process.kill(pid, sig);
   }
 
   /**
@@ -449,6 +459,7 @@ export class Lab {
   /** Stops every process (by PID), deletes every namespace (by exact name), restores sysctls. Idempotent. */
   async down(): Promise<void> {
     if (this.down_) return;
+    for (const a of this.active) if (a.fault.kind === 'agent-stopped') this.signalAgent(a.fault.node, 'SIGCONT');
     const procs = [...this.agents.values(), ...this.active.flatMap((a) => (a.occupier ? [a.occupier] : []))];
     await Promise.all(procs.map((p) => p.stop('SIGKILL')));
     await this.aggregator?.stop('SIGTERM');

@@ -13,7 +13,10 @@ import {
   type MetricsOptions,
   type Sample,
 } from '../../aggregator/metrics.js';
-import { synthFleet, type FaultFn, type SynthFleet } from './synth.js';
+import { helloFor, roundFor, synthFleet, synthInventory, type FaultFn, type SynthFleet } from './synth.js';
+import { AggregatorState } from '../../aggregator/state.js';
+import { demoProfile } from '../../aggregator/profile.js';
+import type { FindingKind } from '../../aggregator/findings.js';
 
 function collect(f: SynthFleet, tally: ProbeTally, options: Partial<MetricsOptions> = {}, extra: Partial<Parameters<typeof collectMetrics>[0]> = {}): Map<string, Family> {
   const s = f.state.snapshot();
@@ -23,6 +26,7 @@ function collect(f: SynthFleet, tally: ProbeTally, options: Partial<MetricsOptio
     nodes: s.nodes,
     expected: f.inv.nodes.length,
     matrices: f.state.matrices,
+    inventory: f.inv,
     counters: f.state.counters,
     tally,
     options: { ...defaultMetricsOptions, ...options },
@@ -186,7 +190,8 @@ describe('collectMetrics on synthetic fleets', () => {
         assert.equal(value(m, 'pinger_agents_connected'), 2);
         assert.equal(value(m, 'pinger_agents_expected'), 3);
         assert.equal(value(m, 'pinger_verdict', { verdict: 'pending' }), 1);
-        assert.equal(value(m, 'pinger_findings', { kind: 'agent-missing', severity: 'error' }), 1);
+        // Within the start-up grace it is waited for (pending), not yet a finding.
+        assert.equal(value(m, 'pinger_findings', { kind: 'agent-missing', severity: 'error' }), 0);
         // node-1 and node-2 probe each other (2 rows) and node-3 (skipped: its agent is gone).
         const t = new Map(tally.bindings());
         assert.equal(t.get('internal')!.count, 2);
@@ -212,8 +217,8 @@ describe('collectMetrics on hand-made inputs', () => {
     const { f, tally } = fleet(2, ['internal']);
     const m = collect(f, tally, {}, {
       findings: [
-        { severity: 'warning', kind: 'brand-new-kind', nodes: ['node-1'], summary: 'x' },
-        { severity: 'warning', kind: 'brand-new-kind', nodes: ['node-2'], summary: 'y' },
+        { severity: 'warning', kind: 'brand-new-kind' as FindingKind, nodes: ['node-1'], summary: 'x' },
+        { severity: 'warning', kind: 'brand-new-kind' as FindingKind, nodes: ['node-2'], summary: 'y' },
         { severity: 'error', kind: 'clock-skew', nodes: ['node-2'], summary: 'z' },
       ],
     });
@@ -237,5 +242,30 @@ describe('collectMetrics on hand-made inputs', () => {
     tally.observe({ v: 1, type: 'results', node: 'a', round: 0, durationMs: 1, final: true, bindings: { bogus: [{ peer: 'b', addr: '2001:db8::1', tcp: { '1': 'ok' } }] } });
     assert.deepEqual(tally.bindings().map(([b]) => b), ['internal']);
     assert.equal(tally.bindings()[0]![1].probes.reduce((x, y) => x + y, 0), 0);
+  });
+});
+
+describe('pinger_binding_pairs per address family', () => {
+  test('a dual-stack binding whose IPv6 fails towards one node: unreachable in ipv6, ok in ipv4', () => {
+    const inv = synthInventory(3, ['internal']);
+    for (const [i, n] of inv.nodes.entries()) n.addresses.internal = [`198.18.1.${i + 1}`, ...n.addresses.internal!];
+    const state = new AggregatorState({ inventory: inv, profile: demoProfile, now: () => 1_000_000 });
+    for (const n of inv.nodes) state.hello(helloFor(inv, n.name));
+    for (const n of inv.nodes) {
+      const msg = roundFor(inv, n.name, 0);
+      msg.bindings.internal = msg.bindings.internal!.map((r) =>
+        r.addr.includes(':') && (r.peer === 'node-3' || n.name === 'node-3') ? { ...r, icmp: { sent: 3, recv: 0, rtt: null, outcome: 'filtered' as const }, tcp: { '5000': 'filtered' as const } } : r,
+      );
+      state.results({ ...msg, durationMs: 0 });
+    }
+    const s = state.snapshot();
+    const fams = collectMetrics({ verdict: s.verdict, findings: s.findings, nodes: s.nodes, expected: 3, matrices: state.matrices, inventory: inv, counters: state.counters, tally: new ProbeTally(inv.bindings), options: defaultMetricsOptions, lastCollectSeconds: 0 });
+    const m = new Map(fams.map((f) => [f.name, f]));
+    assert.equal(value(m, 'pinger_binding_pairs', { binding: 'internal', family: 'ipv4', state: 'ok' }), 6);
+    assert.equal(value(m, 'pinger_binding_pairs', { binding: 'internal', family: 'ipv6', state: 'ok' }), 2);
+    assert.equal(value(m, 'pinger_binding_pairs', { binding: 'internal', family: 'ipv6', state: 'unreachable' }), 4);
+    // The finding says the same: IPv6 only.
+    assert.deepEqual(s.findings.map((f) => [f.kind, f.family, f.nodes]), [['node-isolated', 'ipv6', ['node-3']]]);
+    state.close();
   });
 });

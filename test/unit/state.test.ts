@@ -59,7 +59,7 @@ test('an agent that disconnects is waited for again for the grace, counted from 
   f.state.close();
 });
 
-test('a node whose rounds outlast the interval is not stale; one that stops reporting is, and the verdict says so', () => {
+test('a node whose rounds outlast the interval is not stalled; one whose rounds stop while heartbeats go on is, and the verdict says so', () => {
   const f = fleet(2);
   for (const n of ['node-1', 'node-2']) f.state.hello(f.hello(n));
   f.clock.t += 1000;
@@ -70,13 +70,18 @@ test('a node whose rounds outlast the interval is not stale; one that stops repo
   for (const n of ['node-1', 'node-2']) f.state.heartbeat({ v: 1, type: 'heartbeat', node: n, at: f.clock.t });
   let s = f.state.snapshot();
   assert.equal(s.nodes.find((n) => n.record.name === 'node-1')!.state, 'reporting');
-  assert.equal(s.nodes.find((n) => n.record.name === 'node-2')!.state, 'stale');
+  assert.equal(s.nodes.find((n) => n.record.name === 'node-2')!.state, 'stalled');
   assert.equal(s.verdict, 'not-ready');
-  assert.deepEqual(s.findings.map((x) => x.kind), ['agent-stale']);
+  assert.deepEqual(s.findings.map((x) => x.kind), ['agent-stalled']);
   f.clock.t += 60_000;
   for (const n of ['node-1', 'node-2']) f.state.heartbeat({ v: 1, type: 'heartbeat', node: n, at: f.clock.t });
   s = f.state.snapshot();
-  assert.equal(s.nodes.find((n) => n.record.name === 'node-1')!.state, 'stale');
+  assert.equal(s.nodes.find((n) => n.record.name === 'node-1')!.state, 'stalled');
+  // Heartbeats stop too (a SIGSTOPped agent): stale, one finding, nothing about its ports.
+  f.clock.t += 20_000;
+  s = f.state.snapshot();
+  assert.deepEqual(s.nodes.map((n) => n.state), ['stale', 'stale']);
+  assert.deepEqual(s.findings.map((x) => [x.kind, x.nodes]), [['agent-stale', ['node-1', 'node-2']]]);
   f.state.close();
 });
 

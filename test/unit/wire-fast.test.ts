@@ -31,6 +31,8 @@ function* mutations(row: Record<string, unknown>): Generator<unknown> {
   yield { ...row, icmp: { ...icmp, rtt: [1, 1, 1, 1] } };
   yield { ...row, icmp: { ...icmp, rtt: [1, 1, 1, 1, -1] } };
   for (const key of ['0', '01', '65536', '123456', 'ssh', '22 ', '']) yield { ...row, tcp: { [key]: 'ok' } };
+  // The bound on ports per row, at and over it.
+  for (const n of [256, 257]) yield { ...row, udp: Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i + 1), 'ok'])) };
   for (const j of junk) yield { ...row, udp: { '6081': j } };
   for (const size of [67, 68, 9000.5, 65535, 65536]) yield { ...row, mtu: { size, outcome: 'ok' } };
   yield { ...row, mtu: { size: 9000, outcome: 'ok', extra: 1 } };

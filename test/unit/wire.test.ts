@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeAgentMessage, decodeServerMessage, encode, MAX_MESSAGE_BYTES, type AgentMessage } from '../../agent/contract/wire.js';
+import { decodeAgentMessage, decodeServerMessage, encode, limits, MAX_MESSAGE_BYTES, nestedDeeperThan, type AgentMessage } from '../../agent/contract/wire.js';
 
 const hello: AgentMessage = {
   v: 1,
@@ -71,4 +71,57 @@ test('a 1,000-node round for 6 bindings stays near a megabyte of JSON (deflated 
   const bytes = Buffer.byteLength(encode(round));
   assert.ok(bytes < 1.5 * 1024 * 1024, `${bytes} bytes`);
   assert.ok(decodeAgentMessage(encode(round)).ok);
+});
+
+test('nesting is measured on the raw bytes, strings and escapes skipped', () => {
+  const cases: [json: string, depth: number][] = [
+    ['1', 0],
+    ['[]', 1],
+    ['{"a":[{"b":[1]}]}', 4],
+    ['"[[[[[[[[[[[[[[["', 0],
+    ['["\\"[[[[[[[[[[[[", 1]', 1],
+    ['["\\\\", [[1]]]', 3],
+    ['[' + '"x",'.repeat(100) + '[[]]]', 3],
+  ];
+  for (const [json, depth] of cases) {
+    const b = Buffer.from(json);
+    assert.equal(nestedDeeperThan(b, depth), false, `${json} is not deeper than ${depth}`);
+    if (depth > 0) assert.equal(nestedDeeperThan(b, depth - 1), true, `${json} is deeper than ${depth - 1}`);
+  }
+});
+
+test('deep nesting, oversized control messages and long inputs are refused with short errors', () => {
+  const deep = `{"v":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+  const d = decodeAgentMessage(deep);
+  assert.deepEqual(d.ok ? undefined : [d.why, d.error], ['depth', `nested deeper than ${limits.depth} levels`]);
+  const bigHello = JSON.stringify({ ...hello, hostname: 'h', icmpDetail: 'x'.repeat(limits.controlBytes) });
+  const h = decodeAgentMessage(bigHello);
+  assert.equal(h.ok ? undefined : h.why, 'size');
+  assert.match((h as { error: string }).error, /^hello of \d+ bytes exceeds 1048576 \(only results may be larger\)$/);
+  // Before a hello the aggregator passes the control bound: refused before parsing.
+  const early = decodeAgentMessage(bigHello, { maxBytes: limits.controlBytes });
+  assert.match((early as { error: string }).error, /^message of \d+ bytes exceeds 1048576$/);
+  // A 1 MB key or value is named, never quoted whole.
+  for (const m of [
+    { ...hello, ['k'.repeat(1_000_000)]: 1 },
+    { ...hello, v: 'é'.repeat(1_000_000) },
+    { ...hello, interfaces: [{ binding: 'internal', address: '1'.repeat(500_000), iface: null, mtu: null }] },
+    { ...results, bindings: { ['b'.repeat(500_000)]: [] } },
+  ]) {
+    const r = decodeAgentMessage(JSON.stringify(m));
+    assert.equal(r.ok, false);
+    assert.ok((r as { error: string }).error.length < 800, (r as { error: string }).error.slice(0, 300));
+  }
+});
+
+test('arrays and records at their bounds pass, one more is refused naming the field', () => {
+  const responders = (n: number) => Array.from({ length: n }, (_, i) => ({ binding: 'b', address: '198.18.0.1', proto: 'tcp', port: 1 + i, state: 'listening' }));
+  assert.ok(decodeAgentMessage(JSON.stringify({ ...hello, responders: responders(limits.responders) })).ok);
+  assert.match((decodeAgentMessage(JSON.stringify({ ...hello, responders: responders(limits.responders + 1) })) as { error: string }).error, /^responders: Too big/);
+  const bindings = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`b${i}`, []]));
+  assert.ok(decodeAgentMessage(JSON.stringify({ ...results, bindings: bindings(limits.resultBindings) })).ok);
+  assert.match((decodeAgentMessage(JSON.stringify({ ...results, bindings: bindings(limits.resultBindings + 1) })) as { error: string }).error, /^bindings: more than 256 bindings/);
+  const detail = (n: number) => JSON.stringify({ ...hello, responders: [{ ...responders(1)[0], detail: 'é'.repeat(n) }] });
+  assert.ok(decodeAgentMessage(detail(limits.responderDetailChars)).ok);
+  assert.match((decodeAgentMessage(detail(limits.responderDetailChars + 1)) as { error: string }).error, /^responders\.0\.detail: Too big/);
 });
