@@ -83,7 +83,7 @@ test('the leader changing: the new leader runs the aggregator, the old one stops
     await sim.settle();
     const after = appData(sim);
     const port = sim.model().config['aggregator-port'];
-    assert.equal(after['aggregator-url'], `http://${addr('oam', 1)}:${port}`);
+    assert.equal(after['aggregator-url'], `https://${addr('oam', 1)}:${port}`);
     assert.equal(after['cluster-secret-id'], before['cluster-secret-id'], 'the cluster secret survives a leader change');
     assert.equal(after.token, undefined, 'no secret in the peer databag on Juju >= 3.1');
     assert.deepEqual(sim.model().units['pinger/0']!.openPorts, [], 'the old leader closed the aggregator port');
@@ -91,7 +91,7 @@ test('the leader changing: the new leader runs the aggregator, the old one stops
     assert.ok(sim.service('pinger/1', 'pinger-aggregator').active);
     assert.equal(sim.service('pinger/0', 'pinger-aggregator').file, undefined);
     assert.equal(sim.service('pinger/0', 'pinger-aggregator').active, false);
-    for (const u of ['pinger/0', 'pinger/1', 'pinger/2']) assert.match(sim.service(u, 'pinger-agent').file!, new RegExp(`--aggregator ws://${addr('oam', 1).replace(/\./g, '\\.')}:${port}/`), u);
+    for (const u of ['pinger/0', 'pinger/1', 'pinger/2']) assert.match(sim.service(u, 'pinger-agent').file!, new RegExp(`--aggregator wss://${addr('oam', 1).replace(/\./g, '\\.')}:${port}/`), u);
     assert.match(sim.model().appHistory.at(-1)!, /^waiting: /, 'the new leader sets the application status');
   } finally {
     await sim.close();
