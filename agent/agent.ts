@@ -6,6 +6,7 @@ import type { Inventory, InventoryNode } from './contract/inventory.js';
 import { checkDns } from './dns-check.js';
 import { findInterfaces } from './interfaces.js';
 import { Link } from './link.js';
+import { LinkWatch } from './link-watch.js';
 import type { UdpKeyRef } from './probes/udp.js';
 import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
 import { runRound, type RoundProbes } from './round.js';
@@ -44,6 +45,9 @@ export interface AgentOptions {
   dnsServer?: string;
   /** Rows per results message; a round larger than this is split. */
   batchRows?: number;
+  /** lldpd's control socket (`pinger agent --lldp-socket`), and /sys + /proc's root (tests). */
+  lldpSocket?: string;
+  sysRoot?: string;
 }
 
 export class Agent {
@@ -77,6 +81,7 @@ export class Agent {
     const udpKey = opts.udpKey ?? {};
     this.responders = opts.responders ?? new Responders({ tcp: listenTcp, udp: listenUdpEcho(udpKey) });
     this.respondersOn = opts.respondersOn ?? true;
+    this.links = new LinkWatch({ ...(opts.lldpSocket ? { lldpSocket: opts.lldpSocket } : {}), ...(opts.sysRoot ? { root: opts.sysRoot } : {}) });
     this.interfaces = findInterfaces(self.addresses, this.lastHeld);
     this.hello = this.makeHello();
     this.link = new Link({
@@ -199,7 +204,20 @@ export class Agent {
       interfaces: this.interfaces,
       responders: this.responders.status(),
       ...(this.dns ? { dns: this.dns } : {}),
+      ...this.links.fields(),
     };
+  }
+
+  private readonly links: LinkWatch;
+  /** Link facts and LLDP change rarely but matter when they do (a bond member down): read every round. */
+  private async refreshLinks(): Promise<void> {
+    try {
+      if (!(await this.links.refresh(this.hello.interfaces)) || this.stopped) return;
+      this.hello = this.makeHello();
+      this.link.send(this.hello);
+    } catch (err) {
+      this.opts.log('warn', `link facts: ${(err as Error).message}`);
+    }
   }
 
   private dns: DnsCheck[] | undefined;
@@ -297,6 +315,7 @@ export class Agent {
       await this.retryResponders(plan);
       this.refreshInterfaces();
       if (plan.dns) void this.refreshDns();
+      void this.refreshLinks();
       const only = this.firstRoundOnly;
       this.firstRoundOnly = undefined;
       await this.probeAndPublish(plan, only ? { only } : {});

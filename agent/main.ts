@@ -21,6 +21,8 @@ export interface AgentOptions {
   /** false with --no-responders */
   responders?: boolean;
   dnsServer?: string;
+  /** lldpd's control socket (lldpd -u), for LLDP neighbours. */
+  lldpSocket?: string;
 }
 
 export async function agentMain(values: AgentOptions): Promise<number> {
@@ -65,6 +67,7 @@ export async function agentMain(values: AgentOptions): Promise<number> {
     udpKey,
     probes: defaultProbes(udpKey),
     ...(values.dnsServer ? { dnsServer: values.dnsServer } : {}),
+    ...(values.lldpSocket ? { lldpSocket: values.lldpSocket } : {}),
     icmp: icmpStatus(),
     log,
     concurrency,

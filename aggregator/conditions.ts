@@ -3,6 +3,7 @@
 // an unknown placeholder is an error at load time, never a condition that silently passes. Pure.
 import type { Outcome } from '../agent/contract/probe.js';
 import type { TargetRow } from '../agent/contract/wire.js';
+import { parseLinkCondition, type LinkCondition } from './link-conditions.js';
 
 export type Severity = 'error' | 'warning';
 export type Op = '==' | '!=' | '<' | '<=' | '>' | '>=';
@@ -47,7 +48,7 @@ export interface DnsCondition {
   text: string;
   severity: Severity;
 }
-export type Condition = CompareCondition | PortCondition | DnsCondition;
+export type Condition = CompareCondition | PortCondition | DnsCondition | LinkCondition;
 
 export class ConditionError extends Error {}
 
@@ -103,13 +104,16 @@ export function parseCondition(text: string, severity: Severity = 'error'): Cond
   if (/^(tcp|udp)\b/.test(t)) throw new ConditionError(`"${t}": write "${t.split(' ')[0]} PORT open", e.g. "tcp 3306 open"`);
   if (t === 'dns agrees') return { type: 'dns', text: t, severity };
   if (/^dns\b/.test(t)) throw new ConditionError(`"${t}": the DNS condition is written "dns agrees"`);
+  const link = parseLinkCondition(t, severity);
+  if (typeof link === 'string') throw new ConditionError(link);
+  if (link) return link;
   const op = ops.find((o) => t.includes(o));
   if (!op) throw new ConditionError(`"${t}" has no comparison (use ==, !=, <, <=, >, >=), and is not "tcp PORT open", "udp PORT open" or "dns agrees"`);
   const i = t.indexOf(op);
   const left = t.slice(0, i).trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();
   const right = t.slice(i + op.length).trim();
   if (!(metricNames as string[]).includes(left)) {
-    throw new ConditionError(`unknown placeholder "${left}" (known: ${metricNames.join(', ')}, and tcp PORT open, udp PORT open, dns agrees)`);
+    throw new ConditionError(`unknown placeholder "${left}" (known: ${metricNames.join(', ')}, link_speed, and tcp PORT open, udp PORT open, dns agrees, bond healthy, port description names node)`);
   }
   const metric = left as Metric;
   if (metric === 'mtu' && op !== '>=') throw new ConditionError(`"${t}": write "mtu >= N" (the path must carry N-byte packets)`);
@@ -120,6 +124,7 @@ export function parseCondition(text: string, severity: Severity = 'error'): Cond
 export function scopeOf(c: Condition, where: 'binding' | 'node'): Scope {
   if (c.type === 'port') return 'pair';
   if (c.type === 'dns') return where;
+  if (c.type === 'link') return 'binding';
   return metrics[c.metric].scope;
 }
 
@@ -127,6 +132,7 @@ export function scopeOf(c: Condition, where: 'binding' | 'node'): Scope {
 export function subjectOf(c: Condition): string {
   if (c.type === 'port') return `${c.proto} ${c.ports.join(',')}`;
   if (c.type === 'dns') return 'dns';
+  if (c.type === 'link') return c.check;
   return c.metric;
 }
 

@@ -13,6 +13,7 @@ import type { RowFilter } from './diagnosis-view.js';
 import { addressFamilies, familyOf, familyText, findingKinds, MAX_EVIDENCE, type Family, type Finding, type Severity } from './findings.js';
 import type { BindingMatrix, CellView } from './matrix.js';
 import type { NodeState } from './nodes.js';
+import { attributeToSwitches, linkFindings } from './link-diagnosis.js';
 import { requirementFor, type Profile } from './profile.js';
 import { describeRows } from './diagnosis-util.js';
 
@@ -63,9 +64,9 @@ export function diagnose(input: DiagnosisInput): Finding[] {
     const present = m.nodes.filter((n) => !absent.has(n));
     findings.push(...bindingFindings({ m, req: requirementFor(input.profile, m.binding), present, hello: (n) => byName.get(n)?.hello, families: familiesOf(input.inventory, m.binding), filter }));
   }
-  findings.push(...dnsFindings(ctx), ...clockFindings(ctx));
+  findings.push(...dnsFindings(ctx), ...clockFindings(ctx), ...linkFindings(input));
   const order = new Map(findingKinds.map((k, i) => [k as string, i]));
-  return findings.sort((a, b) => (order.get(a.kind) ?? 99) - (order.get(b.kind) ?? 99) || (a.binding ?? '').localeCompare(b.binding ?? '') || (a.family ?? '').localeCompare(b.family ?? ''));
+  return attributeToSwitches(findings, input).sort((a, b) => (order.get(a.kind) ?? 99) - (order.get(b.kind) ?? 99) || (a.binding ?? '').localeCompare(b.binding ?? '') || (a.family ?? '').localeCompare(b.family ?? ''));
 }
 
 const familiesOf = addressFamilies;

@@ -9,11 +9,16 @@ export const findingKindTable = {
   'agent-stale': 'an agent is connected but nothing (no heartbeat, no round) came from it for a while',
   'agent-stalled': 'an agent sends heartbeats but no probe rounds',
   'address-missing': 'an inventory address is no longer held by any interface of its node',
+  'switch-fault': 'every node behind one switch (LLDP) fails alike on a binding: the switch, not the nodes',
   'node-isolated': 'a node reaches no peer on a binding and no peer reaches it',
   partition: 'a binding is split into groups that reach each other inside and nothing across',
   asymmetric: 'pairs that work in one direction only',
   unreachable: 'pairs that cannot reach each other while both reach other peers',
   'mtu-mismatch': 'an interface MTU below the profile (or differing), or full-size DF packets not getting through',
+  'link-speed-low': "a physical port under a node's binding interface negotiated less than the profile's link_speed",
+  'bond-degraded': 'a bond member is down, or its LACP partner is missing, out of sync or not the same on every member',
+  'speed-mismatch': 'peers on one binding negotiated different link speeds',
+  'port-description-mismatch': "a switch port's LLDP description does not name the node cabled to it",
   'port-filtered': 'a TCP port gets no answer while ping works',
   'port-refused': 'a TCP port is refused (RST)',
   'port-in-use': "a port is held by another process, not the agent's responder",
@@ -58,6 +63,8 @@ export interface Finding {
   evidence?: Evidence[];
   /** partition only: the groups that reach each other inside and nothing across, largest first. */
   groups?: string[][];
+  /** switch-fault only: the switch (LLDP system name) and the ports the named nodes are cabled to. */
+  switch?: { name: string; ports: { node: string; port: string; iface: string }[] };
 }
 
 export const MAX_EVIDENCE = 5;

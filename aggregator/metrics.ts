@@ -41,6 +41,8 @@ export const metricDefs = {
   pinger_agents_icmp_unavailable: { type: 'gauge', help: 'Connected agents that cannot measure ICMP (no CAP_NET_RAW).' },
   pinger_agent_state: { type: 'gauge', help: 'Per agent state as a state set: 1 for the current state.' },
   pinger_agent_clock_offset_seconds: { type: 'gauge', help: "Agent clock minus the aggregator's clock, NTP-style estimate." },
+  pinger_link_speed_bits_per_second: { type: 'gauge', help: "Per node and binding: the slowest negotiated speed among the physical ports under the binding's interface (absent when unknown, e.g. veth)." },
+  pinger_bond_members: { type: 'gauge', help: 'Per node and binding whose interface is a bond: its members by MII state (up, down).' },
   pinger_binding_pairs: { type: 'gauge', help: 'Ordered node pairs per binding by state of their latest round (none = no result yet).' },
   pinger_binding_reachability_ratio: { type: 'gauge', help: 'Share of measured pairs on the binding that get through (0..1).' },
   pinger_binding_loss_ratio: { type: 'gauge', help: 'Mean ICMP loss over measured pairs in their latest round (0..1).' },
@@ -200,6 +202,19 @@ export function collectMetrics(input: MetricsInput): Family[] {
   for (const { record, state } of input.nodes) {
     for (const s of nodeStates) add('pinger_agent_state', { node: record.name, state: s }, s === state ? 1 : 0);
     if (record.connected && record.clock) add('pinger_agent_clock_offset_seconds', { node: record.name }, record.clock.offsetMs / 1000);
+    // Link facts: one series per node and binding, never per pair or per port.
+    const seen = new Set<string>();
+    for (const l of record.connected ? (record.hello?.links ?? []) : []) {
+      if (seen.has(l.binding)) continue;
+      seen.add(l.binding);
+      const speeds = l.ports.map((p) => p.speedMbps).filter((v): v is number => v !== null);
+      if (speeds.length) add('pinger_link_speed_bits_per_second', { node: record.name, binding: l.binding }, Math.min(...speeds) * 1e6);
+      if (l.bond) {
+        const up = l.ports.filter((p) => (p.mii ?? 'up') === 'up').length;
+        add('pinger_bond_members', { node: record.name, binding: l.binding, state: 'up' }, up);
+        add('pinger_bond_members', { node: record.name, binding: l.binding, state: 'down' }, l.ports.length - up);
+      }
+    }
   }
 
   for (const m of input.matrices) bindingFamilies(m, input.options, add, addressFamilies(input.inventory, m.binding));

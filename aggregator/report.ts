@@ -1,7 +1,9 @@
 // The report contract (GET /api/v1/report). Other tools and tests rely on these names: extend, never rename.
 // Pure: built from the state's parts.
 import type { Inventory } from '../agent/contract/inventory.js';
+import type { LinkFact, LldpState } from '../agent/contract/link-wire.js';
 import type { InterfaceInfo, ResponderInfo } from '../agent/contract/wire.js';
+import { lldpSummary } from './link-diagnosis.js';
 import { cellStates, type BindingMatrix, type CellState } from './matrix.js';
 import { list } from './diagnosis.js';
 import type { Finding } from './findings.js';
@@ -22,6 +24,10 @@ export interface ReportNode {
   bindings: Record<string, { address: string; iface: string | null; mtu: number | null }[]>;
   /** Responders that could not listen (port in use, permission). */
   responderProblems: ResponderInfo[];
+  /** Link facts per binding interface (speed, bond members, LLDP neighbours), when the agent sends them. */
+  links?: LinkFact[];
+  /** Whether the agent could read LLDP (lldpd). */
+  lldp?: LldpState;
 }
 
 export interface ReportBinding {
@@ -61,6 +67,8 @@ export interface Report {
   nodes: ReportNode[];
   bindings: ReportBinding[];
   findings: Finding[];
+  /** Which nodes give LLDP data; `note` says plainly when none (or only some) do: not an error. */
+  lldp?: ReturnType<typeof lldpSummary>;
 }
 
 export type MatrixDetail = 'none' | 'states' | 'full';
@@ -100,6 +108,8 @@ export function buildReport(input: ReportInput): Report {
       ...(r.fullRounds > 0 ? { lastRoundMs: Math.round(r.lastDurationMs) } : {}),
       bindings,
       responderProblems: (r.hello?.responders ?? []).filter((x) => x.state !== 'listening'),
+      ...(r.hello?.links ? { links: r.hello.links } : {}),
+      ...(r.hello?.lldp ? { lldp: r.hello.lldp } : {}),
     };
   });
   const bindings: ReportBinding[] = input.matrices.map((m) => ({
@@ -124,6 +134,7 @@ export function buildReport(input: ReportInput): Report {
     nodes,
     bindings,
     findings: input.findings,
+    lldp: lldpSummary(input.nodes.map(({ record: r, state }) => ({ name: r.name, state, expected: true, ...(r.hello ? { hello: r.hello } : {}) }))),
   };
 }
 

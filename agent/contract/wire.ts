@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { outcomes } from './probe.js';
+import { linkFact, lldpState } from './link-wire.js';
 
 export const WIRE_VERSION = 1;
 /** Path agents connect to; the aggregator serves it. */
@@ -140,6 +141,10 @@ export const helloMsg = z.strictObject({
   responders: z.array(responderInfo).max(limits.responders),
   /** Forward/reverse DNS checks (optional: older agents and agents still looking up send none). */
   dns: z.array(dnsCheck).max(limits.dnsChecks).optional(),
+  /** Link facts per binding interface (speed, bond/LACP, LLDP neighbours: ./link-wire.ts). */
+  links: z.array(linkFact).max(64).optional(),
+  /** Whether LLDP could be read (lldpd running); absent from older agents. */
+  lldp: lldpState.optional(),
 });
 
 export const resultsMsg = z.strictObject({

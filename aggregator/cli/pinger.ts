@@ -42,6 +42,7 @@ export function buildProgram(): Command {
     .option('--quiet', 'log warnings and errors only')
     .option('--dns-server <ip:port>', "resolver for the forward/reverse DNS checks (default: the system's)")
     .option('--no-responders', "answer on no port (release OpenStack's ports); probing goes on")
+    .option('--lldp-socket <file>', "lldpd's control socket, for the LLDP neighbours of each binding interface (default: lldpd's own)")
     .addHelpText(
       'after',
       examples([

@@ -5,12 +5,17 @@ import { Heatmap, stateNames } from './heatmap.js';
 
 /** @typedef {import('./heatmap.js').Binding} Binding */
 /** @typedef {{from: string, to: string, detail: string}} Evidence */
-/** @typedef {{severity: 'error'|'warning', kind: string, binding?: string, family?: 'ipv4'|'ipv6', nodes: string[], summary: string, hint?: string, evidence?: Evidence[]}} Finding */
+/** @typedef {{severity: 'error'|'warning', kind: string, binding?: string, family?: 'ipv4'|'ipv6', nodes: string[], summary: string, hint?: string, evidence?: Evidence[],
+ *   switch?: {name: string, ports: {node: string, port: string, iface: string}[]}}} Finding */
+/** @typedef {{iface: string, speedMbps: number|null, mii?: string, carrier: boolean|null, lldp?: {chassis: string, port: string, portDescr?: string, stale?: boolean}[]}} LinkPort */
+/** @typedef {{binding: string, iface: string, kind: string, speedMbps: number|null, bond?: {mode: string}, ports: LinkPort[]}} LinkFact */
 /** @typedef {{name: string, state: string, hostname?: string, agentVersion?: string, icmp?: string, clockOffsetMs?: number, rounds: number,
  *   bindings: Record<string, {address: string, iface: string|null, mtu: number|null}[]>,
- *   responderProblems: {binding: string, address: string, proto: string, port: number, state: string, detail?: string}[]}} ReportNode */
+ *   responderProblems: {binding: string, address: string, proto: string, port: number, state: string, detail?: string}[],
+ *   links?: LinkFact[], lldp?: string}} ReportNode */
 /** @typedef {{verdict: 'ready'|'degraded'|'not-ready'|'pending', generatedAt: string, profile: string, summary: string,
- *   expected: number, reporting: number, nodes: ReportNode[], bindings: Binding[], findings: Finding[]}} Report */
+ *   expected: number, reporting: number, nodes: ReportNode[], bindings: Binding[], findings: Finding[],
+ *   lldp?: {state: string, nodes: string[], note?: string}}} Report */
 
 const POLL_MS = 3000;
 
@@ -100,10 +105,10 @@ function render(r) {
   upd.dateTime = r.generatedAt;
   upd.textContent = new Date(r.generatedAt).toLocaleTimeString();
   tickAge();
-  const fKey = JSON.stringify(r.findings);
+  const fKey = JSON.stringify([r.findings, r.lldp?.note]);
   if (fKey !== shownFindings) {
     shownFindings = fKey;
-    renderFindings(r.findings);
+    renderFindings(r.findings, r.lldp?.note);
   }
   renderBindings(r.bindings);
   const nKey = JSON.stringify(r.nodes);
@@ -128,9 +133,11 @@ function tickAge() {
 /** A node name that highlights the node everywhere when pressed. @param {string} n */
 const nodeButton = (n) => `<button type="button" class="node" data-node="${esc(n)}" aria-pressed="${n === selected}">${esc(n)}</button>`;
 
-/** @param {Finding[]} findings */
-function renderFindings(findings) {
+/** @param {Finding[]} findings @param {string} [lldpNote] */
+function renderFindings(findings, lldpNote) {
   const out = [];
+  // Not a finding: without LLDP the page just cannot say which switch is to blame.
+  if (lldpNote) out.push(`<p class="lldp-note" data-lldp="none">${esc(lldpNote)}</p>`);
   if (findings.length === 0) out.push('<p class="none">No findings: nothing is wrong that Pinger can see.</p>');
   for (const [sev, title] of /** @type {const} */ ([['error', 'Errors'], ['warning', 'Warnings']])) {
     const fs = findings.filter((f) => f.severity === sev);
@@ -141,6 +148,7 @@ function renderFindings(findings) {
       out.push(`<p class="what"><code>${esc(f.kind)}</code>${f.binding ? ` on binding <b>${esc(f.binding)}</b>` : ''}${f.family ? ` <span class="family" data-family="${esc(f.family)}">${f.family === 'ipv6' ? 'IPv6' : 'IPv4'} only</span>` : ''}</p>`);
       if (f.hint) out.push(`<p class="hint"><b>What to do:</b> ${esc(f.hint)}</p>`);
       if (f.nodes.length) out.push(`<p class="nodes">Nodes: ${f.nodes.map(nodeButton).join(' ')}</p>`);
+      if (f.switch) out.push(`<p class="switch">Switch <b>${esc(f.switch.name)}</b>, ports: ${f.switch.ports.map((p) => `${esc(p.port)} (${esc(p.node)} ${esc(p.iface)})`).join(', ')}</p>`);
       if (f.evidence?.length) {
         out.push('<table class="evidence"><caption>Evidence (example pairs)</caption><thead><tr><th scope="col">from</th><th scope="col">to</th><th scope="col">what was seen</th></tr></thead><tbody>');
         for (const e of f.evidence) out.push(`<tr><td>${esc(e.from)}</td><td>${esc(e.to)}</td><td>${esc(e.detail)}</td></tr>`);
@@ -215,7 +223,7 @@ function problemList(b) {
 /** @param {Report} r */
 function renderNodes(r) {
   const bindings = r.bindings.map((b) => b.name);
-  const head = ['Node', 'State', 'Hostname', 'Agent', 'ICMP', 'Clock offset', ...bindings.map((b) => `${b}: address (interface, MTU)`), 'Responder problems'];
+  const head = ['Node', 'State', 'Hostname', 'Agent', 'ICMP', 'Clock offset', ...bindings.map((b) => `${b}: address (interface, MTU)`), 'Links (speed, bond members, switch port)', 'Responder problems'];
   const rank = { missing: 0, stale: 1, stalled: 1, reporting: 2 };
   const nodes = [...r.nodes].sort((a, b) => (rank[/** @type {keyof typeof rank} */ (a.state)] ?? 3) - (rank[/** @type {keyof typeof rank} */ (b.state)] ?? 3) || a.name.localeCompare(b.name, undefined, { numeric: true }));
   const rows = nodes.map((n) => {
@@ -224,9 +232,30 @@ function renderNodes(r) {
     );
     const probs = n.responderProblems.map((p) => `${esc(p.proto)}/${p.port} on ${esc(p.address)}: ${esc(p.state)}`).join('<br>');
     const clock = n.clockOffsetMs === undefined ? '<span class="dim">not yet</span>' : `${n.clockOffsetMs.toFixed(1)} ms`;
-    return `<tr data-node="${esc(n.name)}"${n.name === selected ? ' class="selected"' : ''}><th scope="row">${nodeButton(n.name)}</th><td><span class="st st-${esc(n.state)}">${esc(n.state)}</span></td><td>${esc(n.hostname ?? '')}</td><td>${esc(n.agentVersion ?? '')}</td><td>${esc(n.icmp ?? '')}</td><td>${clock}</td>${addr.map((a) => `<td>${a}</td>`).join('')}<td>${probs}</td></tr>`;
+    return `<tr data-node="${esc(n.name)}"${n.name === selected ? ' class="selected"' : ''}><th scope="row">${nodeButton(n.name)}</th><td><span class="st st-${esc(n.state)}">${esc(n.state)}</span></td><td>${esc(n.hostname ?? '')}</td><td>${esc(n.agentVersion ?? '')}</td><td>${esc(n.icmp ?? '')}</td><td>${clock}</td>${addr.map((a) => `<td>${a}</td>`).join('')}<td class="links">${linksText(n)}</td><td>${probs}</td></tr>`;
   });
   $('nodes-body').innerHTML = `<table class="nodes"><caption class="sr-only">Nodes, problem nodes first</caption><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** A speed as people say it. @param {number|null} mbps */
+const rate = (mbps) => (mbps === null ? 'speed unknown' : mbps >= 1000 ? `${mbps / 1000}G` : `${mbps}M`);
+
+/** Per binding: the interface, its speed or bond mode, each physical port with its switch port (LLDP). @param {ReportNode} n */
+export function linksText(n) {
+  if (!n.links?.length) return '<span class="dim">not reported</span>';
+  return n.links
+    .map((l) => {
+      const ports = l.ports
+        .filter((p) => p.iface !== l.iface || p.lldp?.length)
+        .map((p) => {
+          const nb = p.lldp?.[0];
+          const sw = nb ? ` -> ${esc(nb.chassis)} ${esc(nb.port)}${nb.stale ? ' (not heard now)' : ''}` : '';
+          return `${esc(p.iface)} ${rate(p.speedMbps)}${p.mii && p.mii !== 'up' ? ` <b>${esc(p.mii)}</b>` : ''}${sw}`;
+        });
+      const head = `${esc(l.binding)}: ${esc(l.iface)} ${l.bond ? `bond ${esc(l.bond.mode)}` : l.ports.length === 1 && l.ports[0]?.iface === l.iface ? rate(l.speedMbps) : esc(l.kind)}`;
+      return ports.length ? `${head} (${ports.join('; ')})` : head;
+    })
+    .join('<br>');
 }
 
 /** Highlights a node's row and column in every heatmap, and its row in the node list. @param {string|null} node */

@@ -90,7 +90,8 @@ test('the live channel: a change event at once and on every change, and ticks wi
   assert.ok(second && tick, JSON.stringify(next));
   assert.ok(second.data.seq > first.data.seq, 'change events are numbered');
   assert.deepEqual([tick.data.verdict, tick.data.reporting, tick.data.expected], ['pending', 0, 2]);
-  assert.match(tick.data.key, /^pending\|0\|agent-missing::node-1,node-2$/);
+  // Within the start-up grace the absent agents are waited for, not findings (issue 14): the key has none.
+  assert.match(tick.data.key, /^pending\|0\|$/);
   ac.abort();
 });
 

@@ -46,6 +46,8 @@ export interface LabOptions {
   listen?: string;
   /** Start the agents in create() (default true); the benchmark starts them itself to time them. */
   startAgents?: boolean;
+  /** Extra `pinger agent` flags for one node's agent (e.g. --lldp-socket), read when the agent starts. */
+  agentArgs?: (node: string) => string[];
   /** Extra node flags for one node's agent, e.g. --cpu-prof to profile it (bundle/dist runtimes). */
   agentNodeArgs?: (node: string) => string[];
   log?: (msg: string) => void;
@@ -341,7 +343,7 @@ export class Lab {
 
   /** The agent's command line: run inside the node's namespace, connected over the unix socket. */
   agentArgv(node: string): string[] {
-    return ['ip', 'netns', 'exec', this.nodeNs(node), ...this.pinger(this.opts.agentNodeArgs?.(node)), 'agent', '--inventory', this.inventoryFile, '--node', node, '--aggregator', `wss+unix://${this.socket}:/api/v1/agent`, '--ca-file', this.tls!.ca, '--credential-file', this.credentialFile(node), '--quiet'];
+    return ['ip', 'netns', 'exec', this.nodeNs(node), ...this.pinger(this.opts.agentNodeArgs?.(node)), 'agent', '--inventory', this.inventoryFile, '--node', node, '--aggregator', `wss+unix://${this.socket}:/api/v1/agent`, '--ca-file', this.tls!.ca, '--credential-file', this.credentialFile(node), '--quiet', ...(this.opts.agentArgs?.(node) ?? [])];
   }
 
   /** Starts the agent of every node that has none and is not meant to be missing. */

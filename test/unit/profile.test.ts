@@ -6,7 +6,7 @@ import { builtinProfiles, loadProfile, parseProfile, planFor } from '../../aggre
 const dir = 'test/fixtures/profiles';
 
 const bad: [string, string][] = [
-  ['bad-placeholder.yaml', `${dir}/bad-placeholder.yaml:7:7: bindings.internal[1]: unknown placeholder "rtt_p98" (known: loss, rtt_min, rtt_avg, rtt_p50, rtt_p99, rtt_max, mtu, clock_offset, and tcp PORT open, udp PORT open, dns agrees)`],
+  ['bad-placeholder.yaml', `${dir}/bad-placeholder.yaml:7:7: bindings.internal[1]: unknown placeholder "rtt_p98" (known: loss, rtt_min, rtt_avg, rtt_p50, rtt_p99, rtt_max, mtu, clock_offset, link_speed, and tcp PORT open, udp PORT open, dns agrees, bond healthy, port description names node)`],
   ['bad-key.yaml', `${dir}/bad-key.yaml:2:1: intervall: unknown key "intervall" (known: name, description, extends, interval, timeout, icmp_count, node, every_binding, bindings)`],
   ['bad-item-key.yaml', `${dir}/bad-item-key.yaml:3:5: node[0].severty: unknown key "severty" (known: condition, severity)`],
   ['bad-severity.yaml', `${dir}/bad-severity.yaml:3:15: every_binding[0].severity: must be "error", "warning" or "off", not "fatal"`],
@@ -16,6 +16,7 @@ const bad: [string, string][] = [
   ['bad-unit.yaml', `${dir}/bad-unit.yaml:2:5: every_binding[0]: "5" needs a unit: us, ms or s (e.g. 5ms)`],
   ['bad-ports.yaml', `${dir}/bad-ports.yaml:3:7: bindings.ceph-cluster[0]: "6800-7300" names more than 64 ports: sample the range instead (e.g. 6800,6801,7050,7300)`],
   ['bad-extends.yaml', `${dir}/bad-extends.yaml:1:10: extends: no built-in profile "openstak" (built in: openstack, demo)`],
+  ['bad-link-speed.yaml', `${dir}/bad-link-speed.yaml:5:7: bindings.ceph-cluster[1]: "10 gigs" is not a rate like 10G, 25G or 1000M`],
   ['bad-timeout.yaml', `${dir}/bad-timeout.yaml: timeout (2000ms) must be shorter than interval (1000ms)`],
 ];
 for (const [file, message] of bad) {

@@ -1,0 +1,25 @@
+// Link metrics: one series per node and binding (the slowest port's speed; a bond's members by state), none
+// per port or pair, none where the speed is unknown. Link facts read from the sysfs fixture trees.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { readLinkFact } from '../../agent/link-facts.js';
+import { collectMetrics, defaultMetricsOptions, ProbeTally } from '../../aggregator/metrics.js';
+import { synthFleet } from './synth.js';
+
+test('link speed and bond members: per node and binding, bounded', () => {
+  const f = synthFleet(3, ['internal', 'ceph-cluster']);
+  f.feed({});
+  const fact = (tree: string, binding: string, iface = 'bond0') => readLinkFact(binding, iface, { root: `test/fixtures/sysfs/${tree}` });
+  const links = {
+    'node-1': [fact('bond-8023ad-up', 'ceph-cluster'), fact('mixed-speed', 'internal', 'eno3')],
+    'node-2': [fact('bond-degraded', 'ceph-cluster')],
+    'node-3': [fact('veth', 'ceph-cluster', 'eth1')],
+  };
+  for (const [n, l] of Object.entries(links)) f.state.nodes.get(n)!.hello!.links = l;
+  const s = f.state.snapshot();
+  const fams = collectMetrics({ inventory: f.inv, verdict: s.verdict, findings: s.findings, nodes: s.nodes, expected: 3, matrices: f.state.matrices, counters: f.state.counters, tally: new ProbeTally(f.inv.bindings), options: defaultMetricsOptions, lastCollectSeconds: 0 });
+  f.state.close();
+  const get = (name: string) => fams.find((x) => x.name === name)!.samples.map((x) => `${Object.values(x.labels).join('/')}=${x.value}`).sort();
+  assert.deepEqual(get('pinger_link_speed_bits_per_second'), ['node-1/ceph-cluster=10000000000', 'node-1/internal=1000000000', 'node-2/ceph-cluster=10000000000']);
+  assert.deepEqual(get('pinger_bond_members'), ['node-1/ceph-cluster/down=0', 'node-1/ceph-cluster/up=2', 'node-2/ceph-cluster/down=1', 'node-2/ceph-cluster/up=1']);
+});
