@@ -243,7 +243,20 @@ export const welcomeMsg = z.strictObject({
    */
   udpKey: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
-export const planMsg = z.strictObject({ v: z.literal(WIRE_VERSION), type: z.literal('plan'), plan: probePlan });
+/**
+ * A node of the peer set as the aggregator's inventory has it (live inventory). Bounded: 64 bindings of
+ * 64 addresses each is far past any Juju deployment (a binding has one or two addresses per node).
+ */
+export const peerSpec = z.strictObject({
+  name,
+  hostname: z.string().max(253).optional(),
+  addresses: z.record(name, z.array(ip).min(1).max(64)).refine((a) => Object.keys(a).length <= 64, 'at most 64 bindings per node'),
+});
+/**
+ * A new plan, sent on a profile or inventory reload. With `peers` (live inventory): the whole peer set,
+ * which replaces the agent's own inventory, so an agent never restarts for a peer change.
+ */
+export const planMsg = z.strictObject({ v: z.literal(WIRE_VERSION), type: z.literal('plan'), plan: probePlan, peers: z.array(peerSpec).max(10_000).optional() });
 /**
  * Probe now instead of waiting out the interval. With `peers`: only those nodes (they just came up or re-announced
  * their responders), answered by a catch-up results message; without: a full round.
@@ -275,6 +288,7 @@ export type ResultsMsg = z.infer<typeof resultsMsg>;
 export type HeartbeatMsg = z.infer<typeof heartbeatMsg>;
 export type AgentMessage = z.infer<typeof agentMessage>;
 export type ProbePlan = z.infer<typeof probePlan>;
+export type PeerSpec = z.infer<typeof peerSpec>;
 export type ServerMessage = z.infer<typeof serverMessage>;
 
 /** Why a message was refused: `size` and `depth` before parsing, `version` before the schema. */
