@@ -6,13 +6,14 @@ import type { Inventory, InventoryNode } from './contract/inventory.js';
 import { checkDns } from './dns-check.js';
 import { findInterfaces } from './interfaces.js';
 import { Link } from './link.js';
+import { BandwidthSampler } from './bandwidth.js';
 import { LinkWatch } from './link-watch.js';
 import type { UdpKeyRef } from './probes/udp.js';
 import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
 import { runRound, type RoundProbes } from './round.js';
 import { RttHistory } from './stats.js';
 import { AGENT_VERSION } from './contract/version.js';
-import { WIRE_VERSION, type DnsCheck, type HelloMsg, type InterfaceInfo, type ProbePlan, type ResultsMsg, type TargetRow } from './contract/wire.js';
+import { WIRE_VERSION, type DnsCheck, type HelloMsg, type InterfaceInfo, type PeerSpec, type ProbePlan, type ResultsMsg, type TargetRow } from './contract/wire.js';
 
 /**
  * Targets probed at once. Each target is a short sequence (echoes 20 ms apart, then the TCP connects), so a
@@ -51,8 +52,12 @@ export interface AgentOptions {
 }
 
 export class Agent {
-  readonly self: InventoryNode;
+  /** This node and its peers: replaced by a live inventory change (SIGHUP, or the aggregator's push). */
+  self: InventoryNode;
+  private inventory: Inventory;
   private readonly link: Link;
+  /** The bandwidth sample: sinks on this node's addresses, samples to peers in this node's slots. */
+  private readonly bandwidth: BandwidthSampler;
   private readonly responders: Responders;
   private plan: ProbePlan | undefined;
   private hello: HelloMsg;
@@ -73,11 +78,13 @@ export class Agent {
     const self = opts.inventory.nodes.find((n) => n.name === opts.node);
     if (!self) throw new Error(`node ${JSON.stringify(opts.node)} is not in the inventory`);
     this.self = self;
+    this.inventory = opts.inventory;
     // Every in-flight probe listens on the one stop signal; thousands at once is expected, not a leak.
     setMaxListeners(0, this.abort.signal);
     const udpKey = opts.udpKey ?? {};
     this.responders = opts.responders ?? new Responders({ tcp: listenTcp, udp: listenUdpEcho(udpKey) });
     this.respondersOn = opts.respondersOn ?? true;
+    this.bandwidth = new BandwidthSampler({ self, nodes: opts.inventory.nodes, log: (l, m) => opts.log(l, m) });
     this.links = new LinkWatch({ ...(opts.lldpSocket ? { lldpSocket: opts.lldpSocket } : {}), ...(opts.sysRoot ? { root: opts.sysRoot } : {}) });
     this.interfaces = findInterfaces(self.addresses, this.lastHeld);
     this.hello = this.makeHello();
@@ -90,12 +97,51 @@ export class Agent {
       currentState: () => [this.hello, ...this.lastResults],
     });
     this.link.on('udp-key', (key) => (udpKey.current = key));
-    this.link.on('plan', (plan, up) => {
+    this.link.on('plan', (plan, up, peers) => {
       // Only this process's very first round is trimmed: after a reconnect the peers' state is unknown.
       if (up && !this.plan && this.round === 0) this.firstRoundOnly = new Set(up);
+      if (peers) this.adoptPeers(peers, 'the aggregator');
       void this.applyPlan(plan);
     });
     this.link.on('run-now', (peers, at) => (peers ? this.catchUp(peers, at) : this.runSoon()));
+  }
+
+  /**
+   * Live inventory: a new peer set (the aggregator's push, or this node's inventory file re-read on SIGHUP).
+   * Peers are probed from the next round on; if this node's own addresses changed, its responders move and
+   * it says hello again and probes a round at once. Returns false (nothing changed) when it does not list us.
+   */
+  setInventory(inv: Inventory, from = 'the inventory file'): boolean {
+    const self = inv.nodes.find((n) => n.name === this.opts.node);
+    if (!self) {
+      this.opts.log('warn', `${from} no longer lists ${this.opts.node}; keeping the peer set we had`);
+      return false;
+    }
+    const moved = JSON.stringify(self.addresses) !== JSON.stringify(this.self.addresses);
+    const before = this.inventory.nodes.length;
+    this.inventory = inv;
+    this.self = self;
+    this.opts.log('info', `peer set from ${from}: ${inv.nodes.length} nodes (was ${before})${moved ? '; this node\'s addresses changed' : ''}`);
+    if (moved && this.plan) {
+      void this.applyPlan(this.plan);
+      this.runSoon();
+    } else if (moved) this.hello = this.makeHello();
+    return true;
+  }
+
+  private adoptPeers(peers: PeerSpec[], from: string): void {
+    // Applied before the plan that came with them, so the plan's responders are opened on the new addresses.
+    const nodes = peers.map((p) => ({ name: p.name, ...(p.hostname ? { hostname: p.hostname } : {}), addresses: p.addresses }));
+    const bindings = [...new Set(nodes.flatMap((n) => Object.keys(n.addresses)))].sort();
+    const same = JSON.stringify(nodes) === JSON.stringify(this.inventory.nodes.map((n) => ({ name: n.name, ...(n.hostname ? { hostname: n.hostname } : {}), addresses: n.addresses })));
+    if (same) return;
+    const self = nodes.find((n) => n.name === this.opts.node);
+    if (!self) return void this.opts.log('warn', `${from} no longer lists ${this.opts.node}`);
+    const moved = JSON.stringify(self.addresses) !== JSON.stringify(this.self.addresses);
+    this.inventory = { bindings, spaces: this.inventory.spaces, nodes };
+    this.self = self;
+    this.opts.log('info', `peer set from ${from}: ${nodes.length} nodes${moved ? '; this node\'s addresses changed' : ''}`);
+    if (moved) this.runSoon();
   }
 
   start(): void {
@@ -116,6 +162,7 @@ export class Agent {
     this.abort.abort();
     this.wake?.();
     await this.link.stop();
+    await this.bandwidth.stop();
     await this.responders.closeAll();
   }
 
@@ -205,6 +252,8 @@ export class Agent {
     this.plan = plan;
     const wanted = this.respondersOn ? wantedResponders(plan, this.self.addresses) : [];
     const status = await this.responders.sync(wanted);
+    // The sinks follow the responders: off while OpenStack takes the ports.
+    await this.bandwidth.apply(this.respondersOn ? plan : { ...plan, bandwidth: undefined });
     for (const r of status) {
       if (r.state !== 'listening') this.opts.log('warn', `responder ${r.proto} ${r.address}:${r.port} (${r.binding}): ${r.state} ${r.detail ?? ''}`);
     }
@@ -295,7 +344,7 @@ export class Agent {
     const startedAt = Date.now();
     const rows = await runRound({
       self: this.self,
-      peers: this.opts.inventory.nodes,
+      peers: this.inventory.nodes,
       plan,
       probes: this.opts.probes,
       concurrency: this.opts.concurrency ?? DEFAULT_CONCURRENCY,
@@ -303,6 +352,15 @@ export class Agent {
       history: this.rttHistory,
       ...(only ? { only } : {}),
     });
+    // Bandwidth samples ride on the next full round's rows toward the same address (one sample a pair at most).
+    if (!catchUp)
+      for (const [b, list] of Object.entries(rows)) {
+        const got = this.bandwidth.take(b);
+        if (got) for (const r of list) {
+          const s = got.get(`${r.peer}\0${r.addr}`);
+          if (s) r.bandwidth = s;
+        }
+      }
     if (!this.stopped) this.publish(rows, performance.now() - started, startedAt, catchUp);
   }
 

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
 import { finalCloseCodes } from './contract/close-codes.js';
-import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type ProbePlan } from './contract/wire.js';
+import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type PeerSpec, type ProbePlan } from './contract/wire.js';
 import { agentAuthorization } from './credential.js';
 
 export interface LinkOptions {
@@ -30,7 +30,7 @@ export interface ClockEstimate {
 }
 
 export declare interface Link {
-  on(e: 'plan', l: (plan: ProbePlan, up: string[] | undefined) => void): this;
+  on(e: 'plan', l: (plan: ProbePlan, up: string[] | undefined, peers?: PeerSpec[]) => void): this;
   on(e: 'run-now', l: (peers: string[] | undefined, at: number | undefined) => void): this;
   on(e: 'udp-key', l: (key: Buffer) => void): this;
   on(e: 'connected' | 'disconnected', l: () => void): this;
@@ -112,7 +112,7 @@ export class Link extends EventEmitter {
         if (m.udpKey) this.emit('udp-key', Buffer.from(m.udpKey, 'hex'));
         this.emit('plan', m.plan, m.up);
       }
-      else if (m.type === 'plan') this.emit('plan', m.plan, undefined);
+      else if (m.type === 'plan') this.emit('plan', m.plan, undefined, m.peers);
       else if (m.type === 'run-now') this.emit('run-now', m.peers, m.at);
       else if (m.type === 'clock') {
         // offset = agent clock - aggregator clock, from the four NTP timestamps.

@@ -74,6 +74,15 @@ export async function agentMain(values: AgentOptions): Promise<number> {
     respondersOn: values.responders !== false,
   });
   agent.start();
+  // Live inventory: `systemctl reload` (ExecReload=/bin/kill -HUP $MAINPID) re-reads the inventory file; a
+  // file that does not parse is refused with its file:line:field error and the running peer set stays.
+  process.on('SIGHUP', () => {
+    try {
+      agent.setInventory(loadInventory(values.inventory!));
+    } catch (err) {
+      log('error', `${err instanceof PingerError ? `${err.code}: ` : ''}${(err as Error).message}; keeping the running inventory`);
+    }
+  });
   await new Promise<void>((resolve) => {
     const stop = () => void agent.stop().then(resolve);
     process.once('SIGINT', stop);

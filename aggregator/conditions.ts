@@ -113,7 +113,7 @@ export function parseCondition(text: string, severity: Severity = 'error'): Cond
   const left = t.slice(0, i).trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();
   const right = t.slice(i + op.length).trim();
   if (!(metricNames as string[]).includes(left)) {
-    throw new ConditionError(`unknown placeholder "${left}" (known: ${metricNames.join(', ')}, link_speed, and tcp PORT open, udp PORT open, dns agrees, bond healthy, port description names node)`);
+    throw new ConditionError(`unknown placeholder "${left}" (known: ${metricNames.join(', ')}, link_speed, bandwidth, and tcp PORT open, udp PORT open, dns agrees, bond healthy, port description names node)`);
   }
   const metric = left as Metric;
   if (metric === 'mtu' && op !== '>=') throw new ConditionError(`"${t}": write "mtu >= N" (the path must carry N-byte packets)`);

@@ -14,6 +14,7 @@ import { addressFamilies, familyOf, familyText, findingKinds, MAX_EVIDENCE, type
 import type { BindingMatrix, CellView } from './matrix.js';
 import type { NodeState } from './nodes.js';
 import { attributeToSwitches, linkFindings } from './link-diagnosis.js';
+import { bandwidthFindings, type BandwidthTable } from './bandwidth-diagnosis.js';
 import { requirementFor, type Profile } from './profile.js';
 import { describeRows } from './diagnosis-util.js';
 
@@ -37,6 +38,8 @@ export interface DiagnosisInput {
   profile: Profile;
   nodes: DiagnosisNode[];
   matrices: BindingMatrix[];
+  /** The last bandwidth sample of each pair (bandwidth-diagnosis.ts). */
+  bandwidth?: BandwidthTable;
 }
 
 export function describeCell(c: CellView): string {
@@ -65,6 +68,8 @@ export function diagnose(input: DiagnosisInput): Finding[] {
     findings.push(...bindingFindings({ m, req: requirementFor(input.profile, m.binding), present, hello: (n) => byName.get(n)?.hello, families: familiesOf(input.inventory, m.binding), filter }));
   }
   findings.push(...dnsFindings(ctx), ...clockFindings(ctx), ...linkFindings(input));
+  const reporting = new Set(input.nodes.filter((n) => n.state !== 'missing').map((n) => n.name));
+  findings.push(...bandwidthFindings(input.profile, input.matrices.map((m) => m.binding), input.bandwidth, reporting));
   const order = new Map(findingKinds.map((k, i) => [k as string, i]));
   return attributeToSwitches(findings, input).sort((a, b) => (order.get(a.kind) ?? 99) - (order.get(b.kind) ?? 99) || (a.binding ?? '').localeCompare(b.binding ?? '') || (a.family ?? '').localeCompare(b.family ?? ''));
 }

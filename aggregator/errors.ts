@@ -19,6 +19,7 @@ export const aggregatorErrors = {
   PINGER_ERR_AGG_TOKEN: { message: 'cannot read the token file, or it is empty' },
   PINGER_ERR_AGG_TLS: { message: 'no --tls-cert/--tls-key (and no --plain), or they cannot be read or used' },
   PINGER_ERR_AGG_PROFILE: { message: 'unknown or invalid profile' },
+  PINGER_ERR_RELOAD_REFUSED: { http: 422, message: 'a reload found an invalid inventory or profile; the running ones stay' },
   PINGER_ERR_AGG_LISTEN: { message: 'cannot listen on an address (in use, not on this host, or not allowed)' },
 } as const satisfies Record<string, { message: string; close?: number; http?: number }>;
 

@@ -18,6 +18,7 @@ export const findingKindTable = {
   'link-speed-low': "a physical port under a node's binding interface negotiated less than the profile's link_speed",
   'bond-degraded': 'a bond member is down, or its LACP partner is missing, out of sync or not the same on every member',
   'speed-mismatch': 'peers on one binding negotiated different link speeds',
+  'bandwidth-low': "sampled TCP throughput between pairs is below the profile's bandwidth minimum; names the slow side",
   'port-description-mismatch': "a switch port's LLDP description does not name the node cabled to it",
   'port-filtered': 'a TCP port gets no answer while ping works',
   'port-refused': 'a TCP port is refused (RST)',

@@ -9,13 +9,14 @@ export const linkChecks = {
   link_speed: { kind: 'link-speed-low', what: 'negotiated speed of each physical port under the binding interface' },
   bond: { kind: 'bond-degraded', what: 'bond members up and LACP agreed with one partner' },
   port_description: { kind: 'port-description-mismatch', what: "the switch port's LLDP description names the node" },
+  bandwidth: { kind: 'bandwidth-low', what: 'TCP throughput between pairs of the binding, sampled (needs bandwidth_sample)' },
 } as const;
 export type LinkCheck = keyof typeof linkChecks;
 
 export interface LinkCondition {
   type: 'link';
   check: LinkCheck;
-  /** link_speed: the minimum, Mb/s. */
+  /** link_speed, bandwidth: the minimum, Mb/s. */
   minMbps?: number;
   text: string;
   severity: Severity;
@@ -47,6 +48,14 @@ export function parseLinkCondition(t: string, severity: Severity): LinkCondition
   if (/^bond\b/.test(t)) return `"${t}": the bond condition is written "bond healthy"`;
   if (t === 'port description names node') return { type: 'link', check: 'port_description', text: t, severity };
   if (/^port description\b/.test(t)) return `"${t}": write "port description names node"`;
+  const bw = /^\[?bandwidth\]?\s*(==|!=|<=|>=|<|>)\s*(.+)$/.exec(t);
+  if (bw) {
+    if (bw[1] !== '>=') return `"${t}": write "bandwidth >= RATE" (every sampled pair must reach at least that)`;
+    const v = parseRate(bw[2]!);
+    if (v === undefined) return `"${bw[2]}" is not a rate like 1G, 500M or 10G`;
+    return { type: 'link', check: 'bandwidth', minMbps: v, text: t, severity };
+  }
+  if (/^\[?bandwidth\b/.test(t)) return `"${t}": write "bandwidth >= 1G"`;
   const m = /^\[?link_speed\]?\s*(==|!=|<=|>=|<|>)\s*(.+)$/.exec(t);
   if (!m) return /^\[?link_speed\b/.test(t) ? `"${t}": write "link_speed >= 10G"` : undefined;
   if (m[1] !== '>=') return `"${t}": write "link_speed >= RATE" (every port must run at least that fast)`;

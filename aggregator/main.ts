@@ -6,6 +6,7 @@ import { parseListen, readToken, required } from '../agent/cli-util.js';
 import { PingerError } from '../agent/contract/errors.js';
 import { loadInventory } from '../agent/contract/inventory.js';
 import { loadProfile } from './profile.js';
+import { makeReloader } from './reload.js';
 import { buildServer, listenAlso } from './server.js';
 import { AggregatorState } from './state.js';
 import { listenOrExplain, showAddress } from './listen-error.js';
@@ -36,8 +37,10 @@ export async function aggregatorMain(opts: AggregatorOptions): Promise<number> {
   const tls = tlsFiles(values.tlsCert, values.tlsKey, values.plain ?? false);
   const readTok = values.readTokenFile ? readToken(values.readTokenFile, 'PINGER_ERR_AGG_TOKEN') : undefined;
   const state = new AggregatorState({ inventory: loadInventory(values.inventory!), profile });
+  const reload = makeReloader(state, { inventory: values.inventory!, profile: values.profile! });
   const app = await buildServer({
     state,
+    reload,
     token: readToken(values.tokenFile!, 'PINGER_ERR_AGG_TOKEN'),
     ...(tls ? { tls } : {}),
     ...(readTok ? { readToken: readTok } : {}),
@@ -60,6 +63,12 @@ export async function aggregatorMain(opts: AggregatorOptions): Promise<number> {
     await app.close();
     throw err;
   }
+  // Live inventory: `systemctl reload` (ExecReload=/bin/kill -HUP $MAINPID) re-reads inventory and profile.
+  process.on('SIGHUP', () => {
+    const r = reload();
+    if (r.ok) app.log.info(`reloaded: ${r.summary.nodes} nodes (added ${r.summary.added.length}, removed ${r.summary.removed.length}, changed ${r.summary.changed.length}), ${r.summary.keptPairs} pair results kept`);
+    else app.log.error({ code: 'PINGER_ERR_RELOAD_REFUSED' }, `PINGER_ERR_RELOAD_REFUSED: ${r.error}; the running inventory and profile stay`);
+  });
   await new Promise<void>((resolve) => {
     const stop = () => void app.close().then(() => resolve());
     process.once('SIGINT', stop);

@@ -222,6 +222,36 @@ export class BindingMatrix {
     });
   }
 
+  /**
+   * Live inventory: takes over what `old` (the matrix before a reload) knew of every pair `keep` accepts
+   * (both nodes still here, their addresses on this binding unchanged). Those cells keep their state, RTTs,
+   * rows and currency, so the verdict does not wait for them again. Returns how many cells were kept.
+   */
+  adopt(old: BindingMatrix, keep: (from: string, to: string) => boolean, current = true): number {
+    let kept = 0;
+    for (let s = 0; s < this.n; s++) {
+      const os = old.index.get(this.nodes[s]!);
+      if (os === undefined) continue;
+      for (let d = 0; d < this.n; d++) {
+        if (d === s) continue;
+        const od = old.index.get(this.nodes[d]!);
+        if (od === undefined || !keep(this.nodes[s]!, this.nodes[d]!)) continue;
+        const c = s * this.n + d;
+        const oc = os * old.n + od;
+        this.state[c] = old.state[oc]!;
+        this.rttAvg[c] = old.rttAvg[oc]!;
+        this.rttP99[c] = old.rttP99[oc]!;
+        this.loss[c] = old.loss[oc]!;
+        this.updated[c] = old.updated[oc]!;
+        this.current[c] = current ? old.current[oc]! : 0;
+        const rows = old.detail.get(oc);
+        if (rows) this.detail.set(c, rows);
+        kept++;
+      }
+    }
+    return kept;
+  }
+
   /** Forgets everything a node measured (its agent went away): its row falls back to 'none'. */
   clearRow(from: string): void {
     const src = this.index.get(from);

@@ -5,6 +5,7 @@
 // per-binding series for distributions and ratios, per-node series only where one value per node is the
 // point (agent state, clock offset), per-pair series only below a node-count threshold or for failing pairs
 // (capped), so a healthy 1,000-node fleet with 6 bindings stays in the low thousands of series.
+import { senderMedians, type BandwidthTable } from './bandwidth-diagnosis.js';
 import { outcomes, probeKinds } from '../agent/contract/probe.js';
 import { AGENT_VERSION } from '../agent/contract/version.js';
 import type { ResultsMsg } from '../agent/contract/wire.js';
@@ -60,6 +61,7 @@ export const metricDefs = {
   pinger_result_messages_total: { type: 'counter', help: 'Result messages applied to the matrices.' },
   pinger_result_rows_total: { type: 'counter', help: 'Target rows applied to the matrices.' },
   pinger_result_unknown_peer_rows_total: { type: 'counter', help: 'Target rows naming a peer not in the inventory (ignored).' },
+  pinger_bandwidth_bits_per_second: { type: 'gauge', help: "Per node and binding: the median of the node's last bandwidth samples as sender (absent when not sampled)." },
   pinger_metrics_collect_seconds: { type: 'gauge', help: 'How long the previous /metrics collection took.' },
 } as const satisfies Record<string, { type: MetricType; help: string }>;
 export type MetricName = keyof typeof metricDefs;
@@ -177,6 +179,8 @@ export interface MetricsInput {
   tally: ProbeTally;
   options: MetricsOptions;
   lastCollectSeconds: number;
+  /** The last bandwidth sample of each pair (bandwidth-diagnosis.ts). */
+  bandwidth?: BandwidthTable;
 }
 
 export function collectMetrics(input: MetricsInput): Family[] {
@@ -243,6 +247,9 @@ export function collectMetrics(input: MetricsInput): Family[] {
   add('pinger_result_messages_total', {}, input.counters.results);
   add('pinger_result_rows_total', {}, input.counters.rows);
   add('pinger_result_unknown_peer_rows_total', {}, input.counters.unknownPeers);
+  // One series per node and binding (the node's median as sender), never per pair.
+  for (const m of input.matrices)
+    for (const [node, mbps] of senderMedians(input.bandwidth?.pairs(m.binding) ?? [])) add('pinger_bandwidth_bits_per_second', { node, binding: m.binding }, mbps * 1e6);
   add('pinger_metrics_collect_seconds', {}, input.lastCollectSeconds);
 
   return [...out].map(([name, samples]) => ({ name, ...metricDefs[name], samples }));

@@ -38,6 +38,12 @@ export class NodeTable {
     for (const n of expected) this.records.set(n, blank(n, true, startedAt));
   }
 
+  /** Live inventory: carries a record (its connection, rounds, clock) over from the table before a reload. */
+  adopt(r: NodeRecord): void {
+    const mine = this.records.get(r.name);
+    if (mine) this.records.set(r.name, { ...r, expected: mine.expected });
+  }
+
   get(name: string): NodeRecord | undefined {
     return this.records.get(name);
   }

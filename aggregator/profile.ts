@@ -11,6 +11,7 @@ import type { Inventory } from '../agent/contract/inventory.js';
 import { PingerError } from '../agent/contract/errors.js';
 import type { ProbePlan } from '../agent/contract/wire.js';
 import { ConditionError, parseCondition, scopeOf, subjectOf, type Condition } from './conditions.js';
+import { parseRate } from './link-conditions.js';
 
 export interface BindingRequirement {
   tcp: number[];
@@ -19,6 +20,8 @@ export interface BindingRequirement {
   mtu?: number;
   /** Pair- and binding-scoped conditions (every_binding merged with the binding's own). */
   conditions: Condition[];
+  /** The minimum sampled bandwidth between pairs, Mb/s (`bandwidth >= RATE`). */
+  bandwidthMbps?: number;
 }
 
 export interface Profile {
@@ -32,7 +35,11 @@ export interface Profile {
   node: Condition[];
   /** By binding name; '*' applies to bindings the profile does not name. */
   bindings: Record<string, BindingRequirement>;
+  /** How bandwidth is sampled (`bandwidth_sample`); required by a `bandwidth >= RATE` condition. */
+  bandwidth?: BandwidthSample;
 }
+
+export type BandwidthSample = NonNullable<ProbePlan['bandwidth']>;
 
 /** One file's contribution before `extends` is resolved: null marks a condition switched off. */
 interface Layer {
@@ -44,9 +51,13 @@ interface Layer {
   node: Map<string, Condition | null>;
   every: Map<string, Condition | null>;
   bindings: Map<string, Map<string, Condition | null>>;
+  bandwidth?: BandwidthSample;
+  /** Where the first bandwidth condition is (file:line:col: path), for the error when no sink port is set. */
+  bandwidthAt?: string;
 }
 
-const topKeys = ['name', 'description', 'extends', 'interval', 'timeout', 'icmp_count', 'node', 'every_binding', 'bindings'];
+const topKeys = ['name', 'description', 'extends', 'interval', 'timeout', 'icmp_count', 'node', 'every_binding', 'bindings', 'bandwidth_sample'];
+const sampleKeys = ['port', 'rate_cap', 'seconds', 'peers', 'concurrent'];
 const itemKeys = ['condition', 'severity'];
 
 function fail(msg: string): never {
@@ -116,6 +127,10 @@ function parseLayer(text: string, file: string): Layer {
       const scope = scopeOf(c, where);
       if (where === 'binding' && scope === 'node') at(textNode, ipath, `"${c.text}" is checked per node: put it under "node"`);
       if (where === 'node' && scope !== 'node') at(textNode, ipath, `"${c.text}" is checked per binding: put it under "every_binding" or "bindings.NAME"`);
+      if (c.type === 'link' && c.check === 'bandwidth' && !layer.bandwidthAt) {
+        const p = lc.linePos(textNode.range?.[0] ?? 0);
+        layer.bandwidthAt = `${file}:${p.line}:${p.col}: ${ipath}`;
+      }
       const key = subjectOf(c);
       if (out.has(key)) at(textNode, ipath, `a second condition on ${key} in the same list`);
       out.set(key, severity === 'off' ? null : c);
@@ -157,6 +172,34 @@ function parseLayer(text: string, file: string): Layer {
         if (typeof scalar !== 'number' || !Number.isInteger(scalar) || scalar < 0 || scalar > 100) at(v ?? keyNode, k, 'must be a whole number from 0 to 100');
         layer.icmpCount = scalar as number;
         break;
+      case 'bandwidth_sample': {
+        if (!isMap(v)) {
+          at(v ?? keyNode, k, 'expected a map: port, rate_cap, seconds, peers, concurrent');
+          break;
+        }
+        const get = (sk: string): unknown => {
+          const n = v.get(sk, true) as YamlNode | undefined;
+          return n && isScalar(n) ? n.value : undefined;
+        };
+        const nodeOf = (sk: string) => (v.get(sk, true) as YamlNode | undefined) ?? v;
+        for (const sp of v.items) {
+          const sk = String((sp.key as { value?: unknown })?.value ?? sp.key);
+          if (!sampleKeys.includes(sk)) at(sp.key as YamlNode, `${k}.${sk}`, `unknown key "${sk}" (known: ${sampleKeys.join(', ')})`);
+        }
+        const int = (sk: string, lo: number, hi: number, dflt?: number): number => {
+          const x = get(sk) ?? dflt;
+          if (typeof x !== 'number' || !Number.isInteger(x) || x < lo || x > hi) at(nodeOf(sk), `${k}.${sk}`, `must be a whole number from ${lo} to ${hi}`);
+          return x as number;
+        };
+        const port = int('port', 1, 65535);
+        const rawRate = get('rate_cap') ?? '1G';
+        const rate = typeof rawRate === 'string' ? parseRate(rawRate) : undefined;
+        if (rate === undefined || rate > 100_000) at(nodeOf('rate_cap'), `${k}.rate_cap`, `${JSON.stringify(rawRate)} is not a rate like 1G or 500M (at most 100G)`);
+        const secs = parseDuration(get('seconds') === undefined ? '2s' : typeof get('seconds') === 'number' ? `${get('seconds')}s` : get('seconds'));
+        if (secs === undefined || secs < 200 || secs > 10_000) at(nodeOf('seconds'), `${k}.seconds`, 'must be a duration from 200ms to 10s');
+        layer.bandwidth = { port, rateMbps: rate!, seconds: secs! / 1000, peers: int('peers', 1, 8, 1), concurrent: int('concurrent', 1, 64, 2) };
+        break;
+      }
       case 'node':
         layer.node = conditionsOf(v, k, 'node');
         break;
@@ -189,12 +232,14 @@ function requirementOf(conds: Condition[]): BindingRequirement {
   const tcp = new Set<number>();
   const udp = new Set<number>();
   let mtu: number | undefined;
+  let bandwidthMbps: number | undefined;
   for (const c of conds) {
+    if (c.type === 'link' && c.check === 'bandwidth') bandwidthMbps = c.minMbps;
     if (c.type === 'port') for (const p of c.ports) (c.proto === 'tcp' ? tcp : udp).add(p);
     if (c.type === 'compare' && c.metric === 'mtu') mtu = c.value;
   }
   const num = (a: number, b: number) => a - b;
-  return { tcp: [...tcp].sort(num), udp: [...udp].sort(num), ...(mtu ? { mtu } : {}), conditions: conds };
+  return { tcp: [...tcp].sort(num), udp: [...udp].sort(num), ...(mtu ? { mtu } : {}), ...(bandwidthMbps !== undefined ? { bandwidthMbps } : {}), conditions: conds };
 }
 
 export interface ProfileSource {
@@ -238,6 +283,8 @@ function mergeLayers(base: Layer, over: Layer): Layer {
     node: merge(base.node, over.node),
     every: merge(base.every, over.every),
     bindings,
+    ...(over.bandwidth ?? base.bandwidth ? { bandwidth: (over.bandwidth ?? base.bandwidth)! } : {}),
+    ...(over.bandwidthAt ?? base.bandwidthAt ? { bandwidthAt: (over.bandwidthAt ?? base.bandwidthAt)! } : {}),
   };
 }
 
@@ -250,6 +297,8 @@ function finish(layer: Layer, file: string): Profile {
   const names = new Set([...layer.bindings.keys(), '*']);
   for (const b of names) bindings[b] = requirementOf(live(merge(layer.every, layer.bindings.get(b) ?? new Map())));
   const base = file.split('/').pop()!.replace(/\.ya?ml$/, '');
+  const sampled = Object.values(bindings).some((r) => r.bandwidthMbps !== undefined);
+  if (sampled && !layer.bandwidth) fail(`${layer.bandwidthAt ?? file}: a bandwidth condition needs the sink's port: add "bandwidth_sample: {port: 5202}" (a TCP port free on every node)`);
   return {
     name: layer.name ?? base,
     source: file,
@@ -258,6 +307,7 @@ function finish(layer: Layer, file: string): Profile {
     icmpCount: layer.icmpCount ?? 3,
     node: live(layer.node),
     bindings,
+    ...(layer.bandwidth ? { bandwidth: layer.bandwidth } : {}),
   };
 }
 
@@ -317,8 +367,9 @@ export function planFor(profile: Profile, inventory: Inventory): ProbePlan {
   const bindings: ProbePlan['bindings'] = {};
   for (const b of inventory.bindings) {
     const r = requirementFor(profile, b);
-    bindings[b] = { tcp: [...r.tcp], udp: [...r.udp], ...(r.mtu ? { mtu: r.mtu } : {}) };
+    bindings[b] = { tcp: [...r.tcp], udp: [...r.udp], ...(r.mtu ? { mtu: r.mtu } : {}), ...(r.bandwidthMbps !== undefined && profile.bandwidth ? { bandwidth: true } : {}) };
   }
+  const sampled = Object.values(bindings).some((b) => b.bandwidth);
   return {
     profile: profile.name,
     intervalMs: fleetIntervalMs(profile.intervalMs, inventory.nodes.length),
@@ -327,5 +378,6 @@ export function planFor(profile: Profile, inventory: Inventory): ProbePlan {
     bindings,
     // Agents look names up only when asked: a profile without DNS conditions sends no DNS traffic at all.
     ...(usesDns(profile) ? { dns: true } : {}),
+    ...(sampled ? { bandwidth: { ...profile.bandwidth! } } : {}),
   };
 }

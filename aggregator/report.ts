@@ -4,6 +4,7 @@ import type { Inventory } from '../agent/contract/inventory.js';
 import type { LinkFact, LldpState } from '../agent/contract/link-wire.js';
 import type { InterfaceInfo, ResponderInfo } from '../agent/contract/wire.js';
 import { lldpSummary } from './link-diagnosis.js';
+import { senderMedians, type BandwidthTable } from './bandwidth-diagnosis.js';
 import { cellStates, type BindingMatrix, type CellState } from './matrix.js';
 import { list } from './diagnosis.js';
 import type { Finding } from './findings.js';
@@ -28,6 +29,8 @@ export interface ReportNode {
   links?: LinkFact[];
   /** Whether the agent could read LLDP (lldpd). */
   lldp?: LldpState;
+  /** binding -> the median of this node's last bandwidth samples as sender, Mb/s (when sampled). */
+  bandwidthMbps?: Record<string, number>;
 }
 
 export interface ReportBinding {
@@ -83,12 +86,19 @@ export interface ReportInput {
   matrices: BindingMatrix[];
   now: number;
   matrix: MatrixDetail;
+  bandwidth?: BandwidthTable;
 }
 
 const legend = Object.fromEntries(Object.entries(cellStates).map(([k, v]) => [v, k as CellState]));
 
 export function buildReport(input: ReportInput): Report {
   const inv = new Map(input.inventory.nodes.map((n) => [n.name, n]));
+  const medians = input.matrices.map((m) => [m.binding, senderMedians(input.bandwidth?.pairs(m.binding) ?? [])] as const);
+  const bandwidthOf = (node: string) => {
+    const out: Record<string, number> = {};
+    for (const [b, m] of medians) if (m.has(node)) out[b] = Math.round(m.get(node)! * 10) / 10;
+    return Object.keys(out).length ? { bandwidthMbps: out } : {};
+  };
   const nodes: ReportNode[] = input.nodes.map(({ record: r, state }) => {
     const bindings: ReportNode['bindings'] = {};
     const seen: InterfaceInfo[] = r.hello?.interfaces ?? [];
@@ -110,6 +120,7 @@ export function buildReport(input: ReportInput): Report {
       responderProblems: (r.hello?.responders ?? []).filter((x) => x.state !== 'listening'),
       ...(r.hello?.links ? { links: r.hello.links } : {}),
       ...(r.hello?.lldp ? { lldp: r.hello.lldp } : {}),
+      ...bandwidthOf(r.name),
     };
   });
   const bindings: ReportBinding[] = input.matrices.map((m) => ({

@@ -6,7 +6,9 @@ import { createServer as createTlsServer } from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { makeLogger } from '../agent/log.js';
 import { MAX_MESSAGE_BYTES } from '../agent/contract/wire.js';
+import { adminRoutes } from './routes/admin.js';
 import { agentWsRoutes } from './routes/agent-ws.js';
+import type { ReloadResult } from './reload.js';
 import { apiRoutes } from './routes/api.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { readAuth } from './routes/read-auth.js';
@@ -26,6 +28,8 @@ export interface ServerOptions {
   pingIntervalMs?: number;
   /** Per-pair metric thresholds (defaults in metrics.ts). */
   metrics?: Partial<MetricsOptions>;
+  /** Live inventory: re-reads inventory and profile (POST /api/v1/admin/reload; SIGHUP in main.ts). */
+  reload?: () => ReloadResult;
 }
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
@@ -45,6 +49,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(apiRoutes, { state: opts.state, startedAt: Date.now(), token: opts.token });
   await app.register(metricsRoutes, { state: opts.state, metrics: opts.metrics });
   await app.register(webRoutes, { state: opts.state });
+  await app.register(adminRoutes, { token: opts.token, ...(opts.reload ? { reload: opts.reload } : {}) });
   app.addHook('onClose', async () => opts.state.close());
   return app;
 }

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Inventory } from '../agent/contract/inventory.js';
 import type { HeartbeatMsg, HelloMsg, ProbePlan, ResultsMsg } from '../agent/contract/wire.js';
 import { diagnose } from './diagnosis.js';
+import { BandwidthTable } from './bandwidth-diagnosis.js';
 import { rejectCodes, type RejectCode } from './errors.js';
 import type { Finding } from './findings.js';
 import { BindingMatrix } from './matrix.js';
@@ -19,6 +20,18 @@ export interface StateOptions {
   now?: () => number;
 }
 
+export interface ReloadSummary {
+  generation: number;
+  nodes: number;
+  added: string[];
+  removed: string[];
+  /** Nodes still listed whose addresses changed. */
+  changed: string[];
+  /** Pair cells carried over unchanged, over every binding. */
+  keptPairs: number;
+  profile: string;
+}
+
 export interface Snapshot {
   verdict: Verdict;
   findings: Finding[];
@@ -30,14 +43,19 @@ export interface Snapshot {
 }
 
 export class AggregatorState extends EventEmitter {
-  readonly inventory: Inventory;
-  readonly profile: Profile;
-  readonly plan: ProbePlan;
-  readonly nodes: NodeTable;
-  readonly matrices: BindingMatrix[];
-  private readonly byBinding: Map<string, BindingMatrix>;
+  // Replaced as a whole by reload() (live inventory); readers take them fresh on every use.
+  inventory!: Inventory;
+  profile!: Profile;
+  plan!: ProbePlan;
+  nodes!: NodeTable;
+  matrices!: BindingMatrix[];
+  /** The last bandwidth sample of each pair, kept until the pair is measured again. */
+  readonly bandwidth = new BandwidthTable();
+  private byBinding!: Map<string, BindingMatrix>;
   /** Per matrix: does inventory node i hold an address on that binding (only those pairs are probed). */
-  private readonly members: Map<BindingMatrix, (i: number) => boolean>;
+  private members!: Map<BindingMatrix, (i: number) => boolean>;
+  /** Reloads applied so far (0: the inventory the process started with). */
+  generation = 0;
   private readonly now: () => number;
   private snap: Snapshot | undefined;
   /** Counters for metrics and health. */
@@ -53,9 +71,14 @@ export class AggregatorState extends EventEmitter {
 
   constructor(opts: StateOptions) {
     super();
-    this.inventory = opts.inventory;
-    this.profile = opts.profile;
     this.now = opts.now ?? Date.now;
+    this.setup(opts.inventory, opts.profile);
+  }
+
+  private setup(inventory: Inventory, profile: Profile): void {
+    const opts = { inventory, profile };
+    this.inventory = inventory;
+    this.profile = profile;
     this.plan = planFor(opts.profile, opts.inventory);
     const names = opts.inventory.nodes.map((n) => n.name);
     // Stale after three missed intervals (plus the probe timeout): one slow round is not a fault.
@@ -73,6 +96,46 @@ export class AggregatorState extends EventEmitter {
         return [m, (i: number) => has[i] === 1];
       }),
     );
+  }
+
+  /**
+   * Live inventory: swaps in a new inventory and profile without a restart. Every node still listed keeps
+   * its record (connection, rounds, clock); every pair whose two nodes kept their addresses on a binding whose
+   * probes did not change keeps its cell as it was, current or not, so the verdict waits only for what
+   * changed. Emits 'reload' (the agent route pushes the new plan and peer set, and drops removed nodes).
+   */
+  reload(inventory: Inventory, profile: Profile): ReloadSummary {
+    const oldInv = this.inventory;
+    const oldPlan = this.plan;
+    const oldNodes = this.nodes;
+    const oldMatrices = new Map(this.matrices.map((m) => [m.binding, m]));
+    const before = new Map(oldInv.nodes.map((n) => [n.name, n]));
+    const after = new Map(inventory.nodes.map((n) => [n.name, n]));
+    this.setup(inventory, profile);
+    this.generation++;
+    for (const r of oldNodes.all()) if (after.has(r.name)) this.nodes.adopt(r);
+    const same = (b: string, name: string) => JSON.stringify(before.get(name)?.addresses[b] ?? []) === JSON.stringify(after.get(name)?.addresses[b] ?? []);
+    let kept = 0;
+    for (const m of this.matrices) {
+      const old = oldMatrices.get(m.binding);
+      if (!old) continue;
+      // A binding whose probes changed (ports, MTU) keeps what it showed, but none of it counts as current.
+      const probesSame = JSON.stringify(oldPlan.bindings[m.binding]) === JSON.stringify(this.plan.bindings[m.binding]) && oldPlan.icmpCount === this.plan.icmpCount;
+      kept += m.adopt(old, (from, to) => same(m.binding, from) && same(m.binding, to), probesSame);
+    }
+    const added = inventory.nodes.filter((n) => !before.has(n.name)).map((n) => n.name);
+    const removed = oldInv.nodes.filter((n) => !after.has(n.name)).map((n) => n.name);
+    const changed = inventory.nodes.filter((n) => before.has(n.name) && JSON.stringify(before.get(n.name)!.addresses) !== JSON.stringify(n.addresses)).map((n) => n.name);
+    for (const n of removed) this.awaitingPlan.delete(n);
+    this.snap = undefined;
+    this.dirty = true;
+    const summary: ReloadSummary = { generation: this.generation, nodes: inventory.nodes.length, added, removed, changed, keptPairs: kept, profile: profile.name };
+    this.emit('reload', summary);
+    // Peers whose addresses changed (or that are new and already connected) are probed now, not next round.
+    const now = [...changed, ...added].filter((n) => this.nodes.get(n)?.connected);
+    if (now.length) this.emit('run-now', now, this.now());
+    this.changed();
+    return summary;
   }
 
   /** Nodes whose agents are connected with their responders open (for a joining agent's first round). */
@@ -137,6 +200,7 @@ export class AggregatorState extends EventEmitter {
       const m = this.byBinding.get(binding);
       if (!m) continue;
       this.counters.unknownPeers += m.apply(msg.node, rows, roundStart, readyAt).length;
+      for (const row of rows) if (row.bandwidth && this.nodes.get(row.peer)) this.bandwidth.record(binding, msg.node, row.peer, row.bandwidth.mbps, now);
     }
     r.lastSeenAt = now;
     r.lastResultsAt = now;
@@ -204,6 +268,7 @@ export class AggregatorState extends EventEmitter {
         lastSeenAt: n.record.lastSeenAt,
       })),
       matrices: this.matrices,
+      bandwidth: this.bandwidth,
     });
     // The verdict waits for agents that are starting up; one away for longer than the grace is a fault
     // (its agent-missing finding makes the verdict not-ready), or a dead node would leave it pending forever.
@@ -247,6 +312,7 @@ export class AggregatorState extends EventEmitter {
       matrices: this.matrices,
       now: s.at,
       matrix,
+      bandwidth: this.bandwidth,
     });
     this.reports.set(matrix, r);
     return r;

@@ -9,6 +9,10 @@ import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, r
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
+import type { z } from 'zod';
+import { charmcraftSchema, metadataKeys, metadataSchema, platformsOf, problems } from './charmcraft-schema.js';
+import { baseGlibc, glibcVersionsNeeded, missingGlibc } from './src/elf.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const charmSrc = join(repo, 'charm');
@@ -55,7 +59,7 @@ function copyRuntimeTree(fromSrc: string, fromDist: string, to: string): void {
   cpSync(fromSrc, to, { recursive: true, filter: (s) => statSync(s).isDirectory() || !/\.(ts|map)$/.test(s) });
 }
 
-export function pack(o: PackOptions): { stage: string; charm?: string } {
+export function pack(o: PackOptions): { stage: string; charm?: string; charms: string[] } {
   if (o.build) {
     const r = spawnSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(repo, 'tsconfig.json')], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error('tsc failed: fix the type errors above (or pass --skip-build to pack what dist/ holds)');
@@ -68,9 +72,9 @@ export function pack(o: PackOptions): { stage: string; charm?: string } {
   for (const f of ['metadata.yaml', 'config.yaml', 'actions.yaml', 'dispatch', 'README.md']) copyFileSync(join(charmSrc, f), join(stage, f));
   const version = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
   writeFileSync(join(stage, 'version'), `${version}\n`);
-  writeFileSync(
-    join(stage, 'manifest.yaml'),
-    `# Written by charm/pack.ts (charmcraft's manifest fields for a charm that ships its own dispatch).
+  const project = checkProject();
+  const platforms = platformsOf(project);
+  const manifest = (p: (typeof platforms)[number]) => `# Written by charm/pack.ts, as charmcraft writes it into each .charm (one base per packed platform).
 charmcraft-version: pinger-pack-${version}
 charmcraft-started-at: '${new Date().toISOString()}'
 analysis:
@@ -78,10 +82,9 @@ analysis:
     - {name: language, result: javascript}
     - {name: framework, result: unknown}
 bases:
-  - {name: ubuntu, channel: '22.04', architectures: [amd64]}
-  - {name: ubuntu, channel: '24.04', architectures: [amd64]}
-`,
-  );
+  - {name: ${p.base.name}, channel: '${p.base.channel}', architectures: [${p.arch}]}
+`;
+  writeFileSync(join(stage, 'manifest.yaml'), manifest(platforms[0]!));
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify({ name: 'pinger-charm', version, private: true, type: 'module' }, null, 2)}\n`);
   for (const d of ['agent', 'aggregator', 'charm/src']) copyRuntimeTree(join(repo, d), join(dist, d), join(stage, 'dist', d));
   for (const p of productionPackages(repo)) {
@@ -96,6 +99,14 @@ bases:
     copyFileSync(addon, join(stage, 'dist/agent/probes/native/build/Release/pinger_icmp.node'));
   }
   mkdirSync(join(stage, 'runtime'));
+  // The runtime must start on every base it is packed for: its GLIBC_ symbol versions against the base's glibc.
+  const needed = glibcVersionsNeeded(readFileSync(process.execPath));
+  for (const p of platforms) {
+    const have = baseGlibc[p.base.channel];
+    if (!have) throw new Error(`platform ${p.name}: unknown glibc for ${p.base.name}@${p.base.channel}`);
+    const lack = missingGlibc(needed, have);
+    if (lack) throw new Error(`platform ${p.name}: ${process.execPath} needs glibc ${lack}, ${p.base.name}@${p.base.channel} has ${have}: pack with a Node build for that base (nodejs.org builds need 2.28)`);
+  }
   if (o.linkRuntime) symlinkSync(process.execPath, join(stage, 'runtime/node'));
   else copyFileSync(process.execPath, join(stage, 'runtime/node'));
   if (existsSync(join(repo, 'dashboards'))) cpSync(join(repo, 'dashboards'), join(stage, 'dashboards'), { recursive: true });
@@ -103,14 +114,32 @@ bases:
   chmodSync(join(stage, 'dispatch'), 0o755);
   chmodSync(join(stage, 'dist/charm/src/main.js'), 0o755); // charmcraft's lint: dispatch's last token is executable
   chmodSync(join(stage, 'runtime/node'), 0o755);
-  if (!o.zip) return { stage };
-  const charm = join(o.out, `pinger_${arch()}.charm`);
-  rmSync(charm, { force: true });
-  execFileSync('zip', ['-q', '-r', '-X', '-y', charm, '.'], { cwd: stage });
-  return { stage, charm };
+  if (!o.zip) return { stage, charms: [] };
+  // One .charm per platform, named as charmcraft names them (pinger_ubuntu@22.04-amd64.charm).
+  const charms: string[] = [];
+  for (const p of platforms) {
+    if (p.arch !== arch()) continue; // charmcraft builds on the target architecture; so do we
+    writeFileSync(join(stage, 'manifest.yaml'), manifest(p));
+    const charm = join(o.out, `pinger_${p.name.replace(/:/g, '-')}.charm`);
+    rmSync(charm, { force: true });
+    execFileSync('zip', ['-q', '-r', '-X', '-y', charm, '.'], { cwd: stage });
+    charms.push(charm);
+  }
+  return { stage, charm: charms[0], charms };
 }
 
 const arch = () => ({ x64: 'amd64', arm64: 'arm64' })[process.arch as 'x64'] ?? process.arch;
+
+/** charmcraft.yaml and metadata.yaml as charmcraft would check them; throws with every problem found. */
+export function checkProject(dir = charmSrc): z.infer<typeof charmcraftSchema> {
+  const project = parse(readFileSync(join(dir, 'charmcraft.yaml'), 'utf8')) as Record<string, unknown>;
+  const meta = parse(readFileSync(join(dir, 'metadata.yaml'), 'utf8')) as unknown;
+  const errs = [...problems(charmcraftSchema, project, 'charmcraft.yaml'), ...problems(metadataSchema, meta, 'metadata.yaml')];
+  // metadata.yaml exists: its keys must not be in charmcraft.yaml as well (charmcraft refuses both).
+  for (const k of metadataKeys) if (k in project) errs.push(`charmcraft.yaml: ${k}: belongs in metadata.yaml (it exists)`);
+  if (errs.length) throw new Error(`the charm project does not pass charmcraft's checks:\n${errs.join('\n')}`);
+  return charmcraftSchema.parse(project);
+}
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
@@ -123,8 +152,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   });
   try {
     const r = pack({ out: resolve(values.out!), build: !values['skip-build'], linkRuntime: !!values['link-runtime'], zip: !values['no-zip'] });
-    const size = r.charm ? ` (${(statSync(r.charm).size / 1e6).toFixed(1)} MB)` : '';
-    process.stdout.write(`staged ${r.stage}\n${r.charm ? `built ${r.charm}${size}\n` : ''}`);
+    process.stdout.write(`staged ${r.stage}\n${r.charms.map((c) => `built ${c} (${(statSync(c).size / 1e6).toFixed(1)} MB)\n`).join('')}`);
   } catch (err) {
     process.stderr.write(`charm pack: ${(err as Error).message}\n`);
     process.exitCode = 1;

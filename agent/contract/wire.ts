@@ -30,6 +30,9 @@ export const limits = {
   resultBindings: 256,
   rowsPerBinding: 50_000,
   portsPerRow: 256,
+  /** A bandwidth sample: 10 Tb/s at most, over a window of a minute at most. */
+  bandwidthMbps: 10_000_000,
+  bandwidthMs: 60_000,
   /** The longest text an error message quotes from the input. */
   quoteChars: 40,
 } as const;
@@ -88,6 +91,8 @@ export const targetRow = z.strictObject({
   udp: portOutcomes.optional(),
   /** Path MTU check: DF echo of the binding's required size. */
   mtu: z.strictObject({ size: z.number().int().min(68).max(65535), outcome }).optional(),
+  /** A bandwidth sample to this address, when one was measured since the last round (Mb/s, window ms). */
+  bandwidth: z.strictObject({ mbps: z.number().finite().min(0).max(limits.bandwidthMbps), ms: z.number().int().min(0).max(limits.bandwidthMs) }).optional(),
 });
 
 export const interfaceInfo = z.strictObject({
@@ -203,8 +208,20 @@ export const probePlan = z.strictObject({
       udp: z.array(port),
       /** Required path MTU: DF echo of MTU-28 (IPv4) / MTU-48 (IPv6) bytes. */
       mtu: z.number().int().min(1280).max(65535).optional(),
+      /** Bandwidth samples on this binding (the profile has a bandwidth condition on it). */
+      bandwidth: z.boolean().optional(),
     }),
   ),
+  /** How bandwidth is sampled (agent/bandwidth-schedule.ts); present when some binding samples it. */
+  bandwidth: z
+    .strictObject({
+      port,
+      rateMbps: z.number().finite().min(1).max(100_000),
+      seconds: z.number().finite().min(0.2).max(10),
+      peers: z.number().int().min(1).max(8),
+      concurrent: z.number().int().min(1).max(64),
+    })
+    .optional(),
   /** The profile checks forward/reverse DNS: the agent looks up its addresses and hostname (sent only when true). */
   dns: z.boolean().optional(),
 });
@@ -226,7 +243,20 @@ export const welcomeMsg = z.strictObject({
    */
   udpKey: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
-export const planMsg = z.strictObject({ v: z.literal(WIRE_VERSION), type: z.literal('plan'), plan: probePlan });
+/**
+ * A node of the peer set as the aggregator's inventory has it (live inventory). Bounded: 64 bindings of
+ * 64 addresses each is far past any Juju deployment (a binding has one or two addresses per node).
+ */
+export const peerSpec = z.strictObject({
+  name,
+  hostname: z.string().max(253).optional(),
+  addresses: z.record(name, z.array(ip).min(1).max(64)).refine((a) => Object.keys(a).length <= 64, 'at most 64 bindings per node'),
+});
+/**
+ * A new plan, sent on a profile or inventory reload. With `peers` (live inventory): the whole peer set,
+ * which replaces the agent's own inventory, so an agent never restarts for a peer change.
+ */
+export const planMsg = z.strictObject({ v: z.literal(WIRE_VERSION), type: z.literal('plan'), plan: probePlan, peers: z.array(peerSpec).max(10_000).optional() });
 /**
  * Probe now instead of waiting out the interval. With `peers`: only those nodes (they just came up or re-announced
  * their responders), answered by a catch-up results message; without: a full round.
@@ -258,6 +288,7 @@ export type ResultsMsg = z.infer<typeof resultsMsg>;
 export type HeartbeatMsg = z.infer<typeof heartbeatMsg>;
 export type AgentMessage = z.infer<typeof agentMessage>;
 export type ProbePlan = z.infer<typeof probePlan>;
+export type PeerSpec = z.infer<typeof peerSpec>;
 export type ServerMessage = z.infer<typeof serverMessage>;
 
 /** Why a message was refused: `size` and `depth` before parsing, `version` before the schema. */
@@ -321,6 +352,18 @@ export function rowAccepted(r: unknown): boolean {
         }
         const size = v.size;
         if (n !== 2 || typeof size !== 'number' || !Number.isSafeInteger(size) || size < 68 || size > 65535 || !outcomeSet.has(v.outcome)) return false;
+        break;
+      }
+      case 'bandwidth': {
+        if (!isPlain(v)) return false;
+        let n = 0;
+        for (const bk in v) {
+          n++;
+          if (bk !== 'mbps' && bk !== 'ms') return false;
+        }
+        const { mbps, ms: w } = v;
+        if (n !== 2 || !isMs(mbps) || (mbps as number) > limits.bandwidthMbps) return false;
+        if (typeof w !== 'number' || !Number.isSafeInteger(w) || w < 0 || w > limits.bandwidthMs) return false;
         break;
       }
       default:

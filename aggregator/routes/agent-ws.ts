@@ -131,6 +131,8 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
             node = msg.node;
             clearTimeout(helloTimer);
             socket.send(encode({ v: WIRE_VERSION, type: 'welcome', plan: state.plan, serverTime: Date.now(), up: state.upNodes(msg.node), udpKey }));
+            // After a live reload the agent's own inventory file may predate ours: send the peer set too.
+            if (state.generation > 0) socket.send(planText());
             peerLog(req.log, peer(), 'info', { node, remote, agentVersion: msg.agentVersion, icmp: msg.icmp }, 'agent connected');
           }
           state.hello(msg);
@@ -181,9 +183,22 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
     for (const s of live.values()) s.send(text);
   };
   state.on('run-now', runNow);
+
+  // Live inventory: every agent still listed gets the new plan and peer set over its connection; one whose
+  // node was removed is closed as unknown (a final code: it stops instead of reconnecting in a loop).
+  const planText = () => encode({ v: WIRE_VERSION, type: 'plan', plan: state.plan, peers: state.inventory.nodes });
+  const onReload = () => {
+    const text = planText();
+    for (const [n, s] of live) {
+      if (state.isExpected(n)) s.send(text);
+      else s.close(aggregatorErrors.PINGER_ERR_WS_UNKNOWN_NODE.close, `PINGER_ERR_WS_UNKNOWN_NODE: ${n} was removed from the inventory`.slice(0, 120));
+    }
+  };
+  state.on('reload', onReload);
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
     state.off('run-now', runNow);
+    state.off('reload', onReload);
     for (const s of live.values()) s.close(1001, 'aggregator shutting down');
   });
 }

@@ -62,6 +62,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRouteOpti
       tally,
       options,
       lastCollectSeconds,
+      bandwidth: state.bandwidth,
     });
     current = new Map(families.map((f) => [f.name, f]));
     const text = await registry.metrics();

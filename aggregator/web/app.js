@@ -12,7 +12,7 @@ import { Heatmap, stateNames } from './heatmap.js';
 /** @typedef {{name: string, state: string, hostname?: string, agentVersion?: string, icmp?: string, clockOffsetMs?: number, rounds: number,
  *   bindings: Record<string, {address: string, iface: string|null, mtu: number|null}[]>,
  *   responderProblems: {binding: string, address: string, proto: string, port: number, state: string, detail?: string}[],
- *   links?: LinkFact[], lldp?: string}} ReportNode */
+ *   links?: LinkFact[], lldp?: string, bandwidthMbps?: Record<string, number>}} ReportNode */
 /** @typedef {{verdict: 'ready'|'degraded'|'not-ready'|'pending', generatedAt: string, profile: string, summary: string,
  *   expected: number, reporting: number, nodes: ReportNode[], bindings: Binding[], findings: Finding[],
  *   lldp?: {state: string, nodes: string[], note?: string}}} Report */
@@ -242,8 +242,10 @@ const rate = (mbps) => (mbps === null ? 'speed unknown' : mbps >= 1000 ? `${mbps
 
 /** Per binding: the interface, its speed or bond mode, each physical port with its switch port (LLDP). @param {ReportNode} n */
 export function linksText(n) {
-  if (!n.links?.length) return '<span class="dim">not reported</span>';
-  return n.links
+  // The bandwidth sample: this node's median as sender per binding (README "Bandwidth sample").
+  const bw = Object.entries(n.bandwidthMbps ?? {}).map(([b, m]) => `<span class="bandwidth" data-binding="${esc(b)}">${esc(b)}: sends ${rate(m)}b/s (median)</span>`);
+  if (!n.links?.length) return bw.length ? bw.join('<br>') : '<span class="dim">not reported</span>';
+  return [...n.links
     .map((l) => {
       const ports = l.ports
         .filter((p) => p.iface !== l.iface || p.lldp?.length)
@@ -254,7 +256,7 @@ export function linksText(n) {
         });
       const head = `${esc(l.binding)}: ${esc(l.iface)} ${l.bond ? `bond ${esc(l.bond.mode)}` : l.ports.length === 1 && l.ports[0]?.iface === l.iface ? rate(l.speedMbps) : esc(l.kind)}`;
       return ports.length ? `${head} (${ports.join('; ')})` : head;
-    })
+    }), ...bw]
     .join('<br>');
 }
 

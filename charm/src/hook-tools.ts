@@ -1,6 +1,8 @@
 // Thin wrappers over Juju's hook tools (found on PATH, as Juju provides them). Parsing always asks for
 // --format=json. A failing tool throws a HookToolError carrying its exit code and stderr (`ERROR ...`).
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export class HookToolError extends Error {
   constructor(
@@ -52,6 +54,21 @@ export const tools = {
   },
   applicationVersionSet: (v: string): void => void run('application-version-set', [v]),
   openPort: (p: string): void => void run('open-port', [p]),
+  closePort: (p: string): void => void run('close-port', [p]),
+  stateDelete: (key: string): void => void run('state-delete', [key]),
+  /** Juju >= 3.1 secrets. Content goes through --file (a YAML map) so no value is ever on a command line. */
+  secretAdd(content: Record<string, string>, o: { label: string; owner?: 'application' | 'unit'; description?: string }, tmpDir: string): string {
+    return withContentFile(tmpDir, content, (file) => run('secret-add', ['--label', o.label, '--owner', o.owner ?? 'application', ...(o.description ? ['--description', o.description] : []), '--file', file]).trim());
+  },
+  secretSet(id: string, content: Record<string, string>, tmpDir: string): void {
+    withContentFile(tmpDir, content, (file) => run('secret-set', [id, '--file', file]));
+  },
+  /** The latest revision's content (--refresh: a consumer also tracks it from now on). */
+  secretGet(id: string): Record<string, string> {
+    return json<Record<string, string>>('secret-get', [id, '--refresh']) ?? {};
+  },
+  secretGrant: (id: string, rid: string, unit: string): void => void run('secret-grant', [id, '-r', rid, '--unit', unit]),
+  secretRemove: (id: string): void => void run('secret-remove', [id]),
   stateGet: (): Record<string, string> => json<Record<string, string>>('state-get', []) ?? {},
   stateSet: (data: Record<string, string>): void => void run('state-set', ['--file', '-'], JSON.stringify(data)),
   actionGet: (): Record<string, unknown> => json<Record<string, unknown>>('action-get', []) ?? {},
@@ -75,5 +92,17 @@ export function networkGet(binding: string): string {
   } catch (err) {
     if (err instanceof HookToolError && err.exitCode === 2) return run('network-get', [binding]);
     throw err;
+  }
+}
+
+/** A 0600 file that lives only as long as the call: secret content never goes on argv (visible in ps). */
+function withContentFile<T>(dir: string, content: Record<string, string>, fn: (file: string) => T): T {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, `secret-${process.pid}.yaml`);
+  writeFileSync(file, JSON.stringify(content), { mode: 0o600 });
+  try {
+    return fn(file);
+  } finally {
+    rmSync(file, { force: true });
   }
 }

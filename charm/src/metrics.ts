@@ -40,16 +40,38 @@ export interface Target {
   model: string;
   modelUuid: string;
   app: string;
+  scheme?: 'http' | 'https';
+  /** With read auth on, Prometheus needs it: HTTP Basic, any user name, the read token as password. */
+  readToken?: string;
 }
 
-const job = (targets: string[]) => ({ job_name: 'pinger', metrics_path: '/metrics', static_configs: [{ targets }] });
+/** Juju topology labels, as COS names them: every series and alert says which model, app and unit. */
+export function topology(t: Target, withUnit = true): Record<string, string> {
+  return { juju_model: t.model, juju_model_uuid: t.modelUuid, juju_application: t.app, ...(withUnit ? { juju_unit: t.unit } : {}), juju_charm: 'pinger' };
+}
+
+const job = (targets: string[], t: Target) => ({
+  job_name: 'pinger',
+  metrics_path: '/metrics',
+  ...(t.scheme === 'https' ? { scheme: 'https' } : {}),
+  ...(t.readToken ? { basic_auth: { username: 'prometheus', password: t.readToken } } : {}),
+  static_configs: [{ targets, labels: topology(t) }],
+});
+
+/** Every alert rule labelled with the application's topology (rules are per application, not per unit). */
+export function withTopology(groups: unknown[], t: Target): unknown[] {
+  return groups.map((g) => {
+    const grp = g as { rules?: { labels?: Record<string, string> }[] };
+    return { ...grp, rules: (grp.rules ?? []).map((r) => ({ ...r, labels: { ...(r.labels ?? {}), ...topology(t, false) } })) };
+  });
+}
 
 /** cos-agent unit databag: only the unit running the aggregator has something to scrape. */
 export function cosAgentBag(a: MetricsAssets, t: Target, compress: (s: string) => string = xzBase64): Databag {
   return {
     config: JSON.stringify({
-      metrics_scrape_jobs: t.address ? [job([`localhost:${t.port}`])] : [],
-      metrics_alert_rules: { groups: a.ruleGroups },
+      metrics_scrape_jobs: t.address ? [job([`localhost:${t.port}`], t)] : [],
+      metrics_alert_rules: { groups: withTopology(a.ruleGroups, t) },
       log_alert_rules: {},
       dashboards: a.dashboards.map((d) => compress(d.json)),
       log_slots: [],
@@ -61,9 +83,9 @@ export function cosAgentBag(a: MetricsAssets, t: Target, compress: (s: string) =
 /** prometheus_scrape (metrics-endpoint): the leader's app bag names the aggregator's address. */
 export function scrapeAppBag(a: MetricsAssets, t: Target): Databag {
   return {
-    scrape_jobs: JSON.stringify(t.address ? [job([`${t.address}:${t.port}`])] : []),
+    scrape_jobs: JSON.stringify(t.address ? [job([`${t.address.includes(':') ? `[${t.address}]` : t.address}:${t.port}`], t)] : []),
     scrape_metadata: JSON.stringify({ model: t.model, model_uuid: t.modelUuid, application: t.app, unit: t.unit, charm_name: 'pinger' }),
-    alert_rules: JSON.stringify({ groups: a.ruleGroups }),
+    alert_rules: JSON.stringify({ groups: withTopology(a.ruleGroups, t) }),
   };
 }
 

@@ -1,4 +1,9 @@
-// What `juju status` says: each unit its own view, the leader the application's verdict. Pure.
+// What `juju status` says, by Juju's conventions: maintenance while the charm installs or upgrades, waiting
+// while peers or the first round are pending, active with a short summary, and blocked only on the unit an
+// operator must fix (its own address or interface is at fault, or it reaches nobody), naming the cause.
+// Every other unit of a degraded deployment stays active and points at the report. The leader's application
+// status carries the verdict. Messages stay under 120 characters (juju status cuts longer ones). Pure.
+import type { Finding } from '../../aggregator/findings.js';
 import type { Report } from '../../aggregator/report.js';
 import type { StatusState } from './hook-tools.js';
 
@@ -17,45 +22,72 @@ export interface UnitView {
   /** From goal-state: the other units Juju means to have. */
   peersExpected: number;
   aggregatorUrl?: string;
+  /** Who to ask for the report (the leader unit, e.g. pinger/0). */
+  leader?: string;
   /** The aggregator's report, or why it could not be had. */
   report?: Report | { error: string };
 }
 
-const short = (s: string, max = 120) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+export const MAX_STATUS = 119;
+const short = (s: string, max = MAX_STATUS) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+/** "internal" or "internal IPv6" when a finding concerns one address family (findings' optional `family`). */
+function where(f: Finding): string {
+  const fam = (f as Finding & { family?: 'ipv4' | 'ipv6' }).family;
+  const b = f.binding ?? '';
+  return fam ? `${b}${b ? ' ' : ''}${fam === 'ipv6' ? 'IPv6' : 'IPv4'}` : b;
+}
+
+/** Kinds whose cause lies on the nodes they name (when they name this unit alone): its interface, clock or agent. */
+const ownFault = new Set(['node-isolated', 'address-missing', 'mtu-mismatch', 'agent-stalled', 'clock-skew', 'port-in-use', 'dns-mismatch']);
+
+/** The finding that makes this unit the one to fix, if any: an error that names it and only it. */
+export function faultOf(r: Report, unit: string): Finding | undefined {
+  return r.findings.find((f) => f.severity === 'error' && ownFault.has(f.kind) && f.nodes.length === 1 && f.nodes[0] === unit);
+}
 
 export function unitStatus(v: UnitView): Status {
   if (v.missing.length) {
     const b = v.missing.join(', ');
-    return { state: 'blocked', message: `binding ${b} has no address on this machine: bind ${v.missing.length > 1 ? 'them' : 'it'} to a space this machine is in` };
+    return { state: 'blocked', message: short(`binding ${b} has no address on this machine: bind ${v.missing.length > 1 ? 'them' : 'it'} to a space this machine is in`) };
   }
   if (v.peersJoined < v.peersExpected) return { state: 'waiting', message: `waiting for peers: ${v.peersJoined}/${v.peersExpected} joined` };
   if (!v.aggregatorUrl) return { state: 'waiting', message: 'waiting for the leader to share the aggregator' };
   const r = v.report;
-  if (!r) return { state: 'waiting', message: `agent started; waiting for a verdict from ${v.aggregatorUrl}` };
+  if (!r) return { state: 'waiting', message: short(`agent started; waiting for a verdict from ${v.aggregatorUrl}`) };
   if ('error' in r) return { state: 'waiting', message: short(`aggregator ${v.aggregatorUrl} not answering: ${r.error}`) };
   const me = r.nodes.find((n) => n.name === v.unit);
-  if (!me || me.state !== 'reporting' || me.rounds === 0) return { state: 'waiting', message: `agent not reporting yet (${me?.state ?? 'not in the report'})` };
-  const mine = r.findings.filter((f) => f.nodes.includes(v.unit) || f.evidence?.some((e) => e.from === v.unit || e.to === v.unit));
-  const worst = mine.find((f) => f.severity === 'error') ?? mine.find((f) => f.severity === 'warning');
+  if (!me || me.state !== 'reporting' || me.rounds === 0) return { state: 'waiting', message: `waiting for the first round (agent ${me?.state ?? 'not in the report'})` };
+  // Root causes on this machine first: an inventory address no local interface holds.
+  for (const [b, addrs] of Object.entries(me.bindings)) {
+    const gone = addrs.find((a) => a.iface === null);
+    if (gone) return { state: 'blocked', message: short(`${b}: no local interface holds ${gone.address} (address moved or NIC down)`) };
+  }
   const { reachable, peers } = peersReachable(r, v.unit);
-  // A finding about one family says which: "internal IPv6: 0/8 peers reachable", not a bare count.
-  const where = worst?.binding && worst.family ? `${worst.binding} ${worst.family === 'ipv6' ? 'IPv6' : 'IPv4'}: ` : '';
-  const view = `${v.bindings} binding${v.bindings === 1 ? '' : 's'}, ${where}${reachable}/${peers} peers reachable`;
-  if (worst?.severity === 'error') return { state: 'blocked', message: short(`${view}; ${worst.summary}`, 160) };
-  if (worst) return { state: 'active', message: short(`degraded: ${view}; ${worst.summary}`, 160) };
+  const view = `${v.bindings} binding${v.bindings === 1 ? '' : 's'}, ${reachable}/${peers} peers reachable`;
+  const own = faultOf(r, v.unit);
+  if (own) return { state: 'blocked', message: short(`${where(own) ? `${where(own)}: ` : ''}${own.hint ?? own.summary}`) };
+  if (peers > 0 && reachable === 0) return { state: 'blocked', message: short(`reaches no peer on any binding (${view}): check this machine's links`) };
+  const mine = r.findings.filter((f) => f.nodes.includes(v.unit) || f.evidence?.some((e) => e.from === v.unit || e.to === v.unit));
+  if (mine.length || r.verdict === 'degraded' || r.verdict === 'not-ready') {
+    return { state: 'active', message: short(`degraded: ${view}; see ${v.leader ?? `${v.unit.split('/')[0]}/leader`} get-report`) };
+  }
   return { state: 'active', message: `ready: ${view}` };
 }
 
-/** Peers this unit reaches on every binding both have ("o" in its row of every matrix they share). */
+/**
+ * Peers this unit reaches: a peer counts as unreachable only when some binding's cell is 'x' (nothing got
+ * through) either way. A failing port or one family of a dual-stack binding is a finding, not "unreachable".
+ */
 export function peersReachable(r: Report, unit: string): { reachable: number; peers: number } {
   const others = new Set(r.nodes.map((n) => n.name).filter((n) => n !== unit));
   const bad = new Set<string>();
   for (const b of r.bindings) {
     const i = b.nodes.indexOf(unit);
-    const row = i >= 0 ? b.matrix?.states[i] : undefined;
-    if (!row) continue;
+    const st = b.matrix?.states;
+    if (i < 0 || !st) continue;
     b.nodes.forEach((peer, j) => {
-      if (peer !== unit && row[j] !== 'o') bad.add(peer);
+      if (peer !== unit && (st[i]?.[j] === 'x' || st[j]?.[i] === 'x')) bad.add(peer);
     });
   }
   return { reachable: [...others].filter((p) => !bad.has(p)).length, peers: others.size };
@@ -64,19 +96,18 @@ export function peersReachable(r: Report, unit: string): { reachable: number; pe
 /** The application's status (set by the leader): the aggregator's verdict in one line. */
 export function appStatus(r: Report | { error: string } | undefined, url: string | undefined): Status {
   if (!url) return { state: 'waiting', message: 'aggregator starting' };
-  if (!r) return { state: 'waiting', message: `pending: aggregator at ${url} starting` };
+  if (!r) return { state: 'waiting', message: short(`pending: aggregator at ${url} starting`) };
   if ('error' in r) return { state: 'waiting', message: short(`aggregator ${url} not answering: ${r.error}`) };
   const first = r.findings.find((f) => f.severity === 'error') ?? r.findings[0];
-  const tail = first && r.verdict !== 'ready' && r.verdict !== 'pending' ? `; ${first.summary}` : '';
-  const msg = short(`${r.summary}${tail} (report: ${url}/)`, 200);
+  const more = r.findings.length > 1 ? ` (+${r.findings.length - 1} more)` : '';
+  const msg = first && r.verdict !== 'ready' && r.verdict !== 'pending' ? `${r.verdict}: ${first.summary}${more}` : r.summary;
   switch (r.verdict) {
     case 'ready':
-      return { state: 'active', message: msg };
     case 'degraded':
-      return { state: 'active', message: msg };
+      return { state: 'active', message: short(msg) };
     case 'not-ready':
-      return { state: 'blocked', message: msg };
+      return { state: 'blocked', message: short(msg) };
     default:
-      return { state: 'waiting', message: msg };
+      return { state: 'waiting', message: short(msg) };
   }
 }

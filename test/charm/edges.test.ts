@@ -3,7 +3,7 @@
 // several NICs and IPv6, the metrics relations, and Juju's commit rules for a failing hook.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { addr, appData, block, inventoryOf, machine, simOptions } from './fixture.js';
@@ -27,14 +27,16 @@ test('a unit removed: the others drop it from their inventories; it takes its se
       assert.deepEqual(inventoryOf(sim, u).nodes.map((n) => n.name), ['pinger/0', 'pinger/1'], u);
       assert.doesNotMatch(sim.model().units[u]!.status.message, /waiting for peers/, u);
     }
-    assert.equal(sim.service('pinger/0', 'pinger-agent').starts, starts + 1, 'restarted once with the new inventory');
+    assert.equal(sim.service('pinger/0', 'pinger-agent').starts, starts, 'not restarted: the departure is a reload');
+    assert.ok((sim.service('pinger/0', 'pinger-agent').reloads ?? 0) >= 1, 'systemctl reload with the new inventory');
     await sim.runHook({ unit: 'pinger/0', hook: 'upgrade-charm' });
-    assert.equal(sim.service('pinger/0', 'pinger-agent').starts, starts + 2, 'upgrade-charm restarts onto the new code');
+    assert.equal(sim.service('pinger/0', 'pinger-agent').starts, starts + 1, 'upgrade-charm restarts onto the new code');
     assert.match(sim.model().units['pinger/0']!.version!, /^\d+\.\d+\.\d+$/, 'application-version-set');
     assert.equal(sim.model().units['pinger/2'], undefined);
     const gone = sim.service('pinger/2', 'pinger-agent');
     assert.equal(gone.active, false);
     assert.equal(gone.file, undefined, 'unit file removed');
+    assert.equal(existsSync(join(sim.root('pinger/2'), 'var/lib/pinger')), false, 'its data (token, credential) removed');
   } finally {
     await sim.close();
   }
@@ -81,12 +83,15 @@ test('the leader changing: the new leader runs the aggregator, the old one stops
     await sim.settle();
     const after = appData(sim);
     const port = sim.model().config['aggregator-port'];
-    assert.equal(after['aggregator-url'], `http://${addr('oam', 1)}:${port}`);
-    assert.equal(after.token, before.token, 'the token survives a leader change');
+    assert.equal(after['aggregator-url'], `https://${addr('oam', 1)}:${port}`);
+    assert.equal(after['cluster-secret-id'], before['cluster-secret-id'], 'the cluster secret survives a leader change');
+    assert.equal(after.token, undefined, 'no secret in the peer databag on Juju >= 3.1');
+    assert.deepEqual(sim.model().units['pinger/0']!.openPorts, [], 'the old leader closed the aggregator port');
+    assert.deepEqual(sim.model().units['pinger/1']!.openPorts, [`${port}/tcp`]);
     assert.ok(sim.service('pinger/1', 'pinger-aggregator').active);
     assert.equal(sim.service('pinger/0', 'pinger-aggregator').file, undefined);
     assert.equal(sim.service('pinger/0', 'pinger-aggregator').active, false);
-    for (const u of ['pinger/0', 'pinger/1', 'pinger/2']) assert.match(sim.service(u, 'pinger-agent').file!, new RegExp(`--aggregator ws://${addr('oam', 1).replace(/\./g, '\\.')}:${port}/`), u);
+    for (const u of ['pinger/0', 'pinger/1', 'pinger/2']) assert.match(sim.service(u, 'pinger-agent').file!, new RegExp(`--aggregator wss://${addr('oam', 1).replace(/\./g, '\\.')}:${port}/`), u);
     assert.match(sim.model().appHistory.at(-1)!, /^waiting: /, 'the new leader sets the application status');
   } finally {
     await sim.close();
@@ -131,7 +136,7 @@ test('metrics relations: cos-agent gets the scrape job on the leader, the rules 
     const port = m.config['aggregator-port'];
     const leaderCfg = JSON.parse(cos.unitData['pinger/0']!.config!);
     const otherCfg = JSON.parse(cos.unitData['pinger/1']!.config!);
-    assert.deepEqual(leaderCfg.metrics_scrape_jobs[0].static_configs, [{ targets: [`localhost:${port}`] }]);
+    assert.deepEqual(leaderCfg.metrics_scrape_jobs[0].static_configs, [{ targets: [`localhost:${port}`], labels: { juju_model: 'openstack', juju_model_uuid: m.model.uuid, juju_application: 'pinger', juju_unit: 'pinger/0', juju_charm: 'pinger' } }]);
     assert.deepEqual(otherCfg.metrics_scrape_jobs, []);
     // The dashboards are the files in dashboards/, shipped in the charm, each xz-compressed and base64'd.
     const shipped = JSON.parse(execFileSync('sh', ['-c', `ls ${join(sim.charmDir, 'dashboards')}/*.json 2>/dev/null | wc -l`], { encoding: 'utf8' }).trim() || '0');
@@ -142,7 +147,15 @@ test('metrics relations: cos-agent gets the scrape job on the leader, the rules 
     }
     assert.ok(Array.isArray(leaderCfg.metrics_alert_rules.groups));
     const scrape = m.relations.find((r) => r.id === 8)!;
-    assert.deepEqual(JSON.parse(scrape.appData.pinger!.scrape_jobs!)[0].static_configs, [{ targets: [`${addr('oam', 0)}:${port}`] }]);
+    assert.deepEqual(JSON.parse(scrape.appData.pinger!.scrape_jobs!)[0].static_configs, [{ targets: [`${addr('oam', 0)}:${port}`], labels: { juju_model: 'openstack', juju_model_uuid: m.model.uuid, juju_application: 'pinger', juju_unit: 'pinger/0', juju_charm: 'pinger' } }]);
+    // Alert rules carry the application's topology (and every one its runbook).
+    for (const g of JSON.parse(scrape.appData.pinger!.alert_rules!).groups as { rules: { labels: Record<string, string>; annotations: Record<string, string> }[] }[]) {
+      for (const r of g.rules) {
+        assert.equal(r.labels.juju_application, 'pinger');
+        assert.equal(r.labels.juju_model_uuid, m.model.uuid);
+        assert.match(r.annotations.runbook_url!, /#runbook-pinger/);
+      }
+    }
     assert.equal(scrape.unitData['pinger/1']!.prometheus_scrape_unit_name, 'pinger/1');
   } finally {
     await sim.close();

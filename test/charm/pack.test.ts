@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { manifestSchema, metadataSchema, problems } from '../../charm/charmcraft-schema.js';
 import { pack } from '../../charm/pack.js';
 import { requireEnv } from '../helpers/env.js';
 import { repoRoot, transpileTree } from './sim/build.js';
@@ -15,7 +16,9 @@ test('the .charm holds metadata, config, actions, manifest, dispatch, the code, 
   const dir = mkdtempSync(join(repoRoot, 'test/artifacts/charm-pack-'));
   try {
     transpileTree(join(dir, 'dist'));
-    const { charm } = pack({ out: join(dir, 'out'), dist: join(dir, 'dist'), build: false, linkRuntime: false, zip: true });
+    const { charm, charms } = pack({ out: join(dir, 'out'), dist: join(dir, 'dist'), build: false, linkRuntime: false, zip: true });
+    // One .charm per platform of charmcraft.yaml, named as charmcraft names them.
+    if (process.arch === 'x64') assert.deepEqual(charms.map((c) => c.split('/').at(-1)), ['pinger_ubuntu@22.04-amd64.charm', 'pinger_ubuntu@24.04-amd64.charm']);
     const files = new Set(execFileSync('unzip', ['-Z1', charm!], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim().split('\n'));
     for (const f of ['metadata.yaml', 'config.yaml', 'actions.yaml', 'manifest.yaml', 'dispatch', 'package.json', 'runtime/node', 'dist/charm/src/main.js', 'dist/aggregator/cli/pinger.js', 'dist/aggregator/main.js', 'node_modules/raw-socket/build/Release/raw.node', 'node_modules/fastify/package.json', 'node_modules/yaml/package.json', 'node_modules/zod/package.json']) {
       assert.ok(files.has(f), `${f} in the charm`);
@@ -32,8 +35,12 @@ test('the .charm holds metadata, config, actions, manifest, dispatch, the code, 
     for (const b of ['public', 'admin', 'internal', 'shared-db', 'amqp', 'ceph-public', 'ceph-cluster', 'overlay', 'migration', 'spare-1']) assert.ok(b in meta['extra-bindings']!, b);
     assert.equal(meta.peers!.peers!.interface, 'pinger_peers');
     assert.deepEqual(Object.entries(meta.provides!).map(([k, v]) => [k, v.interface]), [['cos-agent', 'cos_agent'], ['metrics-endpoint', 'prometheus_scrape'], ['prometheus', 'prometheus']]);
-    const manifest = parse(execFileSync('unzip', ['-p', charm!, 'manifest.yaml'], { encoding: 'utf8' })) as { bases: { name: string; channel: string }[] };
-    assert.deepEqual(manifest.bases.map((b) => `${b.name}@${b.channel}`), ['ubuntu@22.04', 'ubuntu@24.04']);
+    for (const [i, c] of charms.entries()) {
+      const manifest = parse(execFileSync('unzip', ['-p', c, 'manifest.yaml'], { encoding: 'utf8' })) as { bases: { name: string; channel: string }[] };
+      assert.deepEqual(problems(manifestSchema, manifest, 'manifest.yaml'), []);
+      assert.deepEqual(manifest.bases.map((b) => `${b.name}@${b.channel}`), [['ubuntu@22.04', 'ubuntu@24.04'][i]]);
+      assert.deepEqual(problems(metadataSchema, parse(execFileSync('unzip', ['-p', c, 'metadata.yaml'], { encoding: 'utf8' })), 'metadata.yaml'), []);
+    }
 
     // Unpacked, it runs with its own runtime and nothing from this checkout: no PATH, no repo node_modules.
     const un = join(dir, 'unpacked');

@@ -92,24 +92,32 @@ test('unit status: missing binding, waiting for peers, then the unit\'s own view
   const base = { unit: 'pinger/0', bindings: 2, missing: [] as string[], peersJoined: 2, peersExpected: 2, aggregatorUrl: 'http://198.18.0.1:9300' };
   const x = ['-xo', 'o-o', 'oo-'];
   const finding = { severity: 'error' as const, kind: 'unreachable' as const, binding: 'internal', nodes: ['pinger/0', 'pinger/1'], summary: 'pinger/0 cannot reach pinger/1 on internal' };
+  const isolated = { severity: 'error' as const, kind: 'node-isolated' as const, binding: 'internal', nodes: ['pinger/0'], summary: 'internal: pinger/0 is unreachable from every peer', hint: "pinger/0's internal interface reaches no peer and no peer reaches it: check its link, switch port, VLAN and address" };
   const cases: [object, string, RegExp][] = [
     [{ missing: ['ceph-cluster'] }, 'blocked', /^binding ceph-cluster has no address on this machine/],
     [{ peersJoined: 1, peersExpected: 3 }, 'waiting', /^waiting for peers: 1\/3 joined$/],
     [{ aggregatorUrl: undefined }, 'waiting', /waiting for the leader/],
     [{ report: { error: 'ECONNREFUSED' } }, 'waiting', /not answering: ECONNREFUSED/],
     [{ report: report({}) }, 'active', /^ready: 2 bindings, 2\/2 peers reachable$/],
-    [{ report: report({ verdict: 'not-ready', findings: [finding], bindings: [{ ...report({}).bindings[0]!, matrix: { legend: {}, states: x } }] }) }, 'blocked', /^2 bindings, 1\/2 peers reachable; pinger\/0 cannot reach pinger\/1/],
-    [{ unit: 'pinger/2', report: report({ verdict: 'not-ready', findings: [finding] }) }, 'active', /^ready: /],
-    [{ report: report({ verdict: 'not-ready', findings: [{ ...finding, family: 'ipv6' as const, summary: 'internal IPv6: pinger/1 is unreachable from every peer' }] }) }, 'blocked', /^2 bindings, internal IPv6: 2\/2 peers reachable; internal IPv6: pinger\/1/],
-    [{ report: report({ nodes: [] }) }, 'waiting', /agent not reporting yet/],
+    // A finding shared with a peer is not this unit's alone: active, pointing at the report.
+    [{ report: report({ verdict: 'not-ready', findings: [finding], bindings: [{ ...report({}).bindings[0]!, matrix: { legend: {}, states: x } }] }) }, 'active', /^degraded: 2 bindings, 1\/2 peers reachable; see pinger\/leader get-report$/],
+    [{ unit: 'pinger/2', leader: 'pinger/0', report: report({ verdict: 'not-ready', findings: [finding] }) }, 'active', /^degraded: 2 bindings, 2\/2 peers reachable; see pinger\/0 get-report$/],
+    [{ report: report({ nodes: [] }) }, 'waiting', /^waiting for the first round/],
+    // Faults on this unit: an error finding naming it alone (hint; one family said), nobody reached, an address no interface holds.
+    [{ report: report({ verdict: 'not-ready', findings: [{ ...isolated, family: 'ipv6' } as never] }) }, 'blocked', /^internal IPv6: pinger\/0's internal interface reaches no peer/],
+    [{ report: report({ verdict: 'not-ready', findings: [isolated] }) }, 'blocked', /^internal: pinger\/0's internal interface/],
+    [{ report: report({ bindings: [{ ...report({}).bindings[0]!, matrix: { legend: {}, states: ['-xx', 'x-o', 'xo-'] } }] }) }, 'blocked', /^reaches no peer on any binding \(2 bindings, 0\/2 peers reachable\)/],
+    [{ report: report({ nodes: report({}).nodes.map((n) => (n.name === 'pinger/0' ? { ...n, bindings: { internal: [{ address: '198.18.0.1', iface: null, mtu: null }] } } : n)) }) }, 'blocked', /^internal: no local interface holds 198\.18\.0\.1 \(address moved or NIC down\)$/],
   ];
   for (const [over, state, re] of cases) {
     const s = unitStatus({ ...base, ...over } as never);
     assert.equal(s.state, state, JSON.stringify(over).slice(0, 80));
     assert.match(s.message, re);
+    assert.ok(s.message.length < 120, s.message);
   }
   assert.equal(appStatus(report({ verdict: 'not-ready', summary: 'not-ready: 1 error', findings: [finding] }), 'http://a:1').state, 'blocked');
-  assert.match(appStatus(report({}), 'http://a:1').message, /^ready: .*\(report: http:\/\/a:1\/\)$/);
+  assert.match(appStatus(report({ verdict: 'not-ready', summary: 'not-ready: 1 error', findings: [finding] }), 'http://a:1').message, /^not-ready: pinger\/0 cannot reach pinger\/1 on internal$/);
+  assert.equal(appStatus(report({ summary: 'ready: 3/3 nodes reporting' }), 'http://a:1').message, 'ready: 3/3 nodes reporting');
   assert.equal(appStatus(undefined, undefined).state, 'waiting');
 });
 

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Report } from '../../aggregator/report.js';
+import { fetchReport } from '../../charm/src/aggregator-client.js';
 import { waitUntil } from '../helpers/procs.js';
 import { addr, appData, inventoryOf, simOptions } from './fixture.js';
 import { Sim } from './sim/sim.js';
@@ -22,8 +23,12 @@ const units = ['pinger/0', 'pinger/1', 'pinger/2', 'pinger/3'];
 const bindingNames = ['ceph-cluster', 'internal', 'public', 'shared-db'];
 
 async function report(): Promise<Report> {
-  const r = await fetch(`${appData(sim)['aggregator-url']}/api/v1/report`, { signal: AbortSignal.timeout(3000) });
-  return (await r.json()) as Report;
+  // Over TLS (the leader's CA) with read auth on: the read token from the cluster's Juju secret.
+  const app = appData(sim);
+  const content = sim.model().secrets![app['cluster-secret-id']!]!.revisions.at(-1)!;
+  const r = await fetchReport(app['aggregator-url']!, 3000, { readToken: content['read-token']!, ca: app['ca-cert']! });
+  if ('error' in r) throw new Error(`report: ${r.error}`);
+  return r;
 }
 
 test('deploy: peers join one by one; each waits for the rest (goal-state), the leader starts the aggregator', async () => {
@@ -33,8 +38,8 @@ test('deploy: peers join one by one; each waits for the rest (goal-state), the l
   assert.equal(m.units['pinger/0']!.status.state, 'waiting');
   assert.equal(m.units['pinger/0']!.status.message, 'waiting for peers: 0/3 joined');
   const app = appData(sim);
-  assert.equal(app['aggregator-url'], `http://${addr('oam', 0)}:${m.config['aggregator-port']}`);
-  assert.match(app.token!, /^[\w-]{32}$/);
+  assert.equal(app['aggregator-url'], `https://${addr('oam', 0)}:${m.config['aggregator-port']}`);
+  assert.match(app['cluster-secret-id']!, /^secret:[0-9a-v]{20}$/, 'the cluster secret is a Juju secret, not relation data');
   assert.ok(sim.service('pinger/0', 'pinger-aggregator').active);
   assert.deepEqual(m.units['pinger/0']!.openPorts, [`${m.config['aggregator-port']}/tcp`]);
   for (const n of [1, 2, 3]) {
@@ -65,8 +70,8 @@ test('every unit\'s inventory lists every peer on every binding; agents run with
     const svc = sim.service(u, 'pinger-agent');
     assert.ok(svc.active, u);
     assert.match(svc.file!, /^AmbientCapabilities=CAP_NET_RAW/m);
-    assert.match(svc.file!, new RegExp(`--aggregator ${appData(sim)['aggregator-url']!.replace('http', 'ws')}/api/v1/agent --token-file`));
-    assert.equal(statSync(join(sim.root(u), 'var/lib/pinger/token')).mode & 0o777, 0o600);
+    assert.match(svc.file!, new RegExp(`--aggregator ${appData(sim)['aggregator-url']!.replace('https', 'wss')}/api/v1/agent --credential-file \\S+ --ca-file`));
+    assert.equal(statSync(join(sim.root(u), 'var/lib/pinger/credential')).mode & 0o777, 0o600);
     assert.equal(sim.service(u, 'pinger-aggregator').active, u === 'pinger/0', u);
   }
 });

@@ -29,6 +29,17 @@ test('the issue asks for these alerts, each with a severity', () => {
   for (const a of alerts) assert.match(a.labels?.severity ?? '', /^(critical|warning|info)$/, `${a.alert} severity`);
 });
 
+test('every alert links its runbook: a README section that exists', () => {
+  const readme = readFileSync('README.md', 'utf8');
+  for (const a of alerts as { alert?: string; annotations?: Record<string, string> }[]) {
+    const url = a.annotations?.runbook_url ?? '';
+    const anchor = /README\.md#(runbook-[a-z]+)$/.exec(url)?.[1];
+    assert.ok(anchor, `${a.alert}: runbook_url ${JSON.stringify(url)}`);
+    assert.equal(anchor, `runbook-${a.alert!.toLowerCase()}`);
+    assert.ok(readme.includes(`<a id="${anchor}"></a>`), `README has no runbook section ${anchor}`);
+  }
+});
+
 test('every alert has a unit test where it fires and one where it stays quiet', () => {
   const cases = testFiles.flatMap((f) => (parse(readFileSync(f, 'utf8')) as TestFile).tests.flatMap((t) => t.alert_rule_test ?? []));
   for (const a of alerts) {

@@ -26,7 +26,7 @@ for (const [text, want] of good) {
 }
 
 const bad: [string, string][] = [
-  ['rtt_p98 < 5ms', 'unknown placeholder "rtt_p98" (known: loss, rtt_min, rtt_avg, rtt_p50, rtt_p99, rtt_max, mtu, clock_offset, link_speed, and tcp PORT open, udp PORT open, dns agrees, bond healthy, port description names node)'],
+  ['rtt_p98 < 5ms', 'unknown placeholder "rtt_p98" (known: loss, rtt_min, rtt_avg, rtt_p50, rtt_p99, rtt_max, mtu, clock_offset, link_speed, bandwidth, and tcp PORT open, udp PORT open, dns agrees, bond healthy, port description names node)'],
   ['rtt_p99 < 5', '"5" needs a unit: us, ms or s (e.g. 5ms)'],
   ['rtt_p99 < 5min', 'unknown unit "min" in "5min" (use us, ms or s)'],
   ['loss == 0', '"0" needs a % sign (e.g. 0%)'],

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import type { DnsCheck, HelloMsg, ResponderInfo, TargetRow } from '../../agent/contract/wire.js';
 import { blame, diagnose, findingKinds, type DiagnosisNode } from '../../aggregator/diagnosis.js';
 import { linkFindingKinds } from '../../aggregator/link-diagnosis.js';
+import { BandwidthTable } from '../../aggregator/bandwidth-diagnosis.js';
 import { BindingMatrix } from '../../aggregator/matrix.js';
 import { parseProfile, requirementFor } from '../../aggregator/profile.js';
 import { pairFailures } from '../../aggregator/conditions.js';
@@ -378,6 +379,24 @@ for (const [what, fault, want, summary, nodes] of dualCases) {
     if (summary) assert.match(f[0]!.summary, summary);
   });
 }
+
+test('diagnosis: node-3 sends slowly to every peer: one bandwidth-low naming node-3, through diagnose()', () => {
+  const bwProfile = parseProfile('name: b\nbandwidth_sample: {port: 5202}\nbindings:\n  internal: [tcp 5000 open, bandwidth >= 500M]\n', 'b.yaml');
+  const bw = new BandwidthTable();
+  for (const from of N) for (const to of N) if (from !== to) bw.record('internal', from, to, from === 'node-3' ? 19 : 940, 1000);
+  const matrices = bindings.map((b) => {
+    const m = new BindingMatrix(b, N);
+    for (const from of N) m.apply(from, N.filter((to) => to !== from).map((to) => row(b, from, to, () => undefined)), 1000, () => 0);
+    return m;
+  });
+  const nodes: DiagnosisNode[] = N.map((name) => ({ name, state: 'reporting', expected: true, hello: hello(name, {}), clock: { offsetMs: 0.3, rttMs: 0.5 } }));
+  const f = diagnose({ inventory, profile: bwProfile, nodes, matrices, bandwidth: bw });
+  for (const x of f) produced.add(x.kind);
+  assert.deepEqual(f.map((x) => [x.kind, x.binding, x.nodes, x.severity]), [['bandwidth-low', 'internal', ['node-3'], 'error']], JSON.stringify(f, null, 1));
+  assert.equal(f[0]!.summary, 'internal: node-3 is slow with 3 of 3 peers (under 500M)');
+  // The same samples without the condition: nothing.
+  assert.deepEqual(diagnose({ inventory, profile, nodes, matrices, bandwidth: bw }).filter((x) => x.kind === 'bandwidth-low'), []);
+});
 
 // Runs after the table tests above (node:test runs a file's tests in order): a kind that nothing produces
 // is dead vocabulary (as port-failed was) and must go from the table, or get a producer and a case here.

@@ -6,8 +6,8 @@ import { builtinProfiles, loadProfile, parseProfile, planFor } from '../../aggre
 const dir = 'test/fixtures/profiles';
 
 const bad: [string, string][] = [
-  ['bad-placeholder.yaml', `${dir}/bad-placeholder.yaml:7:7: bindings.internal[1]: unknown placeholder "rtt_p98" (known: loss, rtt_min, rtt_avg, rtt_p50, rtt_p99, rtt_max, mtu, clock_offset, link_speed, and tcp PORT open, udp PORT open, dns agrees, bond healthy, port description names node)`],
-  ['bad-key.yaml', `${dir}/bad-key.yaml:2:1: intervall: unknown key "intervall" (known: name, description, extends, interval, timeout, icmp_count, node, every_binding, bindings)`],
+  ['bad-placeholder.yaml', `${dir}/bad-placeholder.yaml:7:7: bindings.internal[1]: unknown placeholder "rtt_p98" (known: loss, rtt_min, rtt_avg, rtt_p50, rtt_p99, rtt_max, mtu, clock_offset, link_speed, bandwidth, and tcp PORT open, udp PORT open, dns agrees, bond healthy, port description names node)`],
+  ['bad-key.yaml', `${dir}/bad-key.yaml:2:1: intervall: unknown key "intervall" (known: name, description, extends, interval, timeout, icmp_count, node, every_binding, bindings, bandwidth_sample)`],
   ['bad-item-key.yaml', `${dir}/bad-item-key.yaml:3:5: node[0].severty: unknown key "severty" (known: condition, severity)`],
   ['bad-severity.yaml', `${dir}/bad-severity.yaml:3:15: every_binding[0].severity: must be "error", "warning" or "off", not "fatal"`],
   ['bad-duration.yaml', `${dir}/bad-duration.yaml:1:11: interval: "10 seconds" is not a duration like 10s or 500ms`],

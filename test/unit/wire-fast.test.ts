@@ -8,13 +8,14 @@ const base: Record<string, unknown>[] = [
   { peer: 'node-2', addr: '198.18.1.2' },
   { peer: 'n', addr: '2001:db8::2', icmp: { sent: 3, recv: 3, rtt: [0.1, 0.2, 0.3, 0.2, 0.3], outcome: 'ok' } },
   { peer: 'n', addr: '198.18.1.2', icmp: { sent: 0, recv: 0, rtt: null, outcome: 'not-measured' }, tcp: { '22': 'ok', '65535': 'refused' }, udp: {}, mtu: { size: 8972, outcome: 'too-big' } },
+  { peer: 'n', addr: '198.18.1.3', bandwidth: { mbps: 941.5, ms: 2000 } },
 ];
 const junk: unknown[] = [undefined, null, 0, -1, 1.5, 70000, '', 'x', '1', true, [], {}, [1, 2, 3, 4, 5], NaN, 'ok', 'timeout'];
 
 function* mutations(row: Record<string, unknown>): Generator<unknown> {
   yield row;
   yield { ...row, extra: 1 };
-  for (const k of ['peer', 'addr', 'icmp', 'tcp', 'udp', 'mtu']) {
+  for (const k of ['peer', 'addr', 'icmp', 'tcp', 'udp', 'mtu', 'bandwidth']) {
     const { [k]: _drop, ...rest } = row;
     yield rest;
     for (const j of junk) yield { ...row, [k]: j };
@@ -37,6 +38,11 @@ function* mutations(row: Record<string, unknown>): Generator<unknown> {
   for (const size of [67, 68, 9000.5, 65535, 65536]) yield { ...row, mtu: { size, outcome: 'ok' } };
   yield { ...row, mtu: { size: 9000, outcome: 'ok', extra: 1 } };
   yield { ...row, mtu: { size: 9000 } };
+  // The bandwidth sample's bounds, at and over them.
+  for (const mbps of [-1, 0, 0.5, 10_000_000, 10_000_001, NaN]) yield { ...row, bandwidth: { mbps, ms: 1000 } };
+  for (const ms of [-1, 0, 1.5, 60_000, 60_001]) yield { ...row, bandwidth: { mbps: 10, ms } };
+  yield { ...row, bandwidth: { mbps: 10, ms: 10, extra: 1 } };
+  yield { ...row, bandwidth: { mbps: 10 } };
 }
 
 test('rowAccepted agrees with the zod schema on every mutation', () => {

@@ -48,6 +48,20 @@ export interface SimRelation {
   unitData: Record<string, Record<string, string>>;
   appData: Record<string, Record<string, string>>;
 }
+/** A Juju secret (3.1+): owned by the application (its leader manages it, its units read it) or by one unit. */
+export interface SimSecret {
+  id: string;
+  /** "application" or the owning unit's name. */
+  owner: string;
+  label?: string;
+  description?: string;
+  /** Content per revision (1-based: revisions[0] is revision 1); values as given (Juju base64s them in storage). */
+  revisions: Record<string, string>[];
+  /** Units granted access (besides the owner), and the revision each consumer tracks. */
+  grants: string[];
+  tracked: Record<string, number>;
+}
+
 export interface SimModel {
   model: { name: string; uuid: string; jujuVersion: string };
   /** "json": Juju >= 2.9; "legacy-yaml": Juju < 2.9, legacy keys only and no --format=json. */
@@ -70,6 +84,8 @@ export interface SimModel {
   relations: SimRelation[];
   appStatus: Status;
   appHistory: string[];
+  /** Juju secrets by ID (secret:<20 chars>). */
+  secrets?: Record<string, SimSecret>;
   log: string[];
 }
 

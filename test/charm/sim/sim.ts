@@ -13,7 +13,7 @@ import { loadModel, saveModel, type SimMachine, type SimModel, type SimRelation 
 import { systemctl } from './systemctl.js';
 import { runTool, type HookCtx } from './tools.js';
 
-export const TOOLS = ['network-get', 'relation-ids', 'relation-list', 'relation-get', 'relation-set', 'status-set', 'config-get', 'is-leader', 'goal-state', 'juju-log', 'application-version-set', 'open-port', 'state-get', 'state-set', 'state-delete', 'action-get', 'action-set', 'action-fail', 'action-log', 'systemctl'];
+export const TOOLS = ['close-port', 'secret-add', 'secret-set', 'secret-get', 'secret-grant', 'secret-remove', 'network-get', 'relation-ids', 'relation-list', 'relation-get', 'relation-set', 'status-set', 'config-get', 'is-leader', 'goal-state', 'juju-log', 'application-version-set', 'open-port', 'state-get', 'state-set', 'state-delete', 'action-get', 'action-set', 'action-fail', 'action-log', 'systemctl'];
 
 export interface SimOptions {
   /** Units Juju means to have (goal-state); they are added with addUnit(). */
@@ -32,6 +32,9 @@ export interface SimOptions {
 export interface HookEvent {
   unit: string;
   hook: string;
+  /** secret-changed / secret-rotate: JUJU_SECRET_ID and JUJU_SECRET_LABEL. */
+  secretId?: string;
+  secretLabel?: string;
   relId?: number;
   remote?: string;
   departing?: string;
@@ -276,7 +279,8 @@ export class Sim {
       ? { JUJU_RELATION: rel.endpoint, JUJU_RELATION_ID: `${rel.endpoint}:${rel.id}`, JUJU_REMOTE_APP: rel.remoteApp ?? m.app, ...(e.remote ? { JUJU_REMOTE_UNIT: e.remote } : {}), ...(e.departing ? { JUJU_DEPARTING_UNIT: e.departing } : {}) }
       : {};
     const t0 = performance.now();
-    const r = await this.dispatch(e.unit, this.env(e.unit, `hooks/${e.hook}`, ctxFile, { JUJU_HOOK_NAME: e.hook, ...relEnv }));
+    const secEnv: Record<string, string> = e.secretId ? { JUJU_SECRET_ID: e.secretId, ...(e.secretLabel ? { JUJU_SECRET_LABEL: e.secretLabel } : {}) } : {};
+    const r = await this.dispatch(e.unit, this.env(e.unit, `hooks/${e.hook}`, ctxFile, { JUJU_HOOK_NAME: e.hook, ...relEnv, ...secEnv }));
     if (process.env.PINGER_SIM_TRACE) process.stderr.write(`sim: ${e.unit} ${e.hook}${e.remote ? ` (${e.remote})` : ''} exit ${r.code} in ${Math.round(performance.now() - t0)} ms\n`);
     if (r.code === 0) this.commit(e.unit, JSON.parse(readFileSync(ctxFile, 'utf8')) as HookCtx);
     if (r.code === 0 && e.hook === 'remove') this.update((mm) => {
@@ -297,6 +301,15 @@ export class Sim {
     const u = m.units[unit];
     if (!u) return;
     for (const p of ctx.pending.openPorts) if (!u.openPorts.includes(p)) u.openPorts.push(p);
+    u.openPorts = u.openPorts.filter((p) => !(ctx.pending.closePorts ?? []).includes(p));
+    // Secrets: a new revision wakes every consumer with secret-changed (Juju runs it on units that track one).
+    for (const [id, sec] of Object.entries(ctx.pending.secrets ?? {})) {
+      const before = (m.secrets ??= {})[id];
+      m.secrets[id] = sec;
+      if (before && sec.revisions.length > before.revisions.length) {
+        for (const c of Object.keys(sec.tracked)) if (c !== unit && m.units[c]?.life === 'alive') this.enqueue({ unit: c, hook: 'secret-changed', secretId: id, ...(sec.label ? { secretLabel: sec.label } : {}) });
+      }
+    }
     for (const [k, v] of Object.entries(ctx.pending.state)) if (v === null) delete u.state[k];
     else u.state[k] = v;
     const apply = (bag: Record<string, string>, kv: Record<string, string>): boolean => {
@@ -337,7 +350,7 @@ export class Sim {
   }
 
   /** Service state recorded by the fake systemctl for a unit. */
-  service(unit: string, name: string): { enabled: boolean; active: boolean; pid?: number; starts: number; file?: string } {
+  service(unit: string, name: string): { enabled: boolean; active: boolean; pid?: number; starts: number; reloads?: number; file?: string } {
     const root = this.root(unit);
     const st = join(root, 'run/systemd-sim', `${name}.json`);
     const file = join(root, 'etc/systemd/system', `${name}.service`);

@@ -11,6 +11,7 @@ interface UnitState {
   active: boolean;
   pid?: number;
   starts: number;
+  reloads?: number;
 }
 
 export function splitExec(line: string): string[] {
@@ -94,6 +95,18 @@ export function systemctl(argv: string[], opts: { root: string; run: boolean; ne
         if (verb === 'restart') stop(u);
         const e = start(u);
         if (e) return { out: e, code: 5 };
+      }
+      return { out: '', code: 0 };
+    }
+    case 'reload': {
+      // ExecReload=/bin/kill -HUP $MAINPID: the process stays, its PID unchanged.
+      for (const u of names) {
+        const s = read(u);
+        if (!s.active || (run && !alive(s.pid))) return { out: `Job for ${u}.service failed because the control process exited with error code.`, code: 1 };
+        if (!/^ExecReload=/m.test(readFileSync(unitFile(u), 'utf8'))) return { out: `Failed to reload ${u}.service: Job type reload is not applicable for unit ${u}.service.`, code: 1 };
+        if (run && s.pid) process.kill(s.pid, 'SIGHUP');
+        s.reloads = (s.reloads ?? 0) + 1;
+        write(u, s);
       }
       return { out: '', code: 0 };
     }

@@ -4,7 +4,8 @@
 // harness commits only if the hook exits 0; status-set and juju-log take effect at once, as in Juju.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { inCidr, loadModel, realDevices, saveModel, type SimDevice, type SimModel, type SimRelation } from './model.js';
+import { randomBytes } from 'node:crypto';
+import { inCidr, loadModel, realDevices, saveModel, type SimDevice, type SimModel, type SimRelation, type SimSecret } from './model.js';
 
 export interface HookCtx {
   unit: string;
@@ -15,7 +16,11 @@ export interface HookCtx {
     units: Record<string, Record<string, string>>;
     apps: Record<string, Record<string, string>>;
     openPorts: string[];
+    /** close-port requests, committed with the rest. */
+    closePorts?: string[];
     state: Record<string, string | null>;
+    /** Secrets created or changed by this hook (whole records), committed only if it exits 0, as in Juju. */
+    secrets?: Record<string, SimSecret>;
   };
   action?: { name: string; params: Record<string, unknown>; results: Record<string, string>; failed?: string; logs: string[] };
 }
@@ -281,6 +286,106 @@ export const tools: Record<string, Tool> = {
     return '';
   },
 
+  'close-port'(argv, _m, ctx) {
+    const p = flags(argv, { endpoints: 'value' });
+    const spec = p.args[0];
+    if (!spec || p.args.length > 1) throw new Usage('no port or range specified');
+    if (spec !== 'icmp' && !/^\d{1,5}(-\d{1,5})?(\/(tcp|udp))?$/.test(spec)) throw new Usage(`invalid port or range "${spec}"`);
+    (ctx.pending.closePorts ??= []).push(spec.includes('/') || spec === 'icmp' ? spec : `${spec}/tcp`);
+    return '';
+  },
+
+  // Secrets, as Juju 3.1+'s jujuc: secret-add/secret-set take key=value args or --file (a YAML map); keys
+  // are lowercase words of 3+ characters; the new URI goes to stdout. An application-owned secret is managed
+  // by the leader and readable by every unit of the application; a unit-owned one by its unit and the units
+  // it was granted to (secret-grant -r <relation> --unit <unit>). Changes commit with the hook.
+  'secret-add'(argv, m, ctx, stdin) {
+    secretsSupported(m);
+    const p = flags(argv, { label: 'value', description: 'value', file: 'value', owner: 'value', expire: 'value', rotate: 'value' });
+    if (p.args.length === 0 && !p.flags.file) throw new Usage('missing secret value or filename');
+    const owner = String(p.flags.owner ?? 'application');
+    if (owner !== 'application' && owner !== 'unit') throw new Usage(`secret owner "${owner}" not valid`);
+    if (owner === 'application' && !m.units[ctx.unit]!.leader) throw new Failure('permission denied');
+    const content = secretContent(p, stdin);
+    const label = p.flags.label as string | undefined;
+    const ownerName = owner === 'application' ? 'application' : ctx.unit;
+    if (label && Object.values(allSecrets(m, ctx)).some((x) => x.owner === ownerName && x.label === label)) throw new Failure(`secret with label "${label}" already exists`);
+    const id = `secret:${xid()}`;
+    (ctx.pending.secrets ??= {})[id] = { id, owner: ownerName, ...(label ? { label } : {}), ...(p.flags.description ? { description: String(p.flags.description) } : {}), revisions: [content], grants: [], tracked: {} };
+    return `${id}\n`;
+  },
+
+  'secret-set'(argv, m, ctx, stdin) {
+    secretsSupported(m);
+    const p = flags(argv, { label: 'value', description: 'value', file: 'value', owner: 'value', expire: 'value', rotate: 'value' });
+    if (!p.args[0]) throw new Usage('missing secret URI');
+    const sec = structuredClone(findSecret(m, ctx, p.args[0]));
+    if (!canManage(m, ctx, sec)) throw new Failure('permission denied');
+    if (p.args.length > 1 || p.flags.file) sec.revisions.push(secretContent({ ...p, args: p.args.slice(1) }, stdin));
+    if (p.flags.label) sec.label = String(p.flags.label);
+    if (p.flags.description) sec.description = String(p.flags.description);
+    (ctx.pending.secrets ??= {})[sec.id] = sec;
+    return '';
+  },
+
+  'secret-get'(argv, m, ctx) {
+    secretsSupported(m);
+    const p = flags(argv, { ...fmt, label: 'value', peek: 'bool', refresh: 'bool' });
+    if (!p.args[0] && !p.flags.label) throw new Usage('require either a secret URI or label');
+    if (p.flags.peek && p.flags.refresh) throw new Usage('specify one of --peek or --refresh but not both');
+    if (p.args.length > 2) throw new Usage(`unrecognized args: ["${p.args.slice(2).join('" "')}"]`);
+    const sec = p.args[0] ? findSecret(m, ctx, p.args[0]) : Object.values(allSecrets(m, ctx)).find((x) => x.label === p.flags.label && canRead(m, ctx, x));
+    if (!sec) throw new Failure(`secret with label "${p.flags.label}" not found`);
+    if (!canRead(m, ctx, sec)) throw new Failure('permission denied');
+    const latest = sec.revisions.length;
+    // Owners always see the latest revision; a consumer sees the one it tracks until it asks with --refresh.
+    let rev = latest;
+    if (!canManageOrOwn(m, ctx, sec)) {
+      const tracked = sec.tracked[ctx.unit];
+      if (tracked === undefined || p.flags.refresh) {
+        const next = structuredClone(ctx.pending.secrets?.[sec.id] ?? sec);
+        next.tracked[ctx.unit] = latest;
+        (ctx.pending.secrets ??= {})[sec.id] = next;
+      } else if (!p.flags.peek) rev = tracked;
+    }
+    const content = sec.revisions[rev - 1]!;
+    const key = p.args[1];
+    const f = (p.flags.format as string | undefined) ?? 'yaml';
+    if (f !== 'yaml' && f !== 'json') throw new Usage(`invalid value "${f}" for option --format: unknown format "${f}"`);
+    const v = key ? content[key] ?? null : content;
+    return f === 'json' ? `${JSON.stringify(v)}\n` : toYaml(v);
+  },
+
+  'secret-grant'(argv, m, ctx) {
+    secretsSupported(m);
+    const p = flags(argv, { r: 'value', relation: 'value', unit: 'value' });
+    if (!p.args[0]) throw new Usage('missing secret URI');
+    const r = p.flags.r ?? p.flags.relation;
+    if (r === undefined) throw new Usage('no relation id specified');
+    const rel = relation(m, ctx, r);
+    const app = rel.remoteApp ?? m.app;
+    const unit = p.flags.unit as string | undefined;
+    if (unit !== undefined && !/^[a-z][a-z0-9-]*\/\d+$/.test(unit)) throw new Usage(`unit "${unit}" not valid`);
+    if (unit && unit.split('/')[0] !== app) throw new Usage(`cannot specify unit "${unit}" in relation to application "${app}"`);
+    const sec = structuredClone(findSecret(m, ctx, p.args[0]));
+    if (!canManage(m, ctx, sec)) throw new Failure('permission denied');
+    const who = unit ? [unit] : rel.remoteApp ? rel.remoteUnits ?? [] : Object.keys(m.units);
+    for (const u of who) if (!sec.grants.includes(u)) sec.grants.push(u);
+    (ctx.pending.secrets ??= {})[sec.id] = sec;
+    return '';
+  },
+
+  'secret-remove'(argv, m, ctx) {
+    secretsSupported(m);
+    const p = flags(argv, { revision: 'value' });
+    if (!p.args[0]) throw new Usage('missing secret URI');
+    const sec = structuredClone(findSecret(m, ctx, p.args[0]));
+    if (!canManage(m, ctx, sec)) throw new Failure('permission denied');
+    sec.revisions = [];
+    (ctx.pending.secrets ??= {})[sec.id] = sec;
+    return '';
+  },
+
   'state-get'(argv, m, ctx) {
     const p = flags(argv, { ...fmt, strict: 'bool' });
     const st = { ...m.units[ctx.unit]!.state };
@@ -349,6 +454,43 @@ export const tools: Record<string, Tool> = {
     return '';
   },
 };
+
+function secretsSupported(m: SimModel): void {
+  const [maj, min] = m.model.jujuVersion.split('.').map(Number) as [number, number];
+  // Before 3.1 the tools do not exist: the shell answers, not Juju.
+  if (maj < 3 || (maj === 3 && min < 1)) throw new Failure('command not found (secrets need Juju 3.1)');
+}
+
+/** The model's secrets with this hook's pending changes over them (a removed one, no revisions left, is gone). */
+function allSecrets(m: SimModel, ctx: HookCtx): Record<string, SimSecret> {
+  const all = { ...(m.secrets ?? {}), ...(ctx.pending.secrets ?? {}) };
+  return Object.fromEntries(Object.entries(all).filter(([, s]) => s.revisions.length > 0));
+}
+
+function findSecret(m: SimModel, ctx: HookCtx, ref: string): SimSecret {
+  if (!/^secret:[0-9a-v]{20}$/.test(ref) && !/^secret:\/\/[\w-]+\/[0-9a-v]{20}$/.test(ref)) throw new Usage(`secret URI "${ref}" not valid`);
+  const id = `secret:${ref.slice(-20)}`;
+  const sec = allSecrets(m, ctx)[id];
+  if (!sec) throw new Failure(`secret "${ref.slice(-20)}" not found`);
+  return sec;
+}
+
+const canManage = (m: SimModel, ctx: HookCtx, s: SimSecret) => (s.owner === 'application' ? m.units[ctx.unit]!.leader : s.owner === ctx.unit);
+const canManageOrOwn = (m: SimModel, ctx: HookCtx, s: SimSecret) => canManage(m, ctx, s) || s.owner === 'application';
+const canRead = (m: SimModel, ctx: HookCtx, s: SimSecret) => canManageOrOwn(m, ctx, s) || s.grants.includes(ctx.unit);
+
+function secretContent(p: Parsed, stdin: string): Record<string, string> {
+  const kv = keyValues(p.args, p.flags.file as string | undefined, stdin);
+  if (Object.keys(kv).length === 0) throw new Failure('empty secret value not valid');
+  for (const k of Object.keys(kv)) if (!/^[a-z](?:-?[a-z0-9]){2,}$/.test(k.replace(/#(base64|file)$/, ''))) throw new Usage(`key "${k}" not valid`);
+  return kv;
+}
+
+/** Secret IDs are xids: 20 characters of base32hex, lowercase. */
+function xid(): string {
+  const a = '0123456789abcdefghijklmnopqrstuv';
+  return [...randomBytes(20)].map((b) => a[b & 31]).join('');
+}
 
 /** Runs one tool invocation against the model and context files; what the bin wrappers call. */
 export function runTool(name: string, argv: string[], stdin: string, env: NodeJS.ProcessEnv): ToolResult {
