@@ -5,6 +5,8 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { outcomes } from './probe.js';
 import { linkFact, lldpState } from './link-wire.js';
+import { rowAccepted } from './wire-fast.js';
+import { isPlain, limits } from './wire-limits.js';
 
 export const WIRE_VERSION = 1;
 /** Path agents connect to; the aggregator serves it. */
@@ -12,32 +14,8 @@ export const AGENT_WS_PATH = '/api/v1/agent';
 /** A results message above this size is refused (a 1,000-node round is ~1 MB; see README). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
-// Bounds on what a peer may send (README "Bounds"). Every byte from the network is hostile until these
-// accepted it; each bound is well above what a real agent sends, and far below what would hurt.
-export const limits = {
-  /** Any message but results (hello, heartbeat, clock): a hello of 4,096 responders is ~0.5 MB. */
-  controlBytes: 1024 * 1024,
-  /** Nesting of arrays and objects; real messages reach 6 (results > bindings > rows > row > icmp > rtt). */
-  depth: 10,
-  /** Responder states in a hello: every planned port on every binding address (~20 bindings x 2 x 60 ports). */
-  responders: 4096,
-  interfaces: 256,
-  dnsChecks: 256,
-  /** Free text an agent reports (errno codes, CAP_NET_RAW hints, resolver errors). */
-  detailChars: 500,
-  responderDetailChars: 200,
-  /** Bindings in one results message, target rows per binding (an agent sends 5,000 rows a message), ports per row. */
-  resultBindings: 256,
-  rowsPerBinding: 50_000,
-  portsPerRow: 256,
-  /** A bandwidth sample: 10 Tb/s at most, over a window of a minute at most. */
-  bandwidthMbps: 10_000_000,
-  bandwidthMs: 60_000,
-  /** The longest text an error message quotes from the input. */
-  quoteChars: 40,
-} as const;
-
-const isPlain = (o: unknown): o is Record<string, unknown> => typeof o === 'object' && o !== null && !Array.isArray(o);
+export { limits } from './wire-limits.js';
+export { rowAccepted } from './wire-fast.js';
 
 /** A value from the input, quoted for an error message: short, whatever the peer sent. */
 export function quote(v: unknown): string {
@@ -294,84 +272,6 @@ export type ServerMessage = z.infer<typeof serverMessage>;
 /** Why a message was refused: `size` and `depth` before parsing, `version` before the schema. */
 export type DecodeFailure = 'size' | 'depth' | 'json' | 'version' | 'schema';
 export type Decoded<T> = { ok: true; msg: T } | { ok: false; error: string; why: DecodeFailure };
-
-// --- Fast path for results rows -------------------------------------------------------------------------
-// A 1,000-node round is 6M rows; zod took ~5 us a row here (30 s of one core a round). `rowAccepted` accepts
-// exactly what `targetRow` accepts (test/unit/wire-fast.test.ts checks them against each other on valid and
-// mutated rows); on any doubt the row goes through zod, which also writes the error message. The schema
-// above stays the one source of the types and of the rules.
-const outcomeSet: ReadonlySet<unknown> = new Set(outcomes);
-const portKey = /^[1-9][0-9]{0,4}$/;
-const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isMs = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
-
-function portsAccepted(o: unknown): boolean {
-  if (!isPlain(o)) return false;
-  let n = 0;
-  for (const k in o) if (++n > limits.portsPerRow || !portKey.test(k) || !outcomeSet.has(o[k])) return false;
-  return true;
-}
-
-function icmpAccepted(o: unknown): boolean {
-  if (!isPlain(o)) return false;
-  let n = 0;
-  for (const k in o) {
-    n++;
-    if (k !== 'sent' && k !== 'recv' && k !== 'rtt' && k !== 'outcome') return false;
-  }
-  if (n !== 4 || !isCount(o.sent) || !isCount(o.recv) || !outcomeSet.has(o.outcome)) return false;
-  const rtt = o.rtt;
-  if (rtt === null) return true;
-  return Array.isArray(rtt) && rtt.length === 5 && rtt.every(isMs);
-}
-
-export function rowAccepted(r: unknown): boolean {
-  if (!isPlain(r)) return false;
-  for (const k in r) {
-    const v = r[k];
-    switch (k) {
-      case 'peer':
-        if (typeof v !== 'string' || v.length < 1 || v.length > 253) return false;
-        break;
-      case 'addr':
-        if (typeof v !== 'string' || isIP(v) === 0) return false;
-        break;
-      case 'icmp':
-        if (!icmpAccepted(v)) return false;
-        break;
-      case 'tcp':
-      case 'udp':
-        if (!portsAccepted(v)) return false;
-        break;
-      case 'mtu': {
-        if (!isPlain(v)) return false;
-        let n = 0;
-        for (const mk in v) {
-          n++;
-          if (mk !== 'size' && mk !== 'outcome') return false;
-        }
-        const size = v.size;
-        if (n !== 2 || typeof size !== 'number' || !Number.isSafeInteger(size) || size < 68 || size > 65535 || !outcomeSet.has(v.outcome)) return false;
-        break;
-      }
-      case 'bandwidth': {
-        if (!isPlain(v)) return false;
-        let n = 0;
-        for (const bk in v) {
-          n++;
-          if (bk !== 'mbps' && bk !== 'ms') return false;
-        }
-        const { mbps, ms: w } = v;
-        if (n !== 2 || !isMs(mbps) || (mbps as number) > limits.bandwidthMbps) return false;
-        if (typeof w !== 'number' || !Number.isSafeInteger(w) || w < 0 || w > limits.bandwidthMs) return false;
-        break;
-      }
-      default:
-        return false;
-    }
-  }
-  return 'peer' in r && 'addr' in r;
-}
 
 const resultsEnvelope = resultsMsg.extend({ bindings: boundedRecord(name, z.array(z.unknown()).max(limits.rowsPerBinding), limits.resultBindings, 'bindings') });
 

@@ -26,6 +26,7 @@ test('the page and its assets are served with their types; nothing else under /w
     ['/', 200, /^text\/html/],
     ['/web/app.js', 200, /^text\/javascript/],
     ['/web/heatmap.js', 200, /^text\/javascript/],
+    ['/web/text.js', 200, /^text\/javascript/],
     ['/web/style.css', 200, /^text\/css/],
     ['/web/../routes/web.ts', 404, /json/],
     ['/web/nope.js', 404, /json/],
@@ -96,7 +97,7 @@ test('the live channel: a change event at once and on every change, and ticks wi
 });
 
 test("the page's scripts typecheck (// @ts-check with JSDoc types, strict)", () => {
-  const args = ['tsc', '--noEmit', '--allowJs', '--checkJs', '--strict', '--lib', 'ES2023,DOM,DOM.Iterable', '--target', 'ES2022', '--module', 'ESNext', '--moduleResolution', 'bundler', 'aggregator/web/app.js', 'aggregator/web/heatmap.js'];
+  const args = ['tsc', '--noEmit', '--allowJs', '--checkJs', '--strict', '--lib', 'ES2023,DOM,DOM.Iterable', '--target', 'ES2022', '--module', 'ESNext', '--moduleResolution', 'bundler', 'aggregator/web/app.js', 'aggregator/web/heatmap.js', 'aggregator/web/text.js'];
   try {
     execFileSync('npx', args, { encoding: 'utf8', stdio: 'pipe' });
   } catch (err) {

@@ -1,0 +1,30 @@
+// The bounds on what a peer may send over the wire, shared by the schemas (wire.ts) and the fast row check
+// (wire-fast.ts). Pure.
+
+// Bounds on what a peer may send (README "Bounds"). Every byte from the network is hostile until these
+// accepted it; each bound is well above what a real agent sends, and far below what would hurt.
+export const limits = {
+  /** Any message but results (hello, heartbeat, clock): a hello of 4,096 responders is ~0.5 MB. */
+  controlBytes: 1024 * 1024,
+  /** Nesting of arrays and objects; real messages reach 6 (results > bindings > rows > row > icmp > rtt). */
+  depth: 10,
+  /** Responder states in a hello: every planned port on every binding address (~20 bindings x 2 x 60 ports). */
+  responders: 4096,
+  interfaces: 256,
+  dnsChecks: 256,
+  /** Free text an agent reports (errno codes, CAP_NET_RAW hints, resolver errors). */
+  detailChars: 500,
+  responderDetailChars: 200,
+  /** Bindings in one results message, target rows per binding (an agent sends 5,000 rows a message), ports per row. */
+  resultBindings: 256,
+  rowsPerBinding: 50_000,
+  portsPerRow: 256,
+  /** A bandwidth sample: 10 Tb/s at most, over a window of a minute at most. */
+  bandwidthMbps: 10_000_000,
+  bandwidthMs: 60_000,
+  /** The longest text an error message quotes from the input. */
+  quoteChars: 40,
+} as const;
+
+/** A JSON object (not null, not an array). */
+export const isPlain = (o: unknown): o is Record<string, unknown> => typeof o === 'object' && o !== null && !Array.isArray(o);
