@@ -1,5 +1,6 @@
 // The agent: takes the plan the aggregator sends, opens responders, probes in jittered rounds and streams
 // per-round summaries. One writer (this object) owns the current state that is re-sent on reconnect.
+// size: that one writer is the point: its state (plan, responders, rounds, what is re-sent) stays in one class.
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Inventory, InventoryNode } from './contract/inventory.js';

@@ -81,6 +81,7 @@ const macRe = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
  * active aggregator and its partner), then one block per member from "Slave Interface:" (newer kernels
  * may also print "Port Interface:"), with "details actor/partner lacp pdu:" sub-blocks in 802.3ad mode.
  */
+// size: one line-by-line reader of /proc/net/bonding's format; its states read best together
 export function parseProcBonding(text: string): ProcBond {
   const out: ProcBond = { mode: null, mii: null, members: [] };
   let member: ProcBondMember | undefined;

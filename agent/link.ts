@@ -84,6 +84,7 @@ export class Link extends EventEmitter {
     });
   }
 
+  // size: the socket's handlers (open, message, close, error) share this connection's local state
   private connect(): void {
     const { url, ...tls } = wsTarget(this.opts.url, this.opts.ca);
     const ws = new WebSocket(url, {

@@ -25,6 +25,7 @@ export interface AgentOptions {
   lldpSocket?: string;
 }
 
+// size: the command's wiring, one step after another in start-up order
 export async function agentMain(values: AgentOptions): Promise<number> {
   required(values, ['inventory', 'node', 'aggregator'], 'PINGER_ERR_AGENT_USAGE');
   if (!values.credentialFile === !values.tokenFile) {

@@ -128,6 +128,7 @@ function writeAll(fd: 1 | 2, text: string): void {
 }
 const stdio: SweepIo = { out: (t) => writeAll(1, t), err: (t) => writeAll(2, t) };
 
+// size: the command's flow in the order it runs (arguments, targets, pings, output)
 export async function sweepMain(argv: string[], io: SweepIo = stdio): Promise<number> {
   const opts = parseArgs(argv);
   if (typeof opts === 'string') {

@@ -143,6 +143,7 @@ export const stateColours: Record<CellState, string> = {
 
 const darkText = new Set<CellState>(['loss', 'none', 'self']);
 
+// size: one HTML document written top to bottom
 export function reportToHtml(r: Report): string {
   const H: string[] = [];
   const title = `Pinger readiness report: ${verdictText(r)} (${r.generatedAt})`;

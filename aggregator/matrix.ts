@@ -129,6 +129,7 @@ export class BindingMatrix {
    * started (`peerReadyAt(peer) > roundStart`) are ignored: they would blame a port that simply was not
    * open yet; the cell keeps what it knew. Returns the peers named in rows that are not in this matrix (for a warning).
    */
+  // size: one pass over a results message's rows; each rule of a row kept beside the others
   apply(from: string, rows: readonly TargetRow[], roundStart: number, peerReadyAt: (peer: string) => number): string[] {
     const src = this.index.get(from);
     if (src === undefined) return [];

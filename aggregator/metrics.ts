@@ -183,6 +183,7 @@ export interface MetricsInput {
   bandwidth?: BandwidthTable;
 }
 
+// size: the metric families one block each, read as the metrics table
 export function collectMetrics(input: MetricsInput): Family[] {
   const out = new Map<MetricName, Sample[]>((Object.keys(metricDefs) as MetricName[]).map((n) => [n, []]));
   const add = (name: MetricName, labels: Record<string, string>, value: number, suffix?: Sample['suffix']) =>

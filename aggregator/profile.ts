@@ -72,6 +72,7 @@ function parseDuration(raw: unknown): number | undefined {
 }
 
 /** Parses one profile file's text into a layer; `file` is only used in messages. */
+// size: one check per profile key, in the order of the profile format
 function parseLayer(text: string, file: string): Layer {
   const lc = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });

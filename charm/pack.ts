@@ -59,6 +59,7 @@ function copyRuntimeTree(fromSrc: string, fromDist: string, to: string): void {
   cpSync(fromSrc, to, { recursive: true, filter: (s) => statSync(s).isDirectory() || !/\.(ts|map)$/.test(s) });
 }
 
+// size: the staging steps in the order of the archive's layout
 export function pack(o: PackOptions): { stage: string; charm?: string; charms: string[] } {
   if (o.build) {
     const r = spawnSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(repo, 'tsconfig.json')], { stdio: 'inherit' });

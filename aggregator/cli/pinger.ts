@@ -13,6 +13,7 @@ const DEFAULT_WINDOW = 32;
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 const examples = (lines: string[]): string => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
 
+// size: the command table: one declaration per command and option, read as a list
 export function buildProgram(): Command {
   const program = new Command('pinger')
     .description('Network pre-flight checker for OpenStack on MAAS + Juju: agents probe every peer on every binding, an aggregator gives one readiness verdict.')

@@ -38,6 +38,7 @@ export function tokenMatches(req: FastifyRequest, token: string): boolean {
   return given.length === want.length && timingSafeEqual(given, want);
 }
 
+// size: the route and its per-connection handler share the agent table and limits
 export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions): Promise<void> {
   const { state, token } = opts;
   const live = new Map<string, WebSocket>();
@@ -76,6 +77,7 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
         }
       },
     },
+    // size: one agent connection's life (credential, hello, results, close) over its per-socket state
     (socket, req) => {
       const remote = req.ip;
       const authenticated = authNode.get(req)!;

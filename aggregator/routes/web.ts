@@ -47,6 +47,7 @@ export interface WebOptions {
   tickMs?: number;
 }
 
+// size: the routes and the live channel share the stream set and the tick timer
 export async function webRoutes(app: FastifyInstance, opts: WebOptions): Promise<void> {
   const { state } = opts;
   const dir = webDir();

@@ -146,6 +146,7 @@ export class Heatmap {
     ctx.putImageData(img, 0, 0);
   }
 
+  // size: one canvas pass: grid, labels and cells drawn in order over shared geometry
   draw() {
     const b = this.b;
     if (!b) return;

@@ -135,6 +135,7 @@ const CLUSTER_LABEL = 'pinger-cluster';
  * leader unit and granted to that unit only (secret-grant -r <peers> --unit <unit>); their IDs are in the
  * app databag (IDs are not secret). Juju < 3.1 has no secrets: the values sit in the peer app databag.
  */
+// size: the leader and non-leader, with and without Juju secrets, paths side by side
 function secrets(ctx: HookContext, rid: string | undefined, leader: boolean, app: Databag, units: string[], clusterEverywhere: boolean): { s: Secrets; bag: Databag } {
   const bag: Databag = {};
   if (!rid) return { s: { store: 'peer-databag' }, bag };
@@ -224,6 +225,7 @@ export function rotateClusterSecret(ctx: HookContext): string {
   return id;
 }
 
+// size: the hook's steps in order, each over the one hook context
 export async function reconcile(ctx: HookContext): Promise<void> {
   const installing = ctx.hook === 'install';
   // upgrade-charm replaced the code the services run: restart them even if nothing else changed.
