@@ -342,10 +342,21 @@ export function loadProfile(ref: string): Profile {
   return builtin ? { ...p, source: `builtin:${ref}` } : p;
 }
 
-/** The profiles shipped with Pinger, parsed at import (a broken shipped file is a bug, caught by the tests). */
-export const openstackProfile: Profile = loadProfile('openstack');
-export const demoProfile: Profile = loadProfile('demo');
-export const builtinProfiles: Record<string, Profile> = { openstack: openstackProfile, demo: demoProfile };
+const builtinCache = new Map<string, Profile>();
+/**
+ * A profile shipped with Pinger, read and parsed on first use, so that importing this module reads no file
+ * (a broken shipped file is a bug, caught by the tests).
+ */
+export function builtinProfile(name: (typeof BUILTIN)[number]): Profile {
+  let p = builtinCache.get(name);
+  if (!p) builtinCache.set(name, (p = loadProfile(name)));
+  return p;
+}
+/** The shipped profiles by name; each is loaded when first read. */
+export const builtinProfiles: Readonly<Record<string, Profile>> = Object.defineProperties(
+  {},
+  Object.fromEntries(BUILTIN.map((n) => [n, { get: () => builtinProfile(n), enumerable: true }])),
+);
 
 export function requirementFor(profile: Profile, binding: string): BindingRequirement {
   return profile.bindings[binding] ?? profile.bindings['*'] ?? { tcp: [], udp: [], conditions: [] };

@@ -14,10 +14,27 @@ import { planFor, requirementFor, type Profile } from './profile.js';
 import { buildReport, type MatrixDetail, type Report, type Waiting } from './report.js';
 import { verdictOf, type Verdict } from './verdict.js';
 
+/** Time for the state's debounces: a clock and timers on it. Tests pass a manual one instead of waiting. */
+export interface StateClock {
+  now(): number;
+  setTimeout(cb: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The process's clock; its timers do not keep the process alive. */
+export const realClock: StateClock = {
+  now: Date.now,
+  setTimeout: (cb, ms) => setTimeout(cb, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
 export interface StateOptions {
   inventory: Inventory;
   profile: Profile;
+  /** Wall-clock ms of what agents report (default: the clock's). */
   now?: () => number;
+  /** The debounces' clock and timers (default: realClock). */
+  clock?: StateClock;
 }
 
 export interface ReloadSummary {
@@ -57,6 +74,7 @@ export class AggregatorState extends EventEmitter {
   /** Reloads applied so far (0: the inventory the process started with). */
   generation = 0;
   private readonly now: () => number;
+  private readonly clock: StateClock;
   private snap: Snapshot | undefined;
   /** Counters for metrics and health. */
   readonly counters = {
@@ -71,7 +89,8 @@ export class AggregatorState extends EventEmitter {
 
   constructor(opts: StateOptions) {
     super();
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? realClock;
+    this.now = opts.now ?? this.clock.now;
     this.setup(opts.inventory, opts.profile);
   }
 
@@ -232,16 +251,15 @@ export class AggregatorState extends EventEmitter {
   }
 
   /** Marks the derived view dirty; listeners (live report, metrics) are told at most every 250 ms. */
-  private pendingEmit: NodeJS.Timeout | undefined;
+  private pendingEmit: unknown;
   private dirty = true;
   changed(): void {
     this.dirty = true;
     if (this.pendingEmit) return;
-    this.pendingEmit = setTimeout(() => {
+    this.pendingEmit = this.clock.setTimeout(() => {
       this.pendingEmit = undefined;
       this.emit('change');
     }, 250);
-    this.pendingEmit.unref();
   }
 
   /**
@@ -318,7 +336,7 @@ export class AggregatorState extends EventEmitter {
     return r;
   }
 
-  private catchUpTimer: NodeJS.Timeout | undefined;
+  private catchUpTimer: unknown;
   private catchUpSince = 0;
   private readonly joined = new Set<string>();
   /**
@@ -326,18 +344,17 @@ export class AggregatorState extends EventEmitter {
    * until none has joined for 100 ms, at most 500 ms after the first, then ask every agent to probe just them.
    */
   private catchUpSoon(node: string): void {
-    const now = Date.now();
+    const now = this.clock.now();
     this.joined.add(node);
     if (!this.catchUpTimer) this.catchUpSince = now;
-    clearTimeout(this.catchUpTimer);
+    else this.clock.clearTimeout(this.catchUpTimer);
     const wait = Math.max(0, Math.min(100, this.catchUpSince + 500 - now));
-    this.catchUpTimer = setTimeout(() => {
+    this.catchUpTimer = this.clock.setTimeout(() => {
       this.catchUpTimer = undefined;
       const peers = [...this.joined];
       this.joined.clear();
       this.emit('run-now', peers, this.now());
     }, wait);
-    this.catchUpTimer.unref();
   }
 
   /** Asks every connected agent for a fresh round now; returns how many agents are connected. */
@@ -347,7 +364,7 @@ export class AggregatorState extends EventEmitter {
   }
 
   close(): void {
-    if (this.pendingEmit) clearTimeout(this.pendingEmit);
-    if (this.catchUpTimer) clearTimeout(this.catchUpTimer);
+    if (this.pendingEmit) this.clock.clearTimeout(this.pendingEmit);
+    if (this.catchUpTimer) this.clock.clearTimeout(this.catchUpTimer);
   }
 }

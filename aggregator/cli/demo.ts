@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { buildServer } from '../server.js';
 import { AggregatorState } from '../state.js';
 import { listenOrExplain, showAddress } from '../listen-error.js';
-import { demoProfile } from '../profile.js';
+import { builtinProfile } from '../profile.js';
 import { Agent } from '../../agent/agent.js';
 import { makeLog, parseListen } from '../../agent/cli-util.js';
 import { nodeCredential } from '../../agent/credential.js';
@@ -40,6 +40,7 @@ export async function demoMain(opts: DemoOptions): Promise<number> {
   const { host, port } = parseListen(values.listen!, 'PINGER_ERR_AGENT_USAGE');
   const inventory = demoInventory(n);
   const token = randomBytes(24).toString('base64url');
+  const demoProfile = builtinProfile('demo');
   const state = new AggregatorState({ inventory, profile: demoProfile });
   const app = await buildServer({ state, token, logLevel: 'warn' });
   let url: string;

@@ -9,11 +9,13 @@
 import { parseArgs } from 'node:util';
 import type { Inventory } from '../../agent/contract/inventory.js';
 import type { HelloMsg, ResultsMsg, TargetRow } from '../../agent/contract/wire.js';
-import { openstackProfile } from '../../aggregator/profile.js';
+import { builtinProfile } from '../../aggregator/profile.js';
 import { buildServer } from '../../aggregator/server.js';
 import { AggregatorState } from '../../aggregator/state.js';
 import { join } from 'node:path';
 import { artifacts, launch } from '../browser/browser.js';
+
+const openstackProfile = builtinProfile('openstack');
 
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, bindings: { type: 'string', default: '6' }, runs: { type: 'string', default: '5' } } });
 const N = Number(values.nodes);

@@ -6,9 +6,11 @@ import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { loopbackInventory } from '../helpers/cluster.js';
-import { demoProfile } from '../../aggregator/profile.js';
+import { builtinProfile } from '../../aggregator/profile.js';
 import { webRoutes } from '../../aggregator/routes/web.js';
 import { AggregatorState } from '../../aggregator/state.js';
+
+const demoProfile = builtinProfile('demo');
 
 let app: FastifyInstance;
 let state: AggregatorState;

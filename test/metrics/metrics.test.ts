@@ -15,8 +15,10 @@ import {
 } from '../../aggregator/metrics.js';
 import { helloFor, roundFor, synthFleet, synthInventory, type FaultFn, type SynthFleet } from './synth.js';
 import { AggregatorState } from '../../aggregator/state.js';
-import { demoProfile } from '../../aggregator/profile.js';
+import { builtinProfile } from '../../aggregator/profile.js';
 import type { FindingKind } from '../../aggregator/findings.js';
+
+const demoProfile = builtinProfile('demo');
 
 function collect(f: SynthFleet, tally: ProbeTally, options: Partial<MetricsOptions> = {}, extra: Partial<Parameters<typeof collectMetrics>[0]> = {}): Map<string, Family> {
   const s = f.state.snapshot();

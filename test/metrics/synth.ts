@@ -2,8 +2,10 @@
 // messages directly (no network, no processes). Addresses are documentation ranges and are never contacted.
 import type { Inventory } from '../../agent/contract/inventory.js';
 import type { HelloMsg, ResultsMsg, TargetRow } from '../../agent/contract/wire.js';
-import { demoProfile } from '../../aggregator/profile.js';
+import { builtinProfile } from '../../aggregator/profile.js';
 import { AggregatorState } from '../../aggregator/state.js';
+
+const demoProfile = builtinProfile('demo');
 
 export type Fault = 'unreachable' | 'loss' | 'port' | 'mtu';
 /** Says what goes wrong from -> to on a binding; undefined = healthy. */

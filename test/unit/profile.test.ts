@@ -1,5 +1,6 @@
 // Profile parsing: shipped profiles, good and bad files with the exact message, extends and overrides.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { builtinProfiles, loadProfile, parseProfile, planFor } from '../../aggregator/profile.js';
 
@@ -96,4 +97,25 @@ test('defaults: an empty profile is named after its file, probes every 10 s with
   const p = parseProfile('{}\n', 'dir/empty.yaml');
   assert.deepEqual([p.name, p.intervalMs, p.timeoutMs, p.icmpCount, p.node], ['empty', 10000, 1000, 3, []]);
   assert.deepEqual(p.bindings['*'], { tcp: [], udp: [], conditions: [] });
+});
+
+test('importing the profile module reads no file; a shipped profile is read when first used', () => {
+  // A child process counts readFileSync calls on aggregator/profiles/ around the import and the first use.
+  const script = `
+    import fs from 'node:fs';
+    import { syncBuiltinESMExports } from 'node:module';
+    const reads = [];
+    const orig = fs.readFileSync;
+    fs.readFileSync = (f, ...rest) => { if (String(f).includes('/profiles/')) reads.push(String(f)); return orig(f, ...rest); };
+    syncBuiltinESMExports();
+    const m = await import(${JSON.stringify(new URL('../../aggregator/profile.ts', import.meta.url).href)});
+    const atImport = reads.length;
+    const name = m.builtinProfiles.demo.name;
+    console.log(JSON.stringify({ atImport, afterUse: reads.length, name, keys: Object.keys(m.builtinProfiles) }));`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  const r = JSON.parse(out.trim().split('\n').at(-1)!) as { atImport: number; afterUse: number; name: string; keys: string[] };
+  assert.equal(r.atImport, 0, 'no profile file read at import');
+  assert.ok(r.afterUse >= 1, 'the demo profile is read when first used');
+  assert.equal(r.name, 'demo');
+  assert.deepEqual(r.keys, ['openstack', 'demo']);
 });

@@ -2,14 +2,44 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HelloMsg, ResultsMsg } from '../../agent/contract/wire.js';
-import { demoProfile } from '../../aggregator/profile.js';
+import { builtinProfile } from '../../aggregator/profile.js';
 import { AggregatorState } from '../../aggregator/state.js';
 import { helloFor, roundFor, synthInventory } from '../metrics/synth.js';
 
-function fleet(n: number) {
+const demoProfile = builtinProfile('demo');
+
+/** A manual clock: timers run only when advance() moves time past them, in the order they are due. */
+function manualClock(start: number) {
+  let id = 0;
+  const timers = new Map<number, { at: number; cb: () => void }>();
+  const clock = {
+    t: start,
+    now: () => clock.t,
+    setTimeout: (cb: () => void, ms: number): unknown => {
+      timers.set(++id, { at: clock.t + ms, cb });
+      return id;
+    },
+    clearTimeout: (h: unknown) => void timers.delete(h as number),
+    /** Moves time on by ms, running each timer that falls due on the way. */
+    advance(ms: number): void {
+      const end = clock.t + ms;
+      for (;;) {
+        const due = [...timers].filter(([, x]) => x.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
+        if (!due) break;
+        timers.delete(due[0]);
+        clock.t = Math.max(clock.t, due[1].at);
+        due[1].cb();
+      }
+      clock.t = end;
+    },
+  };
+  return clock;
+}
+
+function fleet(n: number, opts: { manualTimers?: boolean } = {}) {
   const inv = synthInventory(n, ['internal']);
-  const clock = { t: 1_000_000 };
-  const state = new AggregatorState({ inventory: inv, profile: demoProfile, now: () => clock.t });
+  const clock = manualClock(1_000_000);
+  const state = new AggregatorState({ inventory: inv, profile: demoProfile, now: () => clock.t, ...(opts.manualTimers ? { clock } : {}) });
   const hello = (node: string): HelloMsg => helloFor(inv, node);
   const round = (node: string, r = 0): ResultsMsg => roundFor(inv, node, r);
   return { inv, clock, state, hello, round };
@@ -274,8 +304,8 @@ test('a joining agent is told which peers are up: connected, with their responde
   f.state.close();
 });
 
-test('a hello that only adds DNS results keeps the catch-up asked for before it (first verdict waits no round)', async () => {
-  const f = fleet(2);
+test('a hello that only adds DNS results keeps the catch-up asked for before it (first verdict waits no round)', () => {
+  const f = fleet(2, { manualTimers: true });
   const runNows: (number | undefined)[] = [];
   f.state.on('run-now', (_peers: string[] | undefined, at: number | undefined) => runNows.push(at));
   const withResponders = (node: string): HelloMsg => ({
@@ -290,8 +320,7 @@ test('a hello that only adds DNS results keeps the catch-up asked for before it 
   f.state.disconnected('node-2');
   f.clock.t += 100;
   f.state.hello(withResponders('node-2'));
-  f.clock.t += 1000;
-  await new Promise((r) => setTimeout(r, 150)); // the catch-up debounce runs on real timers
+  f.clock.advance(1000); // the catch-up debounce (100 ms) runs on the state's clock
   f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-1', at: f.clock.t });
   const at = runNows.at(-1);
   assert.equal(typeof at, 'number', 'a targeted run-now was asked for');
