@@ -56,7 +56,8 @@ export function productionPackages(root: string): string[] {
 /** Compiled .js of the runtime folders, plus their non-TypeScript assets (profiles, web pages). */
 function copyRuntimeTree(fromSrc: string, fromDist: string, to: string): void {
   cpSync(fromDist, to, { recursive: true, filter: (s) => statSync(s).isDirectory() || s.endsWith('.js') });
-  cpSync(fromSrc, to, { recursive: true, filter: (s) => statSync(s).isDirectory() || !/\.(ts|map)$/.test(s) });
+  // Not the ICMP addon's build intermediates (object files, make's .deps) that node-gyp leaves in the source tree.
+  cpSync(fromSrc, to, { recursive: true, filter: (s) => !/\/(obj\.target|\.deps)(\/|$)/.test(s) && (statSync(s).isDirectory() || !/\.(ts|map)$/.test(s)) });
 }
 
 // size: the staging steps in the order of the archive's layout
