@@ -56,7 +56,8 @@ export function productionPackages(root: string): string[] {
 /** Compiled .js of the runtime folders, plus their non-TypeScript assets (profiles, web pages). */
 function copyRuntimeTree(fromSrc: string, fromDist: string, to: string): void {
   cpSync(fromDist, to, { recursive: true, filter: (s) => statSync(s).isDirectory() || s.endsWith('.js') });
-  cpSync(fromSrc, to, { recursive: true, filter: (s) => statSync(s).isDirectory() || !/\.(ts|map)$/.test(s) });
+  // The ICMP addon's sources and build tree stay out: its one .node file is copied on its own (below).
+  cpSync(fromSrc, to, { recursive: true, filter: (s) => !/\/native(\/|$)/.test(s) && (statSync(s).isDirectory() || !/\.(ts|map)$/.test(s)) });
 }
 
 export function pack(o: PackOptions): { stage: string; charm?: string; charms: string[] } {
