@@ -56,8 +56,8 @@ export function productionPackages(root: string): string[] {
 /** Compiled .js of the runtime folders, plus their non-TypeScript assets (profiles, web pages). */
 function copyRuntimeTree(fromSrc: string, fromDist: string, to: string): void {
   cpSync(fromDist, to, { recursive: true, filter: (s) => statSync(s).isDirectory() || s.endsWith('.js') });
-  // Not the ICMP addon's build intermediates (object files, make's .deps) that node-gyp leaves in the source tree.
-  cpSync(fromSrc, to, { recursive: true, filter: (s) => !/\/(obj\.target|\.deps)(\/|$)/.test(s) && (statSync(s).isDirectory() || !/\.(ts|map)$/.test(s)) });
+  // The ICMP addon's sources and build tree stay out: its one .node file is copied on its own (below).
+  cpSync(fromSrc, to, { recursive: true, filter: (s) => !/\/native(\/|$)/.test(s) && (statSync(s).isDirectory() || !/\.(ts|map)$/.test(s)) });
 }
 
 // size: the staging steps in the order of the archive's layout

@@ -41,7 +41,7 @@ test('lab: network-get gives each namespace\'s real addresses; the charm-started
   const rows = JSON.parse(s.peers().unitData['pinger/1']!.interfaces!) as { binding: string; iface: string; mtu: number }[];
   assert.deepEqual(rows.map((r) => [r.binding, r.iface, r.mtu]), [['internal', 'eth2', 1500], ['ceph-cluster', 'eth3', 9000], ['ceph-cluster', 'eth3', 9000]]);
   const app = s.peers().appData.pinger!;
-  assert.equal(app['aggregator-url'], 'http://198.18.1.1:9300');
+  assert.equal(app['aggregator-url'], 'https://198.18.1.1:9300'); // the leader's CA signs the aggregator's certificate
 
   // The report, as an operator gets it: an action run on a unit (in its namespace).
   const report = await waitUntil(
