@@ -14,7 +14,16 @@ import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './respon
 import { runRound, type RoundProbes } from './round.js';
 import { RttHistory } from './stats.js';
 import { AGENT_VERSION } from './contract/version.js';
-import { WIRE_VERSION, type DnsCheck, type HelloMsg, type InterfaceInfo, type PeerSpec, type ProbePlan, type ResultsMsg, type TargetRow } from './contract/wire.js';
+import {
+  WIRE_VERSION,
+  type DnsCheck,
+  type HelloMsg,
+  type InterfaceInfo,
+  type PeerSpec,
+  type ProbePlan,
+  type ResultsMsg,
+  type TargetRow,
+} from './contract/wire.js';
 
 /**
  * Targets probed at once. Each target is a short sequence (echoes 20 ms apart, then the TCP connects), so a
@@ -122,7 +131,7 @@ export class Agent {
     const before = this.inventory.nodes.length;
     this.inventory = inv;
     this.self = self;
-    this.opts.log('info', `peer set from ${from}: ${inv.nodes.length} nodes (was ${before})${moved ? '; this node\'s addresses changed' : ''}`);
+    this.opts.log('info', `peer set from ${from}: ${inv.nodes.length} nodes (was ${before})${moved ? "; this node's addresses changed" : ''}`);
     if (moved && this.plan) {
       void this.applyPlan(this.plan);
       this.runSoon();
@@ -134,14 +143,16 @@ export class Agent {
     // Applied before the plan that came with them, so the plan's responders are opened on the new addresses.
     const nodes = peers.map((p) => ({ name: p.name, ...(p.hostname ? { hostname: p.hostname } : {}), addresses: p.addresses }));
     const bindings = [...new Set(nodes.flatMap((n) => Object.keys(n.addresses)))].sort();
-    const same = JSON.stringify(nodes) === JSON.stringify(this.inventory.nodes.map((n) => ({ name: n.name, ...(n.hostname ? { hostname: n.hostname } : {}), addresses: n.addresses })));
+    const same =
+      JSON.stringify(nodes) ===
+      JSON.stringify(this.inventory.nodes.map((n) => ({ name: n.name, ...(n.hostname ? { hostname: n.hostname } : {}), addresses: n.addresses })));
     if (same) return;
     const self = nodes.find((n) => n.name === this.opts.node);
     if (!self) return void this.opts.log('warn', `${from} no longer lists ${this.opts.node}`);
     const moved = JSON.stringify(self.addresses) !== JSON.stringify(this.self.addresses);
     this.inventory = { bindings, spaces: this.inventory.spaces, nodes };
     this.self = self;
-    this.opts.log('info', `peer set from ${from}: ${nodes.length} nodes${moved ? '; this node\'s addresses changed' : ''}`);
+    this.opts.log('info', `peer set from ${from}: ${nodes.length} nodes${moved ? "; this node's addresses changed" : ''}`);
     if (moved) this.runSoon();
   }
 
@@ -187,7 +198,10 @@ export class Agent {
     for (const i of now) {
       const was = this.interfaces.find((x) => x.binding === i.binding && x.address === i.address);
       if (was && (was.iface !== i.iface || was.mtu !== i.mtu || was.link !== i.link))
-        this.opts.log('info', `binding ${i.binding}: ${i.address} now on ${i.iface ?? 'no interface'}${i.mtu ? `, MTU ${i.mtu}` : ''}${i.link ? `, link ${i.link}` : ''}`);
+        this.opts.log(
+          'info',
+          `binding ${i.binding}: ${i.address} now on ${i.iface ?? 'no interface'}${i.mtu ? `, MTU ${i.mtu}` : ''}${i.link ? `, link ${i.link}` : ''}`,
+        );
     }
     this.interfaces = now;
     this.hello = this.makeHello();
@@ -234,7 +248,11 @@ export class Agent {
     if (this.dnsBusy || this.stopped || (this.dns && performance.now() - this.dnsAt < 300_000)) return;
     this.dnsBusy = true;
     try {
-      const dns = await checkDns({ addresses: this.self.addresses, hostname: this.self.hostname ?? hostname(), ...(this.opts.dnsServer ? { server: this.opts.dnsServer } : {}) });
+      const dns = await checkDns({
+        addresses: this.self.addresses,
+        hostname: this.self.hostname ?? hostname(),
+        ...(this.opts.dnsServer ? { server: this.opts.dnsServer } : {}),
+      });
       this.dnsAt = performance.now();
       const bad = dns.filter((d) => !d.ok).length;
       if (bad) this.opts.log('warn', `DNS: ${bad} of ${dns.length} forward/reverse checks disagree`);
@@ -270,7 +288,9 @@ export class Agent {
     if (!this.respondersOn || before.every((r) => r.state === 'listening')) return;
     const after = await this.responders.sync(wantedResponders(plan, this.self.addresses));
     if (JSON.stringify(after) === JSON.stringify(before)) return;
-    for (const r of after) if (r.state === 'listening' && before.find((b) => b.port === r.port && b.address === r.address)?.state !== 'listening') this.opts.log('info', `responder ${r.proto} ${r.address}:${r.port} (${r.binding}) now listening`);
+    for (const r of after)
+      if (r.state === 'listening' && before.find((b) => b.port === r.port && b.address === r.address)?.state !== 'listening')
+        this.opts.log('info', `responder ${r.proto} ${r.address}:${r.port} (${r.binding}) now listening`);
     this.hello = this.makeHello();
     this.link.send(this.hello);
   }
@@ -357,10 +377,11 @@ export class Agent {
     if (!catchUp)
       for (const [b, list] of Object.entries(rows)) {
         const got = this.bandwidth.take(b);
-        if (got) for (const r of list) {
-          const s = got.get(`${r.peer}\0${r.addr}`);
-          if (s) r.bandwidth = s;
-        }
+        if (got)
+          for (const r of list) {
+            const s = got.get(`${r.peer}\0${r.addr}`);
+            if (s) r.bandwidth = s;
+          }
       }
     if (!this.stopped) this.publish(rows, performance.now() - started, startedAt, catchUp);
   }
@@ -386,7 +407,17 @@ export class Agent {
     let cur: Record<string, TargetRow[]> = {};
     let n = 0;
     const flush = (final: boolean) => {
-      msgs.push({ v: WIRE_VERSION, type: 'results', node: this.opts.node, round: this.round, durationMs, startedAt, final, ...(catchUp ? { catchUp, ...asked } : {}), bindings: cur });
+      msgs.push({
+        v: WIRE_VERSION,
+        type: 'results',
+        node: this.opts.node,
+        round: this.round,
+        durationMs,
+        startedAt,
+        final,
+        ...(catchUp ? { catchUp, ...asked } : {}),
+        bindings: cur,
+      });
       cur = {};
       n = 0;
     };

@@ -42,7 +42,7 @@ export function nextTurnStart(now: number, index: number, nodes: number, p: Band
   const len = slotMs(p);
   const m = cycleSlots(nodes, p.concurrent);
   let slot = Math.floor(now / len) + 1;
-  slot += (((index % m) - (slot % m)) % m + m) % m;
+  slot += ((((index % m) - (slot % m)) % m) + m) % m;
   return slot * len;
 }
 

@@ -102,12 +102,19 @@ export class BandwidthSampler {
 
   async apply(plan: ProbePlan): Promise<void> {
     const bw = plan.bandwidth;
-    const bindings = bw ? Object.entries(plan.bindings).filter(([, b]) => b.bandwidth).map(([b]) => b).sort() : [];
+    const bindings = bw
+      ? Object.entries(plan.bindings)
+          .filter(([, b]) => b.bandwidth)
+          .map(([b]) => b)
+          .sort()
+      : [];
     this.plan = bw;
     this.bindings = bindings;
     const want = new Map<string, { address: string; port: number }>();
-    if (bw) for (const b of bindings) for (const address of this.o.self.addresses[b] ?? []) want.set(`${address}/${bw.port}/${bw.seconds}/${bw.rateMbps}`, { address, port: bw.port });
-    for (const [k, s] of this.sinks) if (!want.has(k)) (this.sinks.delete(k), await s.close());
+    if (bw)
+      for (const b of bindings)
+        for (const address of this.o.self.addresses[b] ?? []) want.set(`${address}/${bw.port}/${bw.seconds}/${bw.rateMbps}`, { address, port: bw.port });
+    for (const [k, s] of this.sinks) if (!want.has(k)) this.sinks.delete(k), await s.close();
     for (const [k, w] of want) {
       if (this.sinks.has(k)) continue;
       try {

@@ -8,7 +8,9 @@ export const CREDENTIAL_LABEL = 'pinger-node-v1:';
 
 /** HMAC-SHA256(secret, "pinger-node-v1:" + node), lowercase hex. */
 export function nodeCredential(secret: string, node: string): string {
-  return createHmac('sha256', secret).update(CREDENTIAL_LABEL + node).digest('hex');
+  return createHmac('sha256', secret)
+    .update(CREDENTIAL_LABEL + node)
+    .digest('hex');
 }
 
 /** The agent's Authorization header value. */

@@ -112,8 +112,7 @@ export class Link extends EventEmitter {
       if (m.type === 'welcome') {
         if (m.udpKey) this.emit('udp-key', Buffer.from(m.udpKey, 'hex'));
         this.emit('plan', m.plan, m.up);
-      }
-      else if (m.type === 'plan') this.emit('plan', m.plan, undefined, m.peers);
+      } else if (m.type === 'plan') this.emit('plan', m.plan, undefined, m.peers);
       else if (m.type === 'run-now') this.emit('run-now', m.peers, m.at);
       else if (m.type === 'clock') {
         // offset = agent clock - aggregator clock, from the four NTP timestamps.
@@ -126,12 +125,17 @@ export class Link extends EventEmitter {
       }
     });
     ws.on('unexpected-response', (_req, res) => {
-      const why = res.statusCode === 401 ? `the aggregator refused our credential for ${this.opts.node} (401): check --credential-file (or --token-file)` : `HTTP ${res.statusCode}`;
+      const why =
+        res.statusCode === 401
+          ? `the aggregator refused our credential for ${this.opts.node} (401): check --credential-file (or --token-file)`
+          : `HTTP ${res.statusCode}`;
       this.warnOnce(`${res.statusCode === 401 ? 'PINGER_ERR_AGENT_REJECTED: ' : ''}cannot connect to ${this.opts.url}: ${why}`);
       ws.terminate();
     });
     ws.on('error', (err: NodeJS.ErrnoException) => {
-      const tlsWhy = tlsVerifyCodes.has(err.code ?? '') ? `PINGER_ERR_AGENT_TLS: the aggregator's certificate does not verify against ${this.opts.ca ? '--ca-file' : "the system's CAs"} (${err.code}: ${err.message}): ` : '';
+      const tlsWhy = tlsVerifyCodes.has(err.code ?? '')
+        ? `PINGER_ERR_AGENT_TLS: the aggregator's certificate does not verify against ${this.opts.ca ? '--ca-file' : "the system's CAs"} (${err.code}: ${err.message}): `
+        : '';
       this.warnOnce(`${tlsWhy}cannot connect to ${this.opts.url}: ${err.message}`);
     });
     ws.on('close', (code: number, reason: Buffer) => {
@@ -197,7 +201,10 @@ const tlsVerifyCodes: ReadonlySet<string> = new Set([
  * Over a unix socket the certificate's chain is verified, not its host name: the socket has no host name,
  * and who may open it is decided by the file's permissions.
  */
-export function wsTarget(url: string, ca: Buffer | undefined): { url: string; ca?: Buffer; createConnection?: (o: { socketPath?: string }) => import('node:net').Socket } {
+export function wsTarget(
+  url: string,
+  ca: Buffer | undefined,
+): { url: string; ca?: Buffer; createConnection?: (o: { socketPath?: string }) => import('node:net').Socket } {
   if (url.startsWith('wss+unix:')) {
     return {
       url: `ws+unix:${url.slice('wss+unix:'.length)}`,

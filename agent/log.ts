@@ -35,7 +35,15 @@ export function makeLogger(o: LoggerOptions): Logger {
 function prettyStream(): DestinationStream {
   // Loaded only on a terminal: services and tests never pay for it.
   const pretty = createRequire(import.meta.url)('pino-pretty') as (o: object) => DestinationStream;
-  return pretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,component,node', messageFormat: '{component}{if node}[{node}]{end} {msg}', singleLine: true });
+  return pretty({
+    destination: 2,
+    sync: true,
+    colorize: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,component,node',
+    messageFormat: '{component}{if node}[{node}]{end} {msg}',
+    singleLine: true,
+  });
 }
 
 export type Level = 'info' | 'warn' | 'error';

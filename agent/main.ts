@@ -29,13 +29,20 @@ export interface AgentOptions {
 export async function agentMain(values: AgentOptions): Promise<number> {
   required(values, ['inventory', 'node', 'aggregator'], 'PINGER_ERR_AGENT_USAGE');
   if (!values.credentialFile === !values.tokenFile) {
-    throw new PingerError('PINGER_ERR_AGENT_USAGE', "give one of --credential-file (this node's credential: `pinger credential`) or --token-file (the cluster secret)");
+    throw new PingerError(
+      'PINGER_ERR_AGENT_USAGE',
+      "give one of --credential-file (this node's credential: `pinger credential`) or --token-file (the cluster secret)",
+    );
   }
   const url = values.aggregator!;
   if (/^ws(\+unix)?:/.test(url) && !values.plain) {
-    throw new PingerError('PINGER_ERR_AGENT_PLAIN', `--aggregator ${url}: a plain ws:// link is neither encrypted nor authenticates the aggregator; use wss:// with --ca-file, or ask for plain text with --plain`);
+    throw new PingerError(
+      'PINGER_ERR_AGENT_PLAIN',
+      `--aggregator ${url}: a plain ws:// link is neither encrypted nor authenticates the aggregator; use wss:// with --ca-file, or ask for plain text with --plain`,
+    );
   }
-  if (!/^(wss?|wss?\+unix):/.test(url)) throw new PingerError('PINGER_ERR_AGENT_USAGE', `--aggregator ${url}: expected wss://HOST:PORT/api/v1/agent (or wss+unix:///PATH:/api/v1/agent)`);
+  if (!/^(wss?|wss?\+unix):/.test(url))
+    throw new PingerError('PINGER_ERR_AGENT_USAGE', `--aggregator ${url}: expected wss://HOST:PORT/api/v1/agent (or wss+unix:///PATH:/api/v1/agent)`);
   let ca: Buffer | undefined;
   if (values.caFile) {
     try {
@@ -46,7 +53,10 @@ export async function agentMain(values: AgentOptions): Promise<number> {
   }
   const inventory = loadInventory(values.inventory!);
   if (!inventory.nodes.some((n) => n.name === values.node)) {
-    throw new PingerError('PINGER_ERR_AGENT_UNKNOWN_NODE', `${values.inventory}: no node ${JSON.stringify(values.node)} (nodes: ${inventory.nodes.map((n) => n.name).join(', ')})`);
+    throw new PingerError(
+      'PINGER_ERR_AGENT_UNKNOWN_NODE',
+      `${values.inventory}: no node ${JSON.stringify(values.node)} (nodes: ${inventory.nodes.map((n) => n.name).join(', ')})`,
+    );
   }
   const concurrency = values.concurrency ? Number(values.concurrency) : DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new PingerError('PINGER_ERR_AGENT_USAGE', `--concurrency must be a positive integer`);

@@ -131,10 +131,7 @@ export class Responders {
 }
 
 /** The responders a plan asks this node for: every planned port on every address of the binding. */
-export function wantedResponders(
-  plan: { bindings: Record<string, { tcp: number[]; udp: number[] }> },
-  own: Record<string, string[]>,
-): ResponderSpec[] {
+export function wantedResponders(plan: { bindings: Record<string, { tcp: number[]; udp: number[] }> }, own: Record<string, string[]>): ResponderSpec[] {
   const out: ResponderSpec[] = [];
   for (const [binding, req] of Object.entries(plan.bindings)) {
     for (const address of own[binding] ?? []) {

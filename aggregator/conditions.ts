@@ -110,10 +110,16 @@ export function parseCondition(text: string, severity: Severity = 'error'): Cond
   const op = ops.find((o) => t.includes(o));
   if (!op) throw new ConditionError(`"${t}" has no comparison (use ==, !=, <, <=, >, >=), and is not "tcp PORT open", "udp PORT open" or "dns agrees"`);
   const i = t.indexOf(op);
-  const left = t.slice(0, i).trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const left = t
+    .slice(0, i)
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
   const right = t.slice(i + op.length).trim();
   if (!(metricNames as string[]).includes(left)) {
-    throw new ConditionError(`unknown placeholder "${left}" (known: ${metricNames.join(', ')}, link_speed, bandwidth, and tcp PORT open, udp PORT open, dns agrees, bond healthy, port description names node)`);
+    throw new ConditionError(
+      `unknown placeholder "${left}" (known: ${metricNames.join(', ')}, link_speed, bandwidth, and tcp PORT open, udp PORT open, dns agrees, bond healthy, port description names node)`,
+    );
   }
   const metric = left as Metric;
   if (metric === 'mtu' && op !== '>=') throw new ConditionError(`"${t}": write "mtu >= N" (the path must carry N-byte packets)`);
@@ -173,9 +179,14 @@ export interface ConditionResult {
 }
 
 export function evaluateCompare(c: CompareCondition, actual: number | undefined): ConditionResult {
-  if (actual === undefined || Number.isNaN(actual)) return { condition: c, passed: undefined, text: `${c.metric} (not measured) ${c.op} ${formatValue(c.metric, c.value)}: not measured` };
+  if (actual === undefined || Number.isNaN(actual))
+    return { condition: c, passed: undefined, text: `${c.metric} (not measured) ${c.op} ${formatValue(c.metric, c.value)}: not measured` };
   const passed = compare(c.op, actual, c.value);
-  return { condition: c, passed, text: `${c.metric} (${formatValue(c.metric, actual)}) ${c.op} ${formatValue(c.metric, c.value)}: ${passed ? 'passed' : 'failed'}` };
+  return {
+    condition: c,
+    passed,
+    text: `${c.metric} (${formatValue(c.metric, actual)}) ${c.op} ${formatValue(c.metric, c.value)}: ${passed ? 'passed' : 'failed'}`,
+  };
 }
 
 /** Loss and RTT of one ordered pair, over all of the peer's addresses (the worst address decides). */

@@ -78,7 +78,13 @@ function pairFailureGroups(v: FamilyView, b: BindingInput, explained: Set<string
     }
     if (mtuCond) {
       const df = c.rows.filter((x) => x.mtu && x.mtu.outcome !== 'ok' && x.mtu.outcome !== 'not-measured');
-      if (df.length) add(groups, 'mtu-mismatch', { from: c.from, to: c.to, detail: df.map((x) => `${x.addr}: DF ${x.mtu!.size} bytes ${x.mtu!.outcome}`).join(' | '), severity: mtuCond.severity });
+      if (df.length)
+        add(groups, 'mtu-mismatch', {
+          from: c.from,
+          to: c.to,
+          detail: df.map((x) => `${x.addr}: DF ${x.mtu!.size} bytes ${x.mtu!.outcome}`).join(' | '),
+          severity: mtuCond.severity,
+        });
     }
   }
   return groups;
@@ -92,7 +98,10 @@ function icmpOneWay(v: FamilyView, groups: Groups): Finding[] {
   const lossFails = groups.get('loss') ?? [];
   const oneWay = lossFails.filter((f) => lossOf(v, f.from, f.to) === 1 && lossOf(v, f.to, f.from) < 1);
   if (!oneWay.length) return [];
-  groups.set('loss', lossFails.filter((f) => !oneWay.includes(f)));
+  groups.set(
+    'loss',
+    lossFails.filter((f) => !oneWay.includes(f)),
+  );
   const nodes = blame(oneWay);
   return [
     {
@@ -128,14 +137,20 @@ function attributeToLoss(v: FamilyView, groups: Groups, mtuExplained: boolean): 
     };
     const moved = fs.filter((f) => touches(f) && !everyPeer(f));
     if (!moved.length) continue;
-    groups.set(kind, fs.filter((f) => !moved.includes(f)));
+    groups.set(
+      kind,
+      fs.filter((f) => !moved.includes(f)),
+    );
     for (const f of moved) loss.push({ ...f, detail: `${f.detail} (a lost packet, not a firewall: other peers get through)` });
   }
   if (mtuExplained) return;
   const df = groups.get('mtu-mismatch') ?? [];
   const movedDf = df.filter(touches);
   if (!movedDf.length) return;
-  groups.set('mtu-mismatch', df.filter((f) => !movedDf.includes(f)));
+  groups.set(
+    'mtu-mismatch',
+    df.filter((f) => !movedDf.includes(f)),
+  );
   for (const f of movedDf) loss.push({ ...f, detail: `${f.detail} (lost like the small echoes)` });
 }
 
@@ -156,10 +171,14 @@ function portInUse(v: FamilyView, b: BindingInput, groups: Groups): void {
 }
 
 const portHints: Partial<Record<FindingKind, (proto: string, ports: string, nodes: string, b: string) => string>> = {
-  'port-filtered': (p, ports, n, b) => `${p.toUpperCase()} ${ports} towards ${n} gets no answer on ${b} from every peer while ping works: a firewall on ${n} or on the path drops it (loss would hit a few tries at random)`,
-  'port-refused': (p, ports, n, b) => `${p.toUpperCase()} ${ports} on ${n} (${b}) is refused: nothing listens there (is the Pinger agent's responder up?) or a firewall rejects it`,
-  'port-in-use': (p, ports, n, b) => `${p.toUpperCase()} ${ports} on ${n} (${b}) is held by another process that does not answer peers: stop it before deploying, or check that it is the service meant to be there`,
-  'udp-blocked': (p, ports, n, b) => `UDP ${ports} echoes from ${n} do not come back on ${b} while ping works and its agent is alive: a firewall drops UDP ${ports} (Geneve needs 6081/udp between every chassis)`,
+  'port-filtered': (p, ports, n, b) =>
+    `${p.toUpperCase()} ${ports} towards ${n} gets no answer on ${b} from every peer while ping works: a firewall on ${n} or on the path drops it (loss would hit a few tries at random)`,
+  'port-refused': (p, ports, n, b) =>
+    `${p.toUpperCase()} ${ports} on ${n} (${b}) is refused: nothing listens there (is the Pinger agent's responder up?) or a firewall rejects it`,
+  'port-in-use': (p, ports, n, b) =>
+    `${p.toUpperCase()} ${ports} on ${n} (${b}) is held by another process that does not answer peers: stop it before deploying, or check that it is the service meant to be there`,
+  'udp-blocked': (p, ports, n, b) =>
+    `UDP ${ports} echoes from ${n} do not come back on ${b} while ping works and its agent is alive: a firewall drops UDP ${ports} (Geneve needs 6081/udp between every chassis)`,
 };
 
 /** One finding per remaining kind: the ports, loss and latency groups. */
@@ -203,7 +222,12 @@ function mergeFamilies(binding: string, perFamily: Finding[][]): Finding[] {
     merged.add(f);
     const plain = (s: string | undefined) => s?.replaceAll(`${binding}${familyText(f.family)}`, binding);
     const { family: _f, ...rest } = f;
-    out.push({ ...rest, summary: plain(f.summary)!, ...(f.hint ? { hint: plain(f.hint)! } : {}), evidence: [f, ...twins.map((t) => t!)].flatMap((x) => x.evidence ?? []).slice(0, MAX_EVIDENCE) });
+    out.push({
+      ...rest,
+      summary: plain(f.summary)!,
+      ...(f.hint ? { hint: plain(f.hint)! } : {}),
+      evidence: [f, ...twins.map((t) => t!)].flatMap((x) => x.evidence ?? []).slice(0, MAX_EVIDENCE),
+    });
   }
   return [...out, ...perFamily.flat().filter((f) => !merged.has(f))];
 }
@@ -216,7 +240,8 @@ interface OddMtus {
 /** The interface MTUs of one binding, as each node's agent last read them: the nodes below the profile's MTU, or else the odd ones out. */
 function interfaceMtus(binding: string, present: string[], hello: BindingInput['hello'], required: number | undefined): OddMtus {
   const seen: { node: string; iface: string | null; mtu: number }[] = [];
-  for (const n of present) for (const i of hello(n)?.interfaces ?? []) if (i.binding === binding && i.mtu !== null) seen.push({ node: n, iface: i.iface, mtu: i.mtu });
+  for (const n of present)
+    for (const i of hello(n)?.interfaces ?? []) if (i.binding === binding && i.mtu !== null) seen.push({ node: n, iface: i.iface, mtu: i.mtu });
   if (required !== undefined) return { odd: seen.filter((s) => s.mtu < required), usual: required };
   const freq = new Map<number, number>();
   for (const s of seen) freq.set(s.mtu, (freq.get(s.mtu) ?? 0) + 1);
@@ -239,7 +264,13 @@ function mtuFinding(b: BindingInput, mtu: OddMtus, fails: { fail: Fail; family: 
       ? `${o.node}'s ${binding} interface${o.iface ? ` (${o.iface})` : ''} has MTU ${o.mtu}; the profile needs ${req.mtu}`
       : `${o.node}'s ${binding} interface${o.iface ? ` (${o.iface})` : ''} has MTU ${o.mtu}; its peers have ${mtu.usual}`
     : `full-size packets (${req.mtu} bytes, DF) do not get through between ${list(nodes)} although small ones do and every interface has the MTU: a switch or router on the path has a smaller MTU`;
-  const extra = mtu.odd.length > 1 ? ` (and ${mtu.odd.slice(1).map((x) => `${x.node} ${x.mtu}`).join(', ')})` : '';
+  const extra =
+    mtu.odd.length > 1
+      ? ` (and ${mtu.odd
+          .slice(1)
+          .map((x) => `${x.node} ${x.mtu}`)
+          .join(', ')})`
+      : '';
   // An interface MTU concerns both families; DF failures in one family only (no odd interface) concern that one.
   const fams = new Set(fails.map((f) => f.family));
   const family = !o && fams.size === 1 ? [...fams][0] : b.families.length === 1 ? b.families[0] : undefined;
@@ -252,7 +283,8 @@ function mtuFinding(b: BindingInput, mtu: OddMtus, fails: { fail: Fail; family: 
     nodes,
     summary: `${binding}: MTU mismatch around ${list(nodes)}${mtuFails.length ? `; full-size DF packets fail on ${mtuFails.length} pair(s)` : ''}`,
     hint: hint + extra,
-    evidence: mtuFails.length ? evidenceOf(mtuFails) : mtu.odd.slice(0, MAX_EVIDENCE).map((x) => ({ from: x.node, to: x.node, detail: `${x.iface ?? '?'} MTU ${x.mtu}` })),
+    evidence: mtuFails.length
+      ? evidenceOf(mtuFails)
+      : mtu.odd.slice(0, MAX_EVIDENCE).map((x) => ({ from: x.node, to: x.node, detail: `${x.iface ?? '?'} MTU ${x.mtu}` })),
   };
 }
-

@@ -28,13 +28,21 @@ export function reachability(v: FamilyView, severity: Severity): { findings: Fin
     explained: new Set(),
     bad: (a, b) => v.state(a, b) === 'unreachable',
     through: (a, b) => !['unreachable', 'none', 'self'].includes(v.state(a, b)),
-    ev: (pairs) => pairs.slice(0, MAX_EVIDENCE).map(([from, to]) => ({ from, to, detail: describeRows(v.cells.get(pairKey(from, to))?.rows ?? [], 'unreachable') })),
+    ev: (pairs) =>
+      pairs.slice(0, MAX_EVIDENCE).map(([from, to]) => ({ from, to, detail: describeRows(v.cells.get(pairKey(from, to))?.rows ?? [], 'unreachable') })),
   };
   if (!badPairs.length) return w;
   const isolated = findIsolated(w, badPairs);
   const rest = v.present.filter((x) => !isolated.includes(x));
-  findPartition(w, rest, badPairs.filter(([a, b]) => !w.explained.has(pairKey(a, b))));
-  findOneWayAndLeftover(w, badPairs.filter(([a, b]) => !w.explained.has(pairKey(a, b))));
+  findPartition(
+    w,
+    rest,
+    badPairs.filter(([a, b]) => !w.explained.has(pairKey(a, b))),
+  );
+  findOneWayAndLeftover(
+    w,
+    badPairs.filter(([a, b]) => !w.explained.has(pairKey(a, b))),
+  );
   return w;
 }
 
@@ -58,7 +66,10 @@ function findIsolated(w: Walk, badPairs: Pair[]): string[] {
   for (const x of isolated)
     for (const p of v.present) {
       if (p === x) continue;
-      for (const [a, b] of [[p, x], [x, p]] as Pair[]) {
+      for (const [a, b] of [
+        [p, x],
+        [x, p],
+      ] as Pair[]) {
         if (!w.explained.has(pairKey(a, b)) && w.bad(a, b)) {
           w.explained.add(pairKey(a, b));
           pairs.push([a, b]);
@@ -72,7 +83,9 @@ function findIsolated(w: Walk, badPairs: Pair[]): string[] {
     kind: 'node-isolated',
     ...withFamily(v),
     nodes: sortNodes(isolated),
-    summary: all ? `${v.label}: no node reaches any other (${isolated.length} nodes)` : `${v.label}: ${names} ${isolated.length === 1 ? 'is' : 'are'} unreachable from every peer`,
+    summary: all
+      ? `${v.label}: no node reaches any other (${isolated.length} nodes)`
+      : `${v.label}: ${names} ${isolated.length === 1 ? 'is' : 'are'} unreachable from every peer`,
     hint: all
       ? `nothing gets through on ${famWord(v)}: check that its VLAN exists on the switches and the addresses are in the right subnet`
       : `${names}'s ${famWord(v)} interface reaches no peer and no peer reaches it (ping and every port fail both ways): check its link, switch port, VLAN, address${v.label === v.binding ? '' : ' and the firewall for this family'}`,
@@ -92,7 +105,7 @@ function findPartition(w: Walk, rest: string[], restBad: Pair[]): void {
     group.set(s, groups);
     while (q.length) {
       const a = q.pop()!;
-      for (const b of rest) if (!group.has(b) && (w.through(a, b) || w.through(b, a))) (group.set(b, groups), q.push(b));
+      for (const b of rest) if (!group.has(b) && (w.through(a, b) || w.through(b, a))) group.set(b, groups), q.push(b);
     }
     groups++;
   }

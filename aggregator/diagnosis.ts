@@ -65,13 +65,34 @@ export function diagnose(input: DiagnosisInput): Finding[] {
   const filter = rowFilter(ctx);
   for (const m of input.matrices) {
     const present = m.nodes.filter((n) => !absent.has(n));
-    findings.push(...bindingFindings({ m, req: requirementFor(input.profile, m.binding), present, hello: (n) => byName.get(n)?.hello, families: familiesOf(input.inventory, m.binding), filter }));
+    findings.push(
+      ...bindingFindings({
+        m,
+        req: requirementFor(input.profile, m.binding),
+        present,
+        hello: (n) => byName.get(n)?.hello,
+        families: familiesOf(input.inventory, m.binding),
+        filter,
+      }),
+    );
   }
   findings.push(...dnsFindings(ctx), ...clockFindings(ctx), ...linkFindings(input));
   const reporting = new Set(input.nodes.filter((n) => n.state !== 'missing').map((n) => n.name));
-  findings.push(...bandwidthFindings(input.profile, input.matrices.map((m) => m.binding), input.bandwidth, reporting));
+  findings.push(
+    ...bandwidthFindings(
+      input.profile,
+      input.matrices.map((m) => m.binding),
+      input.bandwidth,
+      reporting,
+    ),
+  );
   const order = new Map(findingKinds.map((k, i) => [k as string, i]));
-  return attributeToSwitches(findings, input).sort((a, b) => (order.get(a.kind) ?? 99) - (order.get(b.kind) ?? 99) || (a.binding ?? '').localeCompare(b.binding ?? '') || (a.family ?? '').localeCompare(b.family ?? ''));
+  return attributeToSwitches(findings, input).sort(
+    (a, b) =>
+      (order.get(a.kind) ?? 99) - (order.get(b.kind) ?? 99) ||
+      (a.binding ?? '').localeCompare(b.binding ?? '') ||
+      (a.family ?? '').localeCompare(b.family ?? ''),
+  );
 }
 
 const familiesOf = addressFamilies;
@@ -81,7 +102,13 @@ function agentFindings(nodes: DiagnosisNode[]): Finding[] {
   const out: Finding[] = [];
   const missing = nodes.filter((n) => n.expected && n.state === 'missing' && !n.starting).map((n) => n.name);
   if (missing.length)
-    out.push({ severity: 'error', kind: 'agent-missing', nodes: missing, summary: `${missing.length} agent(s) not connected: ${list(missing)}`, hint: 'check that the agent runs on these nodes and can reach the aggregator' });
+    out.push({
+      severity: 'error',
+      kind: 'agent-missing',
+      nodes: missing,
+      summary: `${missing.length} agent(s) not connected: ${list(missing)}`,
+      hint: 'check that the agent runs on these nodes and can reach the aggregator',
+    });
   const stale = nodes.filter((n) => n.state === 'stale').map((n) => n.name);
   if (stale.length)
     out.push({
@@ -133,7 +160,10 @@ function addressFindings(ctx: Ctx): Finding[] {
       ...(bindings.length === 1 ? { binding: bindings[0]! } : {}),
       ...(fams.length === 1 ? { family: fams[0]! } : {}),
       nodes,
-      summary: `${where}${lost.length} inventory address(es) not held by their node: ${lost.slice(0, 4).map((l) => `${l.node} ${l.address}${bindings.length === 1 ? '' : ` (${l.binding})`}`).join(', ')}${lost.length > 4 ? ' ...' : ''}`,
+      summary: `${where}${lost.length} inventory address(es) not held by their node: ${lost
+        .slice(0, 4)
+        .map((l) => `${l.node} ${l.address}${bindings.length === 1 ? '' : ` (${l.binding})`}`)
+        .join(', ')}${lost.length > 4 ? ' ...' : ''}`,
       hint: `${l0.node} has no interface with ${l0.address} any more (its agent looks every round): put the address back (netplan, MAAS) or fix the inventory; peers cannot reach it there meanwhile`,
       evidence: lost.slice(0, MAX_EVIDENCE).map((l) => ({ from: l.node, to: l.node, detail: `${l.binding}: ${l.address} on no interface` })),
     },
@@ -167,10 +197,15 @@ function dnsFindings(ctx: Ctx): Finding[] {
   const dnsBad: { node: string; check: DnsCheck; severity: Severity }[] = [];
   for (const b of input.inventory.bindings) {
     const dnsCond = requirementFor(input.profile, b).conditions.find((c) => c.type === 'dns');
-    if (dnsCond) for (const n of present) for (const d of n.hello?.dns ?? []) if (d.kind === 'address' && d.binding === b && !d.ok) dnsBad.push({ node: n.name, check: d, severity: dnsCond.severity });
+    if (dnsCond)
+      for (const n of present)
+        for (const d of n.hello?.dns ?? [])
+          if (d.kind === 'address' && d.binding === b && !d.ok) dnsBad.push({ node: n.name, check: d, severity: dnsCond.severity });
   }
   const hostDns = input.profile.node.find((c) => c.type === 'dns');
-  if (hostDns) for (const n of present) for (const d of n.hello?.dns ?? []) if (d.kind === 'hostname' && !d.ok) dnsBad.push({ node: n.name, check: d, severity: hostDns.severity });
+  if (hostDns)
+    for (const n of present)
+      for (const d of n.hello?.dns ?? []) if (d.kind === 'hostname' && !d.ok) dnsBad.push({ node: n.name, check: d, severity: hostDns.severity });
   if (!dnsBad.length) return [];
   const nodes = sortNodes(dnsBad.map((d) => d.node));
   const bindings = [...new Set(dnsBad.map((d) => d.check.binding).filter(Boolean))];

@@ -1,10 +1,10 @@
 // The aggregator's error catalogue: stable codes, with the WebSocket close code (4000-4999 belong to
 // applications) or HTTP status each one is sent with. The README's table is checked against this list.
 export const aggregatorErrors = {
-  PINGER_ERR_AUTH_TOKEN: { http: 401, message: 'missing or wrong credential: an agent\'s node credential, or the cluster secret for admin routes' },
+  PINGER_ERR_AUTH_TOKEN: { http: 401, message: "missing or wrong credential: an agent's node credential, or the cluster secret for admin routes" },
   PINGER_ERR_AUTH_READ: { http: 401, message: 'read routes need the read token (HTTP Basic password, or Bearer)' },
   PINGER_ERR_WS_BAD_MESSAGE: { close: 4400, message: 'message failed validation' },
-  PINGER_ERR_WS_NODE_MISMATCH: { close: 4403, message: 'message names another node than the connection\'s credential' },
+  PINGER_ERR_WS_NODE_MISMATCH: { close: 4403, message: "message names another node than the connection's credential" },
   PINGER_ERR_WS_UNKNOWN_NODE: { close: 4404, message: 'node is not in the inventory' },
   PINGER_ERR_WS_HELLO_TIMEOUT: { close: 4408, message: 'no hello within 10 s of connecting' },
   PINGER_ERR_WS_REPLACED: { close: 4409, message: 'a newer connection for the same node replaced this one' },

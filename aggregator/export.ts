@@ -55,10 +55,12 @@ export function problemPairs(b: ReportBinding, limit = MAX_PAIRS_LISTED): Proble
 }
 
 function countsLine(b: ReportBinding): string {
-  return (Object.keys(stateNames) as CellState[])
-    .filter((s) => s !== 'self' && (b.counts[s] ?? 0) > 0)
-    .map((s) => `${stateNames[s]}: ${b.counts[s]}`)
-    .join(', ') || 'no pairs';
+  return (
+    (Object.keys(stateNames) as CellState[])
+      .filter((s) => s !== 'self' && (b.counts[s] ?? 0) > 0)
+      .map((s) => `${stateNames[s]}: ${b.counts[s]}`)
+      .join(', ') || 'no pairs'
+  );
 }
 
 function problemTotal(b: ReportBinding): number {
@@ -89,7 +91,9 @@ export function reportToMarkdown(r: Report): string {
     if (!fs.length) continue;
     L.push(`### ${sev === 'error' ? 'Errors' : 'Warnings'} (${fs.length})`, '');
     for (const f of fs) {
-      L.push(`- **${md(f.summary)}** (\`${f.kind}\`${f.binding ? `, binding ${md(f.binding)}` : ''}${f.family ? `, ${f.family === 'ipv6' ? 'IPv6' : 'IPv4'} only` : ''})`);
+      L.push(
+        `- **${md(f.summary)}** (\`${f.kind}\`${f.binding ? `, binding ${md(f.binding)}` : ''}${f.family ? `, ${f.family === 'ipv6' ? 'IPv6' : 'IPv4'} only` : ''})`,
+      );
       if (f.hint) L.push(`  - Hint: ${md(f.hint)}`);
       if (f.nodes.length) L.push(`  - Nodes: ${f.nodes.map(md).join(', ')}`);
       for (const e of f.evidence ?? []) L.push(`  - ${md(e.from)} -> ${md(e.to)}: ${md(e.detail)}`);
@@ -108,7 +112,10 @@ export function reportToMarkdown(r: Report): string {
       L.push('');
     } else {
       const pairs = problemPairs(b);
-      L.push(pairs.length ? `Problem pairs${problemTotal(b) > pairs.length ? ` (first ${pairs.length} of ${problemTotal(b)})` : ''}:` : 'No problem pairs.', '');
+      L.push(
+        pairs.length ? `Problem pairs${problemTotal(b) > pairs.length ? ` (first ${pairs.length} of ${problemTotal(b)})` : ''}:` : 'No problem pairs.',
+        '',
+      );
       for (const p of pairs) L.push(`- ${md(p.from)} -> ${md(p.to)}: ${stateNames[p.state]}`);
       L.push('');
     }
@@ -124,7 +131,13 @@ export function reportToMarkdown(r: Report): string {
 }
 
 function legendLine(b: ReportBinding): string {
-  return 'Legend: ' + Object.entries(b.matrix?.legend ?? {}).map(([c, s]) => `\`${c}\` ${stateNames[s]}`).join(', ') + '.';
+  return (
+    'Legend: ' +
+    Object.entries(b.matrix?.legend ?? {})
+      .map(([c, s]) => `\`${c}\` ${stateNames[s]}`)
+      .join(', ') +
+    '.'
+  );
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -150,7 +163,9 @@ export function reportToHtml(r: Report): string {
   H.push('<!doctype html>', '<html lang="en"><head><meta charset="utf-8">', `<title>${esc(title)}</title>`);
   H.push(`<style>${exportCss}</style></head><body>`);
   H.push(`<header class="banner v-${esc(r.verdict)}"><h1>${esc(verdictText(r))}</h1>`);
-  H.push(`<p>${esc(r.summary)}</p><p>Profile <b>${esc(r.profile)}</b>; ${r.reporting} of ${r.expected} agents reporting; generated <time datetime="${esc(r.generatedAt)}">${esc(r.generatedAt)}</time>.</p></header>`);
+  H.push(
+    `<p>${esc(r.summary)}</p><p>Profile <b>${esc(r.profile)}</b>; ${r.reporting} of ${r.expected} agents reporting; generated <time datetime="${esc(r.generatedAt)}">${esc(r.generatedAt)}</time>.</p></header>`,
+  );
   H.push('<main><section><h2>Findings</h2>');
   if (r.findings.length === 0) H.push('<p>None.</p>');
   for (const sev of ['error', 'warning'] as const) {
@@ -158,7 +173,9 @@ export function reportToHtml(r: Report): string {
     if (!fs.length) continue;
     H.push(`<h3>${sev === 'error' ? 'Errors' : 'Warnings'} (${fs.length})</h3>`);
     for (const f of fs) {
-      H.push(`<article class="finding ${sev}"><h4>${esc(f.summary)}</h4><p><code>${esc(f.kind)}</code>${f.binding ? `, binding <b>${esc(f.binding)}</b>` : ''}${f.family ? `, ${f.family === 'ipv6' ? 'IPv6' : 'IPv4'} only` : ''}</p>`);
+      H.push(
+        `<article class="finding ${sev}"><h4>${esc(f.summary)}</h4><p><code>${esc(f.kind)}</code>${f.binding ? `, binding <b>${esc(f.binding)}</b>` : ''}${f.family ? `, ${f.family === 'ipv6' ? 'IPv6' : 'IPv4'} only` : ''}</p>`,
+      );
       if (f.hint) H.push(`<p>Hint: ${esc(f.hint)}</p>`);
       if (f.nodes.length) H.push(`<p>Nodes: ${f.nodes.map(esc).join(', ')}</p>`);
       if (f.evidence?.length) {
@@ -174,7 +191,9 @@ export function reportToHtml(r: Report): string {
     H.push(`<h3>${esc(b.name)}${b.space ? ` (space ${esc(b.space)})` : ''}</h3><p>${b.nodes.length} nodes; ${esc(countsLine(b))}.</p>`);
     if (!b.matrix) continue;
     if (b.nodes.length <= GRID_MAX_NODES) {
-      H.push(`<p>${esc(legendLine(b).replace(/`/g, ''))}</p><table class="grid"><caption>${esc(b.name)}: row = from, column = to</caption><thead><tr><th scope="col">from → to</th>`);
+      H.push(
+        `<p>${esc(legendLine(b).replace(/`/g, ''))}</p><table class="grid"><caption>${esc(b.name)}: row = from, column = to</caption><thead><tr><th scope="col">from → to</th>`,
+      );
       for (const n of b.nodes) H.push(`<th scope="col">${esc(n)}</th>`);
       H.push('</tr></thead><tbody>');
       b.matrix.states.forEach((row, i) => {
@@ -201,7 +220,9 @@ export function reportToHtml(r: Report): string {
   H.push('</tr></thead><tbody>');
   for (const n of r.nodes) {
     const probs = n.responderProblems.map((p) => `${p.proto}/${p.port} on ${p.address}: ${p.state}`).join(', ');
-    H.push(`<tr><th scope="row">${esc(n.name)}</th><td>${esc(n.state)}</td><td>${esc(n.agentVersion ?? '')}</td><td>${esc(n.icmp ?? '')}</td><td>${esc(clock(n))}</td><td>${esc(addresses(n))}</td><td>${esc(probs)}</td></tr>`);
+    H.push(
+      `<tr><th scope="row">${esc(n.name)}</th><td>${esc(n.state)}</td><td>${esc(n.agentVersion ?? '')}</td><td>${esc(n.icmp ?? '')}</td><td>${esc(clock(n))}</td><td>${esc(addresses(n))}</td><td>${esc(probs)}</td></tr>`,
+    );
   }
   H.push('</tbody></table></section></main></body></html>', '');
   return H.join('\n');

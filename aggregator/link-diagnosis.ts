@@ -31,19 +31,30 @@ export function bondProblems(f: LinkFact): string[] {
   const lacp = f.bond.mode === '802.3ad';
   const up = f.ports.filter((p) => (p.mii ?? 'up') === 'up' && p.carrier !== false);
   for (const p of f.ports) {
-    if ((p.mii ?? 'up') !== 'up') out.push(`${p.iface} is ${p.mii === 'down' ? 'down' : `"${p.mii}"`} (MII)${p.linkFailures ? `, ${p.linkFailures} link failure(s)` : ''}`);
+    if ((p.mii ?? 'up') !== 'up')
+      out.push(`${p.iface} is ${p.mii === 'down' ? 'down' : `"${p.mii}"`} (MII)${p.linkFailures ? `, ${p.linkFailures} link failure(s)` : ''}`);
     else if (p.carrier === false) out.push(`${p.iface} has no carrier`);
   }
   if (!lacp) return out;
   const active = f.bond.aggregatorId;
   for (const p of up) {
-    if (!p.partner || p.partner.systemMac === ZERO_MAC) out.push(`${p.iface} has no LACP partner: the switch port sends no LACPDUs (LACP not configured on it?)`);
-    else if (active !== undefined && p.aggregatorId !== undefined && p.aggregatorId !== active) out.push(`${p.iface} is in aggregator ${p.aggregatorId}, not the active ${active}: it carries no traffic`);
+    if (!p.partner || p.partner.systemMac === ZERO_MAC)
+      out.push(`${p.iface} has no LACP partner: the switch port sends no LACPDUs (LACP not configured on it?)`);
+    else if (active !== undefined && p.aggregatorId !== undefined && p.aggregatorId !== active)
+      out.push(`${p.iface} is in aggregator ${p.aggregatorId}, not the active ${active}: it carries no traffic`);
     else if ((p.partner.portState & LACP_SYNC) === 0) out.push(`${p.iface}'s partner is not in sync (port state ${p.partner.portState})`);
   }
   const partners = new Map<string, string[]>();
-  for (const p of up) if (p.partner && p.partner.systemMac !== ZERO_MAC) (partners.get(`${p.partner.systemMac} key ${p.partner.key}`) ?? partners.set(`${p.partner.systemMac} key ${p.partner.key}`, []).get(`${p.partner.systemMac} key ${p.partner.key}`)!).push(p.iface);
-  if (partners.size > 1) out.push(`members see different LACP partners: ${[...partners].map(([k, ifs]) => `${ifs.join(', ')} -> ${k}`).join('; ')} (cabled to two switches that are not one LACP/MLAG pair?)`);
+  for (const p of up)
+    if (p.partner && p.partner.systemMac !== ZERO_MAC)
+      (
+        partners.get(`${p.partner.systemMac} key ${p.partner.key}`) ??
+        partners.set(`${p.partner.systemMac} key ${p.partner.key}`, []).get(`${p.partner.systemMac} key ${p.partner.key}`)!
+      ).push(p.iface);
+  if (partners.size > 1)
+    out.push(
+      `members see different LACP partners: ${[...partners].map(([k, ifs]) => `${ifs.join(', ')} -> ${k}`).join('; ')} (cabled to two switches that are not one LACP/MLAG pair?)`,
+    );
   return out;
 }
 
@@ -82,13 +93,24 @@ export function linkFindings(input: DiagnosisInput): Finding[] {
               slow.add(n.name);
             }
       if (hits.length)
-        out.push(finding('link-speed-low', speedCond.severity, b, hits, (ns) => `${b}: ${hits.length} port(s) below ${formatRate(speedCond.minMbps!)} on ${list(ns)}`, `${hits[0]!.node}'s ${hits[0]!.detail}: check the NIC, the cable or transceiver, and the switch port's speed setting`));
+        out.push(
+          finding(
+            'link-speed-low',
+            speedCond.severity,
+            b,
+            hits,
+            (ns) => `${b}: ${hits.length} port(s) below ${formatRate(speedCond.minMbps!)} on ${list(ns)}`,
+            `${hits[0]!.node}'s ${hits[0]!.detail}: check the NIC, the cable or transceiver, and the switch port's speed setting`,
+          ),
+        );
     }
 
     // Peers of one binding that negotiated different speeds: the slowest link sets the pace (a warning).
     const speeds = new Map<string, number>();
     for (const n of on) {
-      const known = factsOf(n, b).flatMap((f) => f.ports.filter((p) => (p.mii ?? 'up') === 'up').map((p) => p.speedMbps)).filter((s): s is number => s !== null);
+      const known = factsOf(n, b)
+        .flatMap((f) => f.ports.filter((p) => (p.mii ?? 'up') === 'up').map((p) => p.speedMbps))
+        .filter((s): s is number => s !== null);
       if (known.length) speeds.set(n.name, Math.min(...known));
     }
     const freq = new Map<number, number>();
@@ -97,8 +119,20 @@ export function linkFindings(input: DiagnosisInput): Finding[] {
       const usual = [...freq].sort((x, y) => y[1] - x[1] || y[0] - x[0])[0]![0];
       const odd = [...speeds].filter(([n, s]) => s !== usual && !slow.has(n));
       if (odd.length) {
-        const hits = odd.map(([node, s]) => ({ node, detail: `${factsOf(on.find((x) => x.name === node)!, b)[0]?.iface ?? '?'} at ${formatRate(s)}; most peers at ${formatRate(usual)}` }));
-        out.push(finding('speed-mismatch', 'warning', b, hits, (ns) => `${b}: peers negotiated different speeds: ${list(ns)} not at ${formatRate(usual)} like the others`, `${hits[0]!.node}'s ${hits[0]!.detail}: check its NIC and switch port (auto-negotiation, cable, a port on the wrong module)`));
+        const hits = odd.map(([node, s]) => ({
+          node,
+          detail: `${factsOf(on.find((x) => x.name === node)!, b)[0]?.iface ?? '?'} at ${formatRate(s)}; most peers at ${formatRate(usual)}`,
+        }));
+        out.push(
+          finding(
+            'speed-mismatch',
+            'warning',
+            b,
+            hits,
+            (ns) => `${b}: peers negotiated different speeds: ${list(ns)} not at ${formatRate(usual)} like the others`,
+            `${hits[0]!.node}'s ${hits[0]!.detail}: check its NIC and switch port (auto-negotiation, cable, a port on the wrong module)`,
+          ),
+        );
       }
     }
 
@@ -107,7 +141,16 @@ export function linkFindings(input: DiagnosisInput): Finding[] {
       const hits: Hit[] = [];
       for (const n of on) for (const f of factsOf(n, b)) for (const p of bondProblems(f)) hits.push({ node: n.name, detail: `${f.iface}: ${p}` });
       if (hits.length)
-        out.push(finding('bond-degraded', bondCond.severity, b, hits, (ns) => `${b}: bond not healthy on ${list(ns)}`, `${hits[0]!.node}'s ${hits[0]!.detail}; a bond runs on without redundancy (or at part of its bandwidth) until this is fixed`));
+        out.push(
+          finding(
+            'bond-degraded',
+            bondCond.severity,
+            b,
+            hits,
+            (ns) => `${b}: bond not healthy on ${list(ns)}`,
+            `${hits[0]!.node}'s ${hits[0]!.detail}; a bond runs on without redundancy (or at part of its bandwidth) until this is fixed`,
+          ),
+        );
     }
 
     const descCond = cond('port_description');
@@ -123,7 +166,16 @@ export function linkFindings(input: DiagnosisInput): Finding[] {
       }
       // A description is documentation, not connectivity: at most a warning.
       if (hits.length)
-        out.push(finding('port-description-mismatch', 'warning', b, hits, (ns) => `${b}: switch port descriptions do not name ${list(ns)}`, `${hits[0]!.node}'s ${hits[0]!.detail}: a miscabled node, or a switch port description to correct`));
+        out.push(
+          finding(
+            'port-description-mismatch',
+            'warning',
+            b,
+            hits,
+            (ns) => `${b}: switch port descriptions do not name ${list(ns)}`,
+            `${hits[0]!.node}'s ${hits[0]!.detail}: a miscabled node, or a switch port description to correct`,
+          ),
+        );
     }
   }
   return out;
@@ -155,7 +207,19 @@ function switchMap(nodes: DiagnosisNode[], binding: string): Map<string, { chass
  * one switch, the switch is the likelier cause. One-way and pairwise kinds (asymmetric, unreachable) name
  * the ends of failing pairs, which say nothing about a switch.
  */
-const switchable = new Set(['node-isolated', 'partition', 'mtu-mismatch', 'port-filtered', 'port-refused', 'udp-blocked', 'loss', 'high-latency', 'link-speed-low', 'speed-mismatch', 'bond-degraded']);
+const switchable = new Set([
+  'node-isolated',
+  'partition',
+  'mtu-mismatch',
+  'port-filtered',
+  'port-refused',
+  'udp-blocked',
+  'loss',
+  'high-latency',
+  'link-speed-low',
+  'speed-mismatch',
+  'bond-degraded',
+]);
 
 /**
  * Findings whose nodes are exactly the nodes behind one switch (two or more) become one `switch-fault`; for
@@ -201,7 +265,10 @@ export function attributeToSwitches(findings: Finding[], input: DiagnosisInput):
       hint:
         f.kind === 'partition'
           ? `check ${sw}'s uplink or trunk for ${f.binding} (VLAN allowed on the trunk, the uplink's state)`
-          : `every node cabled to ${sw} (ports ${list(ports.map((p) => p.port), 8)}) fails on ${f.binding} while others work: check ${sw} itself (power, VLAN ${f.binding} on its ports, its uplink) before the nodes. ${f.hint ?? ''}`.trim(),
+          : `every node cabled to ${sw} (ports ${list(
+              ports.map((p) => p.port),
+              8,
+            )}) fails on ${f.binding} while others work: check ${sw} itself (power, VLAN ${f.binding} on its ports, its uplink) before the nodes. ${f.hint ?? ''}`.trim(),
       ...(f.evidence ? { evidence: f.evidence } : {}),
     });
   }
@@ -211,11 +278,15 @@ export function attributeToSwitches(findings: Finding[], input: DiagnosisInput):
 /** The report's LLDP line: which nodes give LLDP data, and a plain note when none (or only some) do. */
 export function lldpSummary(nodes: DiagnosisNode[]): { state: 'ok' | 'partial' | 'none'; nodes: string[]; note?: string } {
   const withHello = nodes.filter((n) => n.hello);
-  const ok = sortNodes(withHello.filter((n) => n.hello!.lldp === 'ok' && (n.hello!.links ?? []).some((l) => l.ports.some((p) => p.lldp?.length))).map((n) => n.name));
+  const ok = sortNodes(
+    withHello.filter((n) => n.hello!.lldp === 'ok' && (n.hello!.links ?? []).some((l) => l.ports.some((p) => p.lldp?.length))).map((n) => n.name),
+  );
   const without = sortNodes(withHello.map((n) => n.name).filter((n) => !ok.includes(n)));
   if (!without.length) return { state: 'ok', nodes: ok };
   const why = (n: string) => withHello.find((x) => x.name === n)!.hello!.lldp ?? 'not reported';
-  const reasons = [...new Set(without.map(why))].map((r) => (r === 'ok' ? 'no neighbour heard' : r === 'not-installed' ? 'lldpd not installed' : r === 'not-running' ? 'lldpd not running' : r)).join(', ');
+  const reasons = [...new Set(without.map(why))]
+    .map((r) => (r === 'ok' ? 'no neighbour heard' : r === 'not-installed' ? 'lldpd not installed' : r === 'not-running' ? 'lldpd not running' : r))
+    .join(', ');
   return {
     state: ok.length ? 'partial' : 'none',
     nodes: ok,

@@ -14,7 +14,10 @@ export async function listenOrExplain<T>(address: string, listen: () => Promise<
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (!code || !/^E[A-Z]+$/.test(code)) throw err;
-    throw new PingerError('PINGER_ERR_AGG_LISTEN', `cannot listen on ${address}: ${why[code] ?? `${code} (${(err as Error).message}); choose another address with --listen`}`);
+    throw new PingerError(
+      'PINGER_ERR_AGG_LISTEN',
+      `cannot listen on ${address}: ${why[code] ?? `${code} (${(err as Error).message}); choose another address with --listen`}`,
+    );
   }
 }
 

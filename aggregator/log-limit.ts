@@ -60,8 +60,7 @@ export class LogLimiter {
     if (log) {
       slot.logged++;
       this.total.logged++;
-    }
-    else slot.suppressed++;
+    } else slot.suppressed++;
     return summary ? { log, summary } : { log };
   }
 

@@ -32,7 +32,10 @@ export async function aggregatorMain(opts: AggregatorOptions): Promise<number> {
   const profile = loadProfile(values.profile!);
   const pairMaxNodes = Number(values.pairMetricsMaxNodes);
   if (!/^\d+$/.test(values.pairMetricsMaxNodes!) || pairMaxNodes > 10_000) {
-    throw new PingerError('PINGER_ERR_AGG_USAGE', `--pair-metrics-max-nodes ${JSON.stringify(values.pairMetricsMaxNodes)}: expected a whole number of nodes, 0 to 10000`);
+    throw new PingerError(
+      'PINGER_ERR_AGG_USAGE',
+      `--pair-metrics-max-nodes ${JSON.stringify(values.pairMetricsMaxNodes)}: expected a whole number of nodes, 0 to 10000`,
+    );
   }
   const tls = tlsFiles(values.tlsCert, values.tlsKey, values.plain ?? false);
   const readTok = values.readTokenFile ? readToken(values.readTokenFile, 'PINGER_ERR_AGG_TOKEN') : undefined;
@@ -66,7 +69,10 @@ export async function aggregatorMain(opts: AggregatorOptions): Promise<number> {
   // Live inventory: `systemctl reload` (ExecReload=/bin/kill -HUP $MAINPID) re-reads inventory and profile.
   process.on('SIGHUP', () => {
     const r = reload();
-    if (r.ok) app.log.info(`reloaded: ${r.summary.nodes} nodes (added ${r.summary.added.length}, removed ${r.summary.removed.length}, changed ${r.summary.changed.length}), ${r.summary.keptPairs} pair results kept`);
+    if (r.ok)
+      app.log.info(
+        `reloaded: ${r.summary.nodes} nodes (added ${r.summary.added.length}, removed ${r.summary.removed.length}, changed ${r.summary.changed.length}), ${r.summary.keptPairs} pair results kept`,
+      );
     else app.log.error({ code: 'PINGER_ERR_RELOAD_REFUSED' }, `PINGER_ERR_RELOAD_REFUSED: ${r.error}; the running inventory and profile stay`);
   });
   await new Promise<void>((resolve) => {
@@ -82,7 +88,10 @@ function tlsFiles(cert: string | undefined, key: string | undefined, plain: bool
   if (plain && (cert || key)) throw new PingerError('PINGER_ERR_AGG_USAGE', '--plain and --tls-cert/--tls-key exclude each other');
   if (plain) return undefined;
   if (!cert || !key) {
-    throw new PingerError('PINGER_ERR_AGG_TLS', 'give --tls-cert and --tls-key (README "Security": how to make them with openssl), or --plain for plain HTTP and ws://');
+    throw new PingerError(
+      'PINGER_ERR_AGG_TLS',
+      'give --tls-cert and --tls-key (README "Security": how to make them with openssl), or --plain for plain HTTP and ws://',
+    );
   }
   const read = (f: string) => {
     try {

@@ -367,6 +367,4 @@ export class BindingMatrix {
     }
     return out;
   }
-
-
 }

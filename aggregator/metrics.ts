@@ -42,7 +42,10 @@ export const metricDefs = {
   pinger_agents_icmp_unavailable: { type: 'gauge', help: 'Connected agents that cannot measure ICMP (no CAP_NET_RAW).' },
   pinger_agent_state: { type: 'gauge', help: 'Per agent state as a state set: 1 for the current state.' },
   pinger_agent_clock_offset_seconds: { type: 'gauge', help: "Agent clock minus the aggregator's clock, NTP-style estimate." },
-  pinger_link_speed_bits_per_second: { type: 'gauge', help: "Per node and binding: the slowest negotiated speed among the physical ports under the binding's interface (absent when unknown, e.g. veth)." },
+  pinger_link_speed_bits_per_second: {
+    type: 'gauge',
+    help: "Per node and binding: the slowest negotiated speed among the physical ports under the binding's interface (absent when unknown, e.g. veth).",
+  },
   pinger_bond_members: { type: 'gauge', help: 'Per node and binding whose interface is a bond: its members by MII state (up, down).' },
   pinger_binding_pairs: { type: 'gauge', help: 'Ordered node pairs per binding by state of their latest round (none = no result yet).' },
   pinger_binding_reachability_ratio: { type: 'gauge', help: 'Share of measured pairs on the binding that get through (0..1).' },
@@ -57,11 +60,17 @@ export const metricDefs = {
   pinger_pair_loss_ratio: { type: 'gauge', help: 'Per pair: ICMP loss of the latest round (same pairs as pinger_pair_ok).' },
   pinger_pair_problems_omitted: { type: 'gauge', help: 'Failing pairs per binding left out of the pair series by the cap.' },
   pinger_agent_messages_total: { type: 'counter', help: 'Agent WebSocket messages accepted.' },
-  pinger_agent_messages_rejected_total: { type: 'counter', help: 'Agent WebSocket messages or connections refused, by error code (bad message, too large, auth, unknown node, ...).' },
+  pinger_agent_messages_rejected_total: {
+    type: 'counter',
+    help: 'Agent WebSocket messages or connections refused, by error code (bad message, too large, auth, unknown node, ...).',
+  },
   pinger_result_messages_total: { type: 'counter', help: 'Result messages applied to the matrices.' },
   pinger_result_rows_total: { type: 'counter', help: 'Target rows applied to the matrices.' },
   pinger_result_unknown_peer_rows_total: { type: 'counter', help: 'Target rows naming a peer not in the inventory (ignored).' },
-  pinger_bandwidth_bits_per_second: { type: 'gauge', help: "Per node and binding: the median of the node's last bandwidth samples as sender (absent when not sampled)." },
+  pinger_bandwidth_bits_per_second: {
+    type: 'gauge',
+    help: "Per node and binding: the median of the node's last bandwidth samples as sender (absent when not sampled).",
+  },
   pinger_metrics_collect_seconds: { type: 'gauge', help: 'How long the previous /metrics collection took.' },
 } as const satisfies Record<string, { type: MetricType; help: string }>;
 export type MetricName = keyof typeof metricDefs;
@@ -250,7 +259,8 @@ export function collectMetrics(input: MetricsInput): Family[] {
   add('pinger_result_unknown_peer_rows_total', {}, input.counters.unknownPeers);
   // One series per node and binding (the node's median as sender), never per pair.
   for (const m of input.matrices)
-    for (const [node, mbps] of senderMedians(input.bandwidth?.pairs(m.binding) ?? [])) add('pinger_bandwidth_bits_per_second', { node, binding: m.binding }, mbps * 1e6);
+    for (const [node, mbps] of senderMedians(input.bandwidth?.pairs(m.binding) ?? []))
+      add('pinger_bandwidth_bits_per_second', { node, binding: m.binding }, mbps * 1e6);
   add('pinger_metrics_collect_seconds', {}, input.lastCollectSeconds);
 
   return [...out].map(([name, samples]) => ({ name, ...metricDefs[name], samples }));

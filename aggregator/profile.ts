@@ -1,3 +1,4 @@
+// size: parsing, merging `extends` and loading the shipped profiles share one layer model
 // Readiness profiles: what every binding must carry, as readable conditions in YAML (README "Readiness
 // profiles"). Defaults, then decode, then validate, once at load; unknown keys are errors; every error names
 // the file, line, column and YAML path. The aggregator derives each agent's probe plan from the profile, so
@@ -117,7 +118,8 @@ function parseLayer(text: string, file: string): Layer {
         }
       } else return at(item, ipath, 'expected a condition string or {condition, severity}');
       if (typeof text !== 'string') return at(textNode, ipath, 'the condition must be a string, e.g. "loss == 0%"');
-      if (severity !== 'error' && severity !== 'warning' && severity !== 'off') return at(sevNode, `${ipath}.severity`, `must be "error", "warning" or "off", not ${JSON.stringify(severity)}`);
+      if (severity !== 'error' && severity !== 'warning' && severity !== 'off')
+        return at(sevNode, `${ipath}.severity`, `must be "error", "warning" or "off", not ${JSON.stringify(severity)}`);
       let c: Condition;
       try {
         c = parseCondition(text, severity === 'off' ? 'error' : severity);
@@ -146,7 +148,8 @@ function parseLayer(text: string, file: string): Layer {
     const scalar = isScalar(v) ? v.value : undefined;
     switch (k) {
       case 'name':
-        if (typeof scalar !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(scalar)) at(v ?? keyNode, k, 'must be a name of letters, digits, ".", "_" or "-"');
+        if (typeof scalar !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(scalar))
+          at(v ?? keyNode, k, 'must be a name of letters, digits, ".", "_" or "-"');
         layer.name = scalar as string;
         break;
       case 'description':
@@ -195,7 +198,8 @@ function parseLayer(text: string, file: string): Layer {
         const port = int('port', 1, 65535);
         const rawRate = get('rate_cap') ?? '1G';
         const rate = typeof rawRate === 'string' ? parseRate(rawRate) : undefined;
-        if (rate === undefined || rate > 100_000) at(nodeOf('rate_cap'), `${k}.rate_cap`, `${JSON.stringify(rawRate)} is not a rate like 1G or 500M (at most 100G)`);
+        if (rate === undefined || rate > 100_000)
+          at(nodeOf('rate_cap'), `${k}.rate_cap`, `${JSON.stringify(rawRate)} is not a rate like 1G or 500M (at most 100G)`);
         const secs = parseDuration(get('seconds') === undefined ? '2s' : typeof get('seconds') === 'number' ? `${get('seconds')}s` : get('seconds'));
         if (secs === undefined || secs < 200 || secs > 10_000) at(nodeOf('seconds'), `${k}.seconds`, 'must be a duration from 200ms to 10s');
         layer.bandwidth = { port, rateMbps: rate!, seconds: secs! / 1000, peers: int('peers', 1, 8, 1), concurrent: int('concurrent', 1, 64, 2) };
@@ -240,7 +244,13 @@ function requirementOf(conds: Condition[]): BindingRequirement {
     if (c.type === 'compare' && c.metric === 'mtu') mtu = c.value;
   }
   const num = (a: number, b: number) => a - b;
-  return { tcp: [...tcp].sort(num), udp: [...udp].sort(num), ...(mtu ? { mtu } : {}), ...(bandwidthMbps !== undefined ? { bandwidthMbps } : {}), conditions: conds };
+  return {
+    tcp: [...tcp].sort(num),
+    udp: [...udp].sort(num),
+    ...(mtu ? { mtu } : {}),
+    ...(bandwidthMbps !== undefined ? { bandwidthMbps } : {}),
+    conditions: conds,
+  };
 }
 
 export interface ProfileSource {
@@ -277,15 +287,15 @@ function mergeLayers(base: Layer, over: Layer): Layer {
   const bindings = new Map(base.bindings);
   for (const [b, m] of over.bindings) bindings.set(b, merge(bindings.get(b) ?? new Map(), m));
   return {
-    ...(over.name ?? base.name ? { name: (over.name ?? base.name)! } : {}),
-    ...(over.intervalMs ?? base.intervalMs ? { intervalMs: (over.intervalMs ?? base.intervalMs)! } : {}),
-    ...(over.timeoutMs ?? base.timeoutMs ? { timeoutMs: (over.timeoutMs ?? base.timeoutMs)! } : {}),
-    ...(over.icmpCount ?? base.icmpCount) !== undefined ? { icmpCount: (over.icmpCount ?? base.icmpCount)! } : {},
+    ...((over.name ?? base.name) ? { name: (over.name ?? base.name)! } : {}),
+    ...((over.intervalMs ?? base.intervalMs) ? { intervalMs: (over.intervalMs ?? base.intervalMs)! } : {}),
+    ...((over.timeoutMs ?? base.timeoutMs) ? { timeoutMs: (over.timeoutMs ?? base.timeoutMs)! } : {}),
+    ...((over.icmpCount ?? base.icmpCount) !== undefined ? { icmpCount: (over.icmpCount ?? base.icmpCount)! } : {}),
     node: merge(base.node, over.node),
     every: merge(base.every, over.every),
     bindings,
-    ...(over.bandwidth ?? base.bandwidth ? { bandwidth: (over.bandwidth ?? base.bandwidth)! } : {}),
-    ...(over.bandwidthAt ?? base.bandwidthAt ? { bandwidthAt: (over.bandwidthAt ?? base.bandwidthAt)! } : {}),
+    ...((over.bandwidth ?? base.bandwidth) ? { bandwidth: (over.bandwidth ?? base.bandwidth)! } : {}),
+    ...((over.bandwidthAt ?? base.bandwidthAt) ? { bandwidthAt: (over.bandwidthAt ?? base.bandwidthAt)! } : {}),
   };
 }
 
@@ -297,9 +307,13 @@ function finish(layer: Layer, file: string): Profile {
   const bindings: Record<string, BindingRequirement> = {};
   const names = new Set([...layer.bindings.keys(), '*']);
   for (const b of names) bindings[b] = requirementOf(live(merge(layer.every, layer.bindings.get(b) ?? new Map())));
-  const base = file.split('/').pop()!.replace(/\.ya?ml$/, '');
+  const base = file
+    .split('/')
+    .pop()!
+    .replace(/\.ya?ml$/, '');
   const sampled = Object.values(bindings).some((r) => r.bandwidthMbps !== undefined);
-  if (sampled && !layer.bandwidth) fail(`${layer.bandwidthAt ?? file}: a bandwidth condition needs the sink's port: add "bandwidth_sample: {port: 5202}" (a TCP port free on every node)`);
+  if (sampled && !layer.bandwidth)
+    fail(`${layer.bandwidthAt ?? file}: a bandwidth condition needs the sink's port: add "bandwidth_sample: {port: 5202}" (a TCP port free on every node)`);
   return {
     name: layer.name ?? base,
     source: file,
@@ -379,7 +393,12 @@ export function planFor(profile: Profile, inventory: Inventory): ProbePlan {
   const bindings: ProbePlan['bindings'] = {};
   for (const b of inventory.bindings) {
     const r = requirementFor(profile, b);
-    bindings[b] = { tcp: [...r.tcp], udp: [...r.udp], ...(r.mtu ? { mtu: r.mtu } : {}), ...(r.bandwidthMbps !== undefined && profile.bandwidth ? { bandwidth: true } : {}) };
+    bindings[b] = {
+      tcp: [...r.tcp],
+      udp: [...r.udp],
+      ...(r.mtu ? { mtu: r.mtu } : {}),
+      ...(r.bandwidthMbps !== undefined && profile.bandwidth ? { bandwidth: true } : {}),
+    };
   }
   const sampled = Object.values(bindings).some((b) => b.bandwidth);
   return {

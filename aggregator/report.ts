@@ -128,9 +128,7 @@ export function buildReport(input: ReportInput): Report {
     ...(input.inventory.spaces[m.binding] ? { space: input.inventory.spaces[m.binding] } : {}),
     nodes: [...m.nodes],
     counts: m.counts(),
-    ...(input.matrix === 'none'
-      ? {}
-      : { matrix: { legend, states: m.stateRows(), ...(input.matrix === 'full' ? { rttP99Ms: m.rttRows() } : {}) } }),
+    ...(input.matrix === 'none' ? {} : { matrix: { legend, states: m.stateRows(), ...(input.matrix === 'full' ? { rttP99Ms: m.rttRows() } : {}) } }),
   }));
   const reporting = nodes.filter((n) => n.state === 'reporting').length;
   const expected = input.inventory.nodes.length;

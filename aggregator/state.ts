@@ -139,16 +139,27 @@ export class AggregatorState extends EventEmitter {
       const old = oldMatrices.get(m.binding);
       if (!old) continue;
       // A binding whose probes changed (ports, MTU) keeps what it showed, but none of it counts as current.
-      const probesSame = JSON.stringify(oldPlan.bindings[m.binding]) === JSON.stringify(this.plan.bindings[m.binding]) && oldPlan.icmpCount === this.plan.icmpCount;
+      const probesSame =
+        JSON.stringify(oldPlan.bindings[m.binding]) === JSON.stringify(this.plan.bindings[m.binding]) && oldPlan.icmpCount === this.plan.icmpCount;
       kept += m.adopt(old, (from, to) => same(m.binding, from) && same(m.binding, to), probesSame);
     }
     const added = inventory.nodes.filter((n) => !before.has(n.name)).map((n) => n.name);
     const removed = oldInv.nodes.filter((n) => !after.has(n.name)).map((n) => n.name);
-    const changed = inventory.nodes.filter((n) => before.has(n.name) && JSON.stringify(before.get(n.name)!.addresses) !== JSON.stringify(n.addresses)).map((n) => n.name);
+    const changed = inventory.nodes
+      .filter((n) => before.has(n.name) && JSON.stringify(before.get(n.name)!.addresses) !== JSON.stringify(n.addresses))
+      .map((n) => n.name);
     for (const n of removed) this.awaitingPlan.delete(n);
     this.snap = undefined;
     this.dirty = true;
-    const summary: ReloadSummary = { generation: this.generation, nodes: inventory.nodes.length, added, removed, changed, keptPairs: kept, profile: profile.name };
+    const summary: ReloadSummary = {
+      generation: this.generation,
+      nodes: inventory.nodes.length,
+      added,
+      removed,
+      changed,
+      keptPairs: kept,
+      profile: profile.name,
+    };
     this.emit('reload', summary);
     // Peers whose addresses changed (or that are new and already connected) are probed now, not next round.
     const now = [...changed, ...added].filter((n) => this.nodes.get(n)?.connected);

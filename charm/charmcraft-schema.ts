@@ -11,12 +11,12 @@ const arch = z.enum(['amd64', 'arm64', 'armhf', 'ppc64el', 'riscv64', 's390x']);
 const baseRe = /^(ubuntu|centos|almalinux)@\d+(\.\d+)?$/;
 const base = z.string().regex(baseRe, 'expected <distribution>@<series>, e.g. ubuntu@24.04');
 /** "<base>:<arch>", the multi-base form of a build-on / build-for entry or platform name. */
-const baseArch = z.string().regex(/^(ubuntu|centos|almalinux)@\d+(\.\d+)?:(amd64|arm64|armhf|ppc64el|riscv64|s390x|all)$/, 'expected <base>:<arch>, e.g. ubuntu@24.04:amd64');
+const baseArch = z
+  .string()
+  .regex(/^(ubuntu|centos|almalinux)@\d+(\.\d+)?:(amd64|arm64|armhf|ppc64el|riscv64|s390x|all)$/, 'expected <base>:<arch>, e.g. ubuntu@24.04:amd64');
 const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).min(1)]);
 
-const platform = z
-  .strictObject({ 'build-on': oneOrMany(z.string()), 'build-for': oneOrMany(z.string()) })
-  .nullable();
+const platform = z.strictObject({ 'build-on': oneOrMany(z.string()), 'build-for': oneOrMany(z.string()) }).nullable();
 
 const part = z.looseObject({
   plugin: z.enum(['charm', 'dump', 'nil', 'python', 'poetry', 'uv', 'reactive', 'go', 'rust', 'npm', 'make']).optional(),
@@ -24,7 +24,31 @@ const part = z.looseObject({
 });
 
 /** Keys that belong to metadata.yaml / config.yaml / actions.yaml when those files exist. */
-export const metadataKeys = ['name', 'title', 'summary', 'description', 'assumes', 'containers', 'devices', 'display-name', 'docs', 'extra-bindings', 'issues', 'maintainers', 'peers', 'provides', 'requires', 'resources', 'source', 'storage', 'subordinate', 'terms', 'website', 'config', 'actions'] as const;
+export const metadataKeys = [
+  'name',
+  'title',
+  'summary',
+  'description',
+  'assumes',
+  'containers',
+  'devices',
+  'display-name',
+  'docs',
+  'extra-bindings',
+  'issues',
+  'maintainers',
+  'peers',
+  'provides',
+  'requires',
+  'resources',
+  'source',
+  'storage',
+  'subordinate',
+  'terms',
+  'website',
+  'config',
+  'actions',
+] as const;
 
 export const charmcraftSchema = z
   .looseObject({
@@ -43,7 +67,8 @@ export const charmcraftSchema = z
     if (p.bases) {
       for (const [i, b] of p.bases.entries()) {
         const channels = JSON.stringify(b).match(/"channel":"(\d+\.\d+)"/g) ?? [];
-        if (channels.some((c) => Number(c.split('"')[3]!.split('.')[0]) >= 24)) issue('"bases" is not supported for Ubuntu 24.04 and later: use base/platforms', ['bases', i]);
+        if (channels.some((c) => Number(c.split('"')[3]!.split('.')[0]) >= 24))
+          issue('"bases" is not supported for Ubuntu 24.04 and later: use base/platforms', ['bases', i]);
       }
     }
     if (p.type === 'charm' && !p.bases && !p.platforms) issue('a charm needs "platforms" (or the deprecated "bases")', ['platforms']);
@@ -62,14 +87,20 @@ export const charmcraftSchema = z
       }
       const entries = [spec['build-on'], spec['build-for']].flat();
       const withBase = entries.filter((e) => e.includes(':'));
-      if (withBase.length && withBase.length !== entries.length) issue(`platform "${name}": every build-on/build-for entry names a base, or none does`, ['platforms', name]);
+      if (withBase.length && withBase.length !== entries.length)
+        issue(`platform "${name}": every build-on/build-for entry names a base, or none does`, ['platforms', name]);
       if (withBase.length && p.base) issue(`platform "${name}" names bases: remove the top-level "base"`, ['base']);
       if (!withBase.length && !p.base) issue(`platform "${name}" needs a top-level "base"`, ['platforms', name]);
     }
   });
 
 /** Charm metadata (metadata.yaml): what Juju and charmcraft read from a packed charm. */
-const endpoint = z.looseObject({ interface: z.string().regex(/^[a-z][a-z0-9_-]*$/), limit: z.number().int().positive().optional(), optional: z.boolean().optional(), scope: z.enum(['global', 'container']).optional() });
+const endpoint = z.looseObject({
+  interface: z.string().regex(/^[a-z][a-z0-9_-]*$/),
+  limit: z.number().int().positive().optional(),
+  optional: z.boolean().optional(),
+  scope: z.enum(['global', 'container']).optional(),
+});
 export const metadataSchema = z
   .looseObject({
     name: z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]*[a-z][a-z0-9]*)*$/, 'charm names: lowercase letters, digits and hyphens'),
@@ -84,8 +115,14 @@ export const metadataSchema = z
     'extra-bindings': z.record(z.string(), z.null()).optional(),
   })
   .superRefine((m, ctx) => {
-    if ('series' in m) ctx.addIssue({ code: 'custom', message: '"series" is deprecated: the bases come from charmcraft.yaml platforms (manifest.yaml)', path: ['series'] });
-    const names = [...Object.keys(m.peers ?? {}), ...Object.keys(m.provides ?? {}), ...Object.keys(m.requires ?? {}), ...Object.keys(m['extra-bindings'] ?? {})];
+    if ('series' in m)
+      ctx.addIssue({ code: 'custom', message: '"series" is deprecated: the bases come from charmcraft.yaml platforms (manifest.yaml)', path: ['series'] });
+    const names = [
+      ...Object.keys(m.peers ?? {}),
+      ...Object.keys(m.provides ?? {}),
+      ...Object.keys(m.requires ?? {}),
+      ...Object.keys(m['extra-bindings'] ?? {}),
+    ];
     const dup = names.filter((n, i) => names.indexOf(n) !== i);
     if (dup.length) ctx.addIssue({ code: 'custom', message: `endpoint names must be unique: ${dup.join(', ')}` });
   });

@@ -107,7 +107,10 @@ bases:
     const have = baseGlibc[p.base.channel];
     if (!have) throw new Error(`platform ${p.name}: unknown glibc for ${p.base.name}@${p.base.channel}`);
     const lack = missingGlibc(needed, have);
-    if (lack) throw new Error(`platform ${p.name}: ${process.execPath} needs glibc ${lack}, ${p.base.name}@${p.base.channel} has ${have}: pack with a Node build for that base (nodejs.org builds need 2.28)`);
+    if (lack)
+      throw new Error(
+        `platform ${p.name}: ${process.execPath} needs glibc ${lack}, ${p.base.name}@${p.base.channel} has ${have}: pack with a Node build for that base (nodejs.org builds need 2.28)`,
+      );
   }
   if (o.linkRuntime) symlinkSync(process.execPath, join(stage, 'runtime/node'));
   else copyFileSync(process.execPath, join(stage, 'runtime/node'));

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "typecheck..."; npx tsc -p tsconfig.json --noEmit
 echo "lint..."; npx biome lint --diagnostic-level=error .   # errors fail the run; `npx biome lint .` shows the warnings too
+echo "format..."; npx biome format --diagnostic-level=error . || { echo "unformatted files: run npx biome format --write ." >&2; exit 1; }
 dirs=("$@"); [ ${#dirs[@]} -gt 0 ] || dirs=(unit cli integration lab charm metrics browser)
 files=()
 for d in "${dirs[@]}"; do

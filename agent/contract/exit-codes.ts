@@ -10,7 +10,8 @@ export const exitCodes = {
   noPermission: { code: 77, meaning: '`sweep`: ICMP is not available here, e.g. no CAP_NET_RAW (EX_NOPERM)' },
   config: {
     code: 78,
-    meaning: 'configuration error: a file named by an option (inventory, profile, token, targets) cannot be read or is invalid, or --node is not in the inventory (EX_CONFIG)',
+    meaning:
+      'configuration error: a file named by an option (inventory, profile, token, targets) cannot be read or is invalid, or --node is not in the inventory (EX_CONFIG)',
   },
 } as const;
 

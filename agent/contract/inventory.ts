@@ -7,9 +7,7 @@ import { LineCounter, parseDocument, isMap, isPair, isScalar, type Node as YamlN
 import { z } from 'zod';
 import { PingerError } from './errors.js';
 
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'must be letters, digits, ".", "_", "/" or "-"');
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'must be letters, digits, ".", "_", "/" or "-"');
 const ip = z.string().refine((s) => isIP(s) !== 0, {
   error: (iss) => `${JSON.stringify(iss.input)} is not an IPv4 or IPv6 address`,
 });
@@ -108,9 +106,7 @@ function build(v: z.infer<typeof inventorySchema>): Inventory {
   const nodes: InventoryNode[] = Object.entries(v.nodes).map(([n, spec]) => ({
     name: n,
     ...(spec.hostname ? { hostname: spec.hostname } : {}),
-    addresses: Object.fromEntries(
-      Object.entries(spec.addresses).map(([b, a]) => [b, Array.isArray(a) ? a : [a]]),
-    ),
+    addresses: Object.fromEntries(Object.entries(spec.addresses).map(([b, a]) => [b, Array.isArray(a) ? a : [a]])),
   }));
   const bindingSet = new Set<string>(Object.keys(v.bindings ?? {}));
   for (const n of nodes) for (const b of Object.keys(n.addresses)) bindingSet.add(b);
@@ -124,7 +120,8 @@ function humane(iss: z.core.$ZodIssue, keys: string[]): string {
   if (iss.code === 'unrecognized_keys') return `unknown field "${keys.join('", "')}"`;
   if (iss.code === 'invalid_key') return `${JSON.stringify(iss.path.at(-1))} is not a valid name: use letters, digits, ".", "_", "/" or "-"`;
   if (iss.code === 'invalid_type' && iss.input === undefined) return `missing (expected ${iss.expected === 'record' ? 'a map' : iss.expected})`;
-  if (iss.code === 'invalid_type') return `expected ${iss.expected === 'record' ? 'a map' : iss.expected}, got ${Array.isArray(iss.input) ? 'a list' : typeof iss.input}`;
+  if (iss.code === 'invalid_type')
+    return `expected ${iss.expected === 'record' ? 'a map' : iss.expected}, got ${Array.isArray(iss.input) ? 'a list' : typeof iss.input}`;
   if (iss.code === 'invalid_value') return `must be ${iss.values.map((v) => JSON.stringify(v)).join(' or ')}`;
   return iss.message;
 }

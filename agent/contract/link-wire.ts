@@ -4,7 +4,11 @@
 import { z } from 'zod';
 
 /** A Linux interface name: IFNAMSIZ is 16 with the NUL, no '/' or whitespace. */
-const ifname = z.string().min(1).max(15).regex(/^[^\s/]+$/, 'is not an interface name');
+const ifname = z
+  .string()
+  .min(1)
+  .max(15)
+  .regex(/^[^\s/]+$/, 'is not an interface name');
 const mac = z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'is not a MAC address (aa:bb:cc:dd:ee:ff)');
 /** Mb/s as the kernel reports it; 1.6 Tb/s links exist, nothing faster yet. */
 const speed = z.number().int().min(0).max(10_000_000).nullable();
@@ -32,12 +36,22 @@ export const linkPort = z.strictObject({
   speedMbps: speed,
   duplex: z.enum(['full', 'half']).nullable(),
   carrier: z.boolean().nullable(),
-  mtu: z.number().int().min(68).max(1 << 20).nullable(),
+  mtu: z
+    .number()
+    .int()
+    .min(68)
+    .max(1 << 20)
+    .nullable(),
   operstate: text(16).nullable(),
   /** Bond members only: the member's MII status ("up", "down", "going back", ...). */
   mii: text(16).optional(),
   aggregatorId: u16.optional(),
-  linkFailures: z.number().int().min(0).max(2 ** 32).optional(),
+  linkFailures: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32)
+    .optional(),
   actor: lacpPeer.optional(),
   partner: lacpPeer.optional(),
   lldp: z.array(lldpNeighbour).max(8).optional(),
@@ -62,7 +76,12 @@ export const linkFact = z.strictObject({
   speedMbps: speed,
   duplex: z.enum(['full', 'half']).nullable(),
   carrier: z.boolean().nullable(),
-  mtu: z.number().int().min(68).max(1 << 20).nullable(),
+  mtu: z
+    .number()
+    .int()
+    .min(68)
+    .max(1 << 20)
+    .nullable(),
   operstate: text(16).nullable(),
   bond: bondInfo.optional(),
   /** The physical interfaces the binding's traffic leaves by: the bond's members, a VLAN's parent (or its members). */

@@ -35,18 +35,21 @@ const outcome = z.enum(outcomes);
 const ms = z.number().finite().min(0);
 /** A record with at most `max` keys, counted before any key or value is parsed. */
 function boundedRecord<K extends z.core.$ZodRecordKey, V extends z.ZodType>(key: K, value: V, max: number, what: string) {
-  return z.preprocess((x, ctx) => {
-    if (isPlain(x)) {
-      let n = 0;
-      for (const _ in x) {
-        if (++n > max) {
-          ctx.addIssue({ code: 'custom', message: `more than ${max} ${what}`, input: x });
-          return z.NEVER;
+  return z.preprocess(
+    (x, ctx) => {
+      if (isPlain(x)) {
+        let n = 0;
+        for (const _ in x) {
+          if (++n > max) {
+            ctx.addIssue({ code: 'custom', message: `more than ${max} ${what}`, input: x });
+            return z.NEVER;
+          }
         }
       }
-    }
-    return x;
-  }, z.record(key, value));
+      return x;
+    },
+    z.record(key, value),
+  );
 }
 /** Per-port outcome, keyed by the port number as a string (JSON object keys). */
 const portOutcomes = boundedRecord(z.string().regex(/^[1-9][0-9]{0,4}$/, 'must be a port number'), outcome, limits.portsPerRow, 'ports');
@@ -79,7 +82,12 @@ export const interfaceInfo = z.strictObject({
   /** null when no local interface holds the address (misconfiguration the aggregator reports). */
   iface: z.string().max(64).nullable(),
   // lo has 65536; jumbo frames stop at 9216 on most NICs, but the kernel allows more.
-  mtu: z.number().int().min(68).max(1 << 20).nullable(),
+  mtu: z
+    .number()
+    .int()
+    .min(68)
+    .max(1 << 20)
+    .nullable(),
   /**
    * The interface's link (administratively up and carrier/operstate up). For an address no interface holds:
    * the link of the interface that last held it, when the agent knows it (an admin-down link drops its IPv6
@@ -219,7 +227,10 @@ export const welcomeMsg = z.strictObject({
    * The UDP echo key (hex), derived by the aggregator from the cluster secret: agents hold only their own
    * node credential, so they cannot derive it themselves.
    */
-  udpKey: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  udpKey: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 /**
  * A node of the peer set as the aggregator's inventory has it (live inventory). Bounded: 64 bindings of
@@ -234,7 +245,12 @@ export const peerSpec = z.strictObject({
  * A new plan, sent on a profile or inventory reload. With `peers` (live inventory): the whole peer set,
  * which replaces the agent's own inventory, so an agent never restarts for a peer change.
  */
-export const planMsg = z.strictObject({ v: z.literal(WIRE_VERSION), type: z.literal('plan'), plan: probePlan, peers: z.array(peerSpec).max(10_000).optional() });
+export const planMsg = z.strictObject({
+  v: z.literal(WIRE_VERSION),
+  type: z.literal('plan'),
+  plan: probePlan,
+  peers: z.array(peerSpec).max(10_000).optional(),
+});
 /**
  * Probe now instead of waiting out the interval. With `peers`: only those nodes (they just came up or re-announced
  * their responders), answered by a catch-up results message; without: a full round.
@@ -273,7 +289,9 @@ export type ServerMessage = z.infer<typeof serverMessage>;
 export type DecodeFailure = 'size' | 'depth' | 'json' | 'version' | 'schema';
 export type Decoded<T> = { ok: true; msg: T } | { ok: false; error: string; why: DecodeFailure };
 
-const resultsEnvelope = resultsMsg.extend({ bindings: boundedRecord(name, z.array(z.unknown()).max(limits.rowsPerBinding), limits.resultBindings, 'bindings') });
+const resultsEnvelope = resultsMsg.extend({
+  bindings: boundedRecord(name, z.array(z.unknown()).max(limits.rowsPerBinding), limits.resultBindings, 'bindings'),
+});
 
 /** Results through the fast row check; anything it does not accept is judged (and explained) by zod. */
 function checkResults(raw: unknown): ReturnType<typeof agentMessage.safeParse> | undefined {
@@ -333,7 +351,11 @@ function decodeWith<T>(schema: z.ZodType<T>, data: string | Buffer, opts: Decode
     return { ok: false, why: 'version', error: `unsupported wire version ${quote(raw.v)} (this side speaks ${WIRE_VERSION})` };
   }
   if (len > limits.controlBytes && isPlain(raw) && raw.type !== 'results') {
-    return { ok: false, why: 'size', error: `${typeof raw.type === 'string' ? clip(raw.type, 20) : 'message'} of ${len} bytes exceeds ${limits.controlBytes} (only results may be larger)` };
+    return {
+      ok: false,
+      why: 'size',
+      error: `${typeof raw.type === 'string' ? clip(raw.type, 20) : 'message'} of ${len} bytes exceeds ${limits.controlBytes} (only results may be larger)`,
+    };
   }
   const fast = schema === (agentMessage as unknown) && isPlain(raw) && raw.type === 'results' ? checkResults(raw) : undefined;
   const r = (fast as z.ZodSafeParseResult<T> | undefined) ?? schema.safeParse(raw);

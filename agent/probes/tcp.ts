@@ -39,7 +39,15 @@ const tcpProbeHandles: ProbeFn = async (req) => {
   // A port in the ephemeral range with no listener can "connect" to itself (simultaneous open): that is a
   // closed port, not an open one. Bound to another source address it cannot (and asking costs two syscalls).
   const checkSelf = req.source === undefined || req.source === req.target;
-  const r = await connectOnce(req.target, family as 4 | 6, req.port!, req.source, req.timeoutMs, checkSelf, signal && ((end) => signal.addEventListener('abort', (onAbort = end), { once: true })));
+  const r = await connectOnce(
+    req.target,
+    family as 4 | 6,
+    req.port!,
+    req.source,
+    req.timeoutMs,
+    checkSelf,
+    signal && ((end) => signal.addEventListener('abort', (onAbort = end), { once: true })),
+  );
   if (onAbort) signal!.removeEventListener('abort', onAbort);
   if (r.error === 0) return r.selfConnect ? { outcome: 'refused', detail: 'self-connect' } : { outcome: 'ok', rttMs: r.rttMs! };
   if (r.error === 'timeout') return { outcome: 'filtered', detail: 'timeout' };

@@ -94,7 +94,8 @@ export function udpProbe(keyRef: UdpKeyRef): ProbeFn {
       const family = net.isIP(req.target);
       if (family === 0) return resolve({ outcome: 'error', detail: `PINGER_ERR_UDP_BAD_TARGET: '${req.target}' is not an IP address` });
       const port = req.port;
-      if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535) return resolve({ outcome: 'error', detail: `PINGER_ERR_UDP_BAD_PORT: ${port}` });
+      if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535)
+        return resolve({ outcome: 'error', detail: `PINGER_ERR_UDP_BAD_PORT: ${port}` });
       if (req.signal?.aborted) return resolve({ outcome: 'error', detail: 'aborted' });
       const sock = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
       const request = encodeRequest(key, req.target, port, Date.now());

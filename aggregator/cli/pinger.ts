@@ -16,7 +16,9 @@ const examples = (lines: string[]): string => `\nExamples:\n${lines.map((l) => `
 // size: the command table: one declaration per command and option, read as a list
 export function buildProgram(): Command {
   const program = new Command('pinger')
-    .description('Network pre-flight checker for OpenStack on MAAS + Juju: agents probe every peer on every binding, an aggregator gives one readiness verdict.')
+    .description(
+      'Network pre-flight checker for OpenStack on MAAS + Juju: agents probe every peer on every binding, an aggregator gives one readiness verdict.',
+    )
     .version(AGENT_VERSION, '-V, --version', 'print the version and exit')
     .helpCommand('help [command]', 'show help for a command')
     .showHelpAfterError('(add --help for usage and examples)')
@@ -31,7 +33,9 @@ export function buildProgram(): Command {
   program
     .command('agent')
     .summary('probe every peer on every binding and stream the results to the aggregator')
-    .description('Run the agent of one node: answer its peers on the ports the profile asks for, probe every peer, and stream the results to the aggregator. Stops on SIGINT/SIGTERM.')
+    .description(
+      'Run the agent of one node: answer its peers on the ports the profile asks for, probe every peer, and stream the results to the aggregator. Stops on SIGINT/SIGTERM.',
+    )
     .option('--inventory <file>', 'inventory YAML (required)')
     .option('--node <name>', "this node's name in the inventory (required)")
     .option('--aggregator <url>', 'the aggregator, wss://HOST:PORT/api/v1/agent (or wss+unix:///PATH:/api/v1/agent) (required)')
@@ -55,15 +59,20 @@ export function buildProgram(): Command {
 
   program
     .command('aggregator')
-    .summary('collect the agents\' results and serve the verdict, report, page and metrics')
-    .description('Run the aggregator: accept the agents of the inventory, build the matrix per binding, and serve the verdict (/api/v1/report), the page (/) and /metrics. Stops on SIGINT/SIGTERM.')
+    .summary("collect the agents' results and serve the verdict, report, page and metrics")
+    .description(
+      'Run the aggregator: accept the agents of the inventory, build the matrix per binding, and serve the verdict (/api/v1/report), the page (/) and /metrics. Stops on SIGINT/SIGTERM.',
+    )
     .option('--listen <addr>', 'HOST:PORT, [IPv6]:PORT or unix:/absolute/path; repeatable (required)', collect)
     .option('--inventory <file>', 'inventory YAML (required)')
     .option('--token-file <file>', 'file holding the cluster secret: node credentials derive from it; admin routes take it (required)')
     .option('--tls-cert <file>', 'PEM certificate: https:// and wss:// on every listener (required unless --plain)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--plain', 'plain HTTP and ws:// instead of TLS, asked for explicitly')
-    .option('--read-token-file <file>', 'read routes (report, events, exports, page, /metrics) need this token: HTTP Basic password or Bearer; /healthz stays open')
+    .option(
+      '--read-token-file <file>',
+      'read routes (report, events, exports, page, /metrics) need this token: HTTP Basic password or Bearer; /healthz stays open',
+    )
     .option('--profile <name|file>', 'readiness profile: built in (openstack, demo) or a YAML file', 'openstack')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug']).default('info'))
     .option('--pair-metrics-max-nodes <n>', '/metrics has series for every pair up to N nodes, else failing pairs only', '20')
@@ -79,7 +88,9 @@ export function buildProgram(): Command {
   program
     .command('credential')
     .summary("print a node's credential for its agent's --credential-file")
-    .description("Print NODE's credential: HMAC-SHA256(cluster secret, \"pinger-node-v1:\" + NODE) in hex. Give each node only its own; the aggregator accepts its agent for that node only.")
+    .description(
+      'Print NODE\'s credential: HMAC-SHA256(cluster secret, "pinger-node-v1:" + NODE) in hex. Give each node only its own; the aggregator accepts its agent for that node only.',
+    )
     .option('--token-file <file>', "the cluster secret (the aggregator's --token-file) (required)")
     .option('--node <name>', 'the node (required)')
     .addHelpText('after', examples(['pinger credential --token-file secret --node node-1 > node-1.cred']))
@@ -88,7 +99,9 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .summary('an aggregator and a few agents on loopback, in one process')
-    .description('Start an aggregator and N agents on loopback addresses (127.<binding>.0.<node>) with three bindings, in one process, over plain ws:// on loopback; print the report URL and every verdict change. Ctrl-C stops it.')
+    .description(
+      'Start an aggregator and N agents on loopback addresses (127.<binding>.0.<node>) with three bindings, in one process, over plain ws:// on loopback; print the report URL and every verdict change. Ctrl-C stops it.',
+    )
     .option('--nodes <n>', 'number of agents, 2..250', '4')
     .option('--listen <host:port>', 'where the aggregator listens', '127.0.0.1:9300')
     .option('--for <seconds>', 'stop by itself after this long')
@@ -98,7 +111,9 @@ export function buildProgram(): Command {
   program
     .command('sweep')
     .summary('fping-like one-shot ICMP sweep over a list of addresses')
-    .description('Ping every address in a file once (or -c times) on the Pinger ICMP engine and print one summary line (-v: one line per target). Needs CAP_NET_RAW. Exit 0 when every target answered, 1 when some did not.')
+    .description(
+      'Ping every address in a file once (or -c times) on the Pinger ICMP engine and print one summary line (-v: one line per target). Needs CAP_NET_RAW. Exit 0 when every target answered, 1 when some did not.',
+    )
     .requiredOption('-f, --file <file>', "one IPv4/IPv6 address per line ('#' comments and blank lines ignored)")
     .option('-t, --timeout <ms>', 'per-ping timeout once sent', '1000')
     .option('-c, --count <n>', 'pings per target; a target is alive if any is answered', '1')
@@ -110,7 +125,18 @@ export function buildProgram(): Command {
       run(async () => {
         const { sweepMain } = await import('../../agent/sweep.js');
         // One parser for the sweep's flags (its own, kept lean for the fping start-up comparison).
-        const argv = ['-f', opts.file, '-t', opts.timeout, '-c', opts.count, '-s', opts.size, ...(opts.window ? ['--window', opts.window] : []), ...(opts.verbose ? ['-v'] : [])];
+        const argv = [
+          '-f',
+          opts.file,
+          '-t',
+          opts.timeout,
+          '-c',
+          opts.count,
+          '-s',
+          opts.size,
+          ...(opts.window ? ['--window', opts.window] : []),
+          ...(opts.verbose ? ['-v'] : []),
+        ];
         return sweepMain(argv);
       }),
     );
@@ -147,7 +173,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     const e = err as Error & { code?: string };
     const exit = exitCodeFor(e.code);
-    process.stderr.write(`${exit === EXIT.internal && !e.code?.startsWith('PINGER_ERR_') ? 'PINGER_ERR_INTERNAL' : e.code}: ${exit === EXIT.internal ? (e.stack ?? e.message) : e.message}\n`);
+    process.stderr.write(
+      `${exit === EXIT.internal && !e.code?.startsWith('PINGER_ERR_') ? 'PINGER_ERR_INTERNAL' : e.code}: ${exit === EXIT.internal ? (e.stack ?? e.message) : e.message}\n`,
+    );
     if (exit === EXIT.usage) process.stderr.write(usageLine(program, argv));
     return exit;
   }

@@ -72,7 +72,13 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
         if (auth && credentialMatches(token, auth.node, auth.credential)) authNode.set(req, auth.node);
         else {
           countReject('PINGER_ERR_AUTH_TOKEN');
-          peerLog(req.log, req.ip, 'warn', { remote: req.ip, claimed: auth?.node?.slice(0, 64) }, 'PINGER_ERR_AUTH_TOKEN: agent refused: missing or wrong node credential');
+          peerLog(
+            req.log,
+            req.ip,
+            'warn',
+            { remote: req.ip, claimed: auth?.node?.slice(0, 64) },
+            'PINGER_ERR_AUTH_TOKEN: agent refused: missing or wrong node credential',
+          );
           await reply.code(401).send({ code: 'PINGER_ERR_AUTH_TOKEN', error: aggregatorErrors.PINGER_ERR_AUTH_TOKEN.message });
         }
       },
@@ -126,7 +132,13 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
             // old TCP connection is not yet dead) takes over, and it is logged, as a second process would be.
             const old = live.get(msg.node);
             if (old && old !== socket) {
-              peerLog(req.log, `${msg.node}@${remote}`, 'warn', { node: msg.node, remote, previousRemote: remoteOf.get(old) }, "agent takeover: a new connection with this node's credential replaces the connected one");
+              peerLog(
+                req.log,
+                `${msg.node}@${remote}`,
+                'warn',
+                { node: msg.node, remote, previousRemote: remoteOf.get(old) },
+                "agent takeover: a new connection with this node's credential replaces the connected one",
+              );
               old.close(4409, 'PINGER_ERR_WS_REPLACED: a newer connection for this node');
             }
             live.set(msg.node, socket);
@@ -155,9 +167,18 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
           if (closing) return;
           closing = true;
           countReject('PINGER_ERR_WS_INTERNAL');
-          peerLog(req.log, peer(), 'error', { remote, node, code: 'PINGER_ERR_WS_INTERNAL', err: String((err as Error)?.stack ?? err).slice(0, 2000) }, 'PINGER_ERR_WS_INTERNAL: handling a message failed');
+          peerLog(
+            req.log,
+            peer(),
+            'error',
+            { remote, node, code: 'PINGER_ERR_WS_INTERNAL', err: String((err as Error)?.stack ?? err).slice(0, 2000) },
+            'PINGER_ERR_WS_INTERNAL: handling a message failed',
+          );
           try {
-            socket.close(aggregatorErrors.PINGER_ERR_WS_INTERNAL.close, closeReason(`PINGER_ERR_WS_INTERNAL: ${aggregatorErrors.PINGER_ERR_WS_INTERNAL.message}`));
+            socket.close(
+              aggregatorErrors.PINGER_ERR_WS_INTERNAL.close,
+              closeReason(`PINGER_ERR_WS_INTERNAL: ${aggregatorErrors.PINGER_ERR_WS_INTERNAL.message}`),
+            );
           } catch {
             socket.terminate();
           }

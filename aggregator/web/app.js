@@ -139,18 +139,28 @@ function renderFindings(findings, lldpNote) {
   // Not a finding: without LLDP the page just cannot say which switch is to blame.
   if (lldpNote) out.push(`<p class="lldp-note" data-lldp="none">${esc(lldpNote)}</p>`);
   if (findings.length === 0) out.push('<p class="none">No findings: nothing is wrong that Pinger can see.</p>');
-  for (const [sev, title] of /** @type {const} */ ([['error', 'Errors'], ['warning', 'Warnings']])) {
+  for (const [sev, title] of /** @type {const} */ ([
+    ['error', 'Errors'],
+    ['warning', 'Warnings'],
+  ])) {
     const fs = findings.filter((f) => f.severity === sev);
     if (!fs.length) continue;
     out.push(`<section class="sev-group sev-${sev}" aria-labelledby="h-${sev}"><h3 id="h-${sev}">${title} (${fs.length})</h3>`);
     for (const f of fs) {
       out.push(`<article class="finding ${sev}" data-kind="${esc(f.kind)}"><h4><span class="sev-tag">${sev}</span> ${esc(f.summary)}</h4>`);
-      out.push(`<p class="what"><code>${esc(f.kind)}</code>${f.binding ? ` on binding <b>${esc(f.binding)}</b>` : ''}${f.family ? ` <span class="family" data-family="${esc(f.family)}">${f.family === 'ipv6' ? 'IPv6' : 'IPv4'} only</span>` : ''}</p>`);
+      out.push(
+        `<p class="what"><code>${esc(f.kind)}</code>${f.binding ? ` on binding <b>${esc(f.binding)}</b>` : ''}${f.family ? ` <span class="family" data-family="${esc(f.family)}">${f.family === 'ipv6' ? 'IPv6' : 'IPv4'} only</span>` : ''}</p>`,
+      );
       if (f.hint) out.push(`<p class="hint"><b>What to do:</b> ${esc(f.hint)}</p>`);
       if (f.nodes.length) out.push(`<p class="nodes">Nodes: ${f.nodes.map(nodeButton).join(' ')}</p>`);
-      if (f.switch) out.push(`<p class="switch">Switch <b>${esc(f.switch.name)}</b>, ports: ${f.switch.ports.map((p) => `${esc(p.port)} (${esc(p.node)} ${esc(p.iface)})`).join(', ')}</p>`);
+      if (f.switch)
+        out.push(
+          `<p class="switch">Switch <b>${esc(f.switch.name)}</b>, ports: ${f.switch.ports.map((p) => `${esc(p.port)} (${esc(p.node)} ${esc(p.iface)})`).join(', ')}</p>`,
+        );
       if (f.evidence?.length) {
-        out.push('<table class="evidence"><caption>Evidence (example pairs)</caption><thead><tr><th scope="col">from</th><th scope="col">to</th><th scope="col">what was seen</th></tr></thead><tbody>');
+        out.push(
+          '<table class="evidence"><caption>Evidence (example pairs)</caption><thead><tr><th scope="col">from</th><th scope="col">to</th><th scope="col">what was seen</th></tr></thead><tbody>',
+        );
         for (const e of f.evidence) out.push(`<tr><td>${esc(e.from)}</td><td>${esc(e.to)}</td><td>${esc(e.detail)}</td></tr>`);
         out.push('</tbody></table>');
       }
@@ -165,7 +175,7 @@ function renderFindings(findings, lldpNote) {
 function renderBindings(bindings) {
   const host = $('bindings-body');
   const names = new Set(bindings.map((b) => b.name));
-  for (const [name, m] of maps) if (!names.has(name)) (m.section.remove(), maps.delete(name));
+  for (const [name, m] of maps) if (!names.has(name)) m.section.remove(), maps.delete(name);
   for (const b of bindings) {
     let m = maps.get(b.name);
     if (!m) {
@@ -188,13 +198,21 @@ function renderBindings(bindings) {
         },
       });
       map.canvas.addEventListener('blur', () => (focusText.textContent = ''));
-      m = { section, map, pairs: /** @type {HTMLElement} */ (section.querySelector('.pairs')), counts: /** @type {HTMLElement} */ (section.querySelector('.counts')) };
+      m = {
+        section,
+        map,
+        pairs: /** @type {HTMLElement} */ (section.querySelector('.pairs')),
+        counts: /** @type {HTMLElement} */ (section.querySelector('.counts')),
+      };
       maps.set(b.name, m);
     }
     const c = b.counts;
     const parts = Object.keys(stateNames)
       .filter((s) => s !== 'self' && c[s])
-      .map((s) => `<span class="chip s-${s}"><span class="swatch" aria-hidden="true"></span>${esc(stateNames[/** @type {import('./heatmap.js').CellState} */ (s)])}: ${c[s]}</span>`);
+      .map(
+        (s) =>
+          `<span class="chip s-${s}"><span class="swatch" aria-hidden="true"></span>${esc(stateNames[/** @type {import('./heatmap.js').CellState} */ (s)])}: ${c[s]}</span>`,
+      );
     m.counts.innerHTML = `${b.nodes.length} nodes. ${parts.join(' ')}`;
     m.map.selected = selected;
     m.map.update(b);
@@ -223,18 +241,36 @@ function problemList(b) {
 /** @param {Report} r */
 function renderNodes(r) {
   const bindings = r.bindings.map((b) => b.name);
-  const head = ['Node', 'State', 'Hostname', 'Agent', 'ICMP', 'Clock offset', ...bindings.map((b) => `${b}: address (interface, MTU)`), 'Links (speed, bond members, switch port)', 'Responder problems'];
+  const head = [
+    'Node',
+    'State',
+    'Hostname',
+    'Agent',
+    'ICMP',
+    'Clock offset',
+    ...bindings.map((b) => `${b}: address (interface, MTU)`),
+    'Links (speed, bond members, switch port)',
+    'Responder problems',
+  ];
   const rank = { missing: 0, stale: 1, stalled: 1, reporting: 2 };
-  const nodes = [...r.nodes].sort((a, b) => (rank[/** @type {keyof typeof rank} */ (a.state)] ?? 3) - (rank[/** @type {keyof typeof rank} */ (b.state)] ?? 3) || a.name.localeCompare(b.name, undefined, { numeric: true }));
+  const nodes = [...r.nodes].sort(
+    (a, b) =>
+      (rank[/** @type {keyof typeof rank} */ (a.state)] ?? 3) - (rank[/** @type {keyof typeof rank} */ (b.state)] ?? 3) ||
+      a.name.localeCompare(b.name, undefined, { numeric: true }),
+  );
   const rows = nodes.map((n) => {
-    const addr = bindings.map((b) =>
-      (n.bindings[b] ?? []).map((a) => `${esc(a.address)} <span class="dim">(${a.iface ? `${esc(a.iface)}, MTU ${a.mtu ?? '?'}` : 'no interface'})</span>`).join('<br>') || '<span class="dim">none</span>',
+    const addr = bindings.map(
+      (b) =>
+        (n.bindings[b] ?? [])
+          .map((a) => `${esc(a.address)} <span class="dim">(${a.iface ? `${esc(a.iface)}, MTU ${a.mtu ?? '?'}` : 'no interface'})</span>`)
+          .join('<br>') || '<span class="dim">none</span>',
     );
     const probs = n.responderProblems.map((p) => `${esc(p.proto)}/${p.port} on ${esc(p.address)}: ${esc(p.state)}`).join('<br>');
     const clock = n.clockOffsetMs === undefined ? '<span class="dim">not yet</span>' : `${n.clockOffsetMs.toFixed(1)} ms`;
     return `<tr data-node="${esc(n.name)}"${n.name === selected ? ' class="selected"' : ''}><th scope="row">${nodeButton(n.name)}</th><td><span class="st st-${esc(n.state)}">${esc(n.state)}</span></td><td>${esc(n.hostname ?? '')}</td><td>${esc(n.agentVersion ?? '')}</td><td>${esc(n.icmp ?? '')}</td><td>${clock}</td>${addr.map((a) => `<td>${a}</td>`).join('')}<td class="links">${linksText(n)}</td><td>${probs}</td></tr>`;
   });
-  $('nodes-body').innerHTML = `<table class="nodes"><caption class="sr-only">Nodes, problem nodes first</caption><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  $('nodes-body').innerHTML =
+    `<table class="nodes"><caption class="sr-only">Nodes, problem nodes first</caption><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 /** Highlights a node's row and column in every heatmap, and its row in the node list. @param {string|null} node */
@@ -267,7 +303,9 @@ function pairDetails(/** @type {string} */ b, /** @type {string} */ from, /** @t
   if (!p) {
     if (pairCache.size > 500) pairCache.clear();
     const q = new URLSearchParams({ binding: b, from, to });
-    p = fetch(`/api/v1/pair?${q}`).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+    p = fetch(`/api/v1/pair?${q}`)
+      .then((r) => (r.ok ? r.json() : null))
+      .catch(() => null);
     pairCache.set(key, p);
   }
   return p;
@@ -291,7 +329,11 @@ function hoverPair(/** @type {string} */ b, /** @type {string} */ from, /** @typ
     if (hoverKey !== key) return;
     tip.innerHTML =
       `<b>${esc(from)} → ${esc(to)}</b> <span class="dim">${esc(b)}</span>` +
-      (d ? `<dl>${pairLines(d).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>` : '<div>no details</div>');
+      (d
+        ? `<dl>${pairLines(d)
+            .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
+            .join('')}</dl>`
+        : '<div>no details</div>');
     tip.dataset.pair = key;
   }, 60);
 }

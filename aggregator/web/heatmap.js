@@ -109,7 +109,10 @@ export class Heatmap {
     this.draw();
     const c = b.counts;
     const bad = ['unreachable', 'mtu', 'port', 'udp', 'loss'].filter((s) => c[s]).map((s) => `${c[s]} ${stateNames[/** @type {CellState} */ (s)]}`);
-    this.canvas.setAttribute('aria-label', `Matrix of ${b.name}, ${n} nodes: ${c.ok ?? 0} pairs ok${bad.length ? ', ' + bad.join(', ') : ''}${c.none ? `, ${c.none} without result` : ''}. Arrow keys move between pairs, Enter highlights a node.`);
+    this.canvas.setAttribute(
+      'aria-label',
+      `Matrix of ${b.name}, ${n} nodes: ${c.ok ?? 0} pairs ok${bad.length ? ', ' + bad.join(', ') : ''}${c.none ? `, ${c.none} without result` : ''}. Arrow keys move between pairs, Enter highlights a node.`,
+    );
   }
 
   /** The n x n image, one pixel per pair. */
@@ -280,12 +283,24 @@ export class Heatmap {
     let [i = 0, j = 0] = this.focus;
     const step = e.shiftKey ? Math.max(1, Math.round(n / 10)) : 1;
     switch (e.key) {
-      case 'ArrowUp': i = Math.max(0, i - step); break;
-      case 'ArrowDown': i = Math.min(n - 1, i + step); break;
-      case 'ArrowLeft': j = Math.max(0, j - step); break;
-      case 'ArrowRight': j = Math.min(n - 1, j + step); break;
-      case 'Home': j = 0; break;
-      case 'End': j = n - 1; break;
+      case 'ArrowUp':
+        i = Math.max(0, i - step);
+        break;
+      case 'ArrowDown':
+        i = Math.min(n - 1, i + step);
+        break;
+      case 'ArrowLeft':
+        j = Math.max(0, j - step);
+        break;
+      case 'ArrowRight':
+        j = Math.min(n - 1, j + step);
+        break;
+      case 'Home':
+        j = 0;
+        break;
+      case 'End':
+        j = n - 1;
+        break;
       case 'Enter':
       case ' ': {
         const name = b.nodes[i] ?? null;
@@ -293,8 +308,11 @@ export class Heatmap {
         e.preventDefault();
         return;
       }
-      case 'Escape': this.cb.onSelect(null); return;
-      default: return;
+      case 'Escape':
+        this.cb.onSelect(null);
+        return;
+      default:
+        return;
     }
     e.preventDefault();
     this.focus = [Math.min(i, n - 1), Math.min(j, n - 1)];

@@ -13,10 +13,12 @@ const rate = (mbps) => (mbps === null ? 'speed unknown' : mbps >= 1000 ? `${mbps
 /** Per binding: the interface, its speed or bond mode, each physical port with its switch port (LLDP). @param {ReportNode} n */
 export function linksText(n) {
   // The bandwidth sample: this node's median as sender per binding (README "Bandwidth sample").
-  const bw = Object.entries(n.bandwidthMbps ?? {}).map(([b, m]) => `<span class="bandwidth" data-binding="${esc(b)}">${esc(b)}: sends ${rate(m)}b/s (median)</span>`);
+  const bw = Object.entries(n.bandwidthMbps ?? {}).map(
+    ([b, m]) => `<span class="bandwidth" data-binding="${esc(b)}">${esc(b)}: sends ${rate(m)}b/s (median)</span>`,
+  );
   if (!n.links?.length) return bw.length ? bw.join('<br>') : '<span class="dim">not reported</span>';
-  return [...n.links
-    .map((l) => {
+  return [
+    ...n.links.map((l) => {
       const ports = l.ports
         .filter((p) => p.iface !== l.iface || p.lldp?.length)
         .map((p) => {
@@ -26,8 +28,9 @@ export function linksText(n) {
         });
       const head = `${esc(l.binding)}: ${esc(l.iface)} ${l.bond ? `bond ${esc(l.bond.mode)}` : l.ports.length === 1 && l.ports[0]?.iface === l.iface ? rate(l.speedMbps) : esc(l.kind)}`;
       return ports.length ? `${head} (${ports.join('; ')})` : head;
-    }), ...bw]
-    .join('<br>');
+    }),
+    ...bw,
+  ].join('<br>');
 }
 
 /** @typedef {{binding: string, from: string, to: string, state: import('./heatmap.js').CellState, rttAvg: number|null, rttP99: number|null,
@@ -71,4 +74,7 @@ export function pairLines(d) {
   return out;
 }
 
-export const pairText = (/** @type {Pair} */ d) => pairLines(d).map(([k, v]) => `${k}: ${v}`).join('. ');
+export const pairText = (/** @type {Pair} */ d) =>
+  pairLines(d)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('. ');

@@ -9,7 +9,8 @@ import { features, reconcile, rotateClusterSecret } from './handlers.js';
 /** The aggregator's URL and what it takes to talk to it: the cluster secret (admin), the read token, the CA. */
 function aggregator(ctx: HookContext): { url: string; token: string; access: Access } {
   const cfg = tools.configGet();
-  if (cfg['aggregator-mode'] === 'external') return { url: String(cfg['external-aggregator-url']).replace(/\/$/, ''), token: String(cfg['external-aggregator-token']), access: {} };
+  if (cfg['aggregator-mode'] === 'external')
+    return { url: String(cfg['external-aggregator-url']).replace(/\/$/, ''), token: String(cfg['external-aggregator-token']), access: {} };
   const rid = tools.relationIds(ctx.meta.peers)[0];
   const app: Databag = rid ? tools.relationGetApp(rid, ctx.app) : {};
   const url = app['aggregator-url'];
@@ -22,7 +23,10 @@ function aggregator(ctx: HookContext): { url: string; token: string; access: Acc
     read = c['read-token'];
   }
   if (!url || !token) throw new Error('no aggregator yet: the leader has not shared one (see juju status)');
-  const access: Access = { ...(read && features(ctx.charmDir).readAuth ? { readToken: read } : {}), ...(url.startsWith('https:') && app['ca-cert'] ? { ca: app['ca-cert'] } : {}) };
+  const access: Access = {
+    ...(read && features(ctx.charmDir).readAuth ? { readToken: read } : {}),
+    ...(url.startsWith('https:') && app['ca-cert'] ? { ca: app['ca-cert'] } : {}),
+  };
   return { url, token, access };
 }
 
@@ -41,7 +45,12 @@ async function getReport(ctx: HookContext): Promise<void> {
   const r = await fetchReport(url, 10_000, access);
   if ('error' in r) throw new Error(`aggregator ${url}: ${r.error}`);
   const format = tools.actionGet().format === 'json' ? 'json' : 'text';
-  tools.actionSet({ verdict: r.verdict, summary: r.summary, findings: String(r.findings.length), report: format === 'json' ? JSON.stringify(r) : reportText(r) });
+  tools.actionSet({
+    verdict: r.verdict,
+    summary: r.summary,
+    findings: String(r.findings.length),
+    report: format === 'json' ? JSON.stringify(r) : reportText(r),
+  });
 }
 
 /** A fresh round from every agent, then the verdict that follows from it (not the one from before). */
@@ -81,7 +90,11 @@ async function setResponders(ctx: HookContext, on: boolean): Promise<void> {
 async function rotateSecret(ctx: HookContext): Promise<void> {
   const where = rotateClusterSecret(ctx);
   await reconcile(ctx); // the leader's own credential secrets and aggregator at once; the units on secret-changed
-  tools.actionSet({ rotated: 'true', store: where === 'peer-databag' ? 'peer-databag' : 'juju-secret', message: 'agents restart once with their new credential as their units see it' });
+  tools.actionSet({
+    rotated: 'true',
+    store: where === 'peer-databag' ? 'peer-databag' : 'juju-secret',
+    message: 'agents restart once with their new credential as their units see it',
+  });
 }
 
 export const actions: Record<string, (ctx: HookContext) => Promise<void>> = {

@@ -36,7 +36,11 @@ function call(url: string, o: { method?: string; bearer?: string; ca?: string; t
 
 export async function fetchReport(url: string, timeoutMs = 3000, access: Access = {}): Promise<Report | { error: string }> {
   try {
-    const r = await call(`${url}/api/v1/report?matrix=states`, { timeoutMs, ...(access.readToken ? { bearer: access.readToken } : {}), ...(access.ca ? { ca: access.ca } : {}) });
+    const r = await call(`${url}/api/v1/report?matrix=states`, {
+      timeoutMs,
+      ...(access.readToken ? { bearer: access.readToken } : {}),
+      ...(access.ca ? { ca: access.ca } : {}),
+    });
     if (r.status !== 200) return { error: `HTTP ${r.status}` };
     return JSON.parse(r.body) as Report;
   } catch (err) {

@@ -56,6 +56,7 @@ export function parseMtu(spec: string): Record<string, number> {
   return out;
 }
 
+// size: one check per config option, in config.yaml's order
 export function parseConfig(raw: Record<string, unknown>, known: { bindings: string[]; profiles: string[] }): ConfigResult {
   const s = (k: string, d = ''): string => (typeof raw[k] === 'string' ? (raw[k] as string) : d);
   const n = (k: string, d: number): number => (typeof raw[k] === 'number' ? (raw[k] as number) : d);
@@ -65,7 +66,8 @@ export function parseConfig(raw: Record<string, unknown>, known: { bindings: str
   if (!known.profiles.includes(profile)) return fail('profile', `unknown profile "${profile}" (built in: ${known.profiles.join(', ')})`);
   const probeInterval = n('probe-interval', 0);
   // The probe timeout (1 s in the shipped profiles) must fit inside the interval.
-  if (!Number.isInteger(probeInterval) || (probeInterval !== 0 && probeInterval < 2) || probeInterval > 3600) return fail('probe-interval', `${probeInterval} is not 0 (the profile's) or 2-3600 seconds`);
+  if (!Number.isInteger(probeInterval) || (probeInterval !== 0 && probeInterval < 2) || probeInterval > 3600)
+    return fail('probe-interval', `${probeInterval} is not 0 (the profile's) or 2-3600 seconds`);
   const bindings = s('bindings').split(/\s+/).filter(Boolean);
   const unknown = bindings.filter((b) => !known.bindings.includes(b));
   if (unknown.length) return fail('bindings', `unknown binding "${unknown[0]}" (known: ${known.bindings.join(', ')})`);
@@ -81,7 +83,10 @@ export function parseConfig(raw: Record<string, unknown>, known: { bindings: str
   } catch (err) {
     return fail('mtu', (err as Error).message);
   }
-  for (const [opt, names] of [['ports', Object.keys(portsByBinding)], ['mtu', Object.keys(mtuByBinding)]] as const) {
+  for (const [opt, names] of [
+    ['ports', Object.keys(portsByBinding)],
+    ['mtu', Object.keys(mtuByBinding)],
+  ] as const) {
     const bad = names.find((b) => !known.bindings.includes(b));
     if (bad) return fail(opt, `unknown binding "${bad}" (known: ${known.bindings.join(', ')})`);
   }

@@ -13,7 +13,13 @@ export function glibcVersionsNeeded(elf: Buffer): string[] {
   if (shoff + shnum * shentsize > elf.length) throw new Error('ELF section headers past the end of the file');
   const section = (i: number) => {
     const o = shoff + i * shentsize;
-    return { type: elf.readUInt32LE(o + 4), offset: Number(elf.readBigUInt64LE(o + 0x18)), size: Number(elf.readBigUInt64LE(o + 0x20)), link: elf.readUInt32LE(o + 0x28), info: elf.readUInt32LE(o + 0x2c) };
+    return {
+      type: elf.readUInt32LE(o + 4),
+      offset: Number(elf.readBigUInt64LE(o + 0x18)),
+      size: Number(elf.readBigUInt64LE(o + 0x20)),
+      link: elf.readUInt32LE(o + 0x28),
+      info: elf.readUInt32LE(o + 0x2c),
+    };
   };
   const out = new Set<string>();
   for (let i = 0; i < shnum; i++) {

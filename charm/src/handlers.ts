@@ -1,3 +1,4 @@
+// size: the one reconcile and the hooks that call it read best as one file
 // The hook handlers. Every lifecycle and peer hook converges on one reconcile: publish this unit's
 // addresses, write the inventory from every peer's data, keep the services running as they should, and
 // set the status. Running it twice changes nothing (hooks are retried, and may come in any order).
@@ -136,7 +137,14 @@ const CLUSTER_LABEL = 'pinger-cluster';
  * app databag (IDs are not secret). Juju < 3.1 has no secrets: the values sit in the peer app databag.
  */
 // size: the leader and non-leader, with and without Juju secrets, paths side by side
-function secrets(ctx: HookContext, rid: string | undefined, leader: boolean, app: Databag, units: string[], clusterEverywhere: boolean): { s: Secrets; bag: Databag } {
+function secrets(
+  ctx: HookContext,
+  rid: string | undefined,
+  leader: boolean,
+  app: Databag,
+  units: string[],
+  clusterEverywhere: boolean,
+): { s: Secrets; bag: Databag } {
   const bag: Databag = {};
   if (!rid) return { s: { store: 'peer-databag' }, bag };
   if (!hasSecrets(ctx.env.JUJU_VERSION)) {
@@ -180,13 +188,14 @@ function secrets(ctx: HookContext, rid: string | undefined, leader: boolean, app
       next[u] = cid;
     }
     // Departed units' credentials go with them.
-    for (const [u, cid] of Object.entries(ids)) if (mine && !next[u]) {
-      try {
-        tools.secretRemove(cid);
-      } catch (err) {
-        if (!(err instanceof HookToolError)) throw err;
+    for (const [u, cid] of Object.entries(ids))
+      if (mine && !next[u]) {
+        try {
+          tools.secretRemove(cid);
+        } catch (err) {
+          if (!(err instanceof HookToolError)) throw err;
+        }
       }
-    }
     const text = JSON.stringify(next);
     if (text !== (app['credential-ids'] || '{}')) bag['credential-ids'] = text;
     if (rotatedNow) bag['credential-from'] = from;
@@ -230,7 +239,8 @@ export async function reconcile(ctx: HookContext): Promise<void> {
   const installing = ctx.hook === 'install';
   // upgrade-charm replaced the code the services run: restart them even if nothing else changed.
   const upgraded = ctx.hook === 'upgrade-charm';
-  if (installing || upgraded) tools.statusSet('maintenance', installing ? 'installing: writing the pinger services' : 'upgrading: restarting the pinger services on the new code');
+  if (installing || upgraded)
+    tools.statusSet('maintenance', installing ? 'installing: writing the pinger services' : 'upgrading: restarting the pinger services on the new code');
   const parsed = parseConfig(tools.configGet(), { bindings: [...ctx.meta.endpoints], profiles: Object.keys(builtinProfiles) });
   if (!parsed.ok) {
     tools.statusSet('blocked', parsed.problem);
@@ -284,14 +294,16 @@ export async function reconcile(ctx: HookContext): Promise<void> {
       tools.log('WARNING', `${(err as Error).message}; left out of the inventory`);
     }
   }
-  const inventory = buildInventory(records.map((r) => ({ ...r, addresses: Object.fromEntries(Object.entries(r.addresses).filter(([b]) => probed.includes(b))) })));
+  const inventory = buildInventory(
+    records.map((r) => ({ ...r, addresses: Object.fromEntries(Object.entries(r.addresses).filter(([b]) => probed.includes(b))) })),
+  );
   const invText = inventoryToText(inventory);
   const selfInInventory = inventory.nodes.some((n) => n.name === ctx.unit);
   const p = ctx.paths;
   const tlsOn = can.tls && !external && url?.startsWith('https:') && !!app['ca-cert'];
 
   // The agent: only once there is an aggregator to report to and this unit has addresses to probe from.
-  const agentSecret = external ? cfg.externalToken : can.credential ? sec.credential : sec.cluster ?? sec.credential;
+  const agentSecret = external ? cfg.externalToken : can.credential ? sec.credential : (sec.cluster ?? sec.credential);
   if (url && agentSecret && selfInInventory) {
     // Inputs read only at start (the credential, the CA) restart the agent; the inventory is reloaded.
     const restart = [
@@ -362,7 +374,14 @@ export async function reconcile(ctx: HookContext): Promise<void> {
   }
 }
 
-function publishMetrics(ctx: HookContext, cfg: CharmConfig, leader: boolean, aggAddress: string | undefined, scheme: 'http' | 'https', readToken: string | undefined): void {
+function publishMetrics(
+  ctx: HookContext,
+  cfg: CharmConfig,
+  leader: boolean,
+  aggAddress: string | undefined,
+  scheme: 'http' | 'https',
+  readToken: string | undefined,
+): void {
   const cos = tools.relationIds('cos-agent');
   const scrape = tools.relationIds('metrics-endpoint');
   const legacy = tools.relationIds('prometheus');

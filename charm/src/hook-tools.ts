@@ -58,7 +58,17 @@ export const tools = {
   stateDelete: (key: string): void => void run('state-delete', [key]),
   /** Juju >= 3.1 secrets. Content goes through --file (a YAML map) so no value is ever on a command line. */
   secretAdd(content: Record<string, string>, o: { label: string; owner?: 'application' | 'unit'; description?: string }, tmpDir: string): string {
-    return withContentFile(tmpDir, content, (file) => run('secret-add', ['--label', o.label, '--owner', o.owner ?? 'application', ...(o.description ? ['--description', o.description] : []), '--file', file]).trim());
+    return withContentFile(tmpDir, content, (file) =>
+      run('secret-add', [
+        '--label',
+        o.label,
+        '--owner',
+        o.owner ?? 'application',
+        ...(o.description ? ['--description', o.description] : []),
+        '--file',
+        file,
+      ]).trim(),
+    );
   },
   secretSet(id: string, content: Record<string, string>, tmpDir: string): void {
     withContentFile(tmpDir, content, (file) => run('secret-set', [id, '--file', file]));
@@ -72,7 +82,11 @@ export const tools = {
   stateGet: (): Record<string, string> => json<Record<string, string>>('state-get', []) ?? {},
   stateSet: (data: Record<string, string>): void => void run('state-set', ['--file', '-'], JSON.stringify(data)),
   actionGet: (): Record<string, unknown> => json<Record<string, unknown>>('action-get', []) ?? {},
-  actionSet: (kv: Record<string, string>): void => void run('action-set', Object.entries(kv).map(([k, v]) => `${k}=${v}`)),
+  actionSet: (kv: Record<string, string>): void =>
+    void run(
+      'action-set',
+      Object.entries(kv).map(([k, v]) => `${k}=${v}`),
+    ),
   actionFail: (msg: string): void => void run('action-fail', [msg]),
   actionLog: (msg: string): void => void run('action-log', [msg]),
 };

@@ -15,12 +15,16 @@ export interface MetricsAssets {
 export function loadAssets(dir: string): MetricsAssets {
   const out: MetricsAssets = { dashboards: [], ruleGroups: [] };
   if (!existsSync(dir)) return out;
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     out.dashboards.push({ file: f, json: readFileSync(join(dir, f), 'utf8') });
   }
   const rules = join(dir, 'rules');
   if (existsSync(rules)) {
-    for (const f of readdirSync(rules).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    for (const f of readdirSync(rules)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()) {
       const doc = parse(readFileSync(join(rules, f), 'utf8')) as { groups?: unknown[] } | null;
       if (Array.isArray(doc?.groups)) out.ruleGroups.push(...doc.groups);
     }

@@ -49,7 +49,10 @@ export function faultOf(r: Report, unit: string): Finding | undefined {
 export function unitStatus(v: UnitView): Status {
   if (v.missing.length) {
     const b = v.missing.join(', ');
-    return { state: 'blocked', message: short(`binding ${b} has no address on this machine: bind ${v.missing.length > 1 ? 'them' : 'it'} to a space this machine is in`) };
+    return {
+      state: 'blocked',
+      message: short(`binding ${b} has no address on this machine: bind ${v.missing.length > 1 ? 'them' : 'it'} to a space this machine is in`),
+    };
   }
   if (v.peersJoined < v.peersExpected) return { state: 'waiting', message: `waiting for peers: ${v.peersJoined}/${v.peersExpected} joined` };
   if (!v.aggregatorUrl) return { state: 'waiting', message: 'waiting for the leader to share the aggregator' };
@@ -57,7 +60,8 @@ export function unitStatus(v: UnitView): Status {
   if (!r) return { state: 'waiting', message: short(`agent started; waiting for a verdict from ${v.aggregatorUrl}`) };
   if ('error' in r) return { state: 'waiting', message: short(`aggregator ${v.aggregatorUrl} not answering: ${r.error}`) };
   const me = r.nodes.find((n) => n.name === v.unit);
-  if (!me || me.state !== 'reporting' || me.rounds === 0) return { state: 'waiting', message: `waiting for the first round (agent ${me?.state ?? 'not in the report'})` };
+  if (!me || me.state !== 'reporting' || me.rounds === 0)
+    return { state: 'waiting', message: `waiting for the first round (agent ${me?.state ?? 'not in the report'})` };
   // Root causes on this machine first: an inventory address no local interface holds.
   for (const [b, addrs] of Object.entries(me.bindings)) {
     const gone = addrs.find((a) => a.iface === null);

@@ -21,7 +21,27 @@ export function makeCa(workDir: string, name: string): Ca {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   try {
     openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'ca.key'], dir);
-    openssl(['req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', '3650', '-subj', `/CN=${name} pinger CA`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', 'ca.pem'], dir);
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        'ca.key',
+        '-sha256',
+        '-days',
+        '3650',
+        '-subj',
+        `/CN=${name} pinger CA`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+        '-out',
+        'ca.pem',
+      ],
+      dir,
+    );
     return { key: readFileSync(join(dir, 'ca.key'), 'utf8'), cert: readFileSync(join(dir, 'ca.pem'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -40,11 +60,34 @@ export function ensureServerCert(dir: string, ca: Ca, ips: string[]): boolean {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(join(dir, 'ca.key'), ca.key, { mode: 0o600 });
   writeFileSync(join(dir, 'ca.pem'), ca.cert, { mode: 0o644 });
-  writeFileSync(join(dir, 'san.ext'), `subjectAltName=${ips.map((ip) => `IP:${ip}`).join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n`);
+  writeFileSync(
+    join(dir, 'san.ext'),
+    `subjectAltName=${ips.map((ip) => `IP:${ip}`).join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n`,
+  );
   try {
     openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'aggregator.key'], dir);
     openssl(['req', '-new', '-key', 'aggregator.key', '-subj', '/CN=pinger-aggregator', '-out', 'aggregator.csr'], dir);
-    openssl(['x509', '-req', '-in', 'aggregator.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '825', '-sha256', '-extfile', 'san.ext', '-out', 'aggregator.pem'], dir);
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        'aggregator.csr',
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '825',
+        '-sha256',
+        '-extfile',
+        'san.ext',
+        '-out',
+        'aggregator.pem',
+      ],
+      dir,
+    );
   } finally {
     // The CA key is needed only to sign: it stays in the Juju secret, not on the disk.
     for (const f of ['ca.key', 'aggregator.csr', 'san.ext', 'ca.srl']) rmSync(join(dir, f), { force: true });

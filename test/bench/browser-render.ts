@@ -17,7 +17,9 @@ import { artifacts, launch } from '../browser/browser.js';
 
 const openstackProfile = builtinProfile('openstack');
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, bindings: { type: 'string', default: '6' }, runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { nodes: { type: 'string', default: '1000' }, bindings: { type: 'string', default: '6' }, runs: { type: 'string', default: '5' } },
+});
 const N = Number(values.nodes);
 const runs = Number(values.runs);
 const bindings = ['admin', 'ceph-cluster', 'ceph-public', 'internal', 'public', 'shared-db', 'amqp', 'overlay'].slice(0, Number(values.bindings));
@@ -43,7 +45,9 @@ function row(b: string, from: number, to: number): TargetRow {
   return {
     peer: name(to),
     addr: addr(j, to),
-    icmp: unreachable ? { sent: 3, recv: 0, rtt: null, outcome: 'filtered' } : { sent: 3, recv: lossy ? 2 : 3, rtt: [rtt * 0.8, rtt, rtt * 1.3, rtt, rtt * 1.3], outcome: lossy ? 'filtered' : 'ok' },
+    icmp: unreachable
+      ? { sent: 3, recv: 0, rtt: null, outcome: 'filtered' }
+      : { sent: 3, recv: lossy ? 2 : 3, rtt: [rtt * 0.8, rtt, rtt * 1.3, rtt, rtt * 1.3], outcome: lossy ? 'filtered' : 'ok' },
     tcp: Object.fromEntries(ports.map((p, k) => [String(p), unreachable ? 'filtered' : j === 5 && to === 41 && k === 0 ? 'refused' : 'ok'])),
   };
 }
@@ -78,7 +82,9 @@ const report = state.report('states');
 const reportMs = performance.now() - t1;
 const reportBytes = Buffer.byteLength(JSON.stringify(report));
 
-console.log(`nodes ${N} x bindings ${bindings.length}: fed the state in ${(fedMs / 1000).toFixed(1)} s; report (states) built in ${reportMs.toFixed(0)} ms (findings and verdict ${snapshotMs.toFixed(0)} ms), ${(reportBytes / 2 ** 20).toFixed(1)} MiB JSON; findings ${report.findings.length}`);
+console.log(
+  `nodes ${N} x bindings ${bindings.length}: fed the state in ${(fedMs / 1000).toFixed(1)} s; report (states) built in ${reportMs.toFixed(0)} ms (findings and verdict ${snapshotMs.toFixed(0)} ms), ${(reportBytes / 2 ** 20).toFixed(1)} MiB JSON; findings ${report.findings.length}`,
+);
 const app = await buildServer({ state, token: 'bench', logLevel: 'warn' });
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 const browser = await launch();
@@ -94,10 +100,17 @@ try {
     await page.goto(`${url}/`);
     await page.waitForSelector('body[data-rendered]', { timeout: 120_000 });
     const wallMs = performance.now() - w0;
-    const [fetchedMs, firstRenderMs] = await page.evaluate(() => ['pinger-report-fetched', 'pinger-first-render'].map((m) => performance.getEntriesByName(m)[0]!.startTime));
+    const [fetchedMs, firstRenderMs] = await page.evaluate(() =>
+      ['pinger-report-fetched', 'pinger-first-render'].map((m) => performance.getEntriesByName(m)[0]!.startTime),
+    );
     const renderMs = firstRenderMs! - fetchedMs!;
     if (process.env.BENCH_DEBUG) {
-      const fetches = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/v1/')).map((e) => [e.name.replace(/^.*\/api/, '/api'), Math.round(e.startTime), Math.round(e.duration)]));
+      const fetches = await page.evaluate(() =>
+        performance
+          .getEntriesByType('resource')
+          .filter((e) => e.name.includes('/api/v1/'))
+          .map((e) => [e.name.replace(/^.*\/api/, '/api'), Math.round(e.startTime), Math.round(e.duration)]),
+      );
       console.log(JSON.stringify({ fetchedMs, firstRenderMs, fetches }));
     }
     await cdp.send('HeapProfiler.collectGarbage');
@@ -127,6 +140,12 @@ try {
 
 const f = (x: number, d = 0) => x.toFixed(d);
 console.log('run  first-render ms  of which rendering ms  goto->rendered ms  JS heap MiB  hover->details ms');
-rows.forEach((x, i) => console.log(`${String(i + 1).padStart(3)}  ${f(x.firstRenderMs).padStart(15)}  ${f(x.renderMs).padStart(20)}  ${f(x.wallMs).padStart(17)}  ${f(x.heapMB, 1).padStart(11)}  ${f(x.hoverMs).padStart(17)}`));
+rows.forEach((x, i) =>
+  console.log(
+    `${String(i + 1).padStart(3)}  ${f(x.firstRenderMs).padStart(15)}  ${f(x.renderMs).padStart(20)}  ${f(x.wallMs).padStart(17)}  ${f(x.heapMB, 1).padStart(11)}  ${f(x.hoverMs).padStart(17)}`,
+  ),
+);
 const med = (k: keyof (typeof rows)[number], d = 0) => f(median(rows.map((x) => x[k])), d);
-console.log(`median of ${rows.length}: first render ${med('firstRenderMs')} ms (rendering after the fetch ${med('renderMs')} ms); goto->rendered ${med('wallMs')} ms; JS heap ${med('heapMB', 1)} MiB; hover->details ${med('hoverMs')} ms`);
+console.log(
+  `median of ${rows.length}: first render ${med('firstRenderMs')} ms (rendering after the fetch ${med('renderMs')} ms); goto->rendered ${med('wallMs')} ms; JS heap ${med('heapMB', 1)} MiB; hover->details ${med('hoverMs')} ms`,
+);

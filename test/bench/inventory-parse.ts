@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { inventoryToText, parseInventory, type Inventory } from '../../agent/contract/inventory.js';
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '50x3,1000x6' }, runs: { type: 'string', default: '5' }, child: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { sizes: { type: 'string', default: '50x3,1000x6' }, runs: { type: 'string', default: '5' }, child: { type: 'string' } },
+});
 
 if (values.child) {
   const text = readFileSync(values.child, 'utf8');
@@ -46,7 +48,10 @@ try {
       writeFileSync(file, text);
       const ms: number[] = [];
       for (let r = 0; r < Number(values.runs); r++) {
-        const [cpu, n] = execFileSync(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname, '--child', file], { encoding: 'utf8' }).trim().split(' ').map(Number);
+        const [cpu, n] = execFileSync(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname, '--child', file], { encoding: 'utf8' })
+          .trim()
+          .split(' ')
+          .map(Number);
         if (n !== nodes) throw new Error(`${form}: parsed ${n} nodes, expected ${nodes}`);
         ms.push(cpu!);
       }

@@ -41,14 +41,16 @@ const allCases: Case[] = [
     key: 'fault',
     name: 'port-filtered node-7 shared-db 3306',
     faults: [{ kind: 'port-filtered', node: 'node-7', space: 'shared-db', port: 3306 }],
-    final: (r) =>
-      r.verdict === 'not-ready' &&
-      r.findings.length === 1 &&
-      r.findings[0]!.kind === 'port-filtered' &&
-      r.findings[0]!.nodes.join() === 'node-7',
+    final: (r) => r.verdict === 'not-ready' && r.findings.length === 1 && r.findings[0]!.kind === 'port-filtered' && r.findings[0]!.nodes.join() === 'node-7',
   },
 ];
-const cases = values.cases.split(',').map((k) => allCases.find((c) => c.key === k) ?? (() => { throw new Error(`--cases: unknown case ${k} (healthy, fault, late)`); })());
+const cases = values.cases.split(',').map(
+  (k) =>
+    allCases.find((c) => c.key === k) ??
+    (() => {
+      throw new Error(`--cases: unknown case ${k} (healthy, fault, late)`);
+    })(),
+);
 
 interface Run {
   spawnMs: number; // first to last agent spawned
@@ -58,7 +60,15 @@ interface Run {
 }
 
 async function once(c: Case): Promise<Run> {
-  const lab = await Lab.create({ nodes, spaces, profile, faults: c.faults, runtime: values.runtime as 'dist' | 'tsx' | 'bundle', startAgents: false, agentNodeArgs: (n) => (n === values['agent-node-args-for'] ? values['agent-node-args'].split(' ').filter(Boolean) : []) });
+  const lab = await Lab.create({
+    nodes,
+    spaces,
+    profile,
+    faults: c.faults,
+    runtime: values.runtime as 'dist' | 'tsx' | 'bundle',
+    startAgents: false,
+    agentNodeArgs: (n) => (n === values['agent-node-args-for'] ? values['agent-node-args'].split(' ').filter(Boolean) : []),
+  });
   try {
     const last = lab.nodes.at(-1)!;
     if (c.late) {
@@ -95,7 +105,9 @@ async function once(c: Case): Promise<Run> {
       if (connected && c.final(r) && values.trace) {
         const ms = r.nodes.map((n) => n.lastRoundMs ?? 0).sort((a, b) => a - b);
         const rounds = r.nodes.map((n) => n.rounds).sort((a, b) => a - b);
-        console.log(`    +${now - t0} ms final; ${cpuLine(lab)}; last full round per node: median ${ms[ms.length >> 1]} ms, max ${ms.at(-1)} ms; full rounds per node: ${rounds[0]}-${rounds.at(-1)}`);
+        console.log(
+          `    +${now - t0} ms final; ${cpuLine(lab)}; last full round per node: median ${ms[ms.length >> 1]} ms, max ${ms.at(-1)} ms; full rounds per node: ${rounds[0]}-${rounds.at(-1)}`,
+        );
       }
       if (connected && c.final(r)) return { spawnMs: spawned - t0, connectedMs: connected - t0, verdictMs: now - t0, afterLastMs: now - connected };
       if (now - t0 > 240_000) throw new Error(`no final verdict after 240 s: ${r.verdict} ${r.summary}`);
@@ -127,7 +139,9 @@ function cpuLine(lab: Lab): string {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(`lab verdict benchmark: ${nodes} nodes x ${spaces.length} spaces (${spaceNames.join(', ')}), runtime ${values.runtime}, ${values.runs} runs per case, ${new Date().toISOString()}`);
+console.log(
+  `lab verdict benchmark: ${nodes} nodes x ${spaces.length} spaces (${spaceNames.join(', ')}), runtime ${values.runtime}, ${values.runs} runs per case, ${new Date().toISOString()}`,
+);
 for (const c of cases) {
   const runs: Run[] = [];
   for (let i = 0; i < Number(values.runs); i++) {
@@ -135,15 +149,27 @@ for (const c of cases) {
     try {
       r = await once(c);
     } catch (err) {
-      console.log(`  ${c.name} run ${i + 1} (load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}): FAILED: ${(err as Error).message}`);
+      console.log(
+        `  ${c.name} run ${i + 1} (load average ${loadavg()
+          .map((x) => x.toFixed(1))
+          .join(' ')}): FAILED: ${(err as Error).message}`,
+      );
       continue;
     }
     runs.push(r);
-    console.log(`  ${c.name} run ${i + 1} (load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}): agents spawned in ${r.spawnMs} ms, all connected at ${r.connectedMs} ms, final verdict at ${r.verdictMs} ms = ${r.afterLastMs} ms after the last agent connected, ${r.verdictMs - r.spawnMs} ms after the last agent was spawned`);
+    console.log(
+      `  ${c.name} run ${i + 1} (load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(
+          ' ',
+        )}): agents spawned in ${r.spawnMs} ms, all connected at ${r.connectedMs} ms, final verdict at ${r.verdictMs} ms = ${r.afterLastMs} ms after the last agent connected, ${r.verdictMs - r.spawnMs} ms after the last agent was spawned`,
+    );
   }
   if (!runs.length) continue;
   const m = (k: keyof Run) => median(runs.map((r) => r[k]));
   const ok = m('afterLastMs') <= TIMEOUT_MS + 2000;
   const afterSpawn = median(runs.map((r) => r.verdictMs - r.spawnMs));
-  console.log(`${c.name}: median all connected ${m('connectedMs')} ms, final verdict ${m('verdictMs')} ms, ${m('afterLastMs')} ms after the last agent connected (target <= ${TIMEOUT_MS + 2000} ms: ${ok ? 'met' : 'NOT met'}), ${afterSpawn} ms after the last agent was spawned`);
+  console.log(
+    `${c.name}: median all connected ${m('connectedMs')} ms, final verdict ${m('verdictMs')} ms, ${m('afterLastMs')} ms after the last agent connected (target <= ${TIMEOUT_MS + 2000} ms: ${ok ? 'met' : 'NOT met'}), ${afterSpawn} ms after the last agent was spawned`,
+  );
 }

@@ -49,7 +49,15 @@ async function measure(nodes: number, fault: FaultFn | undefined) {
     const series = body.split('\n').filter((l) => l && !l.startsWith('#'));
     const pinger = series.filter((l) => l.startsWith('pinger_'));
     const pair = pinger.filter((l) => l.startsWith('pinger_pair_'));
-    return { series: series.length, pinger: pinger.length, pair: pair.length, bytes: body.length, scrapeMs: median(times), snapshotMs: median(snapTimes), feedS };
+    return {
+      series: series.length,
+      pinger: pinger.length,
+      pair: pair.length,
+      bytes: body.length,
+      scrapeMs: median(times),
+      snapshotMs: median(snapTimes),
+      feedS,
+    };
   } finally {
     await app.close();
   }
@@ -63,7 +71,9 @@ const rows: string[] = [
 for (const n of sizes.length ? sizes : [10, 100, 1000]) {
   for (const sc of scenarios) {
     const r = await measure(n, sc.fault(n));
-    rows.push(`| ${n} | ${sc.name} | ${r.series} | ${r.pinger} | ${r.pair} | ${(r.bytes / 1024).toFixed(0)} | ${r.scrapeMs.toFixed(1)} | ${r.snapshotMs.toFixed(0)} |`);
+    rows.push(
+      `| ${n} | ${sc.name} | ${r.series} | ${r.pinger} | ${r.pair} | ${(r.bytes / 1024).toFixed(0)} | ${r.scrapeMs.toFixed(1)} | ${r.snapshotMs.toFixed(0)} |`,
+    );
     process.stderr.write(`${n} nodes, ${sc.name}: ${r.series} series (fed in ${r.feedS.toFixed(1)} s)\n`);
   }
 }

@@ -52,7 +52,10 @@ try {
     for (const line of r.stderr.split('\n')) {
       const m = /^\S+\s*:\s*(.+)$/.exec(line.trim());
       if (!m) continue;
-      const v = m[1]!.split(/\s+/).filter((x) => x !== '-').map(Number);
+      const v = m[1]!
+        .split(/\s+/)
+        .filter((x) => x !== '-')
+        .map(Number);
       if (v.length === 0) continue;
       fpAvg.push(v.reduce((a, b) => a + b, 0) / v.length);
       fpMax.push(Math.max(...v));

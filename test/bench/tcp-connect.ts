@@ -100,7 +100,10 @@ async function main(): Promise<void> {
   for (let i = 0; i < runs; i++) {
     const r = await once(count, concurrency);
     results.push(r);
-    const bad = Object.entries(r.notOk).map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
+    const bad =
+      Object.entries(r.notOk)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || 'none';
     console.log(
       `run ${i + 1}: ${r.perSec.toFixed(0)} connects/s, not ok: ${bad}, TIME_WAIT left: ${r.timeWait}, ` +
         `listen overflows: ${r.listenOverflows}, ` +

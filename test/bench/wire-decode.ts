@@ -20,4 +20,6 @@ for (let k = 0; k < 15; k++) {
 }
 runs.sort((x, y) => x - y);
 const med = runs[Math.floor(runs.length / 2)]!;
-console.log(`results message: ${(text.length / 1e6).toFixed(2)} MB, 5994 rows; decode+validate median ${med.toFixed(1)} ms (${Math.round(5994 / (med / 1000))} rows/s); a 1,000-node round = ${((med * 1000) / 1000).toFixed(1)} s of one core`);
+console.log(
+  `results message: ${(text.length / 1e6).toFixed(2)} MB, 5994 rows; decode+validate median ${med.toFixed(1)} ms (${Math.round(5994 / (med / 1000))} rows/s); a 1,000-node round = ${((med * 1000) / 1000).toFixed(1)} s of one core`,
+);

@@ -45,5 +45,8 @@ test('with a read token the page asks once, then works live', async (t) => {
   // Challenged once at most (Chromium asks before sending credentials), never after.
   assert.ok(statuses.filter((s) => s === 401).length <= 1, `401s: ${statuses.join(',')}`);
   assert.ok(statuses.filter((s) => s === 200).length >= 3, `200s: ${statuses.join(',')}`);
-  assert.deepEqual(errors.filter((e) => !/401/.test(e)), []);
+  assert.deepEqual(
+    errors.filter((e) => !/401/.test(e)),
+    [],
+  );
 });

@@ -56,18 +56,39 @@ test('verdictText: plain words, and whom a pending verdict waits for', () => {
     ['pending', 4, 1, 'Waiting for 3 of 4 agents'],
     ['pending', 4, 4, 'Waiting for the first full round'],
   ];
-  for (const [verdict, expected, reporting, want] of cases) assert.equal(verdictText({ verdict, expected, reporting }), want, `${verdict} ${reporting}/${expected}`);
+  for (const [verdict, expected, reporting, want] of cases)
+    assert.equal(verdictText({ verdict, expected, reporting }), want, `${verdict} ${reporting}/${expected}`);
 });
 
 test('problemPairs: only pairs that are not ok, self or unknown, in row order, capped', () => {
   const nodes = ['a', 'b', 'c'];
   const cases: [string[], number, [string, string, string][]][] = [
     [['-oo', 'o-o', 'oo-'], 10, []],
-    [['-?x', 'l-o', 'mp-'], 10, [['a', 'c', 'unreachable'], ['b', 'a', 'loss'], ['c', 'a', 'mtu'], ['c', 'b', 'port']]],
-    [['-xx', 'x-x', 'xx-'], 2, [['a', 'b', 'unreachable'], ['a', 'c', 'unreachable']]],
+    [
+      ['-?x', 'l-o', 'mp-'],
+      10,
+      [
+        ['a', 'c', 'unreachable'],
+        ['b', 'a', 'loss'],
+        ['c', 'a', 'mtu'],
+        ['c', 'b', 'port'],
+      ],
+    ],
+    [
+      ['-xx', 'x-x', 'xx-'],
+      2,
+      [
+        ['a', 'b', 'unreachable'],
+        ['a', 'c', 'unreachable'],
+      ],
+    ],
   ];
   for (const [states, limit, want] of cases) {
-    assert.deepEqual(problemPairs(binding('b', nodes, states), limit).map((p) => [p.from, p.to, p.state]), want, states.join(' '));
+    assert.deepEqual(
+      problemPairs(binding('b', nodes, states), limit).map((p) => [p.from, p.to, p.state]),
+      want,
+      states.join(' '),
+    );
   }
 });
 

@@ -63,7 +63,7 @@ test('the readiness report in the browser', async (t) => {
     await cl.waitVerdict('ready');
     await page.waitForFunction(() => document.querySelector('#verdict')?.textContent === 'Ready', null, { timeout: 15_000 });
     assert.ok(await stillSamePage(page), 'the page was reloaded');
-    assert.match(await page.locator('#banner').getAttribute('class') ?? '', /v-ready/);
+    assert.match((await page.locator('#banner').getAttribute('class')) ?? '', /v-ready/);
     assert.match(await page.locator('#findings-body').innerText(), /No findings/);
     assert.equal(await page.locator('article.finding').count(), 0);
     assert.equal(await page.locator('section.binding canvas').count(), 2);
@@ -72,7 +72,11 @@ test('the readiness report in the browser', async (t) => {
     const addr = cl.inventory.nodes[1]!.addresses.internal![0]!;
     assert.ok(row.includes(addr) && row.includes('lo, MTU 65536') && row.includes('reporting'), row);
     // Ready can come while a pair held back from an early round is still '?': the next live update fills it.
-    await page.waitForFunction(() => /: 6 pairs ok\. /.test(document.querySelector('section.binding[data-binding="internal"] canvas')?.getAttribute('aria-label') ?? ''), null, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => /: 6 pairs ok\. /.test(document.querySelector('section.binding[data-binding="internal"] canvas')?.getAttribute('aria-label') ?? ''),
+      null,
+      { timeout: 15_000 },
+    );
     await page.waitForFunction(() => !document.querySelector('#bindings-body')?.textContent?.includes('no result yet'), null, { timeout: 15_000 });
     await page.screenshot({ path: join(artifacts, 'report-healthy.png'), fullPage: true });
   });
@@ -103,7 +107,9 @@ test('the readiness report in the browser', async (t) => {
     await canvas.focus();
     await page.keyboard.press('ArrowRight'); // focus starts at node-1 -> node-2
     const focusText = page.locator('section.binding[data-binding="internal"] .focus-text');
-    await page.waitForFunction(() => /node-1 → node-3: State: ok/.test(document.querySelector('section.binding[data-binding="internal"] .focus-text')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /node-1 → node-3: State: ok/.test(document.querySelector('section.binding[data-binding="internal"] .focus-text')?.textContent ?? ''),
+    );
     assert.match(await focusText.innerText(), /TCP: /);
     await page.keyboard.press('Escape');
     assert.equal(await page.locator('table.nodes tr.selected').count(), 0);
@@ -116,7 +122,10 @@ test('the readiness report in the browser', async (t) => {
     };
     const json = JSON.parse(await get('report.json'));
     assert.equal(json.verdict, 'ready');
-    assert.deepEqual(json.bindings.map((b: { name: string }) => b.name), ['internal', 'shared-db']);
+    assert.deepEqual(
+      json.bindings.map((b: { name: string }) => b.name),
+      ['internal', 'shared-db'],
+    );
     assert.equal(json.nodes.length, 3);
     const html = await get('report.html');
     assert.match(html, /<h1>Ready<\/h1>/);
@@ -149,7 +158,20 @@ test('the readiness report in the browser', async (t) => {
     await cl.agents.get('node-3')!.stop();
     const [node, pre] = pingerCmd();
     const ws = `${cl.url.replace('http', 'ws')}/api/v1/agent`;
-    const silent = start(node, [...pre, 'agent', '--inventory', cl.inventoryFile, '--node', 'node-3', '--aggregator', ws, '--token-file', cl.tokenFile, '--plain', '--no-responders']);
+    const silent = start(node, [
+      ...pre,
+      'agent',
+      '--inventory',
+      cl.inventoryFile,
+      '--node',
+      'node-3',
+      '--aggregator',
+      ws,
+      '--token-file',
+      cl.tokenFile,
+      '--plain',
+      '--no-responders',
+    ]);
     st.after(() => silent.stop());
     await cl.waitVerdict('not-ready');
     await page.waitForFunction(() => document.querySelector('#verdict')?.textContent === 'Not ready', null, { timeout: 15_000 });
@@ -163,8 +185,11 @@ test('the readiness report in the browser', async (t) => {
     }
     await page.waitForFunction((n) => document.querySelectorAll('article.finding').length === n, r.findings.length, { timeout: 10_000 });
     for (const f of r.findings) assert.ok((await page.locator('#findings-body').innerText()).includes(f.summary), f.summary);
-    assert.ok(r.findings.some((f) => f.nodes.includes('node-3')), JSON.stringify(r.findings));
-    assert.ok(await page.locator('article.finding table.evidence').count() > 0, 'evidence pairs are shown');
+    assert.ok(
+      r.findings.some((f) => f.nodes.includes('node-3')),
+      JSON.stringify(r.findings),
+    );
+    assert.ok((await page.locator('article.finding table.evidence').count()) > 0, 'evidence pairs are shown');
     const col = r.bindings.find((b) => b.name === 'internal')!.matrix!.states[0]![2];
     assert.equal(col, 'p', 'node-1 -> node-3 has failed ports');
     const { x, y } = await cellPoint(page, 'internal', 0, 2);

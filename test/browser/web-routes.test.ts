@@ -99,7 +99,24 @@ test('the live channel: a change event at once and on every change, and ticks wi
 });
 
 test("the page's scripts typecheck (// @ts-check with JSDoc types, strict)", () => {
-  const args = ['tsc', '--noEmit', '--allowJs', '--checkJs', '--strict', '--lib', 'ES2023,DOM,DOM.Iterable', '--target', 'ES2022', '--module', 'ESNext', '--moduleResolution', 'bundler', 'aggregator/web/app.js', 'aggregator/web/heatmap.js', 'aggregator/web/text.js'];
+  const args = [
+    'tsc',
+    '--noEmit',
+    '--allowJs',
+    '--checkJs',
+    '--strict',
+    '--lib',
+    'ES2023,DOM,DOM.Iterable',
+    '--target',
+    'ES2022',
+    '--module',
+    'ESNext',
+    '--moduleResolution',
+    'bundler',
+    'aggregator/web/app.js',
+    'aggregator/web/heatmap.js',
+    'aggregator/web/text.js',
+  ];
   try {
     execFileSync('npx', args, { encoding: 'utf8', stdio: 'pipe' });
   } catch (err) {

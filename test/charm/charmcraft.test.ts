@@ -17,12 +17,18 @@ test('charmcraft.yaml: type charm, multi-base platforms for 22.04 and 24.04, no 
   assert.equal(p.type, 'charm');
   assert.equal(p.bases, undefined);
   assert.equal(p.base, undefined);
-  assert.deepEqual(platformsOf(p).map((x) => `${x.base.name}@${x.base.channel}:${x.arch}`), ['ubuntu@22.04:amd64', 'ubuntu@24.04:amd64']);
+  assert.deepEqual(
+    platformsOf(p).map((x) => `${x.base.name}@${x.base.channel}:${x.arch}`),
+    ['ubuntu@22.04:amd64', 'ubuntu@24.04:amd64'],
+  );
 });
 
 test('the schema refuses what charmcraft refuses', () => {
   const bad: [unknown, RegExp][] = [
-    [{ type: 'charm', bases: [{ 'build-on': [{ name: 'ubuntu', channel: '22.04' }], 'run-on': [{ name: 'ubuntu', channel: '24.04' }] }] }, /not supported for Ubuntu 24.04/],
+    [
+      { type: 'charm', bases: [{ 'build-on': [{ name: 'ubuntu', channel: '22.04' }], 'run-on': [{ name: 'ubuntu', channel: '24.04' }] }] },
+      /not supported for Ubuntu 24.04/,
+    ],
     [{ type: 'charm', base: 'ubuntu@24.04', platforms: { 'ubuntu@22.04:amd64': null } }, /remove the top-level "base"/],
     [{ type: 'charm', platforms: { amd64: null } }, /needs a top-level "base"/],
     [{ type: 'charm', base: 'ubuntu@24.04', bases: [], platforms: { amd64: null } }, /cannot be combined/],
@@ -32,7 +38,10 @@ test('the schema refuses what charmcraft refuses', () => {
   ];
   for (const [doc, re] of bad) assert.match(problems(charmcraftSchema, doc, 'charmcraft.yaml').join('\n'), re, JSON.stringify(doc));
   assert.deepEqual(problems(charmcraftSchema, { type: 'charm', base: 'ubuntu@24.04', platforms: { amd64: null, arm64: null } }, 'x'), []);
-  assert.match(problems(metadataSchema, { name: 'pinger', summary: 's', description: 'd', series: ['jammy'] }, 'metadata.yaml').join(), /"series" is deprecated/);
+  assert.match(
+    problems(metadataSchema, { name: 'pinger', summary: 's', description: 'd', series: ['jammy'] }, 'metadata.yaml').join(),
+    /"series" is deprecated/,
+  );
   assert.match(problems(metadataSchema, { name: 'Pinger', summary: 's', description: 'd' }, 'metadata.yaml').join(), /lowercase/);
 });
 
@@ -56,13 +65,19 @@ test('the staged charm: metadata, config, actions and manifest pass the schema; 
   }
 });
 
-test('the runtime\'s GLIBC_ needs, read from its ELF, against each base: fits 22.04 and 24.04, not an older one', () => {
+test("the runtime's GLIBC_ needs, read from its ELF, against each base: fits 22.04 and 24.04, not an older one", () => {
   const needed = glibcVersionsNeeded(readFileSync(process.execPath));
   assert.ok(needed.length > 5 && needed.every((v) => /^\d+\.\d+(\.\d+)?$/.test(v)), needed.join(' '));
   // Same set objdump -T lists (when binutils is there to ask).
   let objdump: string[] | undefined;
   try {
-    objdump = [...new Set(execFileSync('objdump', ['-T', process.execPath], { encoding: 'utf8', maxBuffer: 256 << 20 }).match(/GLIBC_[\d.]+/g)!.map((v) => v.slice(6)))];
+    objdump = [
+      ...new Set(
+        execFileSync('objdump', ['-T', process.execPath], { encoding: 'utf8', maxBuffer: 256 << 20 })
+          .match(/GLIBC_[\d.]+/g)!
+          .map((v) => v.slice(6)),
+      ),
+    ];
   } catch {
     objdump = undefined;
   }

@@ -19,12 +19,19 @@ async function deployed(n: number, over: Parameters<typeof simOptions>[0] = { go
 test('a unit removed: the others drop it from their inventories; it takes its services with it', async () => {
   const sim = await deployed(3);
   try {
-    assert.deepEqual(inventoryOf(sim, 'pinger/0').nodes.map((n) => n.name), ['pinger/0', 'pinger/1', 'pinger/2']);
+    assert.deepEqual(
+      inventoryOf(sim, 'pinger/0').nodes.map((n) => n.name),
+      ['pinger/0', 'pinger/1', 'pinger/2'],
+    );
     const starts = sim.service('pinger/0', 'pinger-agent').starts;
     sim.removeUnit('pinger/2');
     await sim.settle();
     for (const u of ['pinger/0', 'pinger/1']) {
-      assert.deepEqual(inventoryOf(sim, u).nodes.map((n) => n.name), ['pinger/0', 'pinger/1'], u);
+      assert.deepEqual(
+        inventoryOf(sim, u).nodes.map((n) => n.name),
+        ['pinger/0', 'pinger/1'],
+        u,
+      );
       assert.doesNotMatch(sim.model().units[u]!.status.message, /waiting for peers/, u);
     }
     assert.equal(sim.service('pinger/0', 'pinger-agent').starts, starts, 'not restarted: the departure is a reload');
@@ -52,7 +59,16 @@ test('an address changed (config-changed): the unit republishes and every peer r
     });
     sim.configChanged(['pinger/1']);
     const runs = await sim.settle();
-    assert.deepEqual(runs.filter((r) => r.hook === 'peers-relation-changed').map((r) => [r.unit, r.remote]).sort(), [['pinger/0', 'pinger/1'], ['pinger/2', 'pinger/1']]);
+    assert.deepEqual(
+      runs
+        .filter((r) => r.hook === 'peers-relation-changed')
+        .map((r) => [r.unit, r.remote])
+        .sort(),
+      [
+        ['pinger/0', 'pinger/1'],
+        ['pinger/2', 'pinger/1'],
+      ],
+    );
     for (const u of ['pinger/0', 'pinger/1', 'pinger/2']) assert.deepEqual(inventoryOf(sim, u).nodes[1]!.addresses.internal, [moved], u);
   } finally {
     await sim.close();
@@ -91,7 +107,8 @@ test('the leader changing: the new leader runs the aggregator, the old one stops
     assert.ok(sim.service('pinger/1', 'pinger-aggregator').active);
     assert.equal(sim.service('pinger/0', 'pinger-aggregator').file, undefined);
     assert.equal(sim.service('pinger/0', 'pinger-aggregator').active, false);
-    for (const u of ['pinger/0', 'pinger/1', 'pinger/2']) assert.match(sim.service(u, 'pinger-agent').file!, new RegExp(`--aggregator wss://${addr('oam', 1).replace(/\./g, '\\.')}:${port}/`), u);
+    for (const u of ['pinger/0', 'pinger/1', 'pinger/2'])
+      assert.match(sim.service(u, 'pinger-agent').file!, new RegExp(`--aggregator wss://${addr('oam', 1).replace(/\./g, '\\.')}:${port}/`), u);
     assert.match(sim.model().appHistory.at(-1)!, /^waiting: /, 'the new leader sets the application status');
   } finally {
     await sim.close();
@@ -117,7 +134,10 @@ test('network-get in the old YAML-only form (Juju < 2.9), several NICs and IPv6:
     assert.deepEqual(n1.addresses.internal, [addr('internal-api', 1), `2001:db8:${block}:1::2`, `127.${block}.1.102`]);
     assert.deepEqual(n1.addresses['ceph-cluster'], [addr('storage-cluster', 1), `2001:db8:${block}:2::2`]);
     const bag = sim.peers().unitData['pinger/1']!;
-    assert.deepEqual((JSON.parse(bag.interfaces!) as { iface: string }[]).filter((r) => (r as unknown as { binding: string }).binding === 'internal').map((r) => r.iface), ['eth1', 'eth1', 'eth9']);
+    assert.deepEqual(
+      (JSON.parse(bag.interfaces!) as { iface: string }[]).filter((r) => (r as unknown as { binding: string }).binding === 'internal').map((r) => r.iface),
+      ['eth1', 'eth1', 'eth9'],
+    );
   } finally {
     await sim.close();
   }
@@ -127,8 +147,24 @@ test('metrics relations: cos-agent gets the scrape job on the leader, the rules 
   const sim = await deployed(2);
   try {
     sim.update((m) => {
-      m.relations.push({ id: 7, endpoint: 'cos-agent', remoteApp: 'grafana-agent', remoteUnits: ['grafana-agent/0'], seen: { 'pinger/0': ['grafana-agent/0'], 'pinger/1': ['grafana-agent/0'] }, unitData: {}, appData: {} });
-      m.relations.push({ id: 8, endpoint: 'metrics-endpoint', remoteApp: 'prometheus', remoteUnits: ['prometheus/0'], seen: { 'pinger/0': ['prometheus/0'], 'pinger/1': ['prometheus/0'] }, unitData: {}, appData: {} });
+      m.relations.push({
+        id: 7,
+        endpoint: 'cos-agent',
+        remoteApp: 'grafana-agent',
+        remoteUnits: ['grafana-agent/0'],
+        seen: { 'pinger/0': ['grafana-agent/0'], 'pinger/1': ['grafana-agent/0'] },
+        unitData: {},
+        appData: {},
+      });
+      m.relations.push({
+        id: 8,
+        endpoint: 'metrics-endpoint',
+        remoteApp: 'prometheus',
+        remoteUnits: ['prometheus/0'],
+        seen: { 'pinger/0': ['prometheus/0'], 'pinger/1': ['prometheus/0'] },
+        unitData: {},
+        appData: {},
+      });
     });
     for (const u of ['pinger/0', 'pinger/1']) await sim.runHook({ unit: u, hook: 'cos-agent-relation-changed', relId: 7, remote: 'grafana-agent/0' });
     const m = sim.model();
@@ -136,10 +172,17 @@ test('metrics relations: cos-agent gets the scrape job on the leader, the rules 
     const port = m.config['aggregator-port'];
     const leaderCfg = JSON.parse(cos.unitData['pinger/0']!.config!);
     const otherCfg = JSON.parse(cos.unitData['pinger/1']!.config!);
-    assert.deepEqual(leaderCfg.metrics_scrape_jobs[0].static_configs, [{ targets: [`localhost:${port}`], labels: { juju_model: 'openstack', juju_model_uuid: m.model.uuid, juju_application: 'pinger', juju_unit: 'pinger/0', juju_charm: 'pinger' } }]);
+    assert.deepEqual(leaderCfg.metrics_scrape_jobs[0].static_configs, [
+      {
+        targets: [`localhost:${port}`],
+        labels: { juju_model: 'openstack', juju_model_uuid: m.model.uuid, juju_application: 'pinger', juju_unit: 'pinger/0', juju_charm: 'pinger' },
+      },
+    ]);
     assert.deepEqual(otherCfg.metrics_scrape_jobs, []);
     // The dashboards are the files in dashboards/, shipped in the charm, each xz-compressed and base64'd.
-    const shipped = JSON.parse(execFileSync('sh', ['-c', `ls ${join(sim.charmDir, 'dashboards')}/*.json 2>/dev/null | wc -l`], { encoding: 'utf8' }).trim() || '0');
+    const shipped = JSON.parse(
+      execFileSync('sh', ['-c', `ls ${join(sim.charmDir, 'dashboards')}/*.json 2>/dev/null | wc -l`], { encoding: 'utf8' }).trim() || '0',
+    );
     assert.equal(leaderCfg.dashboards.length, shipped);
     for (const d of leaderCfg.dashboards as string[]) {
       const json = execFileSync('xz', ['-dc'], { input: Buffer.from(d, 'base64') }).toString();
@@ -147,9 +190,16 @@ test('metrics relations: cos-agent gets the scrape job on the leader, the rules 
     }
     assert.ok(Array.isArray(leaderCfg.metrics_alert_rules.groups));
     const scrape = m.relations.find((r) => r.id === 8)!;
-    assert.deepEqual(JSON.parse(scrape.appData.pinger!.scrape_jobs!)[0].static_configs, [{ targets: [`${addr('oam', 0)}:${port}`], labels: { juju_model: 'openstack', juju_model_uuid: m.model.uuid, juju_application: 'pinger', juju_unit: 'pinger/0', juju_charm: 'pinger' } }]);
+    assert.deepEqual(JSON.parse(scrape.appData.pinger!.scrape_jobs!)[0].static_configs, [
+      {
+        targets: [`${addr('oam', 0)}:${port}`],
+        labels: { juju_model: 'openstack', juju_model_uuid: m.model.uuid, juju_application: 'pinger', juju_unit: 'pinger/0', juju_charm: 'pinger' },
+      },
+    ]);
     // Alert rules carry the application's topology (and every one its runbook).
-    for (const g of JSON.parse(scrape.appData.pinger!.alert_rules!).groups as { rules: { labels: Record<string, string>; annotations: Record<string, string> }[] }[]) {
+    for (const g of JSON.parse(scrape.appData.pinger!.alert_rules!).groups as {
+      rules: { labels: Record<string, string>; annotations: Record<string, string> }[];
+    }[]) {
       for (const r of g.rules) {
         assert.equal(r.labels.juju_application, 'pinger');
         assert.equal(r.labels.juju_model_uuid, m.model.uuid);
@@ -162,7 +212,7 @@ test('metrics relations: cos-agent gets the scrape job on the leader, the rules 
   }
 });
 
-test('a hook that fails commits nothing but its status; hook tools answer like Juju\'s', async () => {
+test("a hook that fails commits nothing but its status; hook tools answer like Juju's", async () => {
   const sim = await deployed(1);
   try {
     // Replace the charm's dispatch with a script, the way Juju would run any charm's.
@@ -199,7 +249,11 @@ test('a hook that fails commits nothing but its status; hook tools answer like J
       assert.equal(r.err, `${err}exit=${code}\n`, cmd);
     }
     const nj = await probe('network-get internal --format=json');
-    assert.deepEqual(JSON.parse(nj.out)['bind-addresses'][0], { 'mac-address': '00:16:3e:00:01:00', 'interface-name': 'eth1', addresses: [{ hostname: '', value: addr('internal-api', 0), cidr: `127.${block}.1.0/24` }] });
+    assert.deepEqual(JSON.parse(nj.out)['bind-addresses'][0], {
+      'mac-address': '00:16:3e:00:01:00',
+      'interface-name': 'eth1',
+      addresses: [{ hostname: '', value: addr('internal-api', 0), cidr: `127.${block}.1.0/24` }],
+    });
     writeFileSync(dispatch, original);
   } finally {
     await sim.close();

@@ -16,7 +16,7 @@ after(async () => {
   await lab?.down();
 });
 
-test('lab: network-get gives each namespace\'s real addresses; the charm-started agents reach a verdict', { timeout: 600_000 }, async (t) => {
+test("lab: network-get gives each namespace's real addresses; the charm-started agents reach a verdict", { timeout: 600_000 }, async (t) => {
   if (!requireEnv(t, { root: true, commands: ['ip', 'perl'] })) return;
   const spaces = ['oam', 'internal-api', 'storage-cluster'];
   lab = await Lab.create({ nodes: 3, spaces: ['oam', 'internal-api', { name: 'storage-cluster', family: 'dual', mtu: 9000 }], startAgents: false });
@@ -37,9 +37,19 @@ test('lab: network-get gives each namespace\'s real addresses; the charm-started
   await s.settle();
 
   const inv = inventoryOf(s, 'pinger/2');
-  assert.deepEqual(inv.nodes.map((n) => [n.name, n.addresses]), [0, 1, 2].map((i) => [`pinger/${i}`, { 'ceph-cluster': [`198.18.3.${i + 1}`, `2001:db8:3::${i + 1}`], internal: [`198.18.2.${i + 1}`] }]));
+  assert.deepEqual(
+    inv.nodes.map((n) => [n.name, n.addresses]),
+    [0, 1, 2].map((i) => [`pinger/${i}`, { 'ceph-cluster': [`198.18.3.${i + 1}`, `2001:db8:3::${i + 1}`], internal: [`198.18.2.${i + 1}`] }]),
+  );
   const rows = JSON.parse(s.peers().unitData['pinger/1']!.interfaces!) as { binding: string; iface: string; mtu: number }[];
-  assert.deepEqual(rows.map((r) => [r.binding, r.iface, r.mtu]), [['internal', 'eth2', 1500], ['ceph-cluster', 'eth3', 9000], ['ceph-cluster', 'eth3', 9000]]);
+  assert.deepEqual(
+    rows.map((r) => [r.binding, r.iface, r.mtu]),
+    [
+      ['internal', 'eth2', 1500],
+      ['ceph-cluster', 'eth3', 9000],
+      ['ceph-cluster', 'eth3', 9000],
+    ],
+  );
   const app = s.peers().appData.pinger!;
   assert.equal(app['aggregator-url'], 'https://198.18.1.1:9300'); // the leader's CA signs the aggregator's certificate
 
@@ -54,7 +64,10 @@ test('lab: network-get gives each namespace\'s real addresses; the charm-started
     240_000,
     2000,
   );
-  assert.deepEqual(report.nodes.map((n) => [n.name, n.state]), [0, 1, 2].map((i) => [`pinger/${i}`, 'reporting']));
+  assert.deepEqual(
+    report.nodes.map((n) => [n.name, n.state]),
+    [0, 1, 2].map((i) => [`pinger/${i}`, 'reporting']),
+  );
   s.updateStatus();
   await s.settle();
   const m = s.model();

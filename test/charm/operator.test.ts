@@ -45,7 +45,11 @@ test(`${N} units joining one by one: every service starts once, peer changes rel
     const m = sim.model();
     const units = Object.keys(m.units);
     assert.equal(units.length, N);
-    const restarts = units.flatMap((u) => calls(sim, u).filter((c) => /^restart\b/.test(c)).map((c) => `${u}: ${c}`));
+    const restarts = units.flatMap((u) =>
+      calls(sim, u)
+        .filter((c) => /^restart\b/.test(c))
+        .map((c) => `${u}: ${c}`),
+    );
     assert.deepEqual(restarts, [], 'no systemctl restart after the first start');
     for (const u of units) {
       assert.equal(sim.service(u, 'pinger-agent').starts, 1, `${u} agent started once`);
@@ -55,7 +59,10 @@ test(`${N} units joining one by one: every service starts once, peer changes rel
       assert.match(m.units[u]!.history[0]!, /^maintenance: installing/, `${u}: ${m.units[u]!.history.slice(0, 2).join(' | ')}`);
     }
     assert.equal(sim.service('pinger/0', 'pinger-aggregator').starts, 1);
-    assert.ok(sim.service('pinger/0', 'pinger-aggregator').reloads! >= N - 1, `aggregator reloaded for each join (${sim.service('pinger/0', 'pinger-aggregator').reloads})`);
+    assert.ok(
+      sim.service('pinger/0', 'pinger-aggregator').reloads! >= N - 1,
+      `aggregator reloaded for each join (${sim.service('pinger/0', 'pinger-aggregator').reloads})`,
+    );
     assert.ok(sim.service('pinger/0', 'pinger-agent').reloads! >= N - 1);
     // The cluster secret: an application-owned Juju secret; each unit's credential its own unit-owned secret,
     // granted to that unit only; no secret in the peer relation data.
@@ -79,7 +86,11 @@ test(`${N} units joining one by one: every service starts once, peer changes rel
     // The leader made a CA; its certificate is shared, its key stays in the Juju secret.
     assert.match(content['ca-cert']!, /^-----BEGIN CERTIFICATE-----/);
     assert.equal(app['ca-cert'], content['ca-cert']);
-    for (const u of units) assert.ok(!files(join(sim.root(u), 'var/lib/pinger')).some((f) => readFileSync(f, 'utf8').includes('PRIVATE KEY') && f.includes('ca')), `${u}: no CA key on disk`);
+    for (const u of units)
+      assert.ok(
+        !files(join(sim.root(u), 'var/lib/pinger')).some((f) => readFileSync(f, 'utf8').includes('PRIVATE KEY') && f.includes('ca')),
+        `${u}: no CA key on disk`,
+      );
   } finally {
     await sim.close();
   }
@@ -91,13 +102,21 @@ function reportServer(r: Report): Promise<{ url: string; server: Server }> {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(r));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server })),
+  );
 }
 
 function faultReport(units: string[], bad: string): Report {
   const row = (i: number) => units.map((u, j) => (i === j ? '-' : u === bad || units[i] === bad ? 'x' : 'o')).join('');
   const ok = units.map((_, i) => units.map((_, j) => (i === j ? '-' : 'o')).join(''));
-  const node = (u: string) => ({ name: u, state: 'reporting' as const, rounds: 3, bindings: { internal: [{ address: '127.0.0.1', iface: 'lo', mtu: 65536 }] }, responderProblems: [] });
+  const node = (u: string) => ({
+    name: u,
+    state: 'reporting' as const,
+    rounds: 3,
+    bindings: { internal: [{ address: '127.0.0.1', iface: 'lo', mtu: 65536 }] },
+    responderProblems: [],
+  });
   return {
     verdict: 'not-ready',
     generatedAt: new Date().toISOString(),
@@ -125,7 +144,7 @@ function faultReport(units: string[], bad: string): Report {
   };
 }
 
-test('a fault on one unit: only that unit is blocked, naming the cause; the others point at the leader\'s report', { timeout: 3_600_000 }, async () => {
+test("a fault on one unit: only that unit is blocked, naming the cause; the others point at the leader's report", { timeout: 3_600_000 }, async () => {
   const units = ['pinger/0', 'pinger/1', 'pinger/2', 'pinger/3'];
   const { url, server } = await reportServer(faultReport(units, 'pinger/2'));
   const sim = await Sim.create(simOptions({ goal: 4, systemd: 'record' }));
@@ -172,7 +191,9 @@ test('maintenance on install and upgrade; close-port on leadership loss; remove-
     // remove-unit: nothing of Pinger left under the unit's root but the fake systemd's own records.
     sim.removeUnit('pinger/0');
     await sim.settle();
-    const left = files(sim.root('pinger/0')).map((f) => relative(sim.root('pinger/0'), f)).filter((f) => !f.startsWith('run/systemd-sim/'));
+    const left = files(sim.root('pinger/0'))
+      .map((f) => relative(sim.root('pinger/0'), f))
+      .filter((f) => !f.startsWith('run/systemd-sim/'));
     assert.deepEqual(left, []);
     assert.equal(sim.service('pinger/0', 'pinger-agent').active, false);
     assert.equal(sim.service('pinger/0', 'pinger-agent').enabled, false);
@@ -180,7 +201,10 @@ test('maintenance on install and upgrade; close-port on leadership loss; remove-
     const rt = join(sim.charmDir, 'runtime/node');
     const real = process.execPath;
     unlinkSync(rt);
-    writeFileSync(rt, "#!/bin/sh\necho \"./runtime/node: /lib/x86_64-linux-gnu/libc.so.6: version \\`GLIBC_2.38' not found (required by ./runtime/node)\" >&2\nexit 1\n");
+    writeFileSync(
+      rt,
+      '#!/bin/sh\necho "./runtime/node: /lib/x86_64-linux-gnu/libc.so.6: version \\`GLIBC_2.38\' not found (required by ./runtime/node)" >&2\nexit 1\n',
+    );
     chmodSync(rt, 0o755);
     try {
       const r = await sim.runHook({ unit: 'pinger/2', hook: 'install' });
@@ -211,7 +235,14 @@ test('the cluster secret is used and rotated: every credential follows, the peer
     assert.equal(r.failed, undefined, r.err);
     assert.equal(r.results.store, 'juju-secret');
     const runs = await sim.settle();
-    assert.deepEqual(runs.filter((x) => x.hook === 'secret-changed').map((x) => x.unit).sort(), ['pinger/1', 'pinger/2'], 'each unit hears its credential changed');
+    assert.deepEqual(
+      runs
+        .filter((x) => x.hook === 'secret-changed')
+        .map((x) => x.unit)
+        .sort(),
+      ['pinger/1', 'pinger/2'],
+      'each unit hears its credential changed',
+    );
     const after = clusterSecret(sim);
     assert.equal(after.id, before.id, 'same secret, new revision');
     assert.notEqual(after.content.secret, before.content.secret);

@@ -54,10 +54,14 @@ test('deploy: peers join one by one; each waits for the rest (goal-state), the l
   }
 });
 
-test('every unit\'s inventory lists every peer on every binding; agents run with CAP_NET_RAW and a private token', () => {
+test("every unit's inventory lists every peer on every binding; agents run with CAP_NET_RAW and a private token", () => {
   for (const u of units) {
     const inv = inventoryOf(sim, u);
-    assert.deepEqual(inv.nodes.map((n) => n.name), units, u);
+    assert.deepEqual(
+      inv.nodes.map((n) => n.name),
+      units,
+      u,
+    );
     assert.deepEqual(inv.bindings, bindingNames, u);
     for (const [i, n] of inv.nodes.entries()) {
       assert.deepEqual(n.addresses, {
@@ -70,19 +74,33 @@ test('every unit\'s inventory lists every peer on every binding; agents run with
     const svc = sim.service(u, 'pinger-agent');
     assert.ok(svc.active, u);
     assert.match(svc.file!, /^AmbientCapabilities=CAP_NET_RAW/m);
-    assert.match(svc.file!, new RegExp(`--aggregator ${appData(sim)['aggregator-url']!.replace('https', 'wss')}/api/v1/agent --credential-file \\S+ --ca-file`));
+    assert.match(
+      svc.file!,
+      new RegExp(`--aggregator ${appData(sim)['aggregator-url']!.replace('https', 'wss')}/api/v1/agent --credential-file \\S+ --ca-file`),
+    );
     assert.equal(statSync(join(sim.root(u), 'var/lib/pinger/credential')).mode & 0o777, 0o600);
     assert.equal(sim.service(u, 'pinger-aggregator').active, u === 'pinger/0', u);
   }
 });
 
-test('the leader\'s aggregator hears from every unit and reaches a verdict; statuses move from waiting to it', async () => {
-  const r = await waitUntil(async () => {
-    const x = await report();
-    return x.verdict === 'ready' ? x : undefined;
-  }, 'verdict ready', 90_000, 500);
-  assert.deepEqual(r.nodes.map((n) => [n.name, n.state]), units.map((u) => [u, 'reporting']));
-  assert.deepEqual(r.bindings.map((b) => b.name), bindingNames);
+test("the leader's aggregator hears from every unit and reaches a verdict; statuses move from waiting to it", async () => {
+  const r = await waitUntil(
+    async () => {
+      const x = await report();
+      return x.verdict === 'ready' ? x : undefined;
+    },
+    'verdict ready',
+    90_000,
+    500,
+  );
+  assert.deepEqual(
+    r.nodes.map((n) => [n.name, n.state]),
+    units.map((u) => [u, 'reporting']),
+  );
+  assert.deepEqual(
+    r.bindings.map((b) => b.name),
+    bindingNames,
+  );
   sim.updateStatus();
   await sim.settle();
   const m = sim.model();
@@ -102,7 +120,10 @@ test('actions: get-report (text and JSON), run-check waits for a fresh round, un
   assert.equal(text.results.verdict, 'ready');
   assert.match(text.results.report!, /^verdict: ready\nready: 4\/4 nodes reporting/);
   const json = await sim.runAction('pinger/1', 'get-report', { format: 'json' });
-  assert.deepEqual((JSON.parse(json.results.report!) as Report).nodes.map((n) => n.name), units);
+  assert.deepEqual(
+    (JSON.parse(json.results.report!) as Report).nodes.map((n) => n.name),
+    units,
+  );
   const before = await report();
   const check = await sim.runAction('pinger/3', 'run-check', { timeout: 60 });
   assert.equal(check.failed, undefined, check.err);

@@ -29,8 +29,31 @@ function pinger(args: string[], timeoutMs = 30_000): Promise<Run> {
 }
 
 const commands: Record<string, string[]> = {
-  agent: ['--inventory', '--node', '--aggregator', '--token-file', '--credential-file', '--ca-file', '--plain', '--concurrency', '--quiet', '--dns-server', '--no-responders'],
-  aggregator: ['--listen', '--inventory', '--token-file', '--tls-cert', '--tls-key', '--plain', '--read-token-file', '--profile', '--log-level', '--pair-metrics-max-nodes'],
+  agent: [
+    '--inventory',
+    '--node',
+    '--aggregator',
+    '--token-file',
+    '--credential-file',
+    '--ca-file',
+    '--plain',
+    '--concurrency',
+    '--quiet',
+    '--dns-server',
+    '--no-responders',
+  ],
+  aggregator: [
+    '--listen',
+    '--inventory',
+    '--token-file',
+    '--tls-cert',
+    '--tls-key',
+    '--plain',
+    '--read-token-file',
+    '--profile',
+    '--log-level',
+    '--pair-metrics-max-nodes',
+  ],
   credential: ['--token-file', '--node'],
   demo: ['--nodes', '--listen', '--for'],
   sweep: ['--file', '--timeout', '--count', '--size', '--window', '--verbose'],
@@ -61,13 +84,18 @@ describe('pinger', () => {
       const install = await new Promise<Run>((resolve) =>
         // --ignore-scripts: a folder install links this checkout, whose addon is built; running the install script
         // here would rebuild it under the feet of the tests running beside this one.
-        execFile('npm', ['install', '-g', '--ignore-scripts', '--prefix', prefix, '--no-audit', '--no-fund', '.'], { timeout: 120_000 }, (err, stdout, stderr) =>
-          resolve({ code: err ? -1 : 0, stdout, stderr }),
+        execFile(
+          'npm',
+          ['install', '-g', '--ignore-scripts', '--prefix', prefix, '--no-audit', '--no-fund', '.'],
+          { timeout: 120_000 },
+          (err, stdout, stderr) => resolve({ code: err ? -1 : 0, stdout, stderr }),
         ),
       );
       assert.equal(install.code, 0, install.stderr);
       const r = await new Promise<Run>((resolve) =>
-        execFile(join(prefix, 'bin/pinger'), ['--version'], { cwd: tmpdir(), timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? -1 : 0, stdout, stderr })),
+        execFile(join(prefix, 'bin/pinger'), ['--version'], { cwd: tmpdir(), timeout: 30_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? -1 : 0, stdout, stderr }),
+        ),
       );
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
@@ -85,7 +113,10 @@ describe('pinger', () => {
 
   for (const [cmd, flags] of Object.entries(commands)) {
     it(`${cmd} --help shows every option and examples`, async () => {
-      for (const args of [[cmd, '--help'], ['help', cmd]]) {
+      for (const args of [
+        [cmd, '--help'],
+        ['help', cmd],
+      ]) {
         const r = await pinger(args);
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout, new RegExp(`^Usage: pinger ${cmd} \\[options\\]`));
@@ -121,12 +152,21 @@ describe('pinger', () => {
   it(`exits ${EXIT.config} on a bad inventory, profile or token file`, async () => {
     const good = 'test/fixtures/inventory/good.yaml';
     const cases: [string[], RegExp][] = [
-      [['aggregator', '--listen', '127.0.0.1:0', '--inventory', 'test/fixtures/inventory/bad-yaml.yaml', '--token-file', token, '--plain'], /^PINGER_ERR_INVENTORY_YAML: /m],
-      [['aggregator', '--listen', '127.0.0.1:0', '--inventory', 'test/fixtures/inventory/unknown-field.yaml', '--token-file', token, '--plain'], /^PINGER_ERR_INVENTORY_INVALID: /m],
+      [
+        ['aggregator', '--listen', '127.0.0.1:0', '--inventory', 'test/fixtures/inventory/bad-yaml.yaml', '--token-file', token, '--plain'],
+        /^PINGER_ERR_INVENTORY_YAML: /m,
+      ],
+      [
+        ['aggregator', '--listen', '127.0.0.1:0', '--inventory', 'test/fixtures/inventory/unknown-field.yaml', '--token-file', token, '--plain'],
+        /^PINGER_ERR_INVENTORY_INVALID: /m,
+      ],
       [['aggregator', '--listen', '127.0.0.1:0', '--inventory', join(dir, 'missing.yaml'), '--token-file', token, '--plain'], /^PINGER_ERR_INVENTORY_READ: /m],
       [['aggregator', '--listen', '127.0.0.1:0', '--inventory', good, '--token-file', join(dir, 'missing'), '--plain'], /^PINGER_ERR_AGG_TOKEN: /m],
       [['aggregator', '--listen', '127.0.0.1:0', '--inventory', good, '--token-file', token, '--plain', '--profile', 'no-such'], /^PINGER_ERR_AGG_PROFILE: /m],
-      [['agent', '--inventory', good, '--node', 'no-such-node', '--aggregator', 'ws://127.0.0.1:1/api/v1/agent', '--token-file', token, '--plain'], /^PINGER_ERR_AGENT_UNKNOWN_NODE: /m],
+      [
+        ['agent', '--inventory', good, '--node', 'no-such-node', '--aggregator', 'ws://127.0.0.1:1/api/v1/agent', '--token-file', token, '--plain'],
+        /^PINGER_ERR_AGENT_UNKNOWN_NODE: /m,
+      ],
       [['sweep', '-f', join(dir, 'missing.txt')], /cannot read .*missing\.txt/],
     ];
     for (const [args, why] of cases) {
@@ -138,7 +178,19 @@ describe('pinger', () => {
 
   it('logs JSON records with the shared fields when not on a terminal', async () => {
     const [node, pre] = pingerCmd();
-    const p = start(node, [...pre, 'aggregator', '--listen', '127.0.0.1:0', '--inventory', 'test/fixtures/inventory/good.yaml', '--token-file', token, '--profile', 'demo', '--plain']);
+    const p = start(node, [
+      ...pre,
+      'aggregator',
+      '--listen',
+      '127.0.0.1:0',
+      '--inventory',
+      'test/fixtures/inventory/good.yaml',
+      '--token-file',
+      token,
+      '--profile',
+      'demo',
+      '--plain',
+    ]);
     try {
       const line = await p.waitFor(/^\{.*"msg":"listening on http:[^\n]*\n/m, 30_000);
       const r = JSON.parse(line) as Record<string, unknown>;
@@ -157,7 +209,18 @@ describe('pinger', () => {
     try {
       const port = (holder.address() as AddressInfo).port;
       for (const args of [
-        ['aggregator', '--listen', `127.0.0.1:${port}`, '--inventory', 'test/fixtures/inventory/good.yaml', '--token-file', token, '--plain', '--profile', 'demo'],
+        [
+          'aggregator',
+          '--listen',
+          `127.0.0.1:${port}`,
+          '--inventory',
+          'test/fixtures/inventory/good.yaml',
+          '--token-file',
+          token,
+          '--plain',
+          '--profile',
+          'demo',
+        ],
         ['demo', '--listen', `127.0.0.1:${port}`, '--for', '5'],
       ]) {
         const r = await pinger(args);

@@ -28,7 +28,13 @@ export function burnCpu(n = availableParallelism()): Burners {
   };
   // A test that dies must not leave burners behind.
   process.once('exit', () => {
-    for (const k of kids) if (k.exitCode === null && k.signalCode === null && k.pid) try { process.kill(k.pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const k of kids)
+      if (k.exitCode === null && k.signalCode === null && k.pid)
+        try {
+          process.kill(k.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
   });
   return { pids: kids.map((k) => k.pid!).filter(Boolean), stop };
 }

@@ -74,7 +74,21 @@ export async function startCluster(inventory: Inventory, opts: { profile?: strin
     async startAggregator(port = 0) {
       const security = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : ['--plain'];
       if (readTokenFile) security.push('--read-token-file', readTokenFile);
-      c.aggregator = start(node, [...pre, 'aggregator', '--listen', `127.0.0.1:${port}`, '--inventory', inventoryFile, '--token-file', tokenFile, ...security, '--profile', opts.profile ?? 'demo', '--log-level', 'warn']);
+      c.aggregator = start(node, [
+        ...pre,
+        'aggregator',
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--inventory',
+        inventoryFile,
+        '--token-file',
+        tokenFile,
+        ...security,
+        '--profile',
+        opts.profile ?? 'demo',
+        '--log-level',
+        'warn',
+      ]);
       const line = await c.aggregator.waitFor(/listening on (https?:\/\/\S+?);/);
       c.url = /listening on (https?:\/\/\S+?);/.exec(line)![1]!;
     },
@@ -86,7 +100,10 @@ export async function startCluster(inventory: Inventory, opts: { profile?: strin
       return p;
     },
     async report(q = '') {
-      const r = await get(`${c.url}/api/v1/report${q}`, { ...(tls ? { ca: tls.ca } : {}), ...(opts.readToken ? { authorization: basic(opts.readToken) } : {}) });
+      const r = await get(`${c.url}/api/v1/report${q}`, {
+        ...(tls ? { ca: tls.ca } : {}),
+        ...(opts.readToken ? { authorization: basic(opts.readToken) } : {}),
+      });
       if (r.status !== 200) throw new Error(`report: HTTP ${r.status}: ${r.body.slice(0, 200)}`);
       return JSON.parse(r.body) as Report;
     },
@@ -103,7 +120,9 @@ export async function startCluster(inventory: Inventory, opts: { profile?: strin
           200,
         );
       } catch (err) {
-        throw new Error(`${(err as Error).message}; last report: ${JSON.stringify(last && { verdict: last.verdict, summary: last.summary, findings: last.findings })}`);
+        throw new Error(
+          `${(err as Error).message}; last report: ${JSON.stringify(last && { verdict: last.verdict, summary: last.summary, findings: last.findings })}`,
+        );
       }
     },
     async close() {

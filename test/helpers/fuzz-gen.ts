@@ -42,7 +42,25 @@ export class Gen {
   }
 
   number(): number {
-    return this.pick([0, -0, 1, -1, 0.5, 1e-300, 1e300, -1e300, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, Date.now(), this.r() * 1e6, -this.r() * 1e6, 65535, 65536, 68, 67]);
+    return this.pick([
+      0,
+      -0,
+      1,
+      -1,
+      0.5,
+      1e-300,
+      1e300,
+      -1e300,
+      Number.MAX_SAFE_INTEGER,
+      2 ** 53 + 2,
+      Date.now(),
+      this.r() * 1e6,
+      -this.r() * 1e6,
+      65535,
+      65536,
+      68,
+      67,
+    ]);
   }
 
   addr(): string {
@@ -70,7 +88,12 @@ export function hello(g: Gen, w: FuzzWorld, big = false): Record<string, unknown
     hostname: g.text(40),
     icmp: g.pick(['available', 'not-measured']),
     ...(g.chance(0.3) ? { icmpDetail: g.text(500) } : {}),
-    interfaces: Array.from({ length: g.int(0, 4) }, () => ({ binding: g.pick(w.bindings), address: g.addr(), iface: g.chance(0.2) ? null : g.text(15) || 'lo', mtu: g.chance(0.2) ? null : g.pick([68, 1500, 9000, 65536]) })),
+    interfaces: Array.from({ length: g.int(0, 4) }, () => ({
+      binding: g.pick(w.bindings),
+      address: g.addr(),
+      iface: g.chance(0.2) ? null : g.text(15) || 'lo',
+      mtu: g.chance(0.2) ? null : g.pick([68, 1500, 9000, 65536]),
+    })),
     responders: Array.from({ length: n }, (_, i) => ({
       binding: g.pick(w.bindings),
       address: g.addr(),
@@ -80,7 +103,16 @@ export function hello(g: Gen, w: FuzzWorld, big = false): Record<string, unknown
       ...(g.chance(0.5) ? { detail: g.text(200) } : {}),
     })),
     ...(g.chance(0.3)
-      ? { dns: Array.from({ length: g.int(0, 4) }, () => ({ kind: 'address', binding: g.pick(w.bindings), query: g.addr(), names: [g.text(30)], addresses: [g.addr()], ok: g.chance(0.5) })) }
+      ? {
+          dns: Array.from({ length: g.int(0, 4) }, () => ({
+            kind: 'address',
+            binding: g.pick(w.bindings),
+            query: g.addr(),
+            names: [g.text(30)],
+            addresses: [g.addr()],
+            ok: g.chance(0.5),
+          })),
+        }
       : {}),
   };
 }
@@ -168,7 +200,19 @@ function swapSomewhere(g: Gen, msg: unknown, make: (old: unknown) => unknown): u
   return copy;
 }
 
-export type Mutation = 'bitflip' | 'truncate' | 'typeswap' | 'huge' | 'nested' | 'unicode' | 'badutf8' | 'binary' | 'mismatch' | 'version' | 'unknown-node' | 'oversize';
+export type Mutation =
+  | 'bitflip'
+  | 'truncate'
+  | 'typeswap'
+  | 'huge'
+  | 'nested'
+  | 'unicode'
+  | 'badutf8'
+  | 'binary'
+  | 'mismatch'
+  | 'version'
+  | 'unknown-node'
+  | 'oversize';
 
 /** A mutated or hostile frame built from a valid message. `oversize` frames are 16 MiB+: the caller rations them. */
 export function mutate(g: Gen, w: FuzzWorld, valid: string, kind: Mutation): Frame {
@@ -181,11 +225,18 @@ export function mutate(g: Gen, w: FuzzWorld, valid: string, kind: Mutation): Fra
     case 'truncate':
       return valid.slice(0, g.int(0, valid.length - 1));
     case 'typeswap':
-      return JSON.stringify(swapSomewhere(g, JSON.parse(valid), () => g.pick<unknown>(['', 'x', 0, -1, 1.5, true, null, [], {}, [1, [2]], { a: { b: 1 } }, g.text(10)])));
+      return JSON.stringify(
+        swapSomewhere(g, JSON.parse(valid), () => g.pick<unknown>(['', 'x', 0, -1, 1.5, true, null, [], {}, [1, [2]], { a: { b: 1 } }, g.text(10)])),
+      );
     case 'huge':
       return JSON.stringify(
         swapSomewhere(g, JSON.parse(valid), () =>
-          g.pick<() => unknown>([() => 'x'.repeat(g.int(10_000, 2_000_000)), () => Array.from({ length: g.int(5_000, 70_000) }, () => 0), () => 1e308 * 10, () => Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`k${i}`, i]))])(),
+          g.pick<() => unknown>([
+            () => 'x'.repeat(g.int(10_000, 2_000_000)),
+            () => Array.from({ length: g.int(5_000, 70_000) }, () => 0),
+            () => 1e308 * 10,
+            () => Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`k${i}`, i])),
+          ])(),
         ),
       ).replace('null', g.pick(['1e400', '-1e400', 'null'])); // JSON.stringify writes Infinity as null; the wire may not
     case 'nested': {
@@ -216,4 +267,16 @@ export function mutate(g: Gen, w: FuzzWorld, valid: string, kind: Mutation): Fra
   }
 }
 
-export const mutations: readonly Mutation[] = ['bitflip', 'truncate', 'typeswap', 'huge', 'nested', 'unicode', 'badutf8', 'binary', 'mismatch', 'version', 'unknown-node'];
+export const mutations: readonly Mutation[] = [
+  'bitflip',
+  'truncate',
+  'typeswap',
+  'huge',
+  'nested',
+  'unicode',
+  'badutf8',
+  'binary',
+  'mismatch',
+  'version',
+  'unknown-node',
+];

@@ -21,10 +21,14 @@ test('a late agent is caught up by targeted probes within seconds, far inside th
   c.startAgent('node-1');
   c.startAgent('node-2');
   // Both have done their first round; node-3 is still missing, so the verdict waits.
-  const early = await waitUntil(async () => {
-    const r = await c.report();
-    return r.nodes.filter((n) => n.state === 'reporting' && n.rounds >= 1).length === 2 ? r : undefined;
-  }, 'node-1 and node-2 reporting', 30_000);
+  const early = await waitUntil(
+    async () => {
+      const r = await c.report();
+      return r.nodes.filter((n) => n.state === 'reporting' && n.rounds >= 1).length === 2 ? r : undefined;
+    },
+    'node-1 and node-2 reporting',
+    30_000,
+  );
   assert.equal(early.verdict, 'pending');
   // Their first rounds probed only the peers that were up (welcome.up): nothing toward node-3 yet, whose
   // agent is not running (probed anyway, its ports would show refused).
@@ -39,5 +43,8 @@ test('a late agent is caught up by targeted probes within seconds, far inside th
   assert.deepEqual(r.findings, []);
   for (const b of r.bindings) assert.deepEqual(b.matrix!.states, ['-oo', 'o-o', 'oo-'], b.name);
   // The catch-up is not a round: node-1 and node-2 did not start another full round for the join.
-  assert.deepEqual(r.nodes.slice(0, 2).map((n) => n.rounds), roundsBefore.slice(0, 2));
+  assert.deepEqual(
+    r.nodes.slice(0, 2).map((n) => n.rounds),
+    roundsBefore.slice(0, 2),
+  );
 });

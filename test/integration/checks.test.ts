@@ -53,7 +53,10 @@ test('UDP echo works between agents, and a DNS mismatch is one warning naming th
   for (const n of inventory.nodes) agent(n.name);
   const r = await waitFindings((x) => x.verdict === 'degraded', 'degraded');
   assert.deepEqual(kinds(r), [['dns-mismatch', undefined, ['node-3'], 'warning']]);
-  assert.match(r.findings[0]!.hint!, new RegExp(`${addr('node-3', 'internal').replaceAll('.', '\\.')} reverses to wrong-3\\.test, which resolves to 127\\.9\\.9\\.9`));
+  assert.match(
+    r.findings[0]!.hint!,
+    new RegExp(`${addr('node-3', 'internal').replaceAll('.', '\\.')} reverses to wrong-3\\.test, which resolves to 127\\.9\\.9\\.9`),
+  );
   const overlay = r.bindings.find((b) => b.name === 'overlay')!;
   assert.deepEqual(overlay.matrix!.states, ['-oo', 'o-o', 'oo-']);
   assert.ok(dns.queries > 0, 'the agents asked our DNS server');
@@ -100,7 +103,10 @@ test('an agent without responders: its TCP port is refused and UDP blocked, one 
   await c.agents.get('node-3')!.stop();
   agent('node-3', [], '--no-responders');
   // not-ready only once node-3 itself has reported a full round again (until then: pending).
-  const r = await waitFindings((x) => x.verdict === 'not-ready' && x.findings.some((f) => f.kind === 'udp-blocked') && x.findings.some((f) => f.kind === 'port-refused'), 'port-refused and udp-blocked');
+  const r = await waitFindings(
+    (x) => x.verdict === 'not-ready' && x.findings.some((f) => f.kind === 'udp-blocked') && x.findings.some((f) => f.kind === 'port-refused'),
+    'port-refused and udp-blocked',
+  );
   assert.deepEqual(kinds(r), [
     ['port-refused', 'internal', ['node-3'], 'error'],
     ['udp-blocked', 'overlay', ['node-3'], 'error'],
@@ -113,7 +119,7 @@ test('an agent without responders: its TCP port is refused and UDP blocked, one 
   await waitFindings((x) => x.verdict === 'degraded' && x.findings.length === 1, 'back to the DNS warning only');
 });
 
-test("an agent whose clock is 2 s ahead is named in one clock-skew finding, with its offset", async (t) => {
+test('an agent whose clock is 2 s ahead is named in one clock-skew finding, with its offset', async (t) => {
   if (!requireEnv(t, { commands: ['faketime'] })) return;
   await c.agents.get('node-2')!.stop();
   agent('node-2', ['faketime', '-f', '+2s']);

@@ -23,7 +23,10 @@ const as = (node: string) => agentAuthorization(node, nodeCredential(c.token, no
 test('before any agent reports, the verdict is pending and every node is missing', async () => {
   const r = await c.report();
   assert.equal(r.verdict, 'pending');
-  assert.deepEqual(r.nodes.map((n) => n.state), ['missing', 'missing', 'missing']);
+  assert.deepEqual(
+    r.nodes.map((n) => n.state),
+    ['missing', 'missing', 'missing'],
+  );
   // Starting agents are waited for, not failures: no agent-missing finding before the grace has passed.
   assert.deepEqual(r.findings, []);
   assert.deepEqual(r.waiting?.connect, ['node-1', 'node-2', 'node-3']);
@@ -38,12 +41,21 @@ test('three agents report a full matrix on every binding; a port held by another
   t.after(() => blocker.close()); // freed after this test: the agent must notice and take the port
   for (const n of c.inventory.nodes) c.startAgent(n.name);
   const r = await c.waitVerdict('degraded');
-  assert.deepEqual(r.findings.map((f) => [f.kind, f.severity, f.binding, f.nodes]), [['port-in-use', 'warning', 'internal', ['node-3']]]);
+  assert.deepEqual(
+    r.findings.map((f) => [f.kind, f.severity, f.binding, f.nodes]),
+    [['port-in-use', 'warning', 'internal', ['node-3']]],
+  );
   assert.equal(r.reporting, 3);
-  assert.deepEqual(r.bindings.map((b) => b.name), ['ceph-cluster', 'internal', 'shared-db']);
+  assert.deepEqual(
+    r.bindings.map((b) => b.name),
+    ['ceph-cluster', 'internal', 'shared-db'],
+  );
   for (const b of r.bindings) assert.deepEqual(b.matrix!.states, ['-oo', 'o-o', 'oo-'], b.name);
   const n3 = r.nodes.find((n) => n.name === 'node-3')!;
-  assert.deepEqual(n3.responderProblems.map((p) => [p.port, p.state, p.binding]), [[5000, 'in-use', 'internal']]);
+  assert.deepEqual(
+    n3.responderProblems.map((p) => [p.port, p.state, p.binding]),
+    [[5000, 'in-use', 'internal']],
+  );
   assert.equal(n3.bindings.internal![0]!.iface, 'lo');
   assert.equal(n3.icmp, isRoot() ? 'available' : 'not-measured');
   if (isRoot()) {
@@ -58,10 +70,14 @@ test('three agents report a full matrix on every binding; a port held by another
 });
 
 test('a responder whose port was freed listens on the next round', async () => {
-  await waitUntil(async () => {
-    const r = await c.report();
-    return r.nodes.find((n) => n.name === 'node-3')!.responderProblems.length === 0 || undefined;
-  }, 'node-3 responder on 5000 listening', 20_000);
+  await waitUntil(
+    async () => {
+      const r = await c.report();
+      return r.nodes.find((n) => n.name === 'node-3')!.responderProblems.length === 0 || undefined;
+    },
+    'node-3 responder on 5000 listening',
+    20_000,
+  );
   assert.deepEqual((await c.waitVerdict('ready')).findings, []);
 });
 
@@ -79,7 +95,12 @@ test('bad messages close only the sender, with a close code and reason; everyone
     ['{"v":1,"type":"results"', 4400, /PINGER_ERR_WS_BAD_MESSAGE: not JSON/, 'node-1'],
     [JSON.stringify({ v: 7, type: 'hello' }), 4426, /PINGER_ERR_WS_VERSION/, 'node-1'],
     [JSON.stringify({ v: 1, type: 'heartbeat', node: 'node-1', at: 1 }), 4400, /heartbeat before hello/, 'node-1'],
-    [JSON.stringify({ v: 1, type: 'hello', node: 'intruder', agentVersion: 'x', hostname: 'h', icmp: 'available', interfaces: [], responders: [] }), 4404, /PINGER_ERR_WS_UNKNOWN_NODE/, 'intruder'],
+    [
+      JSON.stringify({ v: 1, type: 'hello', node: 'intruder', agentVersion: 'x', hostname: 'h', icmp: 'available', interfaces: [], responders: [] }),
+      4404,
+      /PINGER_ERR_WS_UNKNOWN_NODE/,
+      'intruder',
+    ],
   ];
   for (const [msg, code, reason, who] of cases) {
     const ws = wsClient(as(who));
@@ -101,10 +122,16 @@ test('an agent that goes away is missing: the verdict waits, then after the grac
   // Within the grace it is waited for ("waiting"), not yet a fault; and no finding blames the healthy nodes
   // for the absent agent's closed ports.
   assert.deepEqual(r.waiting?.connect, ['node-2']);
-  assert.deepEqual(r.findings.map((x) => x.kind), []);
+  assert.deepEqual(
+    r.findings.map((x) => x.kind),
+    [],
+  );
   // Away past the grace (demo profile: 10 s), the absent agent is a fault, not a start-up to wait for.
   const late = await c.waitVerdict('not-ready', 25_000);
-  assert.deepEqual(late.findings.map((x) => [x.kind, x.severity, x.nodes]), [['agent-missing', 'error', ['node-2']]]);
+  assert.deepEqual(
+    late.findings.map((x) => [x.kind, x.severity, x.nodes]),
+    [['agent-missing', 'error', ['node-2']]],
+  );
   c.startAgent('node-2');
   await c.waitVerdict('ready');
 });
@@ -124,11 +151,15 @@ test('an agent without CAP_NET_RAW says so once, keeps TCP, and ICMP is not meas
   // agent can still read a checkout anywhere (a normal user may not enter a mode-700 temp clone).
   const p = c.startAgent('node-1', ['setpriv', '--bounding-set=-net_raw', '--inh-caps=-net_raw']);
   await p.waitFor(/ICMP not measured/);
-  const r = await waitUntil(async () => {
-    const x = await c.report();
-    const n1 = x.nodes.find((n) => n.name === 'node-1')!;
-    return n1.icmp === 'not-measured' && x.verdict === 'ready' ? x : undefined;
-  }, 'node-1 reporting without ICMP', 30_000);
+  const r = await waitUntil(
+    async () => {
+      const x = await c.report();
+      const n1 = x.nodes.find((n) => n.name === 'node-1')!;
+      return n1.icmp === 'not-measured' && x.verdict === 'ready' ? x : undefined;
+    },
+    'node-1 reporting without ICMP',
+    30_000,
+  );
   assert.equal(r.findings.length, 0);
   assert.equal(p.output().match(/ICMP not measured/g)!.length, 1);
   const pair = await (await fetch(`${c.url}/api/v1/pair?binding=internal&from=node-1&to=node-2`)).json();

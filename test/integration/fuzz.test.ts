@@ -33,7 +33,10 @@ before(async () => {
     spaces: {},
     // The fuzz nodes hold no address: the real agents never probe them, so thousands of fuzz hellos cost the
     // real agents no catch-up rounds (their rows still land in the matrices).
-    nodes: [...REAL, ...FUZZ].map((name, i) => ({ name, addresses: REAL.includes(name) ? Object.fromEntries(BINDINGS.map((bn, j) => [bn, [`127.${a}.${b + j}.${i + 1}`]])) : {} })),
+    nodes: [...REAL, ...FUZZ].map((name, i) => ({
+      name,
+      addresses: REAL.includes(name) ? Object.fromEntries(BINDINGS.map((bn, j) => [bn, [`127.${a}.${b + j}.${i + 1}`]])) : {},
+    })),
   };
   c = await startCluster(inventory);
   for (const n of REAL) c.startAgent(n);
@@ -195,15 +198,15 @@ test(`fuzz: ${MESSAGES} crafted and mutated messages; the aggregator lives, answ
         } else if (k < 0.16) {
           // Hostile before any hello.
           hostile(g.chance(0.5) ? JSON.stringify(hello(g, w)) : JSON.stringify(clock(g)));
-          for (let i = g.int(0, 3); i > 0; i--) (frames.push(s.crafted()), kinds.push('crafted'));
+          for (let i = g.int(0, 3); i > 0; i--) frames.push(s.crafted()), kinds.push('crafted');
         } else {
           waitWelcome = true;
           frames.push(JSON.stringify(hello(g, w)));
           kinds.push('crafted');
-          for (let i = g.int(40, 160); i > 0; i--) (frames.push(s.crafted()), kinds.push('crafted'));
+          for (let i = g.int(40, 160); i > 0; i--) frames.push(s.crafted()), kinds.push('crafted');
           if (g.chance(0.85)) {
             hostile(s.crafted());
-            for (let i = g.int(0, 3); i > 0; i--) (frames.push(s.crafted()), kinds.push('crafted'));
+            for (let i = g.int(0, 3); i > 0; i--) frames.push(s.crafted()), kinds.push('crafted');
           }
         }
         sessions++;
@@ -211,7 +214,10 @@ test(`fuzz: ${MESSAGES} crafted and mutated messages; the aggregator lives, answ
         total += auth === good ? frames.length : 0;
         for (const kind of kinds) byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
         codes.set(out.code, (codes.get(out.code) ?? 0) + 1);
-        assert.ok(allowedCodes.has(out.code), `unexpected close ${out.code} after ${kinds.filter((x) => x !== 'crafted').join(',') || 'crafted messages only'} (seed ${seed}, worker ${wi})`);
+        assert.ok(
+          allowedCodes.has(out.code),
+          `unexpected close ${out.code} after ${kinds.filter((x) => x !== 'crafted').join(',') || 'crafted messages only'} (seed ${seed}, worker ${wi})`,
+        );
       }
     }),
   );
@@ -226,9 +232,18 @@ test(`fuzz: ${MESSAGES} crafted and mutated messages; the aggregator lives, answ
   const logBytes = c.aggregator.output().length - logBefore;
   t.diagnostic(`${total} messages in ${sessions} sessions, ${seconds.toFixed(1)} s; kinds ${JSON.stringify(Object.fromEntries(byKind))}`);
   t.diagnostic(`closes ${JSON.stringify(Object.fromEntries(codes))}; rejects ${JSON.stringify(Object.fromEntries(rejects.filter(([, n]) => n > 0)))}`);
-  const cpu = (p: number) => readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).reduce((a, x) => a + Number(x), 0) / 100;
-  t.diagnostic(`CPU seconds: aggregator ${cpu(pid)}, agents ${REAL.map((n) => cpu(c.agents.get(n)!.child.pid!)).join(' ')}, this process ${(process.cpuUsage().user / 1e6).toFixed(1)}`);
-  t.diagnostic(`report latency max ${Math.max(...latencies).toFixed(0)} ms over ${latencies.length} polls; RSS max ${maxRss.toFixed(0)} MB; log ${logBytes} bytes`);
+  const cpu = (p: number) =>
+    readFileSync(`/proc/${p}/stat`, 'utf8')
+      .split(') ')[1]!
+      .split(' ')
+      .slice(11, 13)
+      .reduce((a, x) => a + Number(x), 0) / 100;
+  t.diagnostic(
+    `CPU seconds: aggregator ${cpu(pid)}, agents ${REAL.map((n) => cpu(c.agents.get(n)!.child.pid!)).join(' ')}, this process ${(process.cpuUsage().user / 1e6).toFixed(1)}`,
+  );
+  t.diagnostic(
+    `report latency max ${Math.max(...latencies).toFixed(0)} ms over ${latencies.length} polls; RSS max ${maxRss.toFixed(0)} MB; log ${logBytes} bytes`,
+  );
 
   assert.ok(total >= MESSAGES);
   assert.equal(c.aggregator.child.exitCode, null, 'the aggregator is running');

@@ -20,7 +20,14 @@ after(async () => c?.close());
 
 const hello = (over: Record<string, unknown> = {}) =>
   JSON.stringify({ v: 1, type: 'hello', node: 'node-1', agentVersion: 't', hostname: 'h', icmp: 'not-measured', interfaces: [], responders: [], ...over });
-const responder = (i: number, detail?: string) => ({ binding: 'internal', address: '127.0.0.1', proto: 'tcp', port: 1 + (i % 65535), state: 'in-use', ...(detail ? { detail } : {}) });
+const responder = (i: number, detail?: string) => ({
+  binding: 'internal',
+  address: '127.0.0.1',
+  proto: 'tcp',
+  port: 1 + (i % 65535),
+  state: 'in-use',
+  ...(detail ? { detail } : {}),
+});
 
 /** The aggregator is alive and its report answers within 2 s. */
 async function alive(): Promise<void> {

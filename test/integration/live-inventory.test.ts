@@ -64,7 +64,11 @@ async function readyWith(nodes: string[]): Promise<Report> {
     async () => {
       const r = await c.report();
       const names = r.nodes.map((n) => n.name);
-      return r.verdict === 'ready' && JSON.stringify(names) === JSON.stringify(nodes) && r.bindings.every((b) => b.matrix!.states.every((row, i) => [...row].every((ch, j) => (i === j ? ch === '-' : ch === 'o')))) ? r : undefined;
+      return r.verdict === 'ready' &&
+        JSON.stringify(names) === JSON.stringify(nodes) &&
+        r.bindings.every((b) => b.matrix!.states.every((row, i) => [...row].every((ch, j) => (i === j ? ch === '-' : ch === 'o'))))
+        ? r
+        : undefined;
     },
     `ready with ${nodes.join(', ')}`,
     30_000,
@@ -117,10 +121,14 @@ test('an address changed (POST /api/v1/admin/reload) moves that node only; pairs
   assert.deepEqual([summary.added, summary.removed, summary.changed], [[], [], ['node-2']]);
   // Every pair not touching node-2 (3 x 2 per binding, 2 bindings) and node-2's shared-db pairs (2 x 3) kept.
   assert.equal(summary.keptPairs, 6 * 2 + 6);
-  const r = await waitUntil(async () => {
-    const rr = await readyWith(['node-1', 'node-2', 'node-3', 'node-4']);
-    return rr.nodes.find((n) => n.name === 'node-2')!.bindings.internal?.[0]?.address === next ? rr : undefined;
-  }, 'node-2 on its new address', 30_000);
+  const r = await waitUntil(
+    async () => {
+      const rr = await readyWith(['node-1', 'node-2', 'node-3', 'node-4']);
+      return rr.nodes.find((n) => n.name === 'node-2')!.bindings.internal?.[0]?.address === next ? rr : undefined;
+    },
+    'node-2 on its new address',
+    30_000,
+  );
   await w.stop();
   assert.deepEqual(w.lost, []);
   assert.equal(r.nodes.find((n) => n.name === 'node-2')!.bindings.internal![0]!.iface, 'lo');
@@ -128,7 +136,7 @@ test('an address changed (POST /api/v1/admin/reload) moves that node only; pairs
 });
 
 test('a node removed: its agent is let go, the verdict never leaves ready, agents re-read their file on SIGHUP', async () => {
-  const moved = await (await fetch(`${c.url}/api/v1/report`)).json() as Report;
+  const moved = (await (await fetch(`${c.url}/api/v1/report`)).json()) as Report;
   assert.equal(moved.verdict, 'ready');
   const inv: Inventory = structuredClone(full);
   inv.nodes[1]!.addresses.internal = [moved.nodes.find((n) => n.name === 'node-2')!.bindings.internal![0]!.address];
@@ -168,7 +176,10 @@ test('a bad file is refused with file:line:field, and the running inventory stay
   for (const [, p] of c.agents) if (p.child.exitCode === null) process.kill(p.child.pid!, 'SIGHUP');
   await c.agents.get('node-1')!.waitFor(/PINGER_ERR_INVENTORY_INVALID: .*keeping the running inventory/);
   const after = await c.report();
-  assert.deepEqual(after.nodes.map((n) => n.name), good.nodes.map((n) => n.name));
+  assert.deepEqual(
+    after.nodes.map((n) => n.name),
+    good.nodes.map((n) => n.name),
+  );
   assert.equal(after.verdict, 'ready');
   const unauth = await fetch(`${c.url}/api/v1/admin/reload`, { method: 'POST' });
   assert.equal(unauth.status, 401);

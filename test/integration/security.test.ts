@@ -36,13 +36,16 @@ const agentArgs = (n: string) => ['--credential-file', credFile(n), '--ca-file',
 function client(authorization: string): WebSocket {
   return new WebSocket(c.agentUrl(), { headers: { authorization }, ca: execFileSync('cat', [c.tls!.ca]) });
 }
-const hello = (n: string) => JSON.stringify({ v: 1, type: 'hello', node: n, agentVersion: 'x', hostname: 'h', icmp: 'not-measured', interfaces: [], responders: [] });
+const hello = (n: string) =>
+  JSON.stringify({ v: 1, type: 'hello', node: n, agentVersion: 'x', hostname: 'h', icmp: 'not-measured', interfaces: [], responders: [] });
 const closed = (ws: WebSocket) => new Promise<[number, string]>((r) => ws.once('close', (code, why) => r([code, why.toString()])));
 const rounds = async (n: string) => (await c.report()).nodes.find((x) => x.name === n)!.rounds;
 
 test('the README openssl commands make a certificate agents accept over wss://; `pinger credential` matches the contract', async () => {
   assert.match(c.url, /^https:\/\/127\.0\.0\.1:\d+$/);
-  const cred = execFileSync(node, [...pre, 'credential', '--token-file', c.tokenFile, '--node', 'node-1']).toString().trim();
+  const cred = execFileSync(node, [...pre, 'credential', '--token-file', c.tokenFile, '--node', 'node-1'])
+    .toString()
+    .trim();
   assert.equal(cred, nodeCredential(c.token, 'node-1'));
   assert.match(cred, /^[0-9a-f]{64}$/);
   for (const n of c.inventory.nodes) c.startAgent(n.name, [], agentArgs(n.name));
@@ -104,7 +107,10 @@ test('a second connection with the same credential takes over, and the takeover 
   assert.match(welcome.udpKey!, /^[0-9a-f]{64}$/);
   assert.ok(!welcome.udpKey!.includes(c.token));
   await c.aggregator.waitFor(/agent takeover/);
-  const line = c.aggregator.output().split('\n').find((l) => l.includes('agent takeover'))!;
+  const line = c.aggregator
+    .output()
+    .split('\n')
+    .find((l) => l.includes('agent takeover'))!;
   assert.equal(JSON.parse(line).node, 'node-1');
   // Taken over or not, the connection still speaks for node-1 only.
   ws.send(JSON.stringify({ v: 1, type: 'results', node: 'node-2', round: 1, durationMs: 1, startedAt: Date.now(), final: true, bindings: {} }));
@@ -134,13 +140,48 @@ test("an agent given another CA refuses the aggregator's certificate, with the c
 });
 
 test('plain text only when asked for: ws:// without --plain, and an aggregator without a certificate or --plain, refuse to start', () => {
-  const agent = spawnSync(node, [...pre, 'agent', '--inventory', c.inventoryFile, '--node', 'node-1', '--aggregator', 'ws://127.0.0.1:1/api/v1/agent', '--credential-file', credFile('node-1')], { encoding: 'utf8', timeout: 30_000 });
+  const agent = spawnSync(
+    node,
+    [
+      ...pre,
+      'agent',
+      '--inventory',
+      c.inventoryFile,
+      '--node',
+      'node-1',
+      '--aggregator',
+      'ws://127.0.0.1:1/api/v1/agent',
+      '--credential-file',
+      credFile('node-1'),
+    ],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
   assert.equal(agent.status, 78);
   assert.match(agent.stderr, /^PINGER_ERR_AGENT_PLAIN: .*--plain/m);
-  const agg = spawnSync(node, [...pre, 'aggregator', '--listen', '127.0.0.1:0', '--inventory', c.inventoryFile, '--token-file', c.tokenFile], { encoding: 'utf8', timeout: 30_000 });
+  const agg = spawnSync(node, [...pre, 'aggregator', '--listen', '127.0.0.1:0', '--inventory', c.inventoryFile, '--token-file', c.tokenFile], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(agg.status, 78);
   assert.match(agg.stderr, /^PINGER_ERR_AGG_TLS: give --tls-cert and --tls-key .* or --plain/m);
-  const mismatched = spawnSync(node, [...pre, 'aggregator', '--listen', '127.0.0.1:0', '--inventory', c.inventoryFile, '--token-file', c.tokenFile, '--tls-cert', c.tls!.ca, '--tls-key', c.tls!.key], { encoding: 'utf8', timeout: 30_000 });
+  const mismatched = spawnSync(
+    node,
+    [
+      ...pre,
+      'aggregator',
+      '--listen',
+      '127.0.0.1:0',
+      '--inventory',
+      c.inventoryFile,
+      '--token-file',
+      c.tokenFile,
+      '--tls-cert',
+      c.tls!.ca,
+      '--tls-key',
+      c.tls!.key,
+    ],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
   assert.equal(mismatched.status, 78);
   assert.match(mismatched.stderr, /^PINGER_ERR_AGG_TLS: --tls-cert/m);
 });

@@ -47,13 +47,18 @@ describe('lab: bandwidth sample', { concurrency: false }, () => {
     assert.equal(f.binding, 'internal');
     assert.deepEqual(f.nodes, ['node-3']);
     assert.equal(f.severity, 'error');
-    assert.ok(f.evidence!.every((e) => e.from === 'node-3' || e.to === 'node-3'), JSON.stringify(f.evidence));
+    assert.ok(
+      f.evidence!.every((e) => e.from === 'node-3' || e.to === 'node-3'),
+      JSON.stringify(f.evidence),
+    );
     const median = (n: string) => r.nodes.find((x) => x.name === n)!.bandwidthMbps!.internal!;
     assert.ok(median('node-3') < 30, `node-3 sends at ${median('node-3')} Mb/s (shaped to 20)`);
     for (const n of ['node-1', 'node-2', 'node-4']) {
       assert.ok(median(n) >= 80, `${n} sends at ${median(n)} Mb/s: over the 80M minimum`);
       assert.ok(median(n) <= 300 * 1.1, `${n} sends at ${median(n)} Mb/s: within the 300M rate cap`);
     }
-    t.diagnostic(`settled in ${Date.now() - t0} ms; medians ${r.nodes.map((n) => `${n.name}=${n.bandwidthMbps?.internal}`).join(' ')}; findings ${r.findings.map((x) => x.kind).join(',')}`);
+    t.diagnostic(
+      `settled in ${Date.now() - t0} ms; medians ${r.nodes.map((n) => `${n.name}=${n.bandwidthMbps?.internal}`).join(' ')}; findings ${r.findings.map((x) => x.kind).join(',')}`,
+    );
   });
 });

@@ -37,12 +37,18 @@ test('npm run lab: up with a fault, the report URL, then Ctrl-C cleans up', asyn
   assert.equal(listNamespaces().filter((n) => n.startsWith(`${prefix}-`)).length, 4, 'switch + 3 nodes');
   await p.waitFor(/verdict: not-ready - not ready: .*shared-db: TCP 3306 refused/, 60_000);
   const r = JSON.parse((await get(`${url}api/v1/report`, { ca })).body) as { findings: { kind: string; nodes: string[] }[] };
-  assert.ok(r.findings.some((f) => f.kind === 'port-refused' && f.nodes.join() === 'node-2'), JSON.stringify(r.findings));
+  assert.ok(
+    r.findings.some((f) => f.kind === 'port-refused' && f.nodes.join() === 'node-2'),
+    JSON.stringify(r.findings),
+  );
   p.child.kill('SIGINT');
   const [code] = (await once(p.child, 'exit')) as [number];
   assert.equal(code, 0, p.output());
   assert.match(p.output(), /torn down \(4 namespaces deleted\)/);
-  assert.deepEqual(listNamespaces().filter((n) => n.startsWith(`${prefix}-`)), []);
+  assert.deepEqual(
+    listNamespaces().filter((n) => n.startsWith(`${prefix}-`)),
+    [],
+  );
   assert.deepEqual(processesMentioning(prefix), [], 'no agent or aggregator of the lab is left');
   await assert.rejects(get(url, { ca }), 'the aggregator is gone');
 });

@@ -22,7 +22,9 @@ const usage = `npm run lab -- [options]     (needs root: network namespaces, nft
   --spaces N|LIST       N spaces (${defaultSpaces.map((s) => s.name).join(', ')}, in that order; default 3),
                         or a list NAME[:MTU][:v4|v6|dual],... e.g. internal,ceph-cluster:9000,storage:v6
   --fault FAULT         inject a fault before the agents start (repeatable):
-${Object.values(faultSyntax).map((s) => `                          ${s}`).join('\n')}
+${Object.values(faultSyntax)
+  .map((s) => `                          ${s}`)
+  .join('\n')}
   --profile NAME|FILE   aggregator profile (default test/lab/profile.yaml)
   --listen HOST:PORT    where the report is served (default 127.0.0.1:9400)
   --dist                run dist/ (npm run build) instead of the TypeScript sources: faster start`;
@@ -33,7 +35,9 @@ export function parseSpaces(arg: string): SpaceSpec[] {
   if (/^\d+$/.test(arg)) {
     const n = Number(arg);
     if (n < 1) throw new UsageError(`--spaces ${arg}: at least 1`);
-    return n <= defaultSpaces.length ? defaultSpaces.slice(0, n) : [...defaultSpaces, ...Array.from({ length: n - defaultSpaces.length }, (_, i) => ({ name: `space-${i + defaultSpaces.length + 1}` }))];
+    return n <= defaultSpaces.length
+      ? defaultSpaces.slice(0, n)
+      : [...defaultSpaces, ...Array.from({ length: n - defaultSpaces.length }, (_, i) => ({ name: `space-${i + defaultSpaces.length + 1}` }))];
   }
   return arg.split(',').map((item) => {
     const [name, ...opts] = item.split(':');

@@ -50,7 +50,10 @@ async function withFaults(lab: Lab, faults: Fault[], expected: Expect[], verdict
     for (const a of active) await lab.remove(a);
   }
   const r = await lab.waitVerdict('ready', SETTLE_MS);
-  assert.deepEqual(r.findings.filter((f) => f.severity === 'error'), []);
+  assert.deepEqual(
+    r.findings.filter((f) => f.severity === 'error'),
+    [],
+  );
 }
 
 const pidsOf = (lab: Lab) => new Map([...lab.agents].map(([n, p]) => [n, p.child.pid]));
@@ -70,7 +73,12 @@ describe('lab: 5 nodes x 4 spaces, one fault at a time, then two', { concurrency
     const prefix = lab?.prefix;
     const agents = lab ? [...lab.agents.values()] : [];
     await lab?.down();
-    if (prefix) assert.deepEqual(listNamespaces().filter((n) => n.startsWith(`${prefix}-`)), [], 'no namespace of the lab is left');
+    if (prefix)
+      assert.deepEqual(
+        listNamespaces().filter((n) => n.startsWith(`${prefix}-`)),
+        [],
+        'no namespace of the lab is left',
+      );
     for (const a of agents) assert.notEqual(a.child.exitCode ?? a.child.signalCode, null, `agent pid ${a.child.pid} is gone`);
     if (prefix) assert.deepEqual(processesMentioning(prefix), [], 'no process of the lab is left');
   });
@@ -85,7 +93,10 @@ describe('lab: 5 nodes x 4 spaces, one fault at a time, then two', { concurrency
     });
     const r = await lab.waitVerdict('ready', SETTLE_MS);
     assert.equal(r.reporting, 5);
-    assert.deepEqual(r.findings.filter((f) => f.severity === 'error'), []);
+    assert.deepEqual(
+      r.findings.filter((f) => f.severity === 'error'),
+      [],
+    );
     // Real interfaces with real MTUs, as the agents found them.
     const n1 = r.nodes.find((n) => n.name === 'node-1')!;
     assert.deepEqual(n1.bindings['ceph-cluster'], [{ address: '198.18.3.1', iface: 'eth3', mtu: 9000 }]);
@@ -107,23 +118,43 @@ describe('lab: 5 nodes x 4 spaces, one fault at a time, then two', { concurrency
   );
 
   run('asymmetric: node-2 drops all new inbound traffic on internal', (lab) =>
-    withFaults(lab, [{ kind: 'asymmetric', node: 'node-2', space: 'internal', direction: 'in', proto: 'all' }], [{ kind: 'asymmetric', binding: 'internal', nodes: ['node-2'] }]),
+    withFaults(
+      lab,
+      [{ kind: 'asymmetric', node: 'node-2', space: 'internal', direction: 'in', proto: 'all' }],
+      [{ kind: 'asymmetric', binding: 'internal', nodes: ['node-2'] }],
+    ),
   );
 
   run('asymmetric: node-4 sends no ICMP echoes out on shared-db', (lab) =>
-    withFaults(lab, [{ kind: 'asymmetric', node: 'node-4', space: 'shared-db', direction: 'out', proto: 'icmp' }], [{ kind: 'asymmetric', binding: 'shared-db', nodes: ['node-4'] }]),
+    withFaults(
+      lab,
+      [{ kind: 'asymmetric', node: 'node-4', space: 'shared-db', direction: 'out', proto: 'icmp' }],
+      [{ kind: 'asymmetric', binding: 'shared-db', nodes: ['node-4'] }],
+    ),
   );
 
   run('port-filtered: node-2 drops 3306 on shared-db', (lab) =>
-    withFaults(lab, [{ kind: 'port-filtered', node: 'node-2', space: 'shared-db', port: 3306 }], [{ kind: 'port-filtered', binding: 'shared-db', nodes: ['node-2'] }]),
+    withFaults(
+      lab,
+      [{ kind: 'port-filtered', node: 'node-2', space: 'shared-db', port: 3306 }],
+      [{ kind: 'port-filtered', binding: 'shared-db', nodes: ['node-2'] }],
+    ),
   );
 
   run('port-refused: node-4 resets 8774 on internal', (lab) =>
-    withFaults(lab, [{ kind: 'port-refused', node: 'node-4', space: 'internal', port: 8774 }], [{ kind: 'port-refused', binding: 'internal', nodes: ['node-4'] }]),
+    withFaults(
+      lab,
+      [{ kind: 'port-refused', node: 'node-4', space: 'internal', port: 8774 }],
+      [{ kind: 'port-refused', binding: 'internal', nodes: ['node-4'] }],
+    ),
   );
 
   run('mtu-mismatch: node-3 at 1500 on the 9000 ceph-cluster', (lab) =>
-    withFaults(lab, [{ kind: 'mtu-mismatch', node: 'node-3', space: 'ceph-cluster', mtu: 1500 }], [{ kind: 'mtu-mismatch', binding: 'ceph-cluster', nodes: ['node-3'] }]),
+    withFaults(
+      lab,
+      [{ kind: 'mtu-mismatch', node: 'node-3', space: 'ceph-cluster', mtu: 1500 }],
+      [{ kind: 'mtu-mismatch', binding: 'ceph-cluster', nodes: ['node-3'] }],
+    ),
   );
 
   run('udp-blocked: node-5 drops the Geneve port on overlay', (lab) =>
@@ -131,7 +162,11 @@ describe('lab: 5 nodes x 4 spaces, one fault at a time, then two', { concurrency
   );
 
   run('loss: node-5 drops half its inbound echoes on internal', (lab) =>
-    withFaults(lab, [{ kind: 'loss', node: 'node-5', space: 'internal', percent: 50, proto: 'icmp' }], [{ kind: 'loss', binding: 'internal', nodes: ['node-5'] }]),
+    withFaults(
+      lab,
+      [{ kind: 'loss', node: 'node-5', space: 'internal', percent: 50, proto: 'icmp' }],
+      [{ kind: 'loss', binding: 'internal', nodes: ['node-5'] }],
+    ),
   );
 
   run('two faults at once give both findings', (lab) =>
@@ -165,7 +200,11 @@ describe('lab: faults before the agents start, and an IPv6-only space', { concur
   after(async () => {
     const prefix = lab?.prefix;
     await lab?.down();
-    if (prefix) assert.deepEqual(listNamespaces().filter((n) => n.startsWith(`${prefix}-`)), []);
+    if (prefix)
+      assert.deepEqual(
+        listNamespaces().filter((n) => n.startsWith(`${prefix}-`)),
+        [],
+      );
     if (prefix) assert.deepEqual(processesMentioning(prefix), []);
   });
 

@@ -57,22 +57,74 @@ test('bad fault strings are refused, naming the problem', () => {
 
 test('every fault plan is undone by its removal steps, in the same namespaces', () => {
   const faults: [Fault, { apply: RegExp[]; remove: RegExp[]; ns: string }][] = [
-    [{ kind: 'node-isolated', node: 'node-3', space: 'internal' }, { ns: 'lab-node-3', apply: [/^link set eth1 down$/m], remove: [/^link set eth1 up$/m, /^addr replace 2001:db8:1::3\/64 dev eth1 nodad$/m] }],
+    [
+      { kind: 'node-isolated', node: 'node-3', space: 'internal' },
+      { ns: 'lab-node-3', apply: [/^link set eth1 down$/m], remove: [/^link set eth1 up$/m, /^addr replace 2001:db8:1::3\/64 dev eth1 nodad$/m] },
+    ],
     [
       { kind: 'partition', space: 'internal', nodes: ['node-1', 'node-2'] },
-      { ns: 'lab-sw', apply: [/^link add br-internalb type bridge$/m, /^link set node-1-internal master br-internalb$/m, /^link set node-2-internal master br-internalb$/m], remove: [/^link set node-1-internal master br-internal$/m, /^link del br-internalb$/m] },
+      {
+        ns: 'lab-sw',
+        apply: [/^link add br-internalb type bridge$/m, /^link set node-1-internal master br-internalb$/m, /^link set node-2-internal master br-internalb$/m],
+        remove: [/^link set node-1-internal master br-internal$/m, /^link del br-internalb$/m],
+      },
     ],
-    [{ kind: 'asymmetric', node: 'node-2', space: 'internal', direction: 'in', proto: 'icmp' }, { ns: 'lab-node-2', apply: [/hook input/, /iifname "eth1" icmp type echo-request drop/, /icmpv6 type echo-request drop/], remove: [/^delete table inet t7$/m] }],
-    [{ kind: 'asymmetric', node: 'node-2', space: 'internal', direction: 'out', proto: 'all' }, { ns: 'lab-node-2', apply: [/hook output/, /oifname "eth1" icmpv6 type \{ nd-neighbor-solicit.* accept/, /oifname "eth1" ct state new drop/], remove: [/delete table inet t7/] }],
-    [{ kind: 'port-filtered', node: 'node-2', space: 'internal', port: 3306 }, { ns: 'lab-node-2', apply: [/iifname "eth1" tcp dport 3306 drop/], remove: [/delete table inet t7/] }],
-    [{ kind: 'port-refused', node: 'node-2', space: 'internal', port: 3306 }, { ns: 'lab-node-2', apply: [/tcp dport 3306 reject with tcp reset/], remove: [/delete table inet t7/] }],
-    [{ kind: 'udp-blocked', node: 'node-5', space: 'internal', port: 6081 }, { ns: 'lab-node-5', apply: [/udp dport 6081 drop/], remove: [/delete table inet t7/] }],
-    [{ kind: 'loss', node: 'node-5', space: 'internal', percent: 30, proto: 'icmp' }, { ns: 'lab-node-5', apply: [/icmp type echo-request numgen random mod 100 < 30 drop/], remove: [/delete table inet t7/] }],
-    [{ kind: 'loss', node: 'node-5', space: 'internal', percent: 30, proto: 'all' }, { ns: 'lab-node-5', apply: [/nd-neighbor-solicit.* accept/, /iifname "eth1" numgen random mod 100 < 30 drop/], remove: [/delete table inet t7/] }],
-    [{ kind: 'mtu-mismatch', node: 'node-3', space: 'ceph-cluster', mtu: 1500 }, { ns: 'lab-node-3', apply: [/^link set eth2 mtu 1500$/m], remove: [/^link set eth2 mtu 9000$/m] }],
-    [{ kind: 'ipv6-blocked', node: 'node-2', space: 'internal' }, { ns: 'lab-node-2', apply: [/iifname "eth1" icmpv6 type \{ nd-neighbor-solicit.* accept/, /iifname "eth1" meta nfproto ipv6 drop/], remove: [/delete table inet t7/] }],
-    [{ kind: 'address-removed', node: 'node-2', space: 'internal', family: 'v6' }, { ns: 'lab-node-2', apply: [/^addr del 2001:db8:1::2\/64 dev eth1$/m], remove: [/^addr add 2001:db8:1::2\/64 dev eth1 nodad$/m] }],
-    [{ kind: 'address-removed', node: 'node-2', space: 'internal', family: 'v4' }, { ns: 'lab-node-2', apply: [/^addr del 198\.18\.1\.2\/24 dev eth1$/m], remove: [/^addr add 198\.18\.1\.2\/24 dev eth1$/m] }],
+    [
+      { kind: 'asymmetric', node: 'node-2', space: 'internal', direction: 'in', proto: 'icmp' },
+      {
+        ns: 'lab-node-2',
+        apply: [/hook input/, /iifname "eth1" icmp type echo-request drop/, /icmpv6 type echo-request drop/],
+        remove: [/^delete table inet t7$/m],
+      },
+    ],
+    [
+      { kind: 'asymmetric', node: 'node-2', space: 'internal', direction: 'out', proto: 'all' },
+      {
+        ns: 'lab-node-2',
+        apply: [/hook output/, /oifname "eth1" icmpv6 type \{ nd-neighbor-solicit.* accept/, /oifname "eth1" ct state new drop/],
+        remove: [/delete table inet t7/],
+      },
+    ],
+    [
+      { kind: 'port-filtered', node: 'node-2', space: 'internal', port: 3306 },
+      { ns: 'lab-node-2', apply: [/iifname "eth1" tcp dport 3306 drop/], remove: [/delete table inet t7/] },
+    ],
+    [
+      { kind: 'port-refused', node: 'node-2', space: 'internal', port: 3306 },
+      { ns: 'lab-node-2', apply: [/tcp dport 3306 reject with tcp reset/], remove: [/delete table inet t7/] },
+    ],
+    [
+      { kind: 'udp-blocked', node: 'node-5', space: 'internal', port: 6081 },
+      { ns: 'lab-node-5', apply: [/udp dport 6081 drop/], remove: [/delete table inet t7/] },
+    ],
+    [
+      { kind: 'loss', node: 'node-5', space: 'internal', percent: 30, proto: 'icmp' },
+      { ns: 'lab-node-5', apply: [/icmp type echo-request numgen random mod 100 < 30 drop/], remove: [/delete table inet t7/] },
+    ],
+    [
+      { kind: 'loss', node: 'node-5', space: 'internal', percent: 30, proto: 'all' },
+      { ns: 'lab-node-5', apply: [/nd-neighbor-solicit.* accept/, /iifname "eth1" numgen random mod 100 < 30 drop/], remove: [/delete table inet t7/] },
+    ],
+    [
+      { kind: 'mtu-mismatch', node: 'node-3', space: 'ceph-cluster', mtu: 1500 },
+      { ns: 'lab-node-3', apply: [/^link set eth2 mtu 1500$/m], remove: [/^link set eth2 mtu 9000$/m] },
+    ],
+    [
+      { kind: 'ipv6-blocked', node: 'node-2', space: 'internal' },
+      {
+        ns: 'lab-node-2',
+        apply: [/iifname "eth1" icmpv6 type \{ nd-neighbor-solicit.* accept/, /iifname "eth1" meta nfproto ipv6 drop/],
+        remove: [/delete table inet t7/],
+      },
+    ],
+    [
+      { kind: 'address-removed', node: 'node-2', space: 'internal', family: 'v6' },
+      { ns: 'lab-node-2', apply: [/^addr del 2001:db8:1::2\/64 dev eth1$/m], remove: [/^addr add 2001:db8:1::2\/64 dev eth1 nodad$/m] },
+    ],
+    [
+      { kind: 'address-removed', node: 'node-2', space: 'internal', family: 'v4' },
+      { ns: 'lab-node-2', apply: [/^addr del 198\.18\.1\.2\/24 dev eth1$/m], remove: [/^addr add 198\.18\.1\.2\/24 dev eth1$/m] },
+    ],
   ];
   for (const [f, want] of faults) {
     const p = planFault(f, names, 't7');

@@ -55,19 +55,19 @@ export interface LabNames {
 
 /** How faults are written on the command line; the kind's own name works too. */
 export const faultSyntax: Record<FaultKind, string> = {
-  'node-isolated': 'node-isolated:NODE:SPACE            (alias isolate) the node\'s interface on SPACE is down',
+  'node-isolated': "node-isolated:NODE:SPACE            (alias isolate) the node's interface on SPACE is down",
   partition: 'partition:SPACE:NODE,NODE,...        these nodes move to a second bridge: SPACE is split in two',
   asymmetric: 'asymmetric:NODE:SPACE:in|out[:icmp|all]  NODE drops new inbound (in) or outbound (out) ICMP echoes (default) or all new traffic',
   'port-filtered': 'port-filtered:NODE:SPACE:PORT        NODE drops TCP to PORT',
   'port-refused': 'port-refused:NODE:SPACE:PORT         NODE answers TCP to PORT with RST',
-  'port-in-use': 'port-in-use:NODE:SPACE:PORT          another process holds PORT on NODE\'s address before its agent starts',
-  'mtu-mismatch': 'mtu-mismatch:NODE:SPACE[:MTU]        (alias mtu) NODE\'s interface on SPACE at MTU (default 1500)',
+  'port-in-use': "port-in-use:NODE:SPACE:PORT          another process holds PORT on NODE's address before its agent starts",
+  'mtu-mismatch': "mtu-mismatch:NODE:SPACE[:MTU]        (alias mtu) NODE's interface on SPACE at MTU (default 1500)",
   'udp-blocked': 'udp-blocked:NODE:SPACE:PORT          NODE drops UDP to PORT',
   loss: 'loss:NODE:SPACE:PERCENT[:icmp|all]   NODE drops PERCENT % of inbound ICMP echoes (default) or of all inbound traffic',
   'ipv6-blocked': 'ipv6-blocked:NODE:SPACE             NODE drops all inbound IPv6 on SPACE (neighbour discovery still passes); IPv4 works',
-  'address-removed': 'address-removed:NODE:SPACE[:v4|v6]  NODE\'s address of that family (default v4) on SPACE is deleted',
-  'agent-missing': 'agent-missing:NODE                   NODE\'s agent is not running',
-  'agent-stopped': 'agent-stopped:NODE                   NODE\'s agent is frozen with SIGSTOP (SIGCONT when removed)',
+  'address-removed': "address-removed:NODE:SPACE[:v4|v6]  NODE's address of that family (default v4) on SPACE is deleted",
+  'agent-missing': "agent-missing:NODE                   NODE's agent is not running",
+  'agent-stopped': "agent-stopped:NODE                   NODE's agent is frozen with SIGSTOP (SIGCONT when removed)",
 };
 
 const aliases: Record<string, FaultKind> = { isolate: 'node-isolated', mtu: 'mtu-mismatch' };
@@ -78,7 +78,8 @@ export function parseFault(text: string): Fault {
   const parts = text.split(':');
   const k = parts[0] ?? '';
   const kind = (aliases[k] ?? k) as FaultKind;
-  if (!(kind in faultSyntax)) throw new FaultSyntaxError(`fault ${JSON.stringify(text)}: unknown kind ${JSON.stringify(k)} (kinds: ${Object.keys(faultSyntax).join(', ')})`);
+  if (!(kind in faultSyntax))
+    throw new FaultSyntaxError(`fault ${JSON.stringify(text)}: unknown kind ${JSON.stringify(k)} (kinds: ${Object.keys(faultSyntax).join(', ')})`);
   const args = parts.slice(1);
   const usage = () => new FaultSyntaxError(`fault ${JSON.stringify(text)}: expected ${faultSyntax[kind].split(/\s{2,}/)[0]}`);
   const need = (min: number, max: number) => {
@@ -86,12 +87,14 @@ export function parseFault(text: string): Fault {
   };
   const num = (s: string, what: string, lo: number, hi: number) => {
     const n = Number(s);
-    if (!/^\d+$/.test(s) || n < lo || n > hi) throw new FaultSyntaxError(`fault ${JSON.stringify(text)}: ${what} ${JSON.stringify(s)} is not an integer in ${lo}..${hi}`);
+    if (!/^\d+$/.test(s) || n < lo || n > hi)
+      throw new FaultSyntaxError(`fault ${JSON.stringify(text)}: ${what} ${JSON.stringify(s)} is not an integer in ${lo}..${hi}`);
     return n;
   };
   const oneOf = <T extends string>(s: string | undefined, dflt: T, allowed: readonly T[], what: string): T => {
     if (s === undefined) return dflt;
-    if (!(allowed as readonly string[]).includes(s)) throw new FaultSyntaxError(`fault ${JSON.stringify(text)}: ${what} ${JSON.stringify(s)} is not one of ${allowed.join(', ')}`);
+    if (!(allowed as readonly string[]).includes(s))
+      throw new FaultSyntaxError(`fault ${JSON.stringify(text)}: ${what} ${JSON.stringify(s)} is not one of ${allowed.join(', ')}`);
     return s as T;
   };
   const [a, b, c, d] = args as [string, string, string | undefined, string | undefined];
@@ -107,7 +110,13 @@ export function parseFault(text: string): Fault {
     }
     case 'asymmetric':
       need(3, 4);
-      return { kind, node: a, space: b, direction: oneOf(c, 'in', ['in', 'out'] as const, 'direction'), proto: oneOf(d, 'icmp', ['icmp', 'all'] as const, 'proto') };
+      return {
+        kind,
+        node: a,
+        space: b,
+        direction: oneOf(c, 'in', ['in', 'out'] as const, 'direction'),
+        proto: oneOf(d, 'icmp', ['icmp', 'all'] as const, 'proto'),
+      };
     case 'port-filtered':
     case 'port-refused':
     case 'port-in-use':
@@ -163,7 +172,15 @@ export function faultLabel(f: Fault): string {
 const keepNdp = 'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } accept';
 
 function nftTable(table: string, hook: 'input' | 'output', rules: string[]): string {
-  return [`table inet ${table} {`, `  chain c {`, `    type filter hook ${hook} priority 0; policy accept;`, ...rules.map((r) => `    ${r}`), '  }', '}', ''].join('\n');
+  return [
+    `table inet ${table} {`,
+    `  chain c {`,
+    `    type filter hook ${hook} priority 0; policy accept;`,
+    ...rules.map((r) => `    ${r}`),
+    '  }',
+    '}',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -181,15 +198,29 @@ export function planFault(f: Fault, n: LabNames, table: string): FaultPlan {
       // An admin-down link loses its IPv6 addresses: put them back when it comes up again.
       return {
         apply: [{ ns: n.nodeNs(f.node), tool: 'ip', script: `link set ${i} down\n` }],
-        remove: [{ ns: n.nodeNs(f.node), tool: 'ip', script: [`link set ${i} up`, ...n.v6(f.node, f.space).map((a) => `addr replace ${a} dev ${i} nodad`), ''].join('\n') }],
+        remove: [
+          {
+            ns: n.nodeNs(f.node),
+            tool: 'ip',
+            script: [`link set ${i} up`, ...n.v6(f.node, f.space).map((a) => `addr replace ${a} dev ${i} nodad`), ''].join('\n'),
+          },
+        ],
       };
     }
     case 'partition': {
       const b = n.bridge(f.space);
       const b2 = `${b}b`;
       return {
-        apply: [{ ns: n.switchNs, tool: 'ip', script: [`link add ${b2} type bridge`, `link set ${b2} up`, ...f.nodes.map((x) => `link set ${n.port(x, f.space)} master ${b2}`), ''].join('\n') }],
-        remove: [{ ns: n.switchNs, tool: 'ip', script: [...f.nodes.map((x) => `link set ${n.port(x, f.space)} master ${b}`), `link del ${b2}`, ''].join('\n') }],
+        apply: [
+          {
+            ns: n.switchNs,
+            tool: 'ip',
+            script: [`link add ${b2} type bridge`, `link set ${b2} up`, ...f.nodes.map((x) => `link set ${n.port(x, f.space)} master ${b2}`), ''].join('\n'),
+          },
+        ],
+        remove: [
+          { ns: n.switchNs, tool: 'ip', script: [...f.nodes.map((x) => `link set ${n.port(x, f.space)} master ${b}`), `link del ${b2}`, ''].join('\n') },
+        ],
       };
     }
     case 'asymmetric': {
@@ -197,9 +228,7 @@ export function planFault(f: Fault, n: LabNames, table: string): FaultPlan {
       const i = `${dir} "${n.iface(f.space)}"`;
       // Only new flows are dropped: the node's own probes in the other direction still get their answers.
       const rules =
-        f.proto === 'icmp'
-          ? [`${i} icmp type echo-request drop`, `${i} icmpv6 type echo-request drop`]
-          : [`${i} ${keepNdp}`, `${i} ct state new drop`];
+        f.proto === 'icmp' ? [`${i} icmp type echo-request drop`, `${i} icmpv6 type echo-request drop`] : [`${i} ${keepNdp}`, `${i} ct state new drop`];
       return nft(f.node, f.direction === 'in' ? 'input' : 'output', rules);
     }
     case 'port-filtered':

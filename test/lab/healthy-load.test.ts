@@ -27,8 +27,7 @@ const spaces: SpaceSpec[] = [
   { name: 'amqp', family: 'dual' },
 ];
 
-const noFindings = (r: Report) =>
-  r.findings.map((f) => `${f.severity} ${f.kind}${f.binding ? `@${f.binding}` : ''} [${f.nodes.join(',')}]: ${f.summary}`);
+const noFindings = (r: Report) => r.findings.map((f) => `${f.severity} ${f.kind}${f.binding ? `@${f.binding}` : ''} [${f.nodes.join(',')}]: ${f.summary}`);
 
 describe(`lab under CPU load: a healthy openstack lab is ready, ${RUNS} times`, { concurrency: false }, () => {
   let burners: Burners | undefined;
@@ -42,7 +41,11 @@ describe(`lab under CPU load: a healthy openstack lab is ready, ${RUNS} times`, 
     await lab?.down();
     await burners?.stop();
     for (const p of prefixes) {
-      assert.deepEqual(listNamespaces().filter((n) => n.startsWith(`${p}-`)), [], `no namespace of lab ${p} is left`);
+      assert.deepEqual(
+        listNamespaces().filter((n) => n.startsWith(`${p}-`)),
+        [],
+        `no namespace of lab ${p} is left`,
+      );
       assert.deepEqual(processesMentioning(p), [], `no process of lab ${p} is left`);
     }
   });
@@ -56,11 +59,7 @@ describe(`lab under CPU load: a healthy openstack lab is ready, ${RUNS} times`, 
       lab = await Lab.create({ nodes: 6, spaces, profile: PROFILE });
       prefixes.push(lab.prefix);
       try {
-        const r = await lab.waitFor(
-          (r) => r.verdict === 'ready' && r.findings.length === 0,
-          'ready with no findings',
-          READY_MS,
-        );
+        const r = await lab.waitFor((r) => r.verdict === 'ready' && r.findings.length === 0, 'ready with no findings', READY_MS);
         assert.equal(r.reporting, 6);
         for (const n of r.nodes) assert.equal(n.icmp, 'available', `${n.name}: ICMP ${n.icmp}`);
         // Ready must hold: every report over the next round is ready with nothing found.

@@ -245,8 +245,10 @@ export class Lab {
     port: (node, space) => `n${this.nodes.indexOf(node) + 1}s${this.spaceIndex(space)}`,
     bridge: (space) => `br${this.spaceIndex(space)}`,
     spaceMtu: (space) => this.spaces[this.spaceIndex(space) - 1]!.mtu,
-    v6: (node, space) => this.addrs(this.spaceIndex(space), this.nodes.indexOf(node) + 1, this.spaces[this.spaceIndex(space) - 1]!.family).filter((a) => a.includes(':')),
-    v4: (node, space) => this.addrs(this.spaceIndex(space), this.nodes.indexOf(node) + 1, this.spaces[this.spaceIndex(space) - 1]!.family).filter((a) => !a.includes(':')),
+    v6: (node, space) =>
+      this.addrs(this.spaceIndex(space), this.nodes.indexOf(node) + 1, this.spaces[this.spaceIndex(space) - 1]!.family).filter((a) => a.includes(':')),
+    v4: (node, space) =>
+      this.addrs(this.spaceIndex(space), this.nodes.indexOf(node) + 1, this.spaces[this.spaceIndex(space) - 1]!.family).filter((a) => !a.includes(':')),
   };
 
   /** Addresses with prefix length for host h on space s (both 1-based). */
@@ -343,7 +345,26 @@ export class Lab {
 
   /** The agent's command line: run inside the node's namespace, connected over the unix socket. */
   agentArgv(node: string): string[] {
-    return ['ip', 'netns', 'exec', this.nodeNs(node), ...this.pinger(this.opts.agentNodeArgs?.(node)), 'agent', '--inventory', this.inventoryFile, '--node', node, '--aggregator', `wss+unix://${this.socket}:/api/v1/agent`, '--ca-file', this.tls!.ca, '--credential-file', this.credentialFile(node), '--quiet', ...(this.opts.agentArgs?.(node) ?? [])];
+    return [
+      'ip',
+      'netns',
+      'exec',
+      this.nodeNs(node),
+      ...this.pinger(this.opts.agentNodeArgs?.(node)),
+      'agent',
+      '--inventory',
+      this.inventoryFile,
+      '--node',
+      node,
+      '--aggregator',
+      `wss+unix://${this.socket}:/api/v1/agent`,
+      '--ca-file',
+      this.tls!.ca,
+      '--credential-file',
+      this.credentialFile(node),
+      '--quiet',
+      ...(this.opts.agentArgs?.(node) ?? []),
+    ];
   }
 
   /** Starts the agent of every node that has none and is not meant to be missing. */
@@ -445,7 +466,11 @@ export class Lab {
         // aggregator busy or restarting: poll again
       }
       if (Date.now() > end) {
-        const brief = last && { verdict: last.verdict, summary: last.summary, findings: last.findings.map((f) => ({ kind: f.kind, severity: f.severity, binding: f.binding, nodes: f.nodes, summary: f.summary })) };
+        const brief = last && {
+          verdict: last.verdict,
+          summary: last.summary,
+          findings: last.findings.map((f) => ({ kind: f.kind, severity: f.severity, binding: f.binding, nodes: f.nodes, summary: f.summary })),
+        };
         throw new Error(`lab ${this.prefix}: timed out after ${timeoutMs} ms waiting for ${what}; last report: ${JSON.stringify(brief)}`);
       }
       await new Promise((r) => setTimeout(r, everyMs));

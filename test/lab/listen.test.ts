@@ -54,7 +54,26 @@ test('the aggregator serves the same app on TCP and on a unix socket', async () 
   writeFileSync(inv, inventoryToText(loopbackInventory(2, ['internal'])));
   writeFileSync(tok, 'sekrit\n');
   const [node, pre] = pingerCmd();
-  const agg = start(node, [...pre, 'aggregator', '--listen', '127.0.0.1:0', '--listen', `unix:${sock}`, '--inventory', inv, '--token-file', tok, '--tls-cert', tls.cert, '--tls-key', tls.key, '--profile', 'demo', '--log-level', 'warn']);
+  const agg = start(node, [
+    ...pre,
+    'aggregator',
+    '--listen',
+    '127.0.0.1:0',
+    '--listen',
+    `unix:${sock}`,
+    '--inventory',
+    inv,
+    '--token-file',
+    tok,
+    '--tls-cert',
+    tls.cert,
+    '--tls-key',
+    tls.key,
+    '--profile',
+    'demo',
+    '--log-level',
+    'warn',
+  ]);
   const line = await agg.waitFor(/also listening on unix:\S+/);
   assert.match(line, new RegExp(sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   const url = /listening on (https:\/\/\S+?);/.exec(agg.output())![1]!;

@@ -44,17 +44,29 @@ describe('lab: LLDP and switch attribution', { concurrency: false }, () => {
     for (const n of ['node-4', 'node-5', 'node-6']) faults.push(await lab.inject({ kind: 'node-isolated', node: n, space: 'internal' }));
     // While the faults land one by one the findings pass through other shapes; the settled one is the point.
     const r = await lab.waitFor(
-      (x) => x.verdict === 'not-ready' && x.findings.filter((f) => f.severity === 'error').map((f) => f.kind).join() === 'switch-fault',
+      (x) =>
+        x.verdict === 'not-ready' &&
+        x.findings
+          .filter((f) => f.severity === 'error')
+          .map((f) => f.kind)
+          .join() === 'switch-fault',
       'exactly one error: a switch-fault',
       SETTLE_MS,
     );
     const errors = r.findings.filter((f) => f.severity === 'error');
-    assert.deepEqual(errors.map((f) => f.kind), ['switch-fault'], `one finding, not one per node: ${JSON.stringify(errors.map((f) => f.summary))}`);
+    assert.deepEqual(
+      errors.map((f) => f.kind),
+      ['switch-fault'],
+      `one finding, not one per node: ${JSON.stringify(errors.map((f) => f.summary))}`,
+    );
     const f = errors[0]!;
     assert.equal(f.binding, 'internal');
     assert.deepEqual(f.nodes, ['node-4', 'node-5', 'node-6']);
     assert.equal(f.switch?.name, 'sw-2');
-    assert.deepEqual(f.switch?.ports.map((p) => `${p.node}:${p.port}`), ['node-4:n4s1', 'node-5:n5s1', 'node-6:n6s1']);
+    assert.deepEqual(
+      f.switch?.ports.map((p) => `${p.node}:${p.port}`),
+      ['node-4:n4s1', 'node-5:n5s1', 'node-6:n6s1'],
+    );
     for (const a of faults) await lab.remove(a);
     await lab.waitVerdict('ready', SETTLE_MS);
   });
@@ -63,11 +75,21 @@ describe('lab: LLDP and switch attribution', { concurrency: false }, () => {
     if (!requireEnv(t, { root: true, commands: ['ip', 'nft'] })) return;
     let dir = '';
     // A socket nobody listens on: deterministic even where the host runs its own lldpd.
-    const lab = await Lab.create({ nodes: 3, spaces: ['internal'], profile: PROFILE, agentArgs: () => ['--lldp-socket', `${dir}/no-lldpd.sock`], startAgents: false });
+    const lab = await Lab.create({
+      nodes: 3,
+      spaces: ['internal'],
+      profile: PROFILE,
+      agentArgs: () => ['--lldp-socket', `${dir}/no-lldpd.sock`],
+      startAgents: false,
+    });
     dir = lab.dir;
     labs.push({ lab });
     lab.startAgents();
-    const r = await lab.waitFor((x) => x.verdict === 'ready' && x.lldp?.state === 'none' && x.nodes.every((n) => n.lldp === 'not-running'), 'ready, without LLDP', SETTLE_MS);
+    const r = await lab.waitFor(
+      (x) => x.verdict === 'ready' && x.lldp?.state === 'none' && x.nodes.every((n) => n.lldp === 'not-running'),
+      'ready, without LLDP',
+      SETTLE_MS,
+    );
     assert.match(r.lldp!.note!, /^no LLDP data from node-1, node-2, node-3 \(lldpd not running\): switch-level diagnosis is off/);
     assert.deepEqual(r.findings, []);
     assert.ok(listNamespaces().some((n) => n.startsWith(lab.prefix)));

@@ -54,7 +54,11 @@ export class Switches {
       const sw1: string[] = [];
       const here: string[] = [];
       lab.spaces.forEach((s, j) => {
-        sw1.push(`link add t${k}s${j + 1} mtu ${s.mtu} type veth peer name up${j + 1} mtu ${s.mtu} netns ${ns}`, `link set t${k}s${j + 1} master br${j + 1}`, `link set t${k}s${j + 1} up`);
+        sw1.push(
+          `link add t${k}s${j + 1} mtu ${s.mtu} type veth peer name up${j + 1} mtu ${s.mtu} netns ${ns}`,
+          `link set t${k}s${j + 1} master br${j + 1}`,
+          `link set t${k}s${j + 1} up`,
+        );
         here.push(`link set up${j + 1} master br${j + 1}`, `link set up${j + 1} up`);
       });
       for (const node of lab.nodes.filter((n) => this.of(n) === k)) {
@@ -69,7 +73,10 @@ export class Switches {
     }
     // Each switch port described with the node cabled to it, as operators label them (magpie checks this).
     for (const node of lab.nodes)
-      ip(['-n', this.nsOf(this.of(node))], lab.spaces.map((s) => `link set ${lab.names.port(node, s.name)} alias "${node} ${lab.names.iface(s.name)}"`).join('\n') + '\n');
+      ip(
+        ['-n', this.nsOf(this.of(node))],
+        lab.spaces.map((s) => `link set ${lab.names.port(node, s.name)} alias "${node} ${lab.names.iface(s.name)}"`).join('\n') + '\n',
+      );
     for (let k = 1; k <= this.count; k++) this.lldpd(this.nsOf(k), `sw${k}`, this.name(k));
     for (const node of lab.nodes) this.lldpd(lab.nodeNs(node), node, undefined);
   }
@@ -78,7 +85,9 @@ export class Switches {
     const conf = join(this.lab.dir, `lldpd-${owner}.conf`);
     // Port ids as interface names (what switches send), a frame a second so a test need not wait 30 s.
     writeFileSync(conf, `${hostname ? `configure system hostname ${hostname}\n` : ''}configure lldp portidsubtype ifname\nconfigure lldp tx-interval 1\n`);
-    this.procs.push(start('ip', ['netns', 'exec', ns, 'lldpd', '-d', '-u', this.socket(owner), '-p', join(this.lab.dir, `lldpd-${owner}.pid`), '-O', conf], {}));
+    this.procs.push(
+      start('ip', ['netns', 'exec', ns, 'lldpd', '-d', '-u', this.socket(owner), '-p', join(this.lab.dir, `lldpd-${owner}.pid`), '-O', conf], {}),
+    );
   }
 
   downSync(): void {

@@ -25,7 +25,10 @@ interface One {
 const errorsOf = (r: Report) => r.findings.filter((f) => f.severity === 'error');
 const brief = (f: Finding) => `${f.kind}@${f.binding ?? '-'}/${f.family ?? '-'}[${f.nodes.join(',')}]`;
 const isIt = (f: Finding, e: One) =>
-  (Array.isArray(e.kind) ? e.kind.includes(f.kind) : f.kind === e.kind) && f.binding === e.binding && f.family === e.family && JSON.stringify(f.nodes) === JSON.stringify(e.nodes);
+  (Array.isArray(e.kind) ? e.kind.includes(f.kind) : f.kind === e.kind) &&
+  f.binding === e.binding &&
+  f.family === e.family &&
+  JSON.stringify(f.nodes) === JSON.stringify(e.nodes);
 
 /** Waits until the report has exactly one error finding and it is the one expected. */
 function exactlyOne(lab: Lab, e: One): Promise<Report> {
@@ -58,7 +61,12 @@ describe('lab: every fault gives exactly one true finding', { concurrency: false
   after(async () => {
     const prefix = lab?.prefix;
     await lab?.down();
-    if (prefix) assert.deepEqual(listNamespaces().filter((n) => n.startsWith(`${prefix}-`)), [], 'no namespace of the lab is left');
+    if (prefix)
+      assert.deepEqual(
+        listNamespaces().filter((n) => n.startsWith(`${prefix}-`)),
+        [],
+        'no namespace of the lab is left',
+      );
     if (prefix) assert.deepEqual(processesMentioning(prefix), [], 'no process of the lab is left');
   });
 
@@ -74,12 +82,17 @@ describe('lab: every fault gives exactly one true finding', { concurrency: false
     // One that takes longer than the grace to connect (a very loaded machine) is a finding, rightly.
     const seen: string[] = [];
     let waited = 0;
-    const r = await lab.waitFor((x) => {
-      const connect = x.waiting?.connect ?? [];
-      waited += connect.length ? 1 : 0;
-      for (const f of x.findings) if (f.nodes.some((n) => connect.includes(n))) seen.push(`${x.summary} | ${f.kind}: ${f.summary}`);
-      return x.verdict === 'ready';
-    }, 'ready', SETTLE_MS, 100);
+    const r = await lab.waitFor(
+      (x) => {
+        const connect = x.waiting?.connect ?? [];
+        waited += connect.length ? 1 : 0;
+        for (const f of x.findings) if (f.nodes.some((n) => connect.includes(n))) seen.push(`${x.summary} | ${f.kind}: ${f.summary}`);
+        return x.verdict === 'ready';
+      },
+      'ready',
+      SETTLE_MS,
+      100,
+    );
     assert.deepEqual(seen, [], 'no finding names an agent the verdict is still waiting for');
     assert.ok(waited > 0, 'the report said whom it waited for while agents started');
     assert.equal(r.reporting, 4);
@@ -87,11 +100,19 @@ describe('lab: every fault gives exactly one true finding', { concurrency: false
   });
 
   run('loss on node-3 (30% of everything inbound on shared-db): one loss finding, no port-filtered', (lab) =>
-    faultGivesOne(lab, { kind: 'loss', node: 'node-3', space: 'shared-db', percent: 30, proto: 'all' }, { kind: 'loss', binding: 'shared-db', family: 'ipv4', nodes: ['node-3'] }),
+    faultGivesOne(
+      lab,
+      { kind: 'loss', node: 'node-3', space: 'shared-db', percent: 30, proto: 'all' },
+      { kind: 'loss', binding: 'shared-db', family: 'ipv4', nodes: ['node-3'] },
+    ),
   );
 
   run('port filtered: node-2 drops 3306 on shared-db', (lab) =>
-    faultGivesOne(lab, { kind: 'port-filtered', node: 'node-2', space: 'shared-db', port: 3306 }, { kind: 'port-filtered', binding: 'shared-db', family: 'ipv4', nodes: ['node-2'] }),
+    faultGivesOne(
+      lab,
+      { kind: 'port-filtered', node: 'node-2', space: 'shared-db', port: 3306 },
+      { kind: 'port-filtered', binding: 'shared-db', family: 'ipv4', nodes: ['node-2'] },
+    ),
   );
 
   run('MTU: node-3 at 1500 on the 9000 ceph-cluster, then repaired: ready within one round + 2 s', async (lab, t) => {
@@ -112,7 +133,11 @@ describe('lab: every fault gives exactly one true finding', { concurrency: false
   });
 
   run('IPv6 only broken on node-2 (internal is dual-stack): node-isolated, IPv6', async (lab) => {
-    await faultGivesOne(lab, { kind: 'ipv6-blocked', node: 'node-2', space: 'internal' }, { kind: 'node-isolated', binding: 'internal', family: 'ipv6', nodes: ['node-2'] });
+    await faultGivesOne(
+      lab,
+      { kind: 'ipv6-blocked', node: 'node-2', space: 'internal' },
+      { kind: 'node-isolated', binding: 'internal', family: 'ipv6', nodes: ['node-2'] },
+    );
   });
 
   run('SIGSTOP of node-4: an agent finding, never a network one; SIGCONT heals', async (lab) => {
@@ -136,6 +161,10 @@ describe('lab: every fault gives exactly one true finding', { concurrency: false
   });
 
   run('address removed: node-1 loses its IPv6 address on internal: address-missing, IPv6', (lab) =>
-    faultGivesOne(lab, { kind: 'address-removed', node: 'node-1', space: 'internal', family: 'v6' }, { kind: 'address-missing', binding: 'internal', family: 'ipv6', nodes: ['node-1'] }),
+    faultGivesOne(
+      lab,
+      { kind: 'address-removed', node: 'node-1', space: 'internal', family: 'v6' },
+      { kind: 'address-missing', binding: 'internal', family: 'ipv6', nodes: ['node-1'] },
+    ),
   );
 });

@@ -17,23 +17,71 @@ test('link speed and bond members: per node and binding, bounded', () => {
   };
   for (const [n, l] of Object.entries(links)) f.state.nodes.get(n)!.hello!.links = l;
   const s = f.state.snapshot();
-  const fams = collectMetrics({ inventory: f.inv, verdict: s.verdict, findings: s.findings, nodes: s.nodes, expected: 3, matrices: f.state.matrices, counters: f.state.counters, tally: new ProbeTally(f.inv.bindings), options: defaultMetricsOptions, lastCollectSeconds: 0 });
+  const fams = collectMetrics({
+    inventory: f.inv,
+    verdict: s.verdict,
+    findings: s.findings,
+    nodes: s.nodes,
+    expected: 3,
+    matrices: f.state.matrices,
+    counters: f.state.counters,
+    tally: new ProbeTally(f.inv.bindings),
+    options: defaultMetricsOptions,
+    lastCollectSeconds: 0,
+  });
   f.state.close();
-  const get = (name: string) => fams.find((x) => x.name === name)!.samples.map((x) => `${Object.values(x.labels).join('/')}=${x.value}`).sort();
-  assert.deepEqual(get('pinger_link_speed_bits_per_second'), ['node-1/ceph-cluster=10000000000', 'node-1/internal=1000000000', 'node-2/ceph-cluster=10000000000']);
-  assert.deepEqual(get('pinger_bond_members'), ['node-1/ceph-cluster/down=0', 'node-1/ceph-cluster/up=2', 'node-2/ceph-cluster/down=1', 'node-2/ceph-cluster/up=1']);
+  const get = (name: string) =>
+    fams
+      .find((x) => x.name === name)!
+      .samples.map((x) => `${Object.values(x.labels).join('/')}=${x.value}`)
+      .sort();
+  assert.deepEqual(get('pinger_link_speed_bits_per_second'), [
+    'node-1/ceph-cluster=10000000000',
+    'node-1/internal=1000000000',
+    'node-2/ceph-cluster=10000000000',
+  ]);
+  assert.deepEqual(get('pinger_bond_members'), [
+    'node-1/ceph-cluster/down=0',
+    'node-1/ceph-cluster/up=2',
+    'node-2/ceph-cluster/down=1',
+    'node-2/ceph-cluster/up=1',
+  ]);
 });
 
-test('bandwidth: the node\'s median as sender, per node and binding, never per pair', () => {
+test("bandwidth: the node's median as sender, per node and binding, never per pair", () => {
   const f = synthFleet(4, ['internal', 'ceph-cluster']);
   f.feed({});
   // Through the state, as results rows carry them: node-1 sends to three peers, node-2 to one.
-  const rows = (to: string[], mbps: number[]) => to.map((peer, i) => ({ peer, addr: f.inv.nodes.find((n) => n.name === peer)!.addresses.internal![0]!, bandwidth: { mbps: mbps[i]!, ms: 2000 } }));
-  f.state.results({ v: 1, type: 'results', node: 'node-1', round: 99, durationMs: 5, final: true, bindings: { internal: rows(['node-2', 'node-3', 'node-4'], [900, 100, 950]) } });
+  const rows = (to: string[], mbps: number[]) =>
+    to.map((peer, i) => ({ peer, addr: f.inv.nodes.find((n) => n.name === peer)!.addresses.internal![0]!, bandwidth: { mbps: mbps[i]!, ms: 2000 } }));
+  f.state.results({
+    v: 1,
+    type: 'results',
+    node: 'node-1',
+    round: 99,
+    durationMs: 5,
+    final: true,
+    bindings: { internal: rows(['node-2', 'node-3', 'node-4'], [900, 100, 950]) },
+  });
   f.state.results({ v: 1, type: 'results', node: 'node-2', round: 99, durationMs: 5, final: true, bindings: { internal: rows(['node-1'], [20]) } });
   const s = f.state.snapshot();
-  const fams = collectMetrics({ inventory: f.inv, verdict: s.verdict, findings: s.findings, nodes: s.nodes, expected: 4, matrices: f.state.matrices, counters: f.state.counters, tally: new ProbeTally(f.inv.bindings), options: defaultMetricsOptions, lastCollectSeconds: 0, bandwidth: f.state.bandwidth });
+  const fams = collectMetrics({
+    inventory: f.inv,
+    verdict: s.verdict,
+    findings: s.findings,
+    nodes: s.nodes,
+    expected: 4,
+    matrices: f.state.matrices,
+    counters: f.state.counters,
+    tally: new ProbeTally(f.inv.bindings),
+    options: defaultMetricsOptions,
+    lastCollectSeconds: 0,
+    bandwidth: f.state.bandwidth,
+  });
   f.state.close();
-  const got = fams.find((x) => x.name === 'pinger_bandwidth_bits_per_second')!.samples.map((x) => `${x.labels.node}/${x.labels.binding}=${x.value}`).sort();
+  const got = fams
+    .find((x) => x.name === 'pinger_bandwidth_bits_per_second')!
+    .samples.map((x) => `${x.labels.node}/${x.labels.binding}=${x.value}`)
+    .sort();
   assert.deepEqual(got, ['node-1/internal=900000000', 'node-2/internal=20000000']);
 });

@@ -20,7 +20,12 @@ import type { FindingKind } from '../../aggregator/findings.js';
 
 const demoProfile = builtinProfile('demo');
 
-function collect(f: SynthFleet, tally: ProbeTally, options: Partial<MetricsOptions> = {}, extra: Partial<Parameters<typeof collectMetrics>[0]> = {}): Map<string, Family> {
+function collect(
+  f: SynthFleet,
+  tally: ProbeTally,
+  options: Partial<MetricsOptions> = {},
+  extra: Partial<Parameters<typeof collectMetrics>[0]> = {},
+): Map<string, Family> {
   const s = f.state.snapshot();
   const fams = collectMetrics({
     verdict: s.verdict,
@@ -100,7 +105,11 @@ describe('collectMetrics on synthetic fleets', () => {
       nodes: 4,
       check: (m) => {
         assert.equal(value(m, 'pinger_verdict', { verdict: 'ready' }), 1);
-        assert.equal(samples(m, 'pinger_verdict').reduce((a, s) => a + s.value, 0), 1, 'exactly one verdict is 1');
+        assert.equal(
+          samples(m, 'pinger_verdict').reduce((a, s) => a + s.value, 0),
+          1,
+          'exactly one verdict is 1',
+        );
         assert.equal(value(m, 'pinger_binding_pairs', { binding: 'internal', state: 'ok' }), 12);
         assert.equal(value(m, 'pinger_binding_reachability_ratio', { binding: 'internal' }), 1);
         assert.equal(value(m, 'pinger_binding_loss_ratio', { binding: 'internal' }), 0);
@@ -128,7 +137,8 @@ describe('collectMetrics on synthetic fleets', () => {
       nodes: 4,
       options: { pairMaxNodes: 3 },
       check: (m) => {
-        for (const n of ['pinger_pair_ok', 'pinger_pair_problem', 'pinger_pair_rtt_seconds', 'pinger_pair_loss_ratio']) assert.equal(samples(m, n).length, 0, n);
+        for (const n of ['pinger_pair_ok', 'pinger_pair_problem', 'pinger_pair_rtt_seconds', 'pinger_pair_loss_ratio'])
+          assert.equal(samples(m, n).length, 0, n);
         assert.equal(value(m, 'pinger_binding_pairs', { binding: 'storage', state: 'ok' }), 12);
       },
     },
@@ -139,12 +149,18 @@ describe('collectMetrics on synthetic fleets', () => {
       options: { pairMaxNodes: 3 },
       check: (m) => {
         assert.equal(value(m, 'pinger_verdict', { verdict: 'not-ready' }), 1);
-        assert.deepEqual(samples(m, 'pinger_pair_ok').map((s) => [s.labels, s.value]), [[{ binding: 'internal', from: 'node-1', to: 'node-2' }, 0]]);
+        assert.deepEqual(
+          samples(m, 'pinger_pair_ok').map((s) => [s.labels, s.value]),
+          [[{ binding: 'internal', from: 'node-1', to: 'node-2' }, 0]],
+        );
         assert.equal(value(m, 'pinger_pair_problem', { binding: 'internal', from: 'node-1', to: 'node-2', problem: 'unreachable' }), 1);
         assert.equal(value(m, 'pinger_binding_reachability_ratio', { binding: 'internal' }), 11 / 12);
         assert.equal(value(m, 'pinger_binding_reachability_ratio', { binding: 'storage' }), 1);
         approx(value(m, 'pinger_binding_loss_ratio', { binding: 'internal' }), 1 / 12);
-        assert.ok(samples(m, 'pinger_findings', { severity: 'error' }).some((s) => s.value > 0), 'some error finding');
+        assert.ok(
+          samples(m, 'pinger_findings', { severity: 'error' }).some((s) => s.value > 0),
+          'some error finding',
+        );
         assert.equal(value(m, 'pinger_probes_total', { binding: 'internal', kind: 'tcp', outcome: 'filtered' }), 1);
       },
     },
@@ -208,7 +224,11 @@ describe('collectMetrics on synthetic fleets', () => {
       // Whatever kinds diagnosis produces, each finding is counted once under its kind and severity.
       const want = new Map<string, number>();
       for (const x of f.state.snapshot().findings) want.set(`${x.kind}/${x.severity}`, (want.get(`${x.kind}/${x.severity}`) ?? 0) + 1);
-      const got = new Map(samples(m, 'pinger_findings').filter((s) => s.value > 0).map((s) => [`${s.labels.kind}/${s.labels.severity}`, s.value]));
+      const got = new Map(
+        samples(m, 'pinger_findings')
+          .filter((s) => s.value > 0)
+          .map((s) => [`${s.labels.kind}/${s.labels.severity}`, s.value]),
+      );
       assert.deepEqual(got, want);
     });
   }
@@ -217,13 +237,18 @@ describe('collectMetrics on synthetic fleets', () => {
 describe('collectMetrics on hand-made inputs', () => {
   test('findings: known kinds start at zero, unknown kinds are exported as they come', () => {
     const { f, tally } = fleet(2, ['internal']);
-    const m = collect(f, tally, {}, {
-      findings: [
-        { severity: 'warning', kind: 'brand-new-kind' as FindingKind, nodes: ['node-1'], summary: 'x' },
-        { severity: 'warning', kind: 'brand-new-kind' as FindingKind, nodes: ['node-2'], summary: 'y' },
-        { severity: 'error', kind: 'clock-skew', nodes: ['node-2'], summary: 'z' },
-      ],
-    });
+    const m = collect(
+      f,
+      tally,
+      {},
+      {
+        findings: [
+          { severity: 'warning', kind: 'brand-new-kind' as FindingKind, nodes: ['node-1'], summary: 'x' },
+          { severity: 'warning', kind: 'brand-new-kind' as FindingKind, nodes: ['node-2'], summary: 'y' },
+          { severity: 'error', kind: 'clock-skew', nodes: ['node-2'], summary: 'z' },
+        ],
+      },
+    );
     assert.equal(value(m, 'pinger_findings', { kind: 'brand-new-kind', severity: 'warning' }), 2);
     assert.equal(value(m, 'pinger_findings', { kind: 'clock-skew', severity: 'error' }), 1);
     assert.equal(value(m, 'pinger_findings', { kind: 'partition', severity: 'error' }), 0);
@@ -241,9 +266,23 @@ describe('collectMetrics on hand-made inputs', () => {
 
   test('the tally ignores bindings outside the inventory (agents cannot create series)', () => {
     const tally = new ProbeTally(['internal']);
-    tally.observe({ v: 1, type: 'results', node: 'a', round: 0, durationMs: 1, final: true, bindings: { bogus: [{ peer: 'b', addr: '2001:db8::1', tcp: { '1': 'ok' } }] } });
-    assert.deepEqual(tally.bindings().map(([b]) => b), ['internal']);
-    assert.equal(tally.bindings()[0]![1].probes.reduce((x, y) => x + y, 0), 0);
+    tally.observe({
+      v: 1,
+      type: 'results',
+      node: 'a',
+      round: 0,
+      durationMs: 1,
+      final: true,
+      bindings: { bogus: [{ peer: 'b', addr: '2001:db8::1', tcp: { '1': 'ok' } }] },
+    });
+    assert.deepEqual(
+      tally.bindings().map(([b]) => b),
+      ['internal'],
+    );
+    assert.equal(
+      tally.bindings()[0]![1].probes.reduce((x, y) => x + y, 0),
+      0,
+    );
   });
 });
 
@@ -256,18 +295,34 @@ describe('pinger_binding_pairs per address family', () => {
     for (const n of inv.nodes) {
       const msg = roundFor(inv, n.name, 0);
       msg.bindings.internal = msg.bindings.internal!.map((r) =>
-        r.addr.includes(':') && (r.peer === 'node-3' || n.name === 'node-3') ? { ...r, icmp: { sent: 3, recv: 0, rtt: null, outcome: 'filtered' as const }, tcp: { '5000': 'filtered' as const } } : r,
+        r.addr.includes(':') && (r.peer === 'node-3' || n.name === 'node-3')
+          ? { ...r, icmp: { sent: 3, recv: 0, rtt: null, outcome: 'filtered' as const }, tcp: { '5000': 'filtered' as const } }
+          : r,
       );
       state.results({ ...msg, durationMs: 0 });
     }
     const s = state.snapshot();
-    const fams = collectMetrics({ verdict: s.verdict, findings: s.findings, nodes: s.nodes, expected: 3, matrices: state.matrices, inventory: inv, counters: state.counters, tally: new ProbeTally(inv.bindings), options: defaultMetricsOptions, lastCollectSeconds: 0 });
+    const fams = collectMetrics({
+      verdict: s.verdict,
+      findings: s.findings,
+      nodes: s.nodes,
+      expected: 3,
+      matrices: state.matrices,
+      inventory: inv,
+      counters: state.counters,
+      tally: new ProbeTally(inv.bindings),
+      options: defaultMetricsOptions,
+      lastCollectSeconds: 0,
+    });
     const m = new Map(fams.map((f) => [f.name, f]));
     assert.equal(value(m, 'pinger_binding_pairs', { binding: 'internal', family: 'ipv4', state: 'ok' }), 6);
     assert.equal(value(m, 'pinger_binding_pairs', { binding: 'internal', family: 'ipv6', state: 'ok' }), 2);
     assert.equal(value(m, 'pinger_binding_pairs', { binding: 'internal', family: 'ipv6', state: 'unreachable' }), 4);
     // The finding says the same: IPv6 only.
-    assert.deepEqual(s.findings.map((f) => [f.kind, f.family, f.nodes]), [['node-isolated', 'ipv6', ['node-3']]]);
+    assert.deepEqual(
+      s.findings.map((f) => [f.kind, f.family, f.nodes]),
+      [['node-isolated', 'ipv6', ['node-3']]],
+    );
     state.close();
   });
 });

@@ -53,7 +53,9 @@ test('dashboards and alert rules run against a real Prometheus scraping a real f
   const target = new URL(cluster.url).host;
   const config = [
     'global: {scrape_interval: 1s, evaluation_interval: 1s}',
-    `rule_files: [${ruleFiles().map((f) => JSON.stringify(resolve(f))).join(', ')}]`,
+    `rule_files: [${ruleFiles()
+      .map((f) => JSON.stringify(resolve(f)))
+      .join(', ')}]`,
     'scrape_configs:',
     `  - {job_name: pinger, static_configs: [{targets: [${JSON.stringify(target)}]}]}`,
   ].join('\n');
@@ -70,8 +72,18 @@ test('dashboards and alert rules run against a real Prometheus scraping a real f
   try {
     await waitUntil(async () => (await fetch(`${api}/-/ready`)).ok || undefined, 'prometheus ready', 30_000, 200);
     // Counters need a few scrapes before rate() has two points; agents probe every ~3 s.
-    await waitUntil(async () => ((await query('rate(pinger_rtt_seconds_count[30s]) > 0')).data?.result.length ?? 0) > 0 || undefined, 'RTT observations scraped', 40_000, 500);
-    await waitUntil(async () => ((await query('count_over_time(up{job="pinger"}[1m]) >= 5')).data?.result.length ?? 0) > 0 || undefined, 'five scrapes', 20_000, 500);
+    await waitUntil(
+      async () => ((await query('rate(pinger_rtt_seconds_count[30s]) > 0')).data?.result.length ?? 0) > 0 || undefined,
+      'RTT observations scraped',
+      40_000,
+      500,
+    );
+    await waitUntil(
+      async () => ((await query('count_over_time(up{job="pinger"}[1m]) >= 5')).data?.result.length ?? 0) > 0 || undefined,
+      'five scrapes',
+      20_000,
+      500,
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}\nprometheus output:\n${prom.output()}`);
   }
@@ -97,7 +109,10 @@ test('dashboards and alert rules run against a real Prometheus scraping a real f
 
   // The values mean what the panels say: the fleet is ready, 3 of 3 agents report, every pair is ok.
   const verdict = await query('max by (verdict) (pinger_verdict) == 1');
-  assert.deepEqual(verdict.data!.result.map((s) => s.metric.verdict), ['ready']);
+  assert.deepEqual(
+    verdict.data!.result.map((s) => s.metric.verdict),
+    ['ready'],
+  );
   const reporting = await query('sum(pinger_agents{state="reporting"})');
   assert.equal(reporting.data!.result[0]!.value[1], '3');
   const pairs = await query('sum(pinger_pair_ok)');
@@ -105,7 +120,9 @@ test('dashboards and alert rules run against a real Prometheus scraping a real f
 
   // The rules loaded and evaluate without errors. (Whether an alert is pending on a loaded 2-core machine
   // depends on timing; only the aggregator-down rule is certain here: it is being scraped.)
-  const rules = (await (await fetch(`${api}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string; health: string; lastError?: string; state: string }[] }[] } };
+  const rules = (await (await fetch(`${api}/api/v1/rules`)).json()) as {
+    data: { groups: { rules: { name: string; health: string; lastError?: string; state: string }[] }[] };
+  };
   const loaded = rules.data.groups.flatMap((g) => g.rules);
   assert.equal(loaded.length, ruleQueries().length);
   for (const r of loaded) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError}`);
@@ -122,9 +139,15 @@ test('dashboards and alert rules run against a real Prometheus scraping a real f
     30_000,
     500,
   );
-  assert.deepEqual(pending.map((s) => [s.metric.node, s.metric.state]), [['node-3', 'missing']]);
+  assert.deepEqual(
+    pending.map((s) => [s.metric.node, s.metric.state]),
+    [['node-3', 'missing']],
+  );
   const notReady = await query('max by (verdict) (pinger_verdict) == 1');
-  assert.notDeepEqual(notReady.data!.result.map((s) => s.metric.verdict), ['ready']);
+  assert.notDeepEqual(
+    notReady.data!.result.map((s) => s.metric.verdict),
+    ['ready'],
+  );
   // The panels that are empty on a healthy fleet by design show the fault.
   for (const title of ['Findings by kind', 'Agents not reporting', 'Agents missing or stale']) {
     const q = queries.find((x) => x.dashboard === 'pinger-overview' && x.panel === title)!;
@@ -138,7 +161,9 @@ test('dashboards and alert rules run against a real Prometheus scraping a real f
   }
 });
 
-test('with TLS and a read token, Prometheus scrapes /metrics over https with basic_auth; without credentials it is refused', { timeout: 120_000 }, async (t) => {
+test('with TLS and a read token, Prometheus scrapes /metrics over https with basic_auth; without credentials it is refused', {
+  timeout: 120_000,
+}, async (t) => {
   if (!requireEnv(t, { commands: ['prometheus'] })) return;
   secured = await startCluster(loopbackInventory(2, ['internal']), { profile: 'demo', tls: true, readToken: 'scrape-me' });
   for (const n of secured.inventory.nodes) secured.startAgent(n.name);
@@ -155,17 +180,32 @@ test('with TLS and a read token, Prometheus scrapes /metrics over https with bas
   ].join('\n');
   writeFileSync(join(dir, 'prometheus.yml'), `${config}\n`);
   const port = await freePort();
-  const prom = start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']);
+  const prom = start('prometheus', [
+    `--config.file=${join(dir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn',
+  ]);
   const api = `http://127.0.0.1:${port}`;
   const query = async (q: string): Promise<PromResponse> => (await fetch(`${api}/api/v1/query?query=${encodeURIComponent(q)}`)).json() as Promise<PromResponse>;
   try {
-    const expected = await waitUntil(async () => (await query('pinger_agents_expected')).data?.result[0] ?? undefined, 'pinger_agents_expected scraped', 40_000, 500);
+    const expected = await waitUntil(
+      async () => (await query('pinger_agents_expected')).data?.result[0] ?? undefined,
+      'pinger_agents_expected scraped',
+      40_000,
+      500,
+    );
     assert.equal(expected.value[1], '2');
     assert.equal(expected.metric.job, 'pinger');
-    const up = await waitUntil(async () => {
-      const r = (await query('up')).data?.result ?? [];
-      return r.length === 2 ? r : undefined;
-    }, 'both jobs scraped', 20_000, 500);
+    const up = await waitUntil(
+      async () => {
+        const r = (await query('up')).data?.result ?? [];
+        return r.length === 2 ? r : undefined;
+      },
+      'both jobs scraped',
+      20_000,
+      500,
+    );
     assert.deepEqual(Object.fromEntries(up.map((x) => [x.metric.job, x.value[1]])), { pinger: '1', anonymous: '0' });
   } catch (err) {
     throw new Error(`${(err as Error).message}\nprometheus output:\n${prom.output()}`);

@@ -15,11 +15,15 @@ export const dashboardsDir = 'dashboards';
 export const rulesDir = join(dashboardsDir, 'rules');
 
 export function dashboardFiles(): string[] {
-  return readdirSync(dashboardsDir).filter((f) => f.endsWith('.json')).map((f) => join(dashboardsDir, f));
+  return readdirSync(dashboardsDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => join(dashboardsDir, f));
 }
 
 export function ruleFiles(): string[] {
-  return readdirSync(rulesDir).filter((f) => f.endsWith('.yaml')).map((f) => join(rulesDir, f));
+  return readdirSync(rulesDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join(rulesDir, f));
 }
 
 interface Panel {
@@ -32,7 +36,11 @@ interface Panel {
 export function dashboardQueries(): Query[] {
   const out: Query[] = [];
   for (const file of dashboardFiles()) {
-    const d = JSON.parse(readFileSync(file, 'utf8')) as { uid: string; panels: Panel[]; templating: { list: { type: string; name: string; definition?: string }[] } };
+    const d = JSON.parse(readFileSync(file, 'utf8')) as {
+      uid: string;
+      panels: Panel[];
+      templating: { list: { type: string; name: string; definition?: string }[] };
+    };
     const walk = (ps: Panel[]) => {
       for (const p of ps) {
         for (const t of p.targets ?? []) if (t.expr) out.push({ where: `${file}: ${p.title}`, dashboard: d.uid, panel: p.title, expr: t.expr });

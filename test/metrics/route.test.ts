@@ -9,7 +9,12 @@ import { sixBindings, synthFleet, type FaultFn } from './synth.js';
 
 async function scrape(nodes: number, opts: { pairMaxNodes?: number; fault?: FaultFn; bindings?: string[] } = {}) {
   const f = synthFleet(nodes, opts.bindings ?? ['internal', 'storage']);
-  const app = await buildServer({ state: f.state, token: 't', logLevel: 'warn', metrics: opts.pairMaxNodes === undefined ? {} : { pairMaxNodes: opts.pairMaxNodes } });
+  const app = await buildServer({
+    state: f.state,
+    token: 't',
+    logLevel: 'warn',
+    metrics: opts.pairMaxNodes === undefined ? {} : { pairMaxNodes: opts.pairMaxNodes },
+  });
   try {
     f.feed({ rounds: 2, ...(opts.fault ? { fault: opts.fault } : {}) });
     const res = await app.inject('/metrics');
@@ -55,7 +60,9 @@ test('pair series follow the node threshold', async () => {
   assert.equal(below.length, 2 * 12, 'every ordered pair on both bindings');
   const above = parse((await scrape(4, { pairMaxNodes: 3 })).text).series.filter((s) => s.startsWith('pinger_pair_ok{'));
   assert.deepEqual(above, [], 'healthy and above the threshold: none');
-  const failing = parse((await scrape(4, { pairMaxNodes: 3, fault: (b, from) => (b === 'storage' && from === 'node-2' ? 'unreachable' : undefined) })).text).series.filter((s) => s.startsWith('pinger_pair_ok{'));
+  const failing = parse(
+    (await scrape(4, { pairMaxNodes: 3, fault: (b, from) => (b === 'storage' && from === 'node-2' ? 'unreachable' : undefined) })).text,
+  ).series.filter((s) => s.startsWith('pinger_pair_ok{'));
   assert.equal(failing.length, 3, 'only node-2 -> its three peers on storage');
   assert.ok(failing.every((s) => s.includes('binding="storage"') && s.includes('from="node-2"') && s.endsWith(' 0')));
 });

@@ -9,8 +9,12 @@ import { parse } from 'yaml';
 import { requireEnv } from '../helpers/env.js';
 
 const rulesDir = 'dashboards/rules';
-const ruleFiles = readdirSync(rulesDir).filter((f) => f.endsWith('.yaml')).map((f) => join(rulesDir, f));
-const testFiles = readdirSync(join(rulesDir, 'tests')).filter((f) => f.endsWith('.yaml')).map((f) => join(rulesDir, 'tests', f));
+const ruleFiles = readdirSync(rulesDir)
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => join(rulesDir, f));
+const testFiles = readdirSync(join(rulesDir, 'tests'))
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => join(rulesDir, 'tests', f));
 
 interface RuleFile {
   groups: { name: string; rules: { alert?: string; expr: string; labels?: Record<string, string> }[] }[];
@@ -44,8 +48,14 @@ test('every alert has a unit test where it fires and one where it stays quiet', 
   const cases = testFiles.flatMap((f) => (parse(readFileSync(f, 'utf8')) as TestFile).tests.flatMap((t) => t.alert_rule_test ?? []));
   for (const a of alerts) {
     const mine = cases.filter((c) => c.alertname === a.alert);
-    assert.ok(mine.some((c) => c.exp_alerts.length > 0), `${a.alert}: no test expects it to fire`);
-    assert.ok(mine.some((c) => c.exp_alerts.length === 0), `${a.alert}: no test expects it quiet`);
+    assert.ok(
+      mine.some((c) => c.exp_alerts.length > 0),
+      `${a.alert}: no test expects it to fire`,
+    );
+    assert.ok(
+      mine.some((c) => c.exp_alerts.length === 0),
+      `${a.alert}: no test expects it quiet`,
+    );
   }
 });
 

@@ -47,7 +47,13 @@ function row(peer: string, addr: string, fault: Fault | undefined, rttMs: number
     case 'port':
       return { peer, addr, icmp: { sent: 3, recv: 3, rtt: [rttMs, rttMs, rttMs, rttMs, rttMs], outcome: 'ok' }, tcp: { '5000': 'refused' } };
     case 'mtu':
-      return { peer, addr, icmp: { sent: 3, recv: 3, rtt: [rttMs, rttMs, rttMs, rttMs, rttMs], outcome: 'ok' }, tcp: { '5000': 'ok' }, mtu: { size: 8972, outcome: 'filtered' } };
+      return {
+        peer,
+        addr,
+        icmp: { sent: 3, recv: 3, rtt: [rttMs, rttMs, rttMs, rttMs, rttMs], outcome: 'ok' },
+        tcp: { '5000': 'ok' },
+        mtu: { size: 8972, outcome: 'filtered' },
+      };
     default:
       return { peer, addr, icmp: { sent: 3, recv: 3, rtt: [rttMs, rttMs, rttMs, rttMs, rttMs], outcome: 'ok' }, tcp: { '5000': 'ok' } };
   }

@@ -26,7 +26,15 @@ const plan: BandwidthPlan = { port: 5202, rateMbps: 1000, seconds: 2, peers: 2, 
 
 test('schedule: slot length, cycle, and never more than `concurrent` senders in a slot', () => {
   assert.equal(slotMs(plan), 8000);
-  for (const [nodes, k, m] of [[1, 3, 1], [3, 3, 1], [4, 3, 2], [100, 3, 34], [100, 1, 100], [7, 2, 4]] as const) assert.equal(cycleSlots(nodes, k), m, `${nodes}/${k}`);
+  for (const [nodes, k, m] of [
+    [1, 3, 1],
+    [3, 3, 1],
+    [4, 3, 2],
+    [100, 3, 34],
+    [100, 1, 100],
+    [7, 2, 4],
+  ] as const)
+    assert.equal(cycleSlots(nodes, k), m, `${nodes}/${k}`);
   for (const nodes of [2, 5, 10, 100]) {
     for (let slot = 0; slot < 50; slot++) {
       const now = slot * slotMs(plan) + 10;
@@ -42,8 +50,14 @@ test('schedule: slot length, cycle, and never more than `concurrent` senders in 
   }
 });
 
-test('schedule: the next turn starts in the node\'s own slot, after now', () => {
-  for (const [now, i, nodes] of [[0, 0, 10], [1, 0, 10], [8000, 3, 10], [123_456, 7, 100], [5, 99, 100]] as const) {
+test("schedule: the next turn starts in the node's own slot, after now", () => {
+  for (const [now, i, nodes] of [
+    [0, 0, 10],
+    [1, 0, 10],
+    [8000, 3, 10],
+    [123_456, 7, 100],
+    [5, 99, 100],
+  ] as const) {
     const at = nextTurnStart(now, i, nodes, plan);
     assert.ok(at > now && at - now <= slotMs(plan) * cycleSlots(nodes, plan.concurrent), `${now}/${i}: ${at}`);
     assert.ok(turnAt(at, i, nodes, plan), `${now}/${i}: ${at} is its slot`);
@@ -52,7 +66,13 @@ test('schedule: the next turn starts in the node\'s own slot, after now', () => 
 });
 
 test('peers rotate: every peer is measured once in ceil((n-1)/peers) turns, never self', () => {
-  for (const [index, nodes, peers] of [[0, 5, 2], [3, 5, 1], [2, 3, 2], [0, 2, 2], [9, 100, 2]] as const) {
+  for (const [index, nodes, peers] of [
+    [0, 5, 2],
+    [3, 5, 1],
+    [2, 3, 2],
+    [0, 2, 2],
+    [9, 100, 2],
+  ] as const) {
     const turns = Math.ceil((nodes - 1) / peers);
     const seen = new Set<number>();
     for (let t = 0; t < turns; t++)
@@ -110,9 +130,18 @@ test('profile: bandwidth >= RATE with bandwidth_sample goes into the plan; error
   assert.equal(pl.bindings.public!.bandwidth, undefined);
   assert.deepEqual(pl.bandwidth, p.bandwidth);
   // Defaults.
-  assert.deepEqual(parseProfile(profileText('bandwidth_sample: {port: 5202}'), 'p.yaml').bandwidth, { port: 5202, rateMbps: 1000, seconds: 2, peers: 1, concurrent: 2 });
+  assert.deepEqual(parseProfile(profileText('bandwidth_sample: {port: 5202}'), 'p.yaml').bandwidth, {
+    port: 5202,
+    rateMbps: 1000,
+    seconds: 2,
+    peers: 1,
+    concurrent: 2,
+  });
   // No bandwidth condition: nothing sampled, nothing in the plan.
-  assert.equal(planFor(parseProfile('name: t\nbandwidth_sample: {port: 5202}\nbindings:\n  internal:\n    - tcp 22 open\n', 'p.yaml'), inv).bandwidth, undefined);
+  assert.equal(
+    planFor(parseProfile('name: t\nbandwidth_sample: {port: 5202}\nbindings:\n  internal:\n    - tcp 22 open\n', 'p.yaml'), inv).bandwidth,
+    undefined,
+  );
   const errors: [string, RegExp][] = [
     [profileText(''), /^p\.yaml:5:7: bindings\.internal\[0\]: a bandwidth condition needs the sink's port/],
     [profileText('bandwidth_sample: {rate_cap: 1G}'), /^p\.yaml:2:19: bandwidth_sample\.port: must be a whole number from 1 to 65535/],
@@ -120,10 +149,18 @@ test('profile: bandwidth >= RATE with bandwidth_sample goes into the plan; error
     [profileText('bandwidth_sample: {port: 5202, seconds: 30s}'), /^p\.yaml:2:41: bandwidth_sample\.seconds: must be a duration from 200ms to 10s/],
     [profileText('bandwidth_sample: {port: 5202, iperf: yes}'), /^p\.yaml:2:32: bandwidth_sample\.iperf: unknown key "iperf"/],
     [profileText('bandwidth_sample: 5202'), /^p\.yaml:2:19: bandwidth_sample: expected a map/],
-    ['name: t\nbandwidth_sample: {port: 1}\nbindings:\n  internal:\n    - bandwidth == 1G\n', /^p\.yaml:5:7: bindings\.internal\[0\]: "bandwidth == 1G": write "bandwidth >= RATE"/],
+    [
+      'name: t\nbandwidth_sample: {port: 1}\nbindings:\n  internal:\n    - bandwidth == 1G\n',
+      /^p\.yaml:5:7: bindings\.internal\[0\]: "bandwidth == 1G": write "bandwidth >= RATE"/,
+    ],
     ['name: t\nbandwidth_sample: {port: 1}\nbindings:\n  internal:\n    - bandwidth >= lots\n', /^p\.yaml:5:7: bindings\.internal\[0\]: "lots" is not a rate/],
   ];
-  for (const [text, re] of errors) assert.throws(() => parseProfile(text, 'p.yaml'), (e: Error) => (assert.match(e.message, re), true), text);
+  for (const [text, re] of errors)
+    assert.throws(
+      () => parseProfile(text, 'p.yaml'),
+      (e: Error) => (assert.match(e.message, re), true),
+      text,
+    );
 });
 
 const s = (from: string, to: string, mbps: number): PairSample => ({ from, to, mbps, at: 0 });
@@ -135,12 +172,19 @@ test('blame: the node slow with most of its peers; otherwise both ends of the pa
   // One slow pair: no side stands out.
   assert.deepEqual(blameSlow([s('node-1', 'node-2', 10), s('node-1', 'node-3', 900), s('node-2', 'node-3', 900)], 500), []);
   // Receiving side slow (node-2 cannot take it in): still node-2.
-  assert.deepEqual(blameSlow([s('node-1', 'node-2', 10), s('node-3', 'node-2', 10), s('node-2', 'node-1', 900), s('node-1', 'node-3', 900)], 500), [{ node: 'node-2', slow: 2, of: 2 }]);
+  assert.deepEqual(blameSlow([s('node-1', 'node-2', 10), s('node-3', 'node-2', 10), s('node-2', 'node-1', 900), s('node-1', 'node-3', 900)], 500), [
+    { node: 'node-2', slow: 2, of: 2 },
+  ]);
   const t = new BandwidthTable();
   for (const x of all) t.record('internal', x.from, x.to, x.mbps, 0);
   t.record('internal', 'node-1', 'node-1', 1, 0);
   assert.equal(t.pairs('internal').length, 12, 'self pairs are not kept');
-  assert.deepEqual([...senderMedians(t.pairs('internal'))].sort(), [['node-1', 900], ['node-2', 900], ['node-3', 20], ['node-4', 900]]);
+  assert.deepEqual([...senderMedians(t.pairs('internal'))].sort(), [
+    ['node-1', 900],
+    ['node-2', 900],
+    ['node-3', 20],
+    ['node-4', 900],
+  ]);
   const p = parseProfile(profileText('bandwidth_sample: {port: 5202}').replace('1G', '500M'), 'p.yaml');
   const f = bandwidthFindings(p, ['internal'], t, new Set(four));
   assert.equal(f.length, 1);
@@ -166,7 +210,7 @@ test('a real sample over loopback: the sink measures near the rate cap; junk is 
     assert.ok(r.sample, JSON.stringify(r));
     // The cap holds: 80 Mb/s +- the bucket's first burst and timer slack on a loaded machine.
     assert.ok(r.sample.mbps > 40 && r.sample.mbps < 100, `${r.sample.mbps} Mb/s at an 80M cap`);
-    assert.ok(r.sentBytes < ((80e6 / 8) * 0.5) * 3, `${r.sentBytes} bytes sent`);
+    assert.ok(r.sentBytes < (80e6 / 8) * 0.5 * 3, `${r.sentBytes} bytes sent`);
     // A window longer than the sink allows: reset, no measurement.
     const long = await sendSample('127.0.0.1', 45202, { rateMbps: 10, seconds: 2 });
     assert.equal(long.sample, undefined);

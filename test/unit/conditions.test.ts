@@ -2,7 +2,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TargetRow } from '../../agent/contract/wire.js';
-import { evaluateCompare, evaluatePort, pairFailures, pairMetrics, parseCondition, type CompareCondition, type PortCondition } from '../../aggregator/conditions.js';
+import {
+  evaluateCompare,
+  evaluatePort,
+  pairFailures,
+  pairMetrics,
+  parseCondition,
+  type CompareCondition,
+  type PortCondition,
+} from '../../aggregator/conditions.js';
 
 const good: [string, object][] = [
   ['loss == 0%', { type: 'compare', metric: 'loss', op: '==', value: 0 }],
@@ -26,7 +34,10 @@ for (const [text, want] of good) {
 }
 
 const bad: [string, string][] = [
-  ['rtt_p98 < 5ms', 'unknown placeholder "rtt_p98" (known: loss, rtt_min, rtt_avg, rtt_p50, rtt_p99, rtt_max, mtu, clock_offset, link_speed, bandwidth, and tcp PORT open, udp PORT open, dns agrees, bond healthy, port description names node)'],
+  [
+    'rtt_p98 < 5ms',
+    'unknown placeholder "rtt_p98" (known: loss, rtt_min, rtt_avg, rtt_p50, rtt_p99, rtt_max, mtu, clock_offset, link_speed, bandwidth, and tcp PORT open, udp PORT open, dns agrees, bond healthy, port description names node)',
+  ],
   ['rtt_p99 < 5', '"5" needs a unit: us, ms or s (e.g. 5ms)'],
   ['rtt_p99 < 5min', 'unknown unit "min" in "5min" (use us, ms or s)'],
   ['loss == 0', '"0" needs a % sign (e.g. 0%)'],
@@ -63,7 +74,12 @@ for (const [text, actual, passed, shown] of evals) {
 }
 
 const row = (r: Partial<TargetRow>): TargetRow => ({ peer: 'b', addr: '198.18.0.2', ...r });
-const icmp = (sent: number, recv: number, rtt: [number, number, number, number, number] | null) => ({ sent, recv, rtt, outcome: recv === sent ? ('ok' as const) : ('filtered' as const) });
+const icmp = (sent: number, recv: number, rtt: [number, number, number, number, number] | null) => ({
+  sent,
+  recv,
+  rtt,
+  outcome: recv === sent ? ('ok' as const) : ('filtered' as const),
+});
 
 test('pair metrics: the worst address decides, loss counts every echo', () => {
   const m = pairMetrics([row({ icmp: icmp(3, 3, [0.1, 0.2, 0.4, 0.2, 0.4]) }), row({ addr: '2001:db8::2', icmp: icmp(3, 2, [0.2, 0.5, 0.9, 0.5, 0.9]) })]);
@@ -88,5 +104,8 @@ for (const [text, rows, passed, shown] of ports) {
 test('pairFailures: only the failing pair conditions, node and binding scope left to the diagnosis', () => {
   const conds = ['loss == 0%', 'rtt_p99 < 1ms', 'tcp 22 open', 'mtu >= 9000', 'dns agrees'].map((t) => parseCondition(t));
   const f = pairFailures(conds, [row({ icmp: icmp(3, 3, [0.5, 1, 2, 1, 2]), tcp: { '22': 'ok' }, mtu: { size: 8980, outcome: 'filtered' } })]);
-  assert.deepEqual(f.map((r) => r.text), ['rtt_p99 (2ms) < 1ms: failed']);
+  assert.deepEqual(
+    f.map((r) => r.text),
+    ['rtt_p99 (2ms) < 1ms: failed'],
+  );
 });

@@ -51,11 +51,16 @@ function row(b: string, from: string, to: string, fault: Fault): TargetRow {
 }
 
 /** Unreachable in both directions between `n` and everyone on binding `b`. */
-const cut = (b: string, n: string): Fault => (bb, from, to) => (bb === b && (from === n || to === n) ? { icmp: dead, tcp: { '5000': 'filtered', '3306': 'filtered', '6800': 'filtered' } } : undefined);
-const both = (...fs: Fault[]): Fault => (b, from, to) => {
-  const parts = fs.map((f) => f(b, from, to)).filter(Boolean) as Partial<TargetRow>[];
-  return parts.length ? Object.assign({}, ...parts) : undefined;
-};
+const cut =
+  (b: string, n: string): Fault =>
+  (bb, from, to) =>
+    bb === b && (from === n || to === n) ? { icmp: dead, tcp: { '5000': 'filtered', '3306': 'filtered', '6800': 'filtered' } } : undefined;
+const both =
+  (...fs: Fault[]): Fault =>
+  (b, from, to) => {
+    const parts = fs.map((f) => f(b, from, to)).filter(Boolean) as Partial<TargetRow>[];
+    return parts.length ? Object.assign({}, ...parts) : undefined;
+  };
 
 interface Case {
   what: string;
@@ -75,7 +80,12 @@ function hello(n: string, mtus: Record<string, number>, extra: Partial<HelloMsg>
     agentVersion: 't',
     hostname: n,
     icmp: 'available',
-    interfaces: bindings.map((b) => ({ binding: b, address: addr(b, n), iface: `eth${bindings.indexOf(b)}`, mtu: mtus[`${n}/${b}`] ?? (b === 'ceph-cluster' || b === 'overlay' ? 9000 : 1500) })),
+    interfaces: bindings.map((b) => ({
+      binding: b,
+      address: addr(b, n),
+      iface: `eth${bindings.indexOf(b)}`,
+      mtu: mtus[`${n}/${b}`] ?? (b === 'ceph-cluster' || b === 'overlay' ? 9000 : 1500),
+    })),
     responders: [],
     ...extra,
   };
@@ -85,7 +95,13 @@ function run(c: Case): Finding[] {
   const matrices = bindings.map((b) => {
     const conds = requirementFor(profile, b).conditions;
     const m = new BindingMatrix(b, N, (rows) => pairFailures(conds, rows).length > 0);
-    for (const from of N) m.apply(from, N.filter((to) => to !== from).map((to) => row(b, from, to, c.fault ?? (() => undefined))), 1000, () => 0);
+    for (const from of N)
+      m.apply(
+        from,
+        N.filter((to) => to !== from).map((to) => row(b, from, to, c.fault ?? (() => undefined))),
+        1000,
+        () => 0,
+      );
     return m;
   });
   const nodes: DiagnosisNode[] = N.map((name) => {
@@ -96,9 +112,24 @@ function run(c: Case): Finding[] {
 }
 
 const inUse = (n: string): Partial<DiagnosisNode> => ({
-  hello: hello(n, {}, { responders: [{ binding: 'shared-db', address: addr('shared-db', n), proto: 'tcp', port: 3306, state: 'in-use', detail: 'EADDRINUSE' } satisfies ResponderInfo] }),
+  hello: hello(
+    n,
+    {},
+    {
+      responders: [
+        { binding: 'shared-db', address: addr('shared-db', n), proto: 'tcp', port: 3306, state: 'in-use', detail: 'EADDRINUSE' } satisfies ResponderInfo,
+      ],
+    },
+  ),
 });
-const dnsBad: DnsCheck = { kind: 'address', binding: 'internal', query: addr('internal', 'node-2'), names: ['node-9.maas'], addresses: ['198.18.1.9'], ok: false };
+const dnsBad: DnsCheck = {
+  kind: 'address',
+  binding: 'internal',
+  query: addr('internal', 'node-2'),
+  names: ['node-9.maas'],
+  addresses: ['198.18.1.9'],
+  ok: false,
+};
 
 const cases: Case[] = [
   { what: 'healthy', want: [] },
@@ -111,9 +142,14 @@ const cases: Case[] = [
   { what: 'node-isolated', fault: cut('internal', 'node-3'), want: [['node-isolated', 'internal', ['node-3'], 'error']] },
   {
     what: 'partition into {1,2} and {3,4}',
-    fault: (b, from, to) => (b === 'shared-db' && ['node-1', 'node-2'].includes(from) !== ['node-1', 'node-2'].includes(to) ? { icmp: dead, tcp: { '3306': 'filtered' } } : undefined),
+    fault: (b, from, to) =>
+      b === 'shared-db' && ['node-1', 'node-2'].includes(from) !== ['node-1', 'node-2'].includes(to) ? { icmp: dead, tcp: { '3306': 'filtered' } } : undefined,
     want: [['partition', 'shared-db', N, 'error']],
-    check: (f) => assert.deepEqual(f[0]!.groups, [['node-1', 'node-2'], ['node-3', 'node-4']]),
+    check: (f) =>
+      assert.deepEqual(f[0]!.groups, [
+        ['node-1', 'node-2'],
+        ['node-3', 'node-4'],
+      ]),
   },
   {
     what: 'asymmetric: node-2 reaches its peers, they do not reach it',
@@ -129,7 +165,10 @@ const cases: Case[] = [
   },
   {
     what: 'mtu-mismatch on the path (interfaces fine) names the nodes of the failing pairs',
-    fault: (b, from, to) => (b === 'ceph-cluster' && ((from === 'node-1' && to === 'node-4') || (from === 'node-4' && to === 'node-1')) ? { mtu: { size: 8980, outcome: 'too-big' } } : undefined),
+    fault: (b, from, to) =>
+      b === 'ceph-cluster' && ((from === 'node-1' && to === 'node-4') || (from === 'node-4' && to === 'node-1'))
+        ? { mtu: { size: 8980, outcome: 'too-big' } }
+        : undefined,
     want: [['mtu-mismatch', 'ceph-cluster', ['node-1', 'node-4'], 'error']],
     check: (f) => assert.match(f[0]!.hint!, /a switch or router on the path has a smaller MTU/),
   },
@@ -154,7 +193,11 @@ const cases: Case[] = [
     want: [['port-filtered', 'shared-db', N, 'error']],
     check: (f) => assert.equal(f[0]!.evidence!.length, 5),
   },
-  { what: 'port-refused', fault: (b, _f, to) => (b === 'shared-db' && to === 'node-2' ? { tcp: { '3306': 'refused' } } : undefined), want: [['port-refused', 'shared-db', ['node-2'], 'error']] },
+  {
+    what: 'port-refused',
+    fault: (b, _f, to) => (b === 'shared-db' && to === 'node-2' ? { tcp: { '3306': 'refused' } } : undefined),
+    want: [['port-refused', 'shared-db', ['node-2'], 'error']],
+  },
   {
     what: 'port-in-use: the responder could not bind and the port fails',
     fault: (b, _f, to) => (b === 'shared-db' && to === 'node-2' ? { tcp: { '3306': 'refused' } } : undefined),
@@ -171,7 +214,11 @@ const cases: Case[] = [
     fault: (b, from) => (b === 'internal' && from === 'node-3' ? { icmp: { sent: 3, recv: 0, rtt: null, outcome: 'filtered' } } : undefined),
     want: [['asymmetric', 'internal', ['node-3'], 'error']],
   },
-  { what: 'udp-blocked', fault: (b, _f, to) => (b === 'overlay' && to === 'node-4' ? { udp: { '6081': 'filtered' } } : undefined), want: [['udp-blocked', 'overlay', ['node-4'], 'error']] },
+  {
+    what: 'udp-blocked',
+    fault: (b, _f, to) => (b === 'overlay' && to === 'node-4' ? { udp: { '6081': 'filtered' } } : undefined),
+    want: [['udp-blocked', 'overlay', ['node-4'], 'error']],
+  },
   {
     what: 'loss around one node',
     fault: (b, from, to) => (b === 'internal' && (from === 'node-1' || to === 'node-1') ? { icmp: { ...okIcmp, recv: 2, outcome: 'filtered' } } : undefined),
@@ -197,7 +244,10 @@ const cases: Case[] = [
   },
   {
     what: 'dns-mismatch of the hostname',
-    nodes: (n) => (n === 'node-1' ? { hello: hello(n, {}, { dns: [{ kind: 'hostname', query: 'node-1', names: [], addresses: [], ok: false, detail: 'ENOTFOUND' }] }) } : undefined),
+    nodes: (n) =>
+      n === 'node-1'
+        ? { hello: hello(n, {}, { dns: [{ kind: 'hostname', query: 'node-1', names: [], addresses: [], ok: false, detail: 'ENOTFOUND' }] }) }
+        : undefined,
     want: [['dns-mismatch', undefined, ['node-1'], 'warning']],
   },
   {
@@ -206,11 +256,17 @@ const cases: Case[] = [
     want: [['clock-skew', undefined, ['node-3'], 'error']],
     check: (f) => assert.match(f[0]!.hint!, /node-3's clock is \+2s from the aggregator's; the profile allows 50ms/),
   },
-  { what: 'an offset within the exchange uncertainty is no skew', nodes: (n) => (n === 'node-3' ? { clock: { offsetMs: 60, rttMs: 40 } } : undefined), want: [] },
+  {
+    what: 'an offset within the exchange uncertainty is no skew',
+    nodes: (n) => (n === 'node-3' ? { clock: { offsetMs: 60, rttMs: 40 } } : undefined),
+    want: [],
+  },
   {
     what: 'mixed: an isolated node plus an MTU problem elsewhere gives exactly two findings',
     mtus: { 'node-2/ceph-cluster': 1500 },
-    fault: both(cut('internal', 'node-4'), (b, from, to) => (b === 'ceph-cluster' && (from === 'node-2' || to === 'node-2') ? { mtu: { size: 8980, outcome: 'filtered' } } : undefined)),
+    fault: both(cut('internal', 'node-4'), (b, from, to) =>
+      b === 'ceph-cluster' && (from === 'node-2' || to === 'node-2') ? { mtu: { size: 8980, outcome: 'filtered' } } : undefined,
+    ),
     want: [
       ['node-isolated', 'internal', ['node-4'], 'error'],
       ['mtu-mismatch', 'ceph-cluster', ['node-2'], 'error'],
@@ -227,7 +283,12 @@ const cases: Case[] = [
   },
   {
     what: 'mixed: a missing agent, a filtered port and clock skew: three causes, three findings',
-    fault: (b, _f, to): Partial<TargetRow> | undefined => (to === 'node-1' ? { icmp: dead, tcp: { '5000': 'refused', '3306': 'refused', '6800': 'refused' } } : b === 'internal' && to === 'node-3' ? { tcp: { '5000': 'filtered' } } : undefined),
+    fault: (b, _f, to): Partial<TargetRow> | undefined =>
+      to === 'node-1'
+        ? { icmp: dead, tcp: { '5000': 'refused', '3306': 'refused', '6800': 'refused' } }
+        : b === 'internal' && to === 'node-3'
+          ? { tcp: { '5000': 'filtered' } }
+          : undefined,
     nodes: (n) => (n === 'node-1' ? { state: 'missing' } : n === 'node-2' ? { clock: { offsetMs: -300, rttMs: 2 } } : undefined),
     want: [
       ['agent-missing', undefined, ['node-1'], 'error'],
@@ -253,7 +314,12 @@ const cases: Case[] = [
   },
   {
     what: 'agent-stale (a stopped agent): its silent UDP and TCP responders are not a firewall',
-    fault: (b, _f, to) => (to === 'node-4' ? (b === 'overlay' ? { udp: { '6081': 'filtered' } } : { tcp: { '5000': 'filtered', '3306': 'filtered', '6800': 'filtered' } }) : undefined),
+    fault: (b, _f, to) =>
+      to === 'node-4'
+        ? b === 'overlay'
+          ? { udp: { '6081': 'filtered' } }
+          : { tcp: { '5000': 'filtered', '3306': 'filtered', '6800': 'filtered' } }
+        : undefined,
     nodes: (n) => (n === 'node-4' ? { state: 'stale', lastSeenAt: 500 } : { lastSeenAt: 5000 }),
     want: [['agent-stale', undefined, ['node-4'], 'error']],
   },
@@ -266,7 +332,10 @@ const cases: Case[] = [
   {
     what: 'address-missing: the node no longer holds its address; its dead pairs are that, not an isolated node',
     fault: (b, from, to) => (b === 'internal' && (from === 'node-3' || to === 'node-3') ? { icmp: dead, tcp: { '5000': 'filtered' } } : undefined),
-    nodes: (n) => (n === 'node-3' ? { hello: { ...hello(n, {}), interfaces: hello(n, {}).interfaces.map((i) => (i.binding === 'internal' ? { ...i, iface: null, mtu: null } : i)) } } : undefined),
+    nodes: (n) =>
+      n === 'node-3'
+        ? { hello: { ...hello(n, {}), interfaces: hello(n, {}).interfaces.map((i) => (i.binding === 'internal' ? { ...i, iface: null, mtu: null } : i)) } }
+        : undefined,
     want: [['address-missing', 'internal', ['node-3'], 'error']],
     check: (f) => {
       assert.equal(f[0]!.family, 'ipv4');
@@ -277,7 +346,11 @@ const cases: Case[] = [
     what: 'loss on one node: its occasional lost SYN and DF probe are loss, not port-filtered or mtu-mismatch',
     fault: (b, from, to) =>
       b === 'ceph-cluster' && (from === 'node-1' || to === 'node-1')
-        ? { icmp: { ...okIcmp, recv: 2, outcome: 'filtered' }, ...(from === 'node-2' ? { tcp: { '6800': 'filtered' } } : {}), ...(from === 'node-3' ? { mtu: { size: 8980, outcome: 'filtered' } } : {}) }
+        ? {
+            icmp: { ...okIcmp, recv: 2, outcome: 'filtered' },
+            ...(from === 'node-2' ? { tcp: { '6800': 'filtered' } } : {}),
+            ...(from === 'node-3' ? { mtu: { size: 8980, outcome: 'filtered' } } : {}),
+          }
         : undefined,
     want: [['loss', 'ceph-cluster', ['node-1'], 'error']],
     check: (f) => assert.ok(f[0]!.evidence!.length === 5),
@@ -285,7 +358,9 @@ const cases: Case[] = [
   {
     what: 'loss on one node and a real firewall on it: a port failing from every peer stays port-filtered',
     fault: (b, from, to) =>
-      b === 'ceph-cluster' && (from === 'node-1' || to === 'node-1') ? { icmp: { ...okIcmp, recv: 2, outcome: 'filtered' }, ...(to === 'node-1' ? { tcp: { '6800': 'filtered' } } : {}) } : undefined,
+      b === 'ceph-cluster' && (from === 'node-1' || to === 'node-1')
+        ? { icmp: { ...okIcmp, recv: 2, outcome: 'filtered' }, ...(to === 'node-1' ? { tcp: { '6800': 'filtered' } } : {}) }
+        : undefined,
     want: [
       ['port-filtered', 'ceph-cluster', ['node-1'], 'error'],
       ['loss', 'ceph-cluster', ['node-1'], 'error'],
@@ -321,23 +396,67 @@ for (const c of cases) {
 
 const blameCases: [string, [string, string][], string[]][] = [
   ['one pair failing one way names its destination, not the node that observed it', [['a', 'b']], ['b']],
-  ['one pair failing both ways names both ends', [['a', 'b'], ['b', 'a']], ['a', 'b']],
-  ['every pair touches c', [['a', 'c'], ['b', 'c'], ['d', 'c']], ['c']],
-  ['two culprits', [['a', 'c'], ['b', 'c'], ['a', 'e'], ['b', 'e'], ['d', 'e']], ['c', 'e']],
-  ['everyone with everyone: the whole binding', [['a', 'b'], ['a', 'c'], ['a', 'd'], ['b', 'c'], ['b', 'd'], ['c', 'd']], ['a', 'b', 'c', 'd']],
+  [
+    'one pair failing both ways names both ends',
+    [
+      ['a', 'b'],
+      ['b', 'a'],
+    ],
+    ['a', 'b'],
+  ],
+  [
+    'every pair touches c',
+    [
+      ['a', 'c'],
+      ['b', 'c'],
+      ['d', 'c'],
+    ],
+    ['c'],
+  ],
+  [
+    'two culprits',
+    [
+      ['a', 'c'],
+      ['b', 'c'],
+      ['a', 'e'],
+      ['b', 'e'],
+      ['d', 'e'],
+    ],
+    ['c', 'e'],
+  ],
+  [
+    'everyone with everyone: the whole binding',
+    [
+      ['a', 'b'],
+      ['a', 'c'],
+      ['a', 'd'],
+      ['b', 'c'],
+      ['b', 'd'],
+      ['c', 'd'],
+    ],
+    ['a', 'b', 'c', 'd'],
+  ],
 ];
 for (const [what, pairs, want] of blameCases) test(`blame: ${what}`, () => assert.deepEqual(blame(pairs.map(([from, to]) => ({ from, to }))), want));
 
 // Dual-stack: each family is diagnosed on its own; the same cause in both is one finding without a family.
-const dualInv = { bindings: ['internal'], spaces: {}, nodes: N.map((name, i) => ({ name, addresses: { internal: [`198.18.1.${i + 1}`, `2001:db8:1::${i + 1}`] } })) };
-function runDual(fault: (from: string, to: string, addr: string) => Partial<TargetRow> | undefined, extra: (n: string) => Partial<DiagnosisNode> = () => ({})): Finding[] {
+const dualInv = {
+  bindings: ['internal'],
+  spaces: {},
+  nodes: N.map((name, i) => ({ name, addresses: { internal: [`198.18.1.${i + 1}`, `2001:db8:1::${i + 1}`] } })),
+};
+function runDual(
+  fault: (from: string, to: string, addr: string) => Partial<TargetRow> | undefined,
+  extra: (n: string) => Partial<DiagnosisNode> = () => ({}),
+): Finding[] {
   const conds = requirementFor(profile, 'internal').conditions;
   const m = new BindingMatrix('internal', N, (rows) => pairFailures(conds, rows).length > 0);
   for (const from of N) {
     const rows: TargetRow[] = [];
     for (const to of N) {
       if (to === from) continue;
-      for (const a of dualInv.nodes.find((n) => n.name === to)!.addresses.internal) rows.push({ peer: to, addr: a, icmp: okIcmp, tcp: { '5000': 'ok' }, ...fault(from, to, a) });
+      for (const a of dualInv.nodes.find((n) => n.name === to)!.addresses.internal)
+        rows.push({ peer: to, addr: a, icmp: okIcmp, tcp: { '5000': 'ok' }, ...fault(from, to, a) });
     }
     m.apply(from, rows, 1000, () => 0);
   }
@@ -345,37 +464,87 @@ function runDual(fault: (from: string, to: string, addr: string) => Partial<Targ
     name,
     state: 'reporting',
     expected: true,
-    hello: { ...hello(name, {}), interfaces: dualInv.nodes.find((n) => n.name === name)!.addresses.internal.map((address) => ({ binding: 'internal', address, iface: 'eth1', mtu: 1500 })) },
+    hello: {
+      ...hello(name, {}),
+      interfaces: dualInv.nodes.find((n) => n.name === name)!.addresses.internal.map((address) => ({ binding: 'internal', address, iface: 'eth1', mtu: 1500 })),
+    },
     ...extra(name),
   }));
   return diagnose({ inventory: dualInv, profile, nodes, matrices: [m] });
 }
 const v6 = (a: string) => a.includes(':');
 
-const dualCases: [string, Parameters<typeof runDual>[0], [string, string | undefined, string[], string | undefined][], RegExp?, Parameters<typeof runDual>[1]?][] = [
-  ['IPv6 broken on node-3 only: node-isolated, IPv6', (f, t, a) => (v6(a) && (f === 'node-3' || t === 'node-3') ? { icmp: dead, tcp: { '5000': 'filtered' } } : undefined), [['node-isolated', 'internal', ['node-3'], 'ipv6']], /^internal IPv6: node-3 is unreachable from every peer$/],
-  ['IPv4 port filtered on node-2 only: port-filtered, IPv4', (_f, t, a) => (!v6(a) && t === 'node-2' ? { tcp: { '5000': 'filtered' } } : undefined), [['port-filtered', 'internal', ['node-2'], 'ipv4']], /^internal IPv4: TCP 5000 filtered/],
-  ['both families cut on node-3: one finding, no family', (f, t) => (f === 'node-3' || t === 'node-3' ? { icmp: dead, tcp: { '5000': 'filtered' } } : undefined), [['node-isolated', 'internal', ['node-3'], undefined]], /^internal: node-3 is unreachable from every peer$/],
+const dualCases: [
+  string,
+  Parameters<typeof runDual>[0],
+  [string, string | undefined, string[], string | undefined][],
+  RegExp?,
+  Parameters<typeof runDual>[1]?,
+][] = [
+  [
+    'IPv6 broken on node-3 only: node-isolated, IPv6',
+    (f, t, a) => (v6(a) && (f === 'node-3' || t === 'node-3') ? { icmp: dead, tcp: { '5000': 'filtered' } } : undefined),
+    [['node-isolated', 'internal', ['node-3'], 'ipv6']],
+    /^internal IPv6: node-3 is unreachable from every peer$/,
+  ],
+  [
+    'IPv4 port filtered on node-2 only: port-filtered, IPv4',
+    (_f, t, a) => (!v6(a) && t === 'node-2' ? { tcp: { '5000': 'filtered' } } : undefined),
+    [['port-filtered', 'internal', ['node-2'], 'ipv4']],
+    /^internal IPv4: TCP 5000 filtered/,
+  ],
+  [
+    'both families cut on node-3: one finding, no family',
+    (f, t) => (f === 'node-3' || t === 'node-3' ? { icmp: dead, tcp: { '5000': 'filtered' } } : undefined),
+    [['node-isolated', 'internal', ['node-3'], undefined]],
+    /^internal: node-3 is unreachable from every peer$/,
+  ],
   [
     'node-3 lost its IPv6 address: address-missing, IPv6, and nothing else',
     (f, t, a) => (v6(a) && (f === 'node-3' || t === 'node-3') ? { icmp: dead, tcp: { '5000': 'filtered' } } : undefined),
     [['address-missing', 'internal', ['node-3'], 'ipv6']],
     /2001:db8:1::3/,
-    (n) => (n === 'node-3' ? { hello: { ...hello(n, {}), interfaces: [{ binding: 'internal', address: '198.18.1.3', iface: 'eth1', mtu: 1500 }, { binding: 'internal', address: '2001:db8:1::3', iface: null, mtu: null }] } } : {}),
+    (n) =>
+      n === 'node-3'
+        ? {
+            hello: {
+              ...hello(n, {}),
+              interfaces: [
+                { binding: 'internal', address: '198.18.1.3', iface: 'eth1', mtu: 1500 },
+                { binding: 'internal', address: '2001:db8:1::3', iface: null, mtu: null },
+              ],
+            },
+          }
+        : {},
   ],
   [
     "node-3's link is down (its IPv6 address went with it): node-isolated, not address-missing",
     (f, t) => (f === 'node-3' || t === 'node-3' ? { icmp: dead, tcp: { '5000': 'filtered' } } : undefined),
     [['node-isolated', 'internal', ['node-3'], undefined]],
     /^internal: node-3 is unreachable from every peer$/,
-    (n) => (n === 'node-3' ? { hello: { ...hello(n, {}), interfaces: [{ binding: 'internal', address: '198.18.1.3', iface: 'eth1', mtu: 1500, link: 'down' }, { binding: 'internal', address: '2001:db8:1::3', iface: null, mtu: null, link: 'down' }] } } : {}),
+    (n) =>
+      n === 'node-3'
+        ? {
+            hello: {
+              ...hello(n, {}),
+              interfaces: [
+                { binding: 'internal', address: '198.18.1.3', iface: 'eth1', mtu: 1500, link: 'down' },
+                { binding: 'internal', address: '2001:db8:1::3', iface: null, mtu: null, link: 'down' },
+              ],
+            },
+          }
+        : {},
   ],
 ];
 for (const [what, fault, want, summary, nodes] of dualCases) {
   test(`diagnosis, dual-stack: ${what}`, () => {
     const f = runDual(fault, nodes);
     for (const x of f) produced.add(x.kind);
-    assert.deepEqual(f.map((x) => [x.kind, x.binding, x.nodes, x.family]), want, JSON.stringify(f, null, 1));
+    assert.deepEqual(
+      f.map((x) => [x.kind, x.binding, x.nodes, x.family]),
+      want,
+      JSON.stringify(f, null, 1),
+    );
     if (summary) assert.match(f[0]!.summary, summary);
   });
 }
@@ -386,16 +555,29 @@ test('diagnosis: node-3 sends slowly to every peer: one bandwidth-low naming nod
   for (const from of N) for (const to of N) if (from !== to) bw.record('internal', from, to, from === 'node-3' ? 19 : 940, 1000);
   const matrices = bindings.map((b) => {
     const m = new BindingMatrix(b, N);
-    for (const from of N) m.apply(from, N.filter((to) => to !== from).map((to) => row(b, from, to, () => undefined)), 1000, () => 0);
+    for (const from of N)
+      m.apply(
+        from,
+        N.filter((to) => to !== from).map((to) => row(b, from, to, () => undefined)),
+        1000,
+        () => 0,
+      );
     return m;
   });
   const nodes: DiagnosisNode[] = N.map((name) => ({ name, state: 'reporting', expected: true, hello: hello(name, {}), clock: { offsetMs: 0.3, rttMs: 0.5 } }));
   const f = diagnose({ inventory, profile: bwProfile, nodes, matrices, bandwidth: bw });
   for (const x of f) produced.add(x.kind);
-  assert.deepEqual(f.map((x) => [x.kind, x.binding, x.nodes, x.severity]), [['bandwidth-low', 'internal', ['node-3'], 'error']], JSON.stringify(f, null, 1));
+  assert.deepEqual(
+    f.map((x) => [x.kind, x.binding, x.nodes, x.severity]),
+    [['bandwidth-low', 'internal', ['node-3'], 'error']],
+    JSON.stringify(f, null, 1),
+  );
   assert.equal(f[0]!.summary, 'internal: node-3 is slow with 3 of 3 peers (under 500M)');
   // The same samples without the condition: nothing.
-  assert.deepEqual(diagnose({ inventory, profile, nodes, matrices, bandwidth: bw }).filter((x) => x.kind === 'bandwidth-low'), []);
+  assert.deepEqual(
+    diagnose({ inventory, profile, nodes, matrices, bandwidth: bw }).filter((x) => x.kind === 'bandwidth-low'),
+    [],
+  );
 });
 
 // Runs after the table tests above (node:test runs a file's tests in order): a kind that nothing produces
@@ -409,6 +591,12 @@ test("the README's findings table lists exactly the kinds of the table", () => {
 
 test('every finding kind in the table is produced by some case above', () => {
   // The link kinds are made by the cases of test/unit/link-diagnosis.test.ts.
-  assert.deepEqual(findingKinds.filter((k) => !produced.has(k) && !linkFindingKinds.includes(k)), []);
-  assert.deepEqual([...produced].filter((k) => !(findingKinds as readonly string[]).includes(k)), []);
+  assert.deepEqual(
+    findingKinds.filter((k) => !produced.has(k) && !linkFindingKinds.includes(k)),
+    [],
+  );
+  assert.deepEqual(
+    [...produced].filter((k) => !(findingKinds as readonly string[]).includes(k)),
+    [],
+  );
 });

@@ -28,7 +28,13 @@ test('the close codes the agent treats as final are ones the aggregator sends', 
 test('every catalogued code is raised or logged by some source file', () => {
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? (e.name === 'node_modules' || e.name === 'build' ? [] : walk(join(dir, e.name))) : /\.(ts|js|c)$/.test(e.name) ? [join(dir, e.name)] : [],
+      e.isDirectory()
+        ? e.name === 'node_modules' || e.name === 'build'
+          ? []
+          : walk(join(dir, e.name))
+        : /\.(ts|js|c)$/.test(e.name)
+          ? [join(dir, e.name)]
+          : [],
     );
   // .c: the ICMP addon (agent/probes/native/) raises its own code.
   const files = ['agent', 'aggregator', 'charm'].filter((d) => existsSync(d)).flatMap(walk);

@@ -8,7 +8,10 @@ test('a good inventory parses: bindings sorted, spaces kept, single addresses be
   const inv = loadInventory(fx('good.yaml'));
   assert.deepEqual(inv.bindings, ['ceph-cluster', 'internal']);
   assert.equal(inv.spaces.internal, 'internal-api');
-  assert.deepEqual(inv.nodes.map((n) => n.name), ['node-1', 'node-2']);
+  assert.deepEqual(
+    inv.nodes.map((n) => n.name),
+    ['node-1', 'node-2'],
+  );
   assert.deepEqual(inv.nodes[0]!.addresses['ceph-cluster'], ['198.18.2.1', '2001:db8:2::1']);
   assert.deepEqual(inv.nodes[1]!.addresses.internal, ['198.18.1.2']);
   assert.equal(inv.nodes[0]!.hostname, 'node-1.maas');
@@ -33,8 +36,18 @@ test('the JSON form the charm writes is read by the fast path; anything it canno
 const jsonText = (inv: string) => inventoryToText(loadInventory(fx('good.yaml'))).replace(/"node-2": .*\n/, inv);
 const badJson: [what: string, text: string, code: string, message: string][] = [
   ['a duplicate node', jsonText('"node-1": {"addresses":{"internal":["198.18.1.2"]}}\n'), 'PINGER_ERR_INVENTORY_YAML', 'inv.yaml:6:3: Map keys must be unique'],
-  ['a bad address', jsonText('"node-2": {"addresses":{"internal":["198.18.1.300"]}}\n'), 'PINGER_ERR_INVENTORY_INVALID', 'inv.yaml:6:39: nodes.node-2.addresses.internal.0: "198.18.1.300" is not an IPv4 or IPv6 address'],
-  ['an unknown field', jsonText('"node-2": {"adresses":{"internal":["198.18.1.2"]}}\n'), 'PINGER_ERR_INVENTORY_INVALID', 'inv.yaml:6:14: nodes.node-2.adresses: unknown field "adresses"'],
+  [
+    'a bad address',
+    jsonText('"node-2": {"addresses":{"internal":["198.18.1.300"]}}\n'),
+    'PINGER_ERR_INVENTORY_INVALID',
+    'inv.yaml:6:39: nodes.node-2.addresses.internal.0: "198.18.1.300" is not an IPv4 or IPv6 address',
+  ],
+  [
+    'an unknown field',
+    jsonText('"node-2": {"adresses":{"internal":["198.18.1.2"]}}\n'),
+    'PINGER_ERR_INVENTORY_INVALID',
+    'inv.yaml:6:14: nodes.node-2.adresses: unknown field "adresses"',
+  ],
 ];
 for (const [what, text, code, message] of badJson) {
   test(`JSON form with ${what} is refused with ${code} naming file, line and field`, () => {

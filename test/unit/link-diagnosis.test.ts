@@ -17,14 +17,31 @@ const N = ['node-1', 'node-2', 'node-3', 'node-4', 'node-5', 'node-6'];
 const B = 'storage';
 const addr = (n: string) => `198.18.7.${N.indexOf(n) + 1}`;
 const inventory = { bindings: [B], spaces: {}, nodes: N.map((name) => ({ name, addresses: { [B]: [addr(name)] } })) };
-const strict = parseProfile(`name: s\nbindings:\n  storage: [tcp 6800 open, link_speed >= 10G, bond healthy, {condition: port description names node, severity: warning}]\n`, 's.yaml');
+const strict = parseProfile(
+  `name: s\nbindings:\n  storage: [tcp 6800 open, link_speed >= 10G, bond healthy, {condition: port description names node, severity: warning}]\n`,
+  's.yaml',
+);
 const plain = parseProfile(`name: p\nbindings:\n  storage: [tcp 6800 open]\n`, 'p.yaml');
 
 const fact = (tree: string, iface = 'bond0'): LinkFact => readLinkFact(B, iface, { root: `test/fixtures/sysfs/${tree}` });
 /** sw-a holds node-1..3, sw-b node-4..6; each port described with the node's name. */
 const behind = (n: string) => (N.indexOf(n) < 3 ? 'sw-a' : 'sw-b');
 function withLldp(f: LinkFact, n: string, over: Partial<LldpNeighbour> = {}): LinkFact {
-  return { ...f, ports: f.ports.map((p, i) => ({ ...p, lldp: [{ chassis: behind(n), chassisId: `aa:00:00:00:00:0${behind(n) === 'sw-a' ? 1 : 2}`, port: `swp${N.indexOf(n) * 2 + i + 1}`, portDescr: `${n} ${p.iface}`, ...over }] })) };
+  return {
+    ...f,
+    ports: f.ports.map((p, i) => ({
+      ...p,
+      lldp: [
+        {
+          chassis: behind(n),
+          chassisId: `aa:00:00:00:00:0${behind(n) === 'sw-a' ? 1 : 2}`,
+          port: `swp${N.indexOf(n) * 2 + i + 1}`,
+          portDescr: `${n} ${p.iface}`,
+          ...over,
+        },
+      ],
+    })),
+  };
 }
 
 const dead = { sent: 3, recv: 0, rtt: null, outcome: 'filtered' as const };
@@ -35,20 +52,36 @@ function run(profile: Profile, links: (n: string) => LinkFact[], cut: Cut = () =
   const conds = requirementFor(profile, B).conditions;
   const m = new BindingMatrix(B, N, (rows) => pairFailures(conds, rows).length > 0);
   for (const from of N) {
-    const rows: TargetRow[] = N.filter((to) => to !== from).map((to) => (cut(from, to) ? { peer: to, addr: addr(to), icmp: dead, tcp: { '6800': 'filtered' } } : { peer: to, addr: addr(to), icmp: ok, tcp: { '6800': 'ok' } }));
+    const rows: TargetRow[] = N.filter((to) => to !== from).map((to) =>
+      cut(from, to) ? { peer: to, addr: addr(to), icmp: dead, tcp: { '6800': 'filtered' } } : { peer: to, addr: addr(to), icmp: ok, tcp: { '6800': 'ok' } },
+    );
     m.apply(from, rows, 1000, () => 0);
   }
   const nodes: DiagnosisNode[] = N.map((name) => ({
     name,
     state: 'reporting',
     expected: true,
-    hello: { v: 1, type: 'hello', node: name, agentVersion: 't', hostname: `${name}.maas`, icmp: 'available', interfaces: [{ binding: B, address: addr(name), iface: 'bond0', mtu: 9000 }], responders: [], links: links(name), lldp },
+    hello: {
+      v: 1,
+      type: 'hello',
+      node: name,
+      agentVersion: 't',
+      hostname: `${name}.maas`,
+      icmp: 'available',
+      interfaces: [{ binding: B, address: addr(name), iface: 'bond0', mtu: 9000 }],
+      responders: [],
+      links: links(name),
+      lldp,
+    },
   }));
   return diagnose({ inventory, profile, nodes, matrices: [m] });
 }
 
 const good = (n: string) => [withLldp(fact('bond-8023ad-up', 'bond0.100'), n)];
-const isolate = (ns: string[]): Cut => (a, b) => ns.includes(a) || ns.includes(b);
+const isolate =
+  (ns: string[]): Cut =>
+  (a, b) =>
+    ns.includes(a) || ns.includes(b);
 const brief = (fs: Finding[]) => fs.map((f) => [f.kind, f.binding, f.nodes, f.severity]);
 
 const cases: { what: string; profile?: Profile; links?: (n: string) => LinkFact[]; cut?: Cut; want: unknown[]; check?: (f: Finding[]) => void }[] = [
@@ -72,7 +105,10 @@ const cases: { what: string; profile?: Profile; links?: (n: string) => LinkFact[
   {
     what: 'a 1G member under link_speed >= 10G: link-speed-low (and the bond is split), no speed-mismatch on top',
     links: (n) => (n === 'node-5' ? [withLldp(fact('mixed-speed'), n)] : good(n)),
-    want: [['link-speed-low', B, ['node-5'], 'error'], ['bond-degraded', B, ['node-5'], 'error']],
+    want: [
+      ['link-speed-low', B, ['node-5'], 'error'],
+      ['bond-degraded', B, ['node-5'], 'error'],
+    ],
     check: (f) => assert.equal(f[0]!.evidence![0]!.detail, 'bond0/eno2 at 1G; the profile needs 10G'),
   },
   {
@@ -93,7 +129,10 @@ const cases: { what: string; profile?: Profile; links?: (n: string) => LinkFact[
     want: [['switch-fault', B, ['node-4', 'node-5', 'node-6'], 'error']],
     check: (f) => {
       assert.equal(f[0]!.switch!.name, 'sw-b');
-      assert.deepEqual(f[0]!.switch!.ports.map((p) => `${p.node}:${p.port}`), ['node-4:swp7', 'node-4:swp8', 'node-5:swp9', 'node-5:swp10', 'node-6:swp11', 'node-6:swp12']);
+      assert.deepEqual(
+        f[0]!.switch!.ports.map((p) => `${p.node}:${p.port}`),
+        ['node-4:swp7', 'node-4:swp8', 'node-5:swp9', 'node-5:swp10', 'node-6:swp11', 'node-6:swp12'],
+      );
     },
   },
   {
@@ -108,14 +147,19 @@ const cases: { what: string; profile?: Profile; links?: (n: string) => LinkFact[
     check: (f) => assert.match(f[0]!.hint!, /check sw-b's uplink or trunk for storage/),
   },
   {
-    what: "a switch port whose description names another node: port-description-mismatch (warning)",
+    what: 'a switch port whose description names another node: port-description-mismatch (warning)',
     links: (n) => (n === 'node-2' ? [withLldp(fact('bond-8023ad-up', 'bond0.100'), n, { portDescr: 'node-7 bond' })] : good(n)),
     want: [['port-description-mismatch', B, ['node-2'], 'warning']],
     check: (f) => assert.match(f[0]!.evidence![0]!.detail, /eno1 is cabled to sw-a port swp3, described "node-7 bond"/),
   },
   {
     what: 'a description naming node-10 does not name node-1; "node-1.maas uplink" does',
-    links: (n) => (n === 'node-1' ? [withLldp(fact('bond-8023ad-up', 'bond0.100'), n, { portDescr: 'node-10 eth1' })] : n === 'node-2' ? [withLldp(fact('bond-8023ad-up', 'bond0.100'), n, { portDescr: 'node-2.maas uplink' })] : good(n)),
+    links: (n) =>
+      n === 'node-1'
+        ? [withLldp(fact('bond-8023ad-up', 'bond0.100'), n, { portDescr: 'node-10 eth1' })]
+        : n === 'node-2'
+          ? [withLldp(fact('bond-8023ad-up', 'bond0.100'), n, { portDescr: 'node-2.maas uplink' })]
+          : good(n),
     want: [['port-description-mismatch', B, ['node-1'], 'warning']],
   },
 ];
@@ -130,7 +174,10 @@ for (const c of cases) {
 }
 
 test('every link finding kind is produced by some case above', () => {
-  assert.deepEqual(linkFindingKinds.filter((k) => !produced.has(k)), []);
+  assert.deepEqual(
+    linkFindingKinds.filter((k) => !produced.has(k)),
+    [],
+  );
 });
 
 test('a healthy bond has no problems; an active-backup bond is not asked about LACP', () => {
@@ -140,7 +187,12 @@ test('a healthy bond has no problems; an active-backup bond is not asked about L
 });
 
 test('LLDP summary: none says "no LLDP data" and why; all heard is ok', () => {
-  const node = (name: string, lldp: HelloMsg['lldp'], links: LinkFact[]): DiagnosisNode => ({ name, state: 'reporting', expected: true, hello: { v: 1, type: 'hello', node: name, agentVersion: 't', hostname: name, icmp: 'available', interfaces: [], responders: [], links, lldp } });
+  const node = (name: string, lldp: HelloMsg['lldp'], links: LinkFact[]): DiagnosisNode => ({
+    name,
+    state: 'reporting',
+    expected: true,
+    hello: { v: 1, type: 'hello', node: name, agentVersion: 't', hostname: name, icmp: 'available', interfaces: [], responders: [], links, lldp },
+  });
   const none = lldpSummary(N.map((n) => node(n, 'not-running', [fact('veth', 'eth1')])));
   assert.equal(none.state, 'none');
   assert.match(none.note!, /^no LLDP data from node-1, .* \(lldpd not running\): switch-level diagnosis is off/);

@@ -13,7 +13,12 @@ const cases: { tree: string; iface: string; want: Partial<LinkFact>; ports: Port
   {
     tree: 'bond-8023ad-up',
     iface: 'bond0.100',
-    want: { kind: 'vlan', mtu: 9000, carrier: true, bond: { mode: '802.3ad', mii: 'up', aggregatorId: 1, ports: 2, actorKey: 15, partnerKey: 8, partnerMac: partnerA } },
+    want: {
+      kind: 'vlan',
+      mtu: 9000,
+      carrier: true,
+      bond: { mode: '802.3ad', mii: 'up', aggregatorId: 1, ports: 2, actorKey: 15, partnerKey: 8, partnerMac: partnerA },
+    },
     ports: [
       { iface: 'eno1', speedMbps: 10000, duplex: 'full', carrier: true, mii: 'up', aggregatorId: 1, partner: { systemMac: partnerA, key: 8, portState: 61 } },
       { iface: 'eno2', speedMbps: 10000, duplex: 'full', carrier: true, mii: 'up', aggregatorId: 1, partner: { systemMac: partnerA, key: 8, portState: 61 } },
@@ -22,10 +27,24 @@ const cases: { tree: string; iface: string; want: Partial<LinkFact>; ports: Port
   {
     tree: 'bond-degraded',
     iface: 'bond0',
-    want: { kind: 'bond', speedMbps: 10000, bond: { mode: '802.3ad', mii: 'up', aggregatorId: 1, ports: 1, actorKey: 15, partnerKey: 8, partnerMac: partnerA } },
+    want: {
+      kind: 'bond',
+      speedMbps: 10000,
+      bond: { mode: '802.3ad', mii: 'up', aggregatorId: 1, ports: 1, actorKey: 15, partnerKey: 8, partnerMac: partnerA },
+    },
     ports: [
       { iface: 'eno1', speedMbps: 10000, mii: 'up', aggregatorId: 1 },
-      { iface: 'eno2', speedMbps: null, duplex: null, carrier: false, operstate: 'down', mii: 'down', aggregatorId: 2, linkFailures: 2, partner: { systemMac: '00:00:00:00:00:00', key: 1, portState: 1 } },
+      {
+        iface: 'eno2',
+        speedMbps: null,
+        duplex: null,
+        carrier: false,
+        operstate: 'down',
+        mii: 'down',
+        aggregatorId: 2,
+        linkFailures: 2,
+        partner: { systemMac: '00:00:00:00:00:00', key: 1, portState: 1 },
+      },
     ],
   },
   {
@@ -46,8 +65,18 @@ const cases: { tree: string; iface: string; want: Partial<LinkFact>; ports: Port
       { iface: 'eno2', speedMbps: 1000, aggregatorId: 2, actor: { systemMac: '74:85:c4:17:a5:48', key: 15, portState: 69 } },
     ],
   },
-  { tree: 'mixed-speed', iface: 'eno3', want: { kind: 'physical', speedMbps: 1000, duplex: 'full', mtu: 1500 }, ports: [{ iface: 'eno3', speedMbps: 1000, mtu: 1500 }] },
-  { tree: 'veth', iface: 'eth1', want: { kind: 'virtual', speedMbps: null, duplex: null, carrier: true, mtu: 1500 }, ports: [{ iface: 'eth1', speedMbps: null }] },
+  {
+    tree: 'mixed-speed',
+    iface: 'eno3',
+    want: { kind: 'physical', speedMbps: 1000, duplex: 'full', mtu: 1500 },
+    ports: [{ iface: 'eno3', speedMbps: 1000, mtu: 1500 }],
+  },
+  {
+    tree: 'veth',
+    iface: 'eth1',
+    want: { kind: 'virtual', speedMbps: null, duplex: null, carrier: true, mtu: 1500 },
+    ports: [{ iface: 'eth1', speedMbps: null }],
+  },
   { tree: 'veth', iface: 'eth2', want: { kind: 'virtual', speedMbps: null, mtu: 9000 }, ports: [{ iface: 'eth2', speedMbps: null }] },
 ];
 
@@ -57,7 +86,10 @@ for (const c of cases) {
     assert.equal(linkFact.safeParse(f).success, true, `the wire schema accepts it: ${JSON.stringify(linkFact.safeParse(f).error?.issues)}`);
     assert.equal(f.iface, c.iface);
     for (const [k, v] of Object.entries(c.want)) assert.deepEqual(f[k as keyof LinkFact], v, k);
-    assert.deepEqual(f.ports.map((p) => p.iface), c.ports.map((p) => p.iface));
+    assert.deepEqual(
+      f.ports.map((p) => p.iface),
+      c.ports.map((p) => p.iface),
+    );
     c.ports.forEach((want, i) => {
       for (const [k, v] of Object.entries(want)) assert.deepEqual(f.ports[i]![k as keyof Port], v, `${want.iface}.${k}`);
     });
@@ -78,10 +110,17 @@ const values: [string, unknown, unknown][] = [
 for (const [what, got, want] of values) test(`parse ${what}`, () => assert.equal(got, want));
 
 test('/proc/net/bonding: both member headers of newer kernels count once; a partner-less member has no partner', () => {
-  const text = 'Bonding Mode: fault-tolerance (active-backup)\nMII Status: up\n\nPort Interface: eth0\nSlave Interface: eth0\nMII Status: up\nSpeed: 25000 Mbps\nDuplex: full\nLink Failure Count: 0\n\nSlave Interface: eth1\nMII Status: going back\nSpeed: Unknown\nDuplex: Unknown\n';
+  const text =
+    'Bonding Mode: fault-tolerance (active-backup)\nMII Status: up\n\nPort Interface: eth0\nSlave Interface: eth0\nMII Status: up\nSpeed: 25000 Mbps\nDuplex: full\nLink Failure Count: 0\n\nSlave Interface: eth1\nMII Status: going back\nSpeed: Unknown\nDuplex: Unknown\n';
   const b = parseProcBonding(text);
   assert.equal(b.mode, 'active-backup');
-  assert.deepEqual(b.members.map((m) => [m.iface, m.mii, m.speedMbps]), [['eth0', 'up', 25000], ['eth1', 'going back', null]]);
+  assert.deepEqual(
+    b.members.map((m) => [m.iface, m.mii, m.speedMbps]),
+    [
+      ['eth0', 'up', 25000],
+      ['eth1', 'going back', null],
+    ],
+  );
   assert.equal(b.members[1]!.partner, undefined);
   assert.equal(b.active, undefined);
 });
@@ -90,7 +129,10 @@ test('a hostile /proc/net/bonding stays bounded: at most 16 members, no value be
   const text = Array.from({ length: 40 }, (_, i) => `Slave Interface: m${i}\nMII Status: up\nAggregator ID: 99999999\n`).join('\n');
   const b = parseProcBonding(text);
   assert.equal(b.members.length, 16);
-  assert.ok(b.members.every((m) => m.aggregatorId === undefined), 'a 16-bit id above 65535 is dropped');
+  assert.ok(
+    b.members.every((m) => m.aggregatorId === undefined),
+    'a 16-bit id above 65535 is dropped',
+  );
 });
 
 test("this machine's loopback: speed unknown (the read fails with EINVAL), not an error", () => {
@@ -112,5 +154,11 @@ test('readLinkFacts: one fact per binding and interface; an address without an i
     ],
     { root: root('mixed-speed') },
   );
-  assert.deepEqual(fs.map((f) => [f.binding, f.iface]), [['a', 'bond0'], ['b', 'eno3']]);
+  assert.deepEqual(
+    fs.map((f) => [f.binding, f.iface]),
+    [
+      ['a', 'bond0'],
+      ['b', 'eno3'],
+    ],
+  );
 });

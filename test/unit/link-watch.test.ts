@@ -33,9 +33,26 @@ test('LLDP heard, then quiet and the link gone: the port keeps its switch, marke
 });
 
 test("lldpcli's JSON: one interface as an object, several as a list, named and unnamed chassis; junk skipped", () => {
-  const one = { lldp: { interface: { eth1: { chassis: { 'sw-a': { id: { type: 'mac', value: '42:fd:3f:8a:24:84' } } }, port: { id: { type: 'ifname', value: 'p1' }, descr: 'node-1 eth1', ttl: '120' } } } } };
+  const one = {
+    lldp: {
+      interface: {
+        eth1: {
+          chassis: { 'sw-a': { id: { type: 'mac', value: '42:fd:3f:8a:24:84' } } },
+          port: { id: { type: 'ifname', value: 'p1' }, descr: 'node-1 eth1', ttl: '120' },
+        },
+      },
+    },
+  };
   assert.deepEqual([...parseLldpNeighbors(one)], [['eth1', [{ chassis: 'sw-a', chassisId: '42:fd:3f:8a:24:84', port: 'p1', portDescr: 'node-1 eth1' }]]]);
-  const many = { lldp: { interface: [{ e1: { chassis: { id: { type: 'mac', value: 'aa:bb:cc:dd:ee:ff' } }, port: { id: { type: 'mac', value: '11:22:33:44:55:66' } } } }, { 'bad/name': {} }, { e2: { port: {} } }] } };
+  const many = {
+    lldp: {
+      interface: [
+        { e1: { chassis: { id: { type: 'mac', value: 'aa:bb:cc:dd:ee:ff' } }, port: { id: { type: 'mac', value: '11:22:33:44:55:66' } } } },
+        { 'bad/name': {} },
+        { e2: { port: {} } },
+      ],
+    },
+  };
   assert.deepEqual([...parseLldpNeighbors(many)], [['e1', [{ chassis: 'aa:bb:cc:dd:ee:ff', chassisId: 'aa:bb:cc:dd:ee:ff', port: '11:22:33:44:55:66' }]]]);
   assert.equal(parseLldpNeighbors({ lldp: {} }).size, 0);
   assert.equal(parseLldpNeighbors('nonsense').size, 0);

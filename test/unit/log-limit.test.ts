@@ -4,7 +4,12 @@ import { LogLimiter, OTHER_PEERS, summaryLine } from '../../aggregator/log-limit
 
 // Each step: at time t, `n` lines from `peer`; then what was written, what was left out, and summaries given.
 type Step = { t: number; peer: string; n: number; logged: number; summary?: [peer: string, count: number] };
-const cases: { name: string; opts: { perWindow: number; windowMs: number; maxPeers: number; totalPerWindow?: number }; steps: Step[]; sweepAt?: [t: number, summaries: [string, number][]] }[] = [
+const cases: {
+  name: string;
+  opts: { perWindow: number; windowMs: number; maxPeers: number; totalPerWindow?: number };
+  steps: Step[];
+  sweepAt?: [t: number, summaries: [string, number][]];
+}[] = [
   {
     name: 'under the limit every line is written',
     opts: { perWindow: 3, windowMs: 1000, maxPeers: 10 },
@@ -78,7 +83,10 @@ for (const c of cases) {
     }
     if (c.sweepAt) {
       now = c.sweepAt[0];
-      assert.deepEqual(l.sweep().map((x) => [x.peer, x.count]), c.sweepAt[1]);
+      assert.deepEqual(
+        l.sweep().map((x) => [x.peer, x.count]),
+        c.sweepAt[1],
+      );
       assert.equal(l.size, 0);
       assert.deepEqual(l.sweep(), []);
     }

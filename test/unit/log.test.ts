@@ -12,7 +12,15 @@ function capture(): { stream: Writable; records: () => Record<string, unknown>[]
       cb();
     },
   });
-  return { stream, records: () => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    records: () =>
+      text
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 test('agent records carry time, level, component, node, code and msg', () => {
@@ -34,7 +42,10 @@ test('levels below the threshold are dropped (--quiet is warn)', () => {
   const log = logFn(makeLogger({ component: 'agent', node: 'n', level: 'warn', destination: c.stream }));
   log('info', 'hidden');
   log('error', 'shown');
-  assert.deepEqual(c.records().map((r) => r.msg), ['shown']);
+  assert.deepEqual(
+    c.records().map((r) => r.msg),
+    ['shown'],
+  );
 });
 
 test('aggregator records name the component; per-message fields ride along', () => {

@@ -33,7 +33,10 @@ test('the matrix keeps details only for cells that are not ok, and compact rows 
   assert.equal(m.cell('a', 'c')!.rows!.length, 1);
   assert.equal(m.cell('a', 'b')!.loss, 0);
   assert.ok(Math.abs(m.cell('a', 'b')!.rttAvg - 0.2) < 1e-6);
-  assert.deepEqual([...m.problems()].map((c) => `${c.from}->${c.to}:${c.state}`), ['a->c:unreachable']);
+  assert.deepEqual(
+    [...m.problems()].map((c) => `${c.from}->${c.to}:${c.state}`),
+    ['a->c:unreachable'],
+  );
   // repaired: the detail goes away
   m.apply('a', [row({ peer: 'c', icmp: icmp(3, 3) })], 20, () => 0);
   assert.deepEqual([...m.problems()], []);
@@ -53,7 +56,10 @@ test('rows from a round older than the peer responders are held back, not blamed
 
 test('unknown peers are returned for a warning and not stored; a departed agent row is cleared', () => {
   const m = new BindingMatrix('internal', ['a', 'b']);
-  assert.deepEqual(m.apply('a', [row({ peer: 'zz' }), row({ peer: 'b', icmp: icmp(1, 1) })], 1, () => 0), ['zz']);
+  assert.deepEqual(
+    m.apply('a', [row({ peer: 'zz' }), row({ peer: 'b', icmp: icmp(1, 1) })], 1, () => 0),
+    ['zz'],
+  );
   m.clearRow('a');
   assert.deepEqual(m.stateRows(), ['-?', '?-']);
 });
@@ -78,14 +84,31 @@ test('cells toward a node are current only once measured after its column expire
   assert.deepEqual(waiting(), ['a', 'b', 'c'], 'nothing measured yet');
   for (const from of ['a', 'b', 'c']) {
     const peers = ['a', 'b', 'c'].filter((p) => p !== from);
-    m.apply(from, peers.map((peer) => row({ peer, icmp: icmp(3, 3) })), 10, () => 0);
+    m.apply(
+      from,
+      peers.map((peer) => row({ peer, icmp: icmp(3, 3) })),
+      10,
+      () => 0,
+    );
   }
   assert.deepEqual(waiting(), []);
   m.expireColumn('b');
   assert.deepEqual(waiting(), ['b']);
-  assert.deepEqual(waiting((i) => i !== 0 && i !== 2), [], 'only sources that report are waited for');
-  assert.deepEqual(waiting(all, (i) => i !== 1), [], 'nor destinations whose agent is down');
-  assert.deepEqual(waiting(all, all, (i) => i !== 1), [], 'nor nodes without an address on the binding');
+  assert.deepEqual(
+    waiting((i) => i !== 0 && i !== 2),
+    [],
+    'only sources that report are waited for',
+  );
+  assert.deepEqual(
+    waiting(all, (i) => i !== 1),
+    [],
+    'nor destinations whose agent is down',
+  );
+  assert.deepEqual(
+    waiting(all, all, (i) => i !== 1),
+    [],
+    'nor nodes without an address on the binding',
+  );
   // A row from a round that began before b re-announced is held back: b stays not current.
   m.apply('a', [row({ peer: 'b', icmp: icmp(3, 3) })], 10, () => 20);
   assert.deepEqual(waiting(), ['b']);

@@ -7,26 +7,38 @@ import { builtinProfiles, loadProfile, parseProfile, planFor } from '../../aggre
 const dir = 'test/fixtures/profiles';
 
 const bad: [string, string][] = [
-  ['bad-placeholder.yaml', `${dir}/bad-placeholder.yaml:7:7: bindings.internal[1]: unknown placeholder "rtt_p98" (known: loss, rtt_min, rtt_avg, rtt_p50, rtt_p99, rtt_max, mtu, clock_offset, link_speed, bandwidth, and tcp PORT open, udp PORT open, dns agrees, bond healthy, port description names node)`],
-  ['bad-key.yaml', `${dir}/bad-key.yaml:2:1: intervall: unknown key "intervall" (known: name, description, extends, interval, timeout, icmp_count, node, every_binding, bindings, bandwidth_sample)`],
+  [
+    'bad-placeholder.yaml',
+    `${dir}/bad-placeholder.yaml:7:7: bindings.internal[1]: unknown placeholder "rtt_p98" (known: loss, rtt_min, rtt_avg, rtt_p50, rtt_p99, rtt_max, mtu, clock_offset, link_speed, bandwidth, and tcp PORT open, udp PORT open, dns agrees, bond healthy, port description names node)`,
+  ],
+  [
+    'bad-key.yaml',
+    `${dir}/bad-key.yaml:2:1: intervall: unknown key "intervall" (known: name, description, extends, interval, timeout, icmp_count, node, every_binding, bindings, bandwidth_sample)`,
+  ],
   ['bad-item-key.yaml', `${dir}/bad-item-key.yaml:3:5: node[0].severty: unknown key "severty" (known: condition, severity)`],
   ['bad-severity.yaml', `${dir}/bad-severity.yaml:3:15: every_binding[0].severity: must be "error", "warning" or "off", not "fatal"`],
   ['bad-duration.yaml', `${dir}/bad-duration.yaml:1:11: interval: "10 seconds" is not a duration like 10s or 500ms`],
   ['bad-yaml.yaml', `${dir}/bad-yaml.yaml:3:1: Flow sequence in block collection must be sufficiently indented and end with a ]`],
   ['bad-scope.yaml', `${dir}/bad-scope.yaml:3:7: bindings.internal[0]: "clock_offset < 50ms" is checked per node: put it under "node"`],
   ['bad-unit.yaml', `${dir}/bad-unit.yaml:2:5: every_binding[0]: "5" needs a unit: us, ms or s (e.g. 5ms)`],
-  ['bad-ports.yaml', `${dir}/bad-ports.yaml:3:7: bindings.ceph-cluster[0]: "6800-7300" names more than 64 ports: sample the range instead (e.g. 6800,6801,7050,7300)`],
+  [
+    'bad-ports.yaml',
+    `${dir}/bad-ports.yaml:3:7: bindings.ceph-cluster[0]: "6800-7300" names more than 64 ports: sample the range instead (e.g. 6800,6801,7050,7300)`,
+  ],
   ['bad-extends.yaml', `${dir}/bad-extends.yaml:1:10: extends: no built-in profile "openstak" (built in: openstack, demo)`],
   ['bad-link-speed.yaml', `${dir}/bad-link-speed.yaml:5:7: bindings.ceph-cluster[1]: "10 gigs" is not a rate like 10G, 25G or 1000M`],
   ['bad-timeout.yaml', `${dir}/bad-timeout.yaml: timeout (2000ms) must be shorter than interval (1000ms)`],
 ];
 for (const [file, message] of bad) {
   test(`profile ${file} is refused with file:line:col, the YAML path and what is wrong`, () => {
-    assert.throws(() => loadProfile(`${dir}/${file}`), (e: Error & { code?: string }) => {
-      assert.equal(e.code, 'PINGER_ERR_AGG_PROFILE');
-      assert.equal(e.message, message);
-      return true;
-    });
+    assert.throws(
+      () => loadProfile(`${dir}/${file}`),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'PINGER_ERR_AGG_PROFILE');
+        assert.equal(e.message, message);
+        return true;
+      },
+    );
   });
 }
 
@@ -37,7 +49,10 @@ test('unknown built-in name and unreadable file say so', () => {
 
 test('a profile that extends itself is refused', () => {
   const files: Record<string, string> = { '/p/a.yaml': 'extends: ./b.yaml\n', '/p/b.yaml': 'extends: ./a.yaml\n' };
-  assert.throws(() => parseProfile(files['/p/a.yaml']!, '/p/a.yaml', { read: (f) => files[f]! }), /extends: "\.\/a\.yaml" extends itself \(\/p\/a\.yaml -> \/p\/b\.yaml -> \/p\/a\.yaml\)/);
+  assert.throws(
+    () => parseProfile(files['/p/a.yaml']!, '/p/a.yaml', { read: (f) => files[f]! }),
+    /extends: "\.\/a\.yaml" extends itself \(\/p\/a\.yaml -> \/p\/b\.yaml -> \/p\/a\.yaml\)/,
+  );
 });
 
 test('the shipped openstack profile carries the ports of the OpenStack table, jumbo MTU and Geneve', () => {
@@ -52,7 +67,10 @@ test('the shipped openstack profile carries the ports of the OpenStack table, ju
   assert.deepEqual(p.bindings.access!.tcp, [8200, 8201]);
   assert.equal(p.bindings['ceph-cluster']!.mtu, 9000);
   assert.deepEqual([p.bindings.overlay!.udp, p.bindings.overlay!.mtu], [[6081], 9000]);
-  assert.deepEqual(p.node.map((c) => `${c.text}/${c.severity}`), ['clock_offset < 50ms/error', 'dns agrees/warning']);
+  assert.deepEqual(
+    p.node.map((c) => `${c.text}/${c.severity}`),
+    ['clock_offset < 50ms/error', 'dns agrees/warning'],
+  );
   // every binding, named or not, gets zero loss, a latency warning and the DNS warning
   for (const b of ['internal', '*']) {
     assert.deepEqual(
@@ -75,7 +93,10 @@ test('extends: values and conditions override by subject, "off" removes one, cha
   const p = loadProfile(`${dir}/good-chain.yaml`);
   assert.equal(p.name, 'site-lab');
   assert.deepEqual([p.intervalMs, p.timeoutMs, p.icmpCount], [5000, 250, 3]);
-  assert.deepEqual(p.bindings['*']!.conditions.map((c) => `${c.text}/${c.severity}`), ['loss == 0%/error', 'rtt_p99 < 10ms/error']);
+  assert.deepEqual(
+    p.bindings['*']!.conditions.map((c) => `${c.text}/${c.severity}`),
+    ['loss == 0%/error', 'rtt_p99 < 10ms/error'],
+  );
   assert.equal(p.bindings['ceph-cluster']!.mtu, 1500);
   assert.deepEqual(p.bindings['ceph-cluster']!.tcp, [6800, 6801, 7050, 7300]);
   assert.deepEqual(p.bindings.storage!.tcp, [2049]);

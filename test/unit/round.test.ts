@@ -12,7 +12,13 @@ const nodes: InventoryNode[] = ['a', 'b', 'c', 'd'].map((name, i) => ({
   name,
   addresses: { internal: [`198.18.1.${i + 1}`], ...(name !== 'd' ? { storage: [`2001:db8:2::${i + 1}`] } : {}) },
 }));
-const plan: ProbePlan = { profile: 't', intervalMs: 1000, timeoutMs: 100, icmpCount: 2, bindings: { internal: { tcp: [5000], udp: [] }, storage: { tcp: [], udp: [] } } };
+const plan: ProbePlan = {
+  profile: 't',
+  intervalMs: 1000,
+  timeoutMs: 100,
+  icmpCount: 2,
+  bindings: { internal: { tcp: [5000], udp: [] }, storage: { tcp: [], udp: [] } },
+};
 
 function recorder() {
   const seen: ProbeRequest[] = [];
@@ -34,7 +40,7 @@ for (const [what, only, want] of cases) {
   });
 }
 
-test('rounds add no listener to the stop signal (one per echo gap used to stay for the agent\'s life)', async () => {
+test("rounds add no listener to the stop signal (one per echo gap used to stay for the agent's life)", async () => {
   const stop = new AbortController();
   for (let i = 0; i < 5; i++) await runRound({ self: nodes[0]!, peers: nodes, plan, probes: recorder().probes, echoGapMs: 1, signal: stop.signal });
   assert.equal(getEventListeners(stop.signal, 'abort').length, 0);

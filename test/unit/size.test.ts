@@ -39,7 +39,10 @@ export function oversized(file: string, text: string): string[] {
   const out: string[] = [];
   const n = text.endsWith('\n') ? lines.length - 1 : lines.length;
   if (n > MAX_FILE_LINES) {
-    const header = lines.slice(0, lines.findIndex((l) => !comment.test(l) && !l.startsWith('#!')));
+    const header = lines.slice(
+      0,
+      lines.findIndex((l) => !comment.test(l) && !l.startsWith('#!')),
+    );
     if (!header.some((l) => reason.test(l))) out.push(`${rel}: ${n} lines`);
   }
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, file.endsWith('.ts') ? ts.ScriptKind.TS : ts.ScriptKind.JS);

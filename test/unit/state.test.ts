@@ -60,7 +60,10 @@ test('the verdict waits for agents during the grace, then an absent agent makes 
   f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-2', at: f.clock.t });
   const s = f.state.snapshot();
   assert.equal(s.verdict, 'not-ready');
-  assert.deepEqual(s.findings.map((x) => [x.kind, x.nodes]), [['agent-missing', ['node-3']]]);
+  assert.deepEqual(
+    s.findings.map((x) => [x.kind, x.nodes]),
+    [['agent-missing', ['node-3']]],
+  );
   f.state.close();
 });
 
@@ -102,7 +105,10 @@ test('a node whose rounds outlast the interval is not stalled; one whose rounds 
   assert.equal(s.nodes.find((n) => n.record.name === 'node-1')!.state, 'reporting');
   assert.equal(s.nodes.find((n) => n.record.name === 'node-2')!.state, 'stalled');
   assert.equal(s.verdict, 'not-ready');
-  assert.deepEqual(s.findings.map((x) => x.kind), ['agent-stalled']);
+  assert.deepEqual(
+    s.findings.map((x) => x.kind),
+    ['agent-stalled'],
+  );
   f.clock.t += 60_000;
   for (const n of ['node-1', 'node-2']) f.state.heartbeat({ v: 1, type: 'heartbeat', node: n, at: f.clock.t });
   s = f.state.snapshot();
@@ -110,8 +116,14 @@ test('a node whose rounds outlast the interval is not stalled; one whose rounds 
   // Heartbeats stop too (a SIGSTOPped agent): stale, one finding, nothing about its ports.
   f.clock.t += 20_000;
   s = f.state.snapshot();
-  assert.deepEqual(s.nodes.map((n) => n.state), ['stale', 'stale']);
-  assert.deepEqual(s.findings.map((x) => [x.kind, x.nodes]), [['agent-stale', ['node-1', 'node-2']]]);
+  assert.deepEqual(
+    s.nodes.map((n) => n.state),
+    ['stale', 'stale'],
+  );
+  assert.deepEqual(
+    s.findings.map((x) => [x.kind, x.nodes]),
+    [['agent-stale', ['node-1', 'node-2']]],
+  );
   f.state.close();
 });
 
@@ -202,7 +214,12 @@ test('what the others measured toward a node before its agent came up does not c
   assert.deepEqual(f.state.report('none').waiting, s.waiting);
   const towards3 = (from: string) => {
     const full = f.round(from, 1);
-    return { ...full, catchUp: true, durationMs: 5, bindings: Object.fromEntries(Object.entries(full.bindings).map(([b, rows]) => [b, rows.filter((r) => r.peer === 'node-3')])) };
+    return {
+      ...full,
+      catchUp: true,
+      durationMs: 5,
+      bindings: Object.fromEntries(Object.entries(full.bindings).map(([b, rows]) => [b, rows.filter((r) => r.peer === 'node-3')])),
+    };
   };
   f.state.results(towards3('node-1'));
   assert.equal(f.state.snapshot().verdict, 'pending', 'node-2 has not probed node-3 since');
@@ -226,7 +243,10 @@ test('a real fault toward a node that came up is still found once it is measured
   f.state.results(f.round('node-2'));
   const s = f.state.snapshot();
   assert.equal(s.verdict, 'not-ready');
-  assert.ok(s.findings.some((x) => x.kind === 'port-refused' && x.nodes.includes('node-2')), JSON.stringify(s.findings.map((x) => [x.kind, x.nodes])));
+  assert.ok(
+    s.findings.some((x) => x.kind === 'port-refused' && x.nodes.includes('node-2')),
+    JSON.stringify(s.findings.map((x) => [x.kind, x.nodes])),
+  );
   f.state.close();
 });
 
@@ -251,7 +271,10 @@ test('a round is dated by its start on the agent (with the clock offset), not by
   const { startedAt: _, ...undated } = late;
   f.state.results(undated);
   s = f.state.snapshot();
-  assert.ok(s.findings.some((x) => x.kind === 'port-refused' && x.nodes.includes('node-2')), JSON.stringify(s.findings.map((x) => [x.kind, x.nodes])));
+  assert.ok(
+    s.findings.some((x) => x.kind === 'port-refused' && x.nodes.includes('node-2')),
+    JSON.stringify(s.findings.map((x) => [x.kind, x.nodes])),
+  );
   f.state.close();
 });
 
@@ -275,7 +298,13 @@ test('a catch-up counts from the run-now it answers, even when the clock offset 
   f.clock.t += 50; // node-1 starts its catch-up 50 ms after the request, by its own clock
   const towards2 = (from: string, extra: object) => {
     const full = f.round(from, 1);
-    return { ...full, ...extra, catchUp: true, durationMs: 5, bindings: Object.fromEntries(Object.entries(full.bindings).map(([b, rows]) => [b, rows.filter((r) => r.peer === 'node-2')])) };
+    return {
+      ...full,
+      ...extra,
+      catchUp: true,
+      durationMs: 5,
+      bindings: Object.fromEntries(Object.entries(full.bindings).map(([b, rows]) => [b, rows.filter((r) => r.peer === 'node-2')])),
+    };
   };
   f.state.results(towards2('node-3', { requestedAt: asked[0]![1] }));
   const skewed = towards2('node-1', { startedAt: f.clock.t }); // minus the 1.5 s offset: before node-2 came up

@@ -19,10 +19,26 @@ const cases: [string, ProbeResult[], object][] = [
   // p99 sets the slowest echo aside (robustP99): of three, the second slowest.
   ['all back', [ok(0.2), ok(0.1), ok(0.3)], { sent: 3, recv: 3, rtt: [0.1, 0.2, 0.3, 0.2, 0.2], outcome: 'ok' }],
   ['one lost', [ok(0.2), { outcome: 'filtered' }, ok(0.4)], { sent: 3, recv: 2, rtt: [0.2, 0.3, 0.4, 0.2, 0.2], outcome: 'filtered' }],
-  ['a lagged echo counts as received, not in any RTT figure', [ok(0.2), { outcome: 'ok', rttMs: 52, lagged: true }, ok(0.1)], { sent: 3, recv: 3, rtt: [0.1, 0.15, 0.2, 0.1, 0.1], outcome: 'ok' }],
-  ['all lagged: no RTT (not measured), never a figure that blames the network', [{ outcome: 'ok', rttMs: 50, lagged: true }], { sent: 1, recv: 1, rtt: null, outcome: 'ok' }],
-  ['unreachable beats filtered by count', [{ outcome: 'unreachable' }, { outcome: 'unreachable' }, { outcome: 'filtered' }], { sent: 3, recv: 0, rtt: null, outcome: 'unreachable' }],
-  ['not measured is neither ok nor failed', [{ outcome: 'not-measured' }, { outcome: 'not-measured' }], { sent: 0, recv: 0, rtt: null, outcome: 'not-measured' }],
+  [
+    'a lagged echo counts as received, not in any RTT figure',
+    [ok(0.2), { outcome: 'ok', rttMs: 52, lagged: true }, ok(0.1)],
+    { sent: 3, recv: 3, rtt: [0.1, 0.15, 0.2, 0.1, 0.1], outcome: 'ok' },
+  ],
+  [
+    'all lagged: no RTT (not measured), never a figure that blames the network',
+    [{ outcome: 'ok', rttMs: 50, lagged: true }],
+    { sent: 1, recv: 1, rtt: null, outcome: 'ok' },
+  ],
+  [
+    'unreachable beats filtered by count',
+    [{ outcome: 'unreachable' }, { outcome: 'unreachable' }, { outcome: 'filtered' }],
+    { sent: 3, recv: 0, rtt: null, outcome: 'unreachable' },
+  ],
+  [
+    'not measured is neither ok nor failed',
+    [{ outcome: 'not-measured' }, { outcome: 'not-measured' }],
+    { sent: 0, recv: 0, rtt: null, outcome: 'not-measured' },
+  ],
   ['sub-millisecond precision is kept', [ok(0.0123456)], { sent: 1, recv: 1, rtt: [0.012, 0.012, 0.012, 0.012, 0.012], outcome: 'ok' }],
 ];
 for (const [what, input, want] of cases) test(`summariseIcmp: ${what}`, () => assert.deepEqual(summariseIcmp(input), want));
@@ -36,7 +52,7 @@ test('robustP99: one late echo in a window is set aside, two are not', () => {
   // With 200 samples two may be set aside (ceil(200/100)), the third counts.
   const many = [...Array.from({ length: 197 }, () => 0.1), 30, 30, 30].sort((a, b) => a - b);
   assert.equal(robustP99(many), 30);
-  assert.equal(robustP99(many.slice(0, -1)), 0.1, "two of 199: both set aside");
+  assert.equal(robustP99(many.slice(0, -1)), 0.1, 'two of 199: both set aside');
 });
 
 test('RttHistory: p50/p99 over the last RTT_WINDOW echoes per target, across rounds', () => {
@@ -48,7 +64,7 @@ test('RttHistory: p50/p99 over the last RTT_WINDOW echoes per target, across rou
   h.endRound();
   s = round('a 198.18.1.2', [ok(0.05), ok(0.05), ok(0.05)]);
   assert.equal(s.rtt![4], 0.06);
-  assert.equal(s.rtt![2], 0.05, 'min/avg/max stay this round\'s');
+  assert.equal(s.rtt![2], 0.05, "min/avg/max stay this round's");
   h.endRound();
   // A real slowdown (every echo 20 ms) shows in the round it starts in.
   s = round('a 198.18.1.2', [ok(20), ok(20), ok(20)]);

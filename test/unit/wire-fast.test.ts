@@ -7,7 +7,14 @@ import { decodeAgentMessage, rowAccepted, targetRow } from '../../agent/contract
 const base: Record<string, unknown>[] = [
   { peer: 'node-2', addr: '198.18.1.2' },
   { peer: 'n', addr: '2001:db8::2', icmp: { sent: 3, recv: 3, rtt: [0.1, 0.2, 0.3, 0.2, 0.3], outcome: 'ok' } },
-  { peer: 'n', addr: '198.18.1.2', icmp: { sent: 0, recv: 0, rtt: null, outcome: 'not-measured' }, tcp: { '22': 'ok', '65535': 'refused' }, udp: {}, mtu: { size: 8972, outcome: 'too-big' } },
+  {
+    peer: 'n',
+    addr: '198.18.1.2',
+    icmp: { sent: 0, recv: 0, rtt: null, outcome: 'not-measured' },
+    tcp: { '22': 'ok', '65535': 'refused' },
+    udp: {},
+    mtu: { size: 8972, outcome: 'too-big' },
+  },
   { peer: 'n', addr: '198.18.1.3', bandwidth: { mbps: 941.5, ms: 2000 } },
 ];
 const junk: unknown[] = [undefined, null, 0, -1, 1.5, 70000, '', 'x', '1', true, [], {}, [1, 2, 3, 4, 5], NaN, 'ok', 'timeout'];
@@ -61,7 +68,7 @@ test('rowAccepted agrees with the zod schema on every mutation', () => {
   assert.ok(n > 300 && accepted > 10 && accepted < n - 100, `${n} cases, ${accepted} accepted`);
 });
 
-test('a bad row deep in a large round is refused with zod\'s message and path', () => {
+test("a bad row deep in a large round is refused with zod's message and path", () => {
   const rows = Array.from({ length: 3000 }, (_, i) => ({ peer: `n${i}`, addr: '198.18.0.1' }));
   (rows[2500] as Record<string, unknown>).addr = '198.18.0.999';
   const d = decodeAgentMessage(JSON.stringify({ v: 1, type: 'results', node: 'a', round: 1, durationMs: 1, final: true, bindings: { internal: rows } }));

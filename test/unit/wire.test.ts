@@ -21,13 +21,24 @@ const results: AgentMessage = {
   final: true,
   bindings: {
     internal: [
-      { peer: 'node-2', addr: '2001:db8:1::2', icmp: { sent: 3, recv: 2, rtt: [0.05, 0.07, 0.1, 0.06, 0.1], outcome: 'filtered' }, tcp: { '3306': 'refused' }, mtu: { size: 8980, outcome: 'too-big' } },
+      {
+        peer: 'node-2',
+        addr: '2001:db8:1::2',
+        icmp: { sent: 3, recv: 2, rtt: [0.05, 0.07, 0.1, 0.06, 0.1], outcome: 'filtered' },
+        tcp: { '3306': 'refused' },
+        mtu: { size: 8980, outcome: 'too-big' },
+      },
     ],
   },
 };
 
 test('every agent message survives encode -> decode unchanged', () => {
-  for (const m of [hello, results, { v: 1, type: 'heartbeat', node: 'node-1', at: 1, clock: { offsetMs: -3.2, rttMs: 0.4 } }, { v: 1, type: 'clock', t0: 5 }] as AgentMessage[]) {
+  for (const m of [
+    hello,
+    results,
+    { v: 1, type: 'heartbeat', node: 'node-1', at: 1, clock: { offsetMs: -3.2, rttMs: 0.4 } },
+    { v: 1, type: 'clock', t0: 5 },
+  ] as AgentMessage[]) {
     const d = decodeAgentMessage(encode(m));
     assert.ok(d.ok, d.ok ? '' : d.error);
     assert.deepEqual(d.msg, m);
@@ -38,11 +49,30 @@ const bad: [what: string, input: string, error: RegExp][] = [
   ['not JSON', '{"v":1,', /^not JSON/],
   ['other version', JSON.stringify({ ...hello, v: 2 }), /unsupported wire version 2 \(this side speaks 1\)/],
   ['unknown type', JSON.stringify({ v: 1, type: 'nope' }), /type/],
-  ['bad address', JSON.stringify({ ...hello, interfaces: [{ binding: 'internal', address: '1.2.3', iface: null, mtu: null }] }), /interfaces\.0\.address: "1\.2\.3" is not an IP address/],
-  ['unknown outcome', JSON.stringify({ ...results, bindings: { internal: [{ peer: 'n', addr: '198.18.0.1', tcp: { '22': 'maybe' } }] } }), /bindings\.internal\.0\.tcp\.22/],
-  ['port key not a number', JSON.stringify({ ...results, bindings: { internal: [{ peer: 'n', addr: '198.18.0.1', tcp: { ssh: 'ok' } }] } }), /must be a port number/],
+  [
+    'bad address',
+    JSON.stringify({ ...hello, interfaces: [{ binding: 'internal', address: '1.2.3', iface: null, mtu: null }] }),
+    /interfaces\.0\.address: "1\.2\.3" is not an IP address/,
+  ],
+  [
+    'unknown outcome',
+    JSON.stringify({ ...results, bindings: { internal: [{ peer: 'n', addr: '198.18.0.1', tcp: { '22': 'maybe' } }] } }),
+    /bindings\.internal\.0\.tcp\.22/,
+  ],
+  [
+    'port key not a number',
+    JSON.stringify({ ...results, bindings: { internal: [{ peer: 'n', addr: '198.18.0.1', tcp: { ssh: 'ok' } }] } }),
+    /must be a port number/,
+  ],
   ['extra field', JSON.stringify({ ...hello, evil: true }), /evil/],
-  ['negative rtt', JSON.stringify({ ...results, bindings: { internal: [{ peer: 'n', addr: '198.18.0.1', icmp: { sent: 1, recv: 1, rtt: [-1, 0, 0, 0, 0], outcome: 'ok' } }] } }), /icmp\.rtt\.0/],
+  [
+    'negative rtt',
+    JSON.stringify({
+      ...results,
+      bindings: { internal: [{ peer: 'n', addr: '198.18.0.1', icmp: { sent: 1, recv: 1, rtt: [-1, 0, 0, 0, 0], outcome: 'ok' } }] },
+    }),
+    /icmp\.rtt\.0/,
+  ],
 ];
 for (const [what, input, error] of bad) {
   test(`decode refuses ${what} with a reason naming the field`, () => {
@@ -59,13 +89,23 @@ test('decode refuses an oversized message before parsing it', () => {
 });
 
 test('server messages decode, and agent messages are not server messages', () => {
-  const w = { v: 1, type: 'welcome', serverTime: 1, plan: { profile: 'p', intervalMs: 1000, timeoutMs: 100, icmpCount: 3, bindings: { internal: { tcp: [22], udp: [], mtu: 9000 } } } };
+  const w = {
+    v: 1,
+    type: 'welcome',
+    serverTime: 1,
+    plan: { profile: 'p', intervalMs: 1000, timeoutMs: 100, icmpCount: 3, bindings: { internal: { tcp: [22], udp: [], mtu: 9000 } } },
+  };
   assert.ok(decodeServerMessage(JSON.stringify(w)).ok);
   assert.equal(decodeServerMessage(encode(hello)).ok, false);
 });
 
 test('a 1,000-node round for 6 bindings stays near a megabyte of JSON (deflated much less)', () => {
-  const row = { peer: 'juju-machine-999', addr: '198.18.200.250', icmp: { sent: 3, recv: 3, rtt: [0.123, 0.2, 0.311, 0.2, 0.311] as [number, number, number, number, number], outcome: 'ok' as const }, tcp: { '3306': 'ok' as const, '33060': 'ok' as const } };
+  const row = {
+    peer: 'juju-machine-999',
+    addr: '198.18.200.250',
+    icmp: { sent: 3, recv: 3, rtt: [0.123, 0.2, 0.311, 0.2, 0.311] as [number, number, number, number, number], outcome: 'ok' as const },
+    tcp: { '3306': 'ok' as const, '33060': 'ok' as const },
+  };
   const bindings = Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((b) => [b, Array.from({ length: 999 }, () => row)]));
   const round = { ...results, bindings } as AgentMessage;
   const bytes = Buffer.byteLength(encode(round));
@@ -115,12 +155,19 @@ test('deep nesting, oversized control messages and long inputs are refused with 
 });
 
 test('arrays and records at their bounds pass, one more is refused naming the field', () => {
-  const responders = (n: number) => Array.from({ length: n }, (_, i) => ({ binding: 'b', address: '198.18.0.1', proto: 'tcp', port: 1 + i, state: 'listening' }));
+  const responders = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ binding: 'b', address: '198.18.0.1', proto: 'tcp', port: 1 + i, state: 'listening' }));
   assert.ok(decodeAgentMessage(JSON.stringify({ ...hello, responders: responders(limits.responders) })).ok);
-  assert.match((decodeAgentMessage(JSON.stringify({ ...hello, responders: responders(limits.responders + 1) })) as { error: string }).error, /^responders: Too big/);
+  assert.match(
+    (decodeAgentMessage(JSON.stringify({ ...hello, responders: responders(limits.responders + 1) })) as { error: string }).error,
+    /^responders: Too big/,
+  );
   const bindings = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`b${i}`, []]));
   assert.ok(decodeAgentMessage(JSON.stringify({ ...results, bindings: bindings(limits.resultBindings) })).ok);
-  assert.match((decodeAgentMessage(JSON.stringify({ ...results, bindings: bindings(limits.resultBindings + 1) })) as { error: string }).error, /^bindings: more than 256 bindings/);
+  assert.match(
+    (decodeAgentMessage(JSON.stringify({ ...results, bindings: bindings(limits.resultBindings + 1) })) as { error: string }).error,
+    /^bindings: more than 256 bindings/,
+  );
   const detail = (n: number) => JSON.stringify({ ...hello, responders: [{ ...responders(1)[0], detail: 'é'.repeat(n) }] });
   assert.ok(decodeAgentMessage(detail(limits.responderDetailChars)).ok);
   assert.match((decodeAgentMessage(detail(limits.responderDetailChars + 1)) as { error: string }).error, /^responders\.0\.detail: Too big/);

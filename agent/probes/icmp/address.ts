@@ -77,7 +77,6 @@ export function canonical6(addr: string): string {
   return ipv6Text(ipBytes(addr)!, 0);
 }
 
-
 /** Network-order bytes of an IPv4 or IPv6 literal (no scope id), or undefined if it is neither. */
 export function ipBytes(addr: string): Buffer | undefined {
   const family = isIP(addr);
@@ -129,7 +128,7 @@ function isLocalIn(c: NonNullable<typeof localCache>, addr: string, family: 4 | 
   if (c.exact.has(addr)) return true;
   if (family === 6) return false;
   const n = ipBytes(addr)!.readUInt32BE(0);
-  return c.v4.some((r) => ((n & r.mask) >>> 0) === r.net);
+  return c.v4.some((r) => (n & r.mask) >>> 0 === r.net);
 }
 
 /** Whether `addr` (canonical text) is an address of this host. */

@@ -134,9 +134,7 @@ export class IcmpEngine {
     if (!isMainThread()) {
       // Measured: raw-socket registers its poll handle on the main thread's loop; used from a worker the
       // whole process dies ("symbol lookup error"), or loading fails with "Module did not self-register".
-      this.markUnavailable(
-        new IcmpUnavailableError('PINGER_ERR_ICMP_WORKER_THREAD', 'raw ICMP sockets cannot be used from a worker_thread'),
-      );
+      this.markUnavailable(new IcmpUnavailableError('PINGER_ERR_ICMP_WORKER_THREAD', 'raw ICMP sockets cannot be used from a worker_thread'));
     }
     let sock: EngineSocket;
     try {
@@ -372,7 +370,6 @@ export class IcmpEngine {
     this.done.schedule();
     return undefined;
   }
-
 
   private settle(p: Pending, r: PingResult, pump = true): void {
     if (p.done) return;

@@ -50,7 +50,11 @@ export function loadNative(): NativeIcmp | null {
   if (native !== undefined) return native;
   native = null;
   if (process.env.PINGER_ICMP_NATIVE === 'off') return native;
-  for (const rel of ['../native/build/Release/pinger_icmp.node', '../../../../agent/probes/native/build/Release/pinger_icmp.node', '../../agent/probes/native/build/Release/pinger_icmp.node']) {
+  for (const rel of [
+    '../native/build/Release/pinger_icmp.node',
+    '../../../../agent/probes/native/build/Release/pinger_icmp.node',
+    '../../agent/probes/native/build/Release/pinger_icmp.node',
+  ]) {
     try {
       native = require(rel) as NativeIcmp;
       break;

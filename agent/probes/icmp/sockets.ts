@@ -53,7 +53,8 @@ export function configureSocket(sock: EngineSocket, slot: Slot): void {
       // raw socket would otherwise also read every echo *request* (twice the work).
       const pass = (1 << 0) | (1 << 3) | (1 << 11) | (1 << 12);
       sock.setOption(SOL_RAW, ICMP_FILTER, ~pass >>> 0);
-      if (hdrincl) sock.setOption(0 /* IPPROTO_IP */, 3 /* IP_HDRINCL */, 1); // DF is then our header's bit
+      if (hdrincl)
+        sock.setOption(0 /* IPPROTO_IP */, 3 /* IP_HDRINCL */, 1); // DF is then our header's bit
       // DF socket: IP_PMTUDISC_DO. Non-DF: IP_PMTUDISC_DONT, else Linux sets DF anyway ("WANT").
       else sock.setOption(0, 10, df ? 2 : 0);
     } else {

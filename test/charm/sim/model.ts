@@ -130,9 +130,7 @@ export function realDevices(netns?: string): SimDevice[] {
   return links.map((l) => ({
     name: l.ifname,
     mac: l.address ?? '',
-    addresses: (l.addr_info ?? [])
-      .filter((a) => a.scope === 'global')
-      .map((a) => ({ value: a.local, cidr: networkOf(a.local, a.prefixlen) })),
+    addresses: (l.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => ({ value: a.local, cidr: networkOf(a.local, a.prefixlen) })),
   }));
 }
 

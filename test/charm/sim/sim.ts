@@ -13,7 +13,34 @@ import { loadModel, saveModel, type SimMachine, type SimModel, type SimRelation 
 import { systemctl } from './systemctl.js';
 import { runTool, type HookCtx } from './tools.js';
 
-export const TOOLS = ['close-port', 'secret-add', 'secret-set', 'secret-get', 'secret-grant', 'secret-remove', 'network-get', 'relation-ids', 'relation-list', 'relation-get', 'relation-set', 'status-set', 'config-get', 'is-leader', 'goal-state', 'juju-log', 'application-version-set', 'open-port', 'state-get', 'state-set', 'state-delete', 'action-get', 'action-set', 'action-fail', 'action-log', 'systemctl'];
+export const TOOLS = [
+  'close-port',
+  'secret-add',
+  'secret-set',
+  'secret-get',
+  'secret-grant',
+  'secret-remove',
+  'network-get',
+  'relation-ids',
+  'relation-list',
+  'relation-get',
+  'relation-set',
+  'status-set',
+  'config-get',
+  'is-leader',
+  'goal-state',
+  'juju-log',
+  'application-version-set',
+  'open-port',
+  'state-get',
+  'state-set',
+  'state-delete',
+  'action-get',
+  'action-set',
+  'action-fail',
+  'action-log',
+  'systemctl',
+];
 
 export interface SimOptions {
   /** Units Juju means to have (goal-state); they are added with addUnit(). */
@@ -81,7 +108,10 @@ export class Sim {
       conn.on('data', (d) => chunks.push(d));
       conn.on('end', () => {
         const [tool, ctxFile, stdin, ...argv] = Buffer.concat(chunks).toString('utf8').split('\0');
-        const r = tool === 'systemctl' ? this.systemctl(argv, ctxFile!) : runTool(tool!, argv, stdin ?? '', { PINGER_SIM_MODEL: this.modelFile, PINGER_SIM_CONTEXT: ctxFile });
+        const r =
+          tool === 'systemctl'
+            ? this.systemctl(argv, ctxFile!)
+            : runTool(tool!, argv, stdin ?? '', { PINGER_SIM_MODEL: this.modelFile, PINGER_SIM_CONTEXT: ctxFile });
         const out = Buffer.from(r.out);
         conn.end(Buffer.concat([Buffer.from(`${r.code} ${out.length}\n`), out, Buffer.from(r.err)]));
       });
@@ -118,8 +148,21 @@ export class Sim {
       units: {},
       goal: Array.from({ length: opts.goal }, (_, i) => `pinger/${i}`),
       config: opts.config ?? {},
-      configDefaults: Object.fromEntries(Object.entries(cfg.options).filter(([, o]) => o.default !== undefined).map(([k, o]) => [k, o.default!])),
-      actionDefaults: Object.fromEntries(Object.entries(acts).map(([a, s]) => [a, Object.fromEntries(Object.entries(s.params ?? {}).filter(([, p]) => p.default !== undefined).map(([k, p]) => [k, p.default]))])),
+      configDefaults: Object.fromEntries(
+        Object.entries(cfg.options)
+          .filter(([, o]) => o.default !== undefined)
+          .map(([k, o]) => [k, o.default!]),
+      ),
+      actionDefaults: Object.fromEntries(
+        Object.entries(acts).map(([a, s]) => [
+          a,
+          Object.fromEntries(
+            Object.entries(s.params ?? {})
+              .filter(([, p]) => p.default !== undefined)
+              .map(([k, p]) => [k, p.default]),
+          ),
+        ]),
+      ),
       relations: [{ id: 0, endpoint: keys('peers')[0]!, seen: {}, unitData: {}, appData: {} }],
       appStatus: { state: 'unknown', message: '' },
       appHistory: [],
@@ -172,7 +215,10 @@ export class Sim {
       this.enqueue({ unit, hook, ...(hook.includes('relation') ? rel : {}) });
     }
     for (const other of Object.keys(m.units).filter((u) => u !== unit && m.units[u]!.life === 'alive')) {
-      for (const [a, b] of [[other, unit], [unit, other]] as const) {
+      for (const [a, b] of [
+        [other, unit],
+        [unit, other],
+      ] as const) {
         this.enqueue({ unit: a, hook: `${peers.endpoint}-relation-joined`, ...rel, remote: b });
         this.enqueue({ unit: a, hook: `${peers.endpoint}-relation-changed`, ...rel, remote: b });
       }
@@ -272,24 +318,38 @@ export class Sim {
       rel.seen[e.unit] = (rel.seen[e.unit] ?? []).filter((u) => u !== e.departing);
       saveModel(this.modelFile, m);
     }
-    const ctx: HookCtx = { unit: e.unit, ...(e.relId !== undefined ? { relationId: e.relId } : {}), ...(e.remote ? { remoteUnit: e.remote } : {}), ...(e.departing ? { departing: e.departing } : {}), pending: { units: {}, apps: {}, openPorts: [], state: {} } };
+    const ctx: HookCtx = {
+      unit: e.unit,
+      ...(e.relId !== undefined ? { relationId: e.relId } : {}),
+      ...(e.remote ? { remoteUnit: e.remote } : {}),
+      ...(e.departing ? { departing: e.departing } : {}),
+      pending: { units: {}, apps: {}, openPorts: [], state: {} },
+    };
     const ctxFile = join(this.dir, 'context.json');
     writeFileSync(ctxFile, JSON.stringify(ctx));
     const relEnv: Record<string, string> = rel
-      ? { JUJU_RELATION: rel.endpoint, JUJU_RELATION_ID: `${rel.endpoint}:${rel.id}`, JUJU_REMOTE_APP: rel.remoteApp ?? m.app, ...(e.remote ? { JUJU_REMOTE_UNIT: e.remote } : {}), ...(e.departing ? { JUJU_DEPARTING_UNIT: e.departing } : {}) }
+      ? {
+          JUJU_RELATION: rel.endpoint,
+          JUJU_RELATION_ID: `${rel.endpoint}:${rel.id}`,
+          JUJU_REMOTE_APP: rel.remoteApp ?? m.app,
+          ...(e.remote ? { JUJU_REMOTE_UNIT: e.remote } : {}),
+          ...(e.departing ? { JUJU_DEPARTING_UNIT: e.departing } : {}),
+        }
       : {};
     const t0 = performance.now();
     const secEnv: Record<string, string> = e.secretId ? { JUJU_SECRET_ID: e.secretId, ...(e.secretLabel ? { JUJU_SECRET_LABEL: e.secretLabel } : {}) } : {};
     const r = await this.dispatch(e.unit, this.env(e.unit, `hooks/${e.hook}`, ctxFile, { JUJU_HOOK_NAME: e.hook, ...relEnv, ...secEnv }));
-    if (process.env.PINGER_SIM_TRACE) process.stderr.write(`sim: ${e.unit} ${e.hook}${e.remote ? ` (${e.remote})` : ''} exit ${r.code} in ${Math.round(performance.now() - t0)} ms\n`);
+    if (process.env.PINGER_SIM_TRACE)
+      process.stderr.write(`sim: ${e.unit} ${e.hook}${e.remote ? ` (${e.remote})` : ''} exit ${r.code} in ${Math.round(performance.now() - t0)} ms\n`);
     if (r.code === 0) this.commit(e.unit, JSON.parse(readFileSync(ctxFile, 'utf8')) as HookCtx);
-    if (r.code === 0 && e.hook === 'remove') this.update((mm) => {
-      delete mm.units[e.unit];
-      for (const rr of mm.relations) {
-        delete rr.seen[e.unit];
-        delete rr.unitData[e.unit];
-      }
-    });
+    if (r.code === 0 && e.hook === 'remove')
+      this.update((mm) => {
+        delete mm.units[e.unit];
+        for (const rr of mm.relations) {
+          delete rr.seen[e.unit];
+          delete rr.unitData[e.unit];
+        }
+      });
     const run = { ...e, ...r };
     this.runs.push(run);
     return run;
@@ -307,11 +367,14 @@ export class Sim {
       const before = (m.secrets ??= {})[id];
       m.secrets[id] = sec;
       if (before && sec.revisions.length > before.revisions.length) {
-        for (const c of Object.keys(sec.tracked)) if (c !== unit && m.units[c]?.life === 'alive') this.enqueue({ unit: c, hook: 'secret-changed', secretId: id, ...(sec.label ? { secretLabel: sec.label } : {}) });
+        for (const c of Object.keys(sec.tracked))
+          if (c !== unit && m.units[c]?.life === 'alive')
+            this.enqueue({ unit: c, hook: 'secret-changed', secretId: id, ...(sec.label ? { secretLabel: sec.label } : {}) });
       }
     }
-    for (const [k, v] of Object.entries(ctx.pending.state)) if (v === null) delete u.state[k];
-    else u.state[k] = v;
+    for (const [k, v] of Object.entries(ctx.pending.state))
+      if (v === null) delete u.state[k];
+      else u.state[k] = v;
     const apply = (bag: Record<string, string>, kv: Record<string, string>): boolean => {
       let changed = false;
       for (const [k, v] of Object.entries(kv)) {
@@ -326,27 +389,46 @@ export class Sim {
     for (const [rid, kv] of Object.entries(ctx.pending.units)) {
       const rel = m.relations.find((r) => `${r.endpoint}:${r.id}` === rid)!;
       if (!apply((rel.unitData[unit] ??= {}), kv) || rel.remoteApp) continue;
-      for (const [other, seen] of Object.entries(rel.seen)) if (other !== unit && seen.includes(unit)) wake.push({ unit: other, hook: `${rel.endpoint}-relation-changed`, relId: rel.id, remote: unit });
+      for (const [other, seen] of Object.entries(rel.seen))
+        if (other !== unit && seen.includes(unit)) wake.push({ unit: other, hook: `${rel.endpoint}-relation-changed`, relId: rel.id, remote: unit });
     }
     for (const [rid, kv] of Object.entries(ctx.pending.apps)) {
       const rel = m.relations.find((r) => `${r.endpoint}:${r.id}` === rid)!;
       if (!apply((rel.appData[m.app] ??= {}), kv) || rel.remoteApp) continue;
-      for (const other of Object.keys(m.units)) if (other !== unit && m.units[other]!.life === 'alive') wake.push({ unit: other, hook: `${rel.endpoint}-relation-changed`, relId: rel.id });
+      for (const other of Object.keys(m.units))
+        if (other !== unit && m.units[other]!.life === 'alive') wake.push({ unit: other, hook: `${rel.endpoint}-relation-changed`, relId: rel.id });
     }
     saveModel(this.modelFile, m);
     for (const w of wake) this.enqueue(w);
   }
 
   /** `juju run <unit> <action> key=value`: the action's results, failure message and log. */
-  async runAction(unit: string, name: string, params: Record<string, unknown> = {}): Promise<{ code: number; results: Record<string, string>; failed?: string; logs: string[]; err: string }> {
+  async runAction(
+    unit: string,
+    name: string,
+    params: Record<string, unknown> = {},
+  ): Promise<{ code: number; results: Record<string, string>; failed?: string; logs: string[]; err: string }> {
     const m = this.model();
-    const ctx: HookCtx = { unit, pending: { units: {}, apps: {}, openPorts: [], state: {} }, action: { name, params: { ...(m.actionDefaults[name] ?? {}), ...params }, results: {}, logs: [] } };
+    const ctx: HookCtx = {
+      unit,
+      pending: { units: {}, apps: {}, openPorts: [], state: {} },
+      action: { name, params: { ...(m.actionDefaults[name] ?? {}), ...params }, results: {}, logs: [] },
+    };
     const ctxFile = join(this.dir, 'context.json');
     writeFileSync(ctxFile, JSON.stringify(ctx));
-    const r = await this.dispatch(unit, this.env(unit, `actions/${name}`, ctxFile, { JUJU_HOOK_NAME: '', JUJU_ACTION_NAME: name, JUJU_ACTION_UUID: `${++this.contexts}` }));
+    const r = await this.dispatch(
+      unit,
+      this.env(unit, `actions/${name}`, ctxFile, { JUJU_HOOK_NAME: '', JUJU_ACTION_NAME: name, JUJU_ACTION_UUID: `${++this.contexts}` }),
+    );
     const after = JSON.parse(readFileSync(ctxFile, 'utf8')) as HookCtx;
     if (r.code === 0) this.commit(unit, after);
-    return { code: r.code, results: after.action!.results, ...(after.action!.failed ? { failed: after.action!.failed } : {}), logs: after.action!.logs, err: r.err };
+    return {
+      code: r.code,
+      results: after.action!.results,
+      ...(after.action!.failed ? { failed: after.action!.failed } : {}),
+      logs: after.action!.logs,
+      err: r.err,
+    };
   }
 
   /** Service state recorded by the fake systemctl for a unit. */

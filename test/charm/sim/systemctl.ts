@@ -40,7 +40,8 @@ export function systemctl(argv: string[], opts: { root: string; run: boolean; ne
   const flags = new Set(argv.filter((a) => a.startsWith('-')));
   const [verb, ...units] = args;
   const stateFile = (u: string) => join(dir, `${u}.json`);
-  const read = (u: string): UnitState => (existsSync(stateFile(u)) ? (JSON.parse(readFileSync(stateFile(u), 'utf8')) as UnitState) : { enabled: false, active: false, starts: 0 });
+  const read = (u: string): UnitState =>
+    existsSync(stateFile(u)) ? (JSON.parse(readFileSync(stateFile(u), 'utf8')) as UnitState) : { enabled: false, active: false, starts: 0 };
   const write = (u: string, s: UnitState) => writeFileSync(stateFile(u), JSON.stringify(s));
   const unitFile = (u: string) => join(root, 'etc/systemd/system', `${u}.service`);
   const run = opts.run;
@@ -103,7 +104,8 @@ export function systemctl(argv: string[], opts: { root: string; run: boolean; ne
       for (const u of names) {
         const s = read(u);
         if (!s.active || (run && !alive(s.pid))) return { out: `Job for ${u}.service failed because the control process exited with error code.`, code: 1 };
-        if (!/^ExecReload=/m.test(readFileSync(unitFile(u), 'utf8'))) return { out: `Failed to reload ${u}.service: Job type reload is not applicable for unit ${u}.service.`, code: 1 };
+        if (!/^ExecReload=/m.test(readFileSync(unitFile(u), 'utf8')))
+          return { out: `Failed to reload ${u}.service: Job type reload is not applicable for unit ${u}.service.`, code: 1 };
         if (run && s.pid) process.kill(s.pid, 'SIGHUP');
         s.reloads = (s.reloads ?? 0) + 1;
         write(u, s);

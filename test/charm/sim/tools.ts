@@ -94,7 +94,7 @@ function relation(m: SimModel, ctx: HookCtx, r: string | true | undefined): SimR
 const rid = (rel: SimRelation) => `${rel.endpoint}:${rel.id}`;
 
 function members(m: SimModel, rel: SimRelation): string[] {
-  return rel.remoteApp ? rel.remoteUnits ?? [] : Object.keys(m.units);
+  return rel.remoteApp ? (rel.remoteUnits ?? []) : Object.keys(m.units);
 }
 
 function readInput(file: string, stdin: string): string {
@@ -143,7 +143,7 @@ export const tools: Record<string, Tool> = {
     const binding = p.args[0]!;
     if (!m.endpoints.includes(binding)) throw new Failure(`binding name "${binding}" not defined by the unit's charm`);
     const space = m.bindings[binding] ?? m.bindings[''];
-    const cidrs = space !== undefined ? m.spaces[space] ?? [] : [];
+    const cidrs = space !== undefined ? (m.spaces[space] ?? []) : [];
     const nics = networkDevices(m, ctx.unit)
       .map((d) => ({ ...d, addresses: d.addresses.filter((a) => cidrs.some((c) => inCidr(a.value, c))) }))
       .filter((d) => d.addresses.length > 0);
@@ -156,7 +156,13 @@ export const tools: Record<string, Tool> = {
     if (p.flags['ingress-address']) return render(ingress[0], p, 'plain');
     if (p.flags['egress-subnets']) return render(egress.join(','), p, 'plain');
     if (legacy) {
-      const doc = { 'bind-addresses': nics.map((d) => ({ macaddress: d.mac, interfacename: d.name, addresses: d.addresses.map((a) => ({ address: a.value, cidr: a.cidr })) })) };
+      const doc = {
+        'bind-addresses': nics.map((d) => ({
+          macaddress: d.mac,
+          interfacename: d.name,
+          addresses: d.addresses.map((a) => ({ address: a.value, cidr: a.cidr })),
+        })),
+      };
       return toYaml(doc);
     }
     const json = (p.flags.format ?? 'smart') === 'json';
@@ -202,11 +208,11 @@ export const tools: Record<string, Tool> = {
     let bag: Record<string, string>;
     if (p.flags.app) {
       if (owner !== m.app && owner !== rel.remoteApp) throw new Failure('permission denied');
-      bag = { ...(rel.appData[owner] ?? {}), ...(owner === m.app ? ctx.pending.apps[rid(rel)] ?? {} : {}) };
+      bag = { ...(rel.appData[owner] ?? {}), ...(owner === m.app ? (ctx.pending.apps[rid(rel)] ?? {}) : {}) };
     } else {
       const visible = owner === ctx.unit || (rel.seen[ctx.unit] ?? []).includes(owner) || owner === ctx.departing;
       if (!visible) throw new Failure('permission denied');
-      bag = { ...(rel.unitData[owner] ?? {}), ...(owner === ctx.unit ? ctx.pending.units[rid(rel)] ?? {} : {}) };
+      bag = { ...(rel.unitData[owner] ?? {}), ...(owner === ctx.unit ? (ctx.pending.units[rid(rel)] ?? {}) : {}) };
     }
     bag = Object.fromEntries(Object.entries(bag).filter(([, v]) => v !== ''));
     return key === '-' ? render(bag, p) : render(bag[key] ?? null, p, 'plain');
@@ -309,9 +315,18 @@ export const tools: Record<string, Tool> = {
     const content = secretContent(p, stdin);
     const label = p.flags.label as string | undefined;
     const ownerName = owner === 'application' ? 'application' : ctx.unit;
-    if (label && Object.values(allSecrets(m, ctx)).some((x) => x.owner === ownerName && x.label === label)) throw new Failure(`secret with label "${label}" already exists`);
+    if (label && Object.values(allSecrets(m, ctx)).some((x) => x.owner === ownerName && x.label === label))
+      throw new Failure(`secret with label "${label}" already exists`);
     const id = `secret:${xid()}`;
-    (ctx.pending.secrets ??= {})[id] = { id, owner: ownerName, ...(label ? { label } : {}), ...(p.flags.description ? { description: String(p.flags.description) } : {}), revisions: [content], grants: [], tracked: {} };
+    (ctx.pending.secrets ??= {})[id] = {
+      id,
+      owner: ownerName,
+      ...(label ? { label } : {}),
+      ...(p.flags.description ? { description: String(p.flags.description) } : {}),
+      revisions: [content],
+      grants: [],
+      tracked: {},
+    };
     return `${id}\n`;
   },
 
@@ -352,7 +367,7 @@ export const tools: Record<string, Tool> = {
     const key = p.args[1];
     const f = (p.flags.format as string | undefined) ?? 'yaml';
     if (f !== 'yaml' && f !== 'json') throw new Usage(`invalid value "${f}" for option --format: unknown format "${f}"`);
-    const v = key ? content[key] ?? null : content;
+    const v = key ? (content[key] ?? null) : content;
     return f === 'json' ? `${JSON.stringify(v)}\n` : toYaml(v);
   },
 
@@ -369,7 +384,7 @@ export const tools: Record<string, Tool> = {
     if (unit && unit.split('/')[0] !== app) throw new Usage(`cannot specify unit "${unit}" in relation to application "${app}"`);
     const sec = structuredClone(findSecret(m, ctx, p.args[0]));
     if (!canManage(m, ctx, sec)) throw new Failure('permission denied');
-    const who = unit ? [unit] : rel.remoteApp ? rel.remoteUnits ?? [] : Object.keys(m.units);
+    const who = unit ? [unit] : rel.remoteApp ? (rel.remoteUnits ?? []) : Object.keys(m.units);
     for (const u of who) if (!sec.grants.includes(u)) sec.grants.push(u);
     (ctx.pending.secrets ??= {})[sec.id] = sec;
     return '';
@@ -389,8 +404,9 @@ export const tools: Record<string, Tool> = {
   'state-get'(argv, m, ctx) {
     const p = flags(argv, { ...fmt, strict: 'bool' });
     const st = { ...m.units[ctx.unit]!.state };
-    for (const [k, v] of Object.entries(ctx.pending.state)) if (v === null) delete st[k];
-    else st[k] = v;
+    for (const [k, v] of Object.entries(ctx.pending.state))
+      if (v === null) delete st[k];
+      else st[k] = v;
     if (p.args[0]) {
       if (!(p.args[0] in st) && p.flags.strict) throw new Failure(`"${p.args[0]}" not found`);
       return render(st[p.args[0]] ?? null, p, 'plain');
@@ -431,7 +447,8 @@ export const tools: Record<string, Tool> = {
       if (i <= 0) throw new Usage(`argument "${a}" must be of the form key...=value`);
       const key = a.slice(0, i);
       for (const part of key.split('.')) {
-        if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(part)) throw new Usage(`key "${part}" must start and end with lowercase alphanumeric, and contain only lowercase alphanumeric, hyphens and periods`);
+        if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(part))
+          throw new Usage(`key "${part}" must start and end with lowercase alphanumeric, and contain only lowercase alphanumeric, hyphens and periods`);
       }
       if (['stdout', 'stderr', 'stdout-encoding', 'stderr-encoding'].includes(key)) throw new Usage(`cannot set reserved action key "${key}"`);
       ctx.action.results[key] = a.slice(i + 1);

@@ -44,7 +44,10 @@ describe('ICMP engine on loopback', () => {
     const rtts = rs.map((r) => r.rttMs!);
     assert.equal(count(rs, 'ok'), 2000);
     assert.ok(median(rtts) < 1, `median ${median(rtts)} ms`);
-    assert.ok(rtts.some((x) => !Number.isInteger(x)), 'RTTs are not whole milliseconds');
+    assert.ok(
+      rtts.some((x) => !Number.isInteger(x)),
+      'RTTs are not whole milliseconds',
+    );
     assert.ok(rtts.every((x) => x > 0));
   });
 
@@ -78,7 +81,7 @@ describe('ICMP engine on loopback', () => {
     }
   });
 
-  it('(4) two engines in one process do not steal each other\'s replies', async (t) => {
+  it("(4) two engines in one process do not steal each other's replies", async (t) => {
     if (!requireEnv(t, { root: true })) return;
     const a = engine();
     const b = engine();
@@ -155,7 +158,13 @@ describe('ICMP in other processes', () => {
       {
         listen: [{ host: '127.0.0.1', port: 0 }],
         steps: [
-          { kind: 'icmp', reqs: [{ target: '127.0.0.1', timeoutMs: 1000 }, { target: '::1', timeoutMs: 1000 }] },
+          {
+            kind: 'icmp',
+            reqs: [
+              { target: '127.0.0.1', timeoutMs: 1000 },
+              { target: '::1', timeoutMs: 1000 },
+            ],
+          },
           { kind: 'tcp', reqs: [{ target: '127.0.0.1', port: -1, timeoutMs: 1000 }] }, // -1: the listener's port
         ],
       },

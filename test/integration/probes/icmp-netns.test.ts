@@ -21,7 +21,10 @@ describe('ICMP engine through namespaces', { concurrency: false }, () => {
 
   before(() =>
     lab.setUp(() => {
-      const net = lab.routed(['198.18.1.2', '2001:db8:1::2'], [2, 3, 4].flatMap((h) => [`198.18.2.${h}`, `2001:db8:2::${h}`]));
+      const net = lab.routed(
+        ['198.18.1.2', '2001:db8:1::2'],
+        [2, 3, 4].flatMap((h) => [`198.18.2.${h}`, `2001:db8:2::${h}`]),
+      );
       A = net.A;
       const B = net.B;
       lab.nft(
@@ -58,7 +61,10 @@ describe('ICMP engine through namespaces', { concurrency: false }, () => {
       },
       { ns: A },
     );
-    assert.deepEqual(live!.results.map((r) => r.outcome), ['ok', 'ok', 'ok', 'ok']);
+    assert.deepEqual(
+      live!.results.map((r) => r.outcome),
+      ['ok', 'ok', 'ok', 'ok'],
+    );
     assert.deepEqual(dead!.results, [
       { outcome: 'filtered', detail: 'timeout' },
       { outcome: 'filtered', detail: 'timeout' },
@@ -68,10 +74,7 @@ describe('ICMP engine through namespaces', { concurrency: false }, () => {
 
   it('(2) matches ICMP errors for both families: rejected echo is unreachable at once', async (t) => {
     if (!lab.need(t)) return;
-    const [step] = await runProbes(
-      { steps: [{ kind: 'icmp', reqs: [REJECT6, REJECT4].map((target) => ({ target, timeoutMs: 3000 })) }] },
-      { ns: A },
-    );
+    const [step] = await runProbes({ steps: [{ kind: 'icmp', reqs: [REJECT6, REJECT4].map((target) => ({ target, timeoutMs: 3000 })) }] }, { ns: A });
     assert.deepEqual(step!.results, [
       { outcome: 'unreachable', detail: `icmp6 1/4 port-unreachable from ${REJECT6}` },
       { outcome: 'unreachable', detail: `icmp4 3/3 port-unreachable from ${REJECT4}` },
@@ -151,7 +154,10 @@ describe('ICMP engine through namespaces', { concurrency: false }, () => {
     const out = JSON.parse(r.stdout);
     assert.equal(out.controlCollected, true, 'gc() collects an unreferenced raw socket (control)');
     assert.equal(out.collectedWhilePending, false);
-    assert.deepEqual(out.results.map((x: { outcome: string }) => x.outcome), ['ok', 'filtered']);
+    assert.deepEqual(
+      out.results.map((x: { outcome: string }) => x.outcome),
+      ['ok', 'filtered'],
+    );
     assert.equal(out.liveEnginesAtExit, 0);
   });
 });

@@ -26,7 +26,10 @@ describe('ICMP honours the source address', { concurrency: false }, () => {
     lab.setUp(() => {
       ({ A, B } = lab.routed([...A4, ...A6], [B4, B6]));
       // Ask A's kernel which source it would use (IPv4: the primary address; IPv6: by its selection rules).
-      for (const [fam, target, addrs] of [[4, B4, A4], [6, B6, A6]] as const) {
+      for (const [fam, target, addrs] of [
+        [4, B4, A4],
+        [6, B6, A6],
+      ] as const) {
         const src = / src (\S+)/.exec(sh('ip', ['-n', A, `-${fam}`, 'route', 'get', target]))![1]!;
         assert.ok((addrs as readonly string[]).includes(src), `route source ${src}`);
         picked[fam] = src;
@@ -143,10 +146,23 @@ describe('ICMP honours the source address', { concurrency: false }, () => {
     if (!lab.need(t)) return;
     const before = counter(A, 'lo_src');
     const [step] = await runProbes(
-      { steps: [{ kind: 'icmp', reqs: [{ target: '127.0.0.1', source: '127.0.0.5', timeoutMs: 2000 }, { target: '::1', source: '::1', timeoutMs: 2000 }] }] },
+      {
+        steps: [
+          {
+            kind: 'icmp',
+            reqs: [
+              { target: '127.0.0.1', source: '127.0.0.5', timeoutMs: 2000 },
+              { target: '::1', source: '::1', timeoutMs: 2000 },
+            ],
+          },
+        ],
+      },
       { ns: A },
     );
-    assert.deepEqual(step!.results.map((r) => r.outcome), ['ok', 'ok']);
+    assert.deepEqual(
+      step!.results.map((r) => r.outcome),
+      ['ok', 'ok'],
+    );
     assert.equal(counter(A, 'lo_src') - before, 1);
   });
 
@@ -183,10 +199,7 @@ describe('ICMP honours the source address', { concurrency: false }, () => {
     assert.equal(rs[4]!.outcome, 'ok', rs[4]!.detail);
     assert.equal(rs[5]!.outcome, 'too-big', rs[5]!.detail);
     assert.equal(rs[6]!.outcome, 'too-big', rs[6]!.detail);
-    assert.ok(
-      [rs[5]!.detail, rs[6]!.detail].includes('icmp6 2/0 packet-too-big mtu 1400 from 2001:db8:1::1'),
-      `${rs[5]!.detail} / ${rs[6]!.detail}`,
-    );
+    assert.ok([rs[5]!.detail, rs[6]!.detail].includes('icmp6 2/0 packet-too-big mtu 1400 from 2001:db8:1::1'), `${rs[5]!.detail} / ${rs[6]!.detail}`);
     assert.equal(rs[7]!.outcome, 'error');
     assert.match(rs[7]!.detail!, /^EMSGSIZE: a 1460-byte echo from a source address is not fragmented locally/);
   });

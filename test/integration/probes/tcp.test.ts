@@ -10,94 +10,104 @@ import { tcpHandlesAvailable } from '../../../agent/tcp-wrap.js';
 import { requireEnv } from '../../helpers/env.js';
 import { Lab, runProbes, sh } from './fixtures/lab.js';
 
-it('uses Node\'s TCP handles on this Node (the cheap path), unless told to use node:net', () => {
+it("uses Node's TCP handles on this Node (the cheap path), unless told to use node:net", () => {
   assert.equal(tcpHandlesAvailable, process.env.PINGER_TCP_NET !== '1');
 });
 
 // Both ways of connecting must give the same outcomes: the handles where Node has them, node:net elsewhere.
-for (const [how, tcpProbe] of [['handles', tcpProbeDefault], ['node:net', tcpProbeNet]] as [string, ProbeFn][]) describe(`tcp probe on loopback (${how})`, () => {
-  let server: net.Server;
-  let port = 0;
-  before(async () => {
-    server = net.createServer((s) => s.on('error', () => {}));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as net.AddressInfo).port;
-  });
-  after(() => server.close());
-
-  it('open: ok with a sub-millisecond-precision connect time', async () => {
-    const r = await tcpProbe({ target: '127.0.0.1', port, timeoutMs: 2000 });
-    assert.equal(r.outcome, 'ok');
-    assert.equal(typeof r.rttMs, 'number');
-    assert.ok(r.rttMs! > 0 && r.rttMs! < 2000);
-  });
-
-  it('a prober starved of CPU past its timeout still sees the connect that completed meanwhile', async () => {
-    // The handshake completes in the kernel within microseconds; then the event loop is blocked for 4x the
-    // timeout, as with many agents on few cores. The timeout is due first when the loop resumes.
-    const probe = tcpProbe({ target: '127.0.0.1', port, source: '127.0.0.1', timeoutMs: 50 });
-    setImmediate(() => {
-      const until = performance.now() + 200;
-      while (performance.now() < until);
+for (const [how, tcpProbe] of [
+  ['handles', tcpProbeDefault],
+  ['node:net', tcpProbeNet],
+] as [string, ProbeFn][])
+  describe(`tcp probe on loopback (${how})`, () => {
+    let server: net.Server;
+    let port = 0;
+    before(async () => {
+      server = net.createServer((s) => s.on('error', () => {}));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      port = (server.address() as net.AddressInfo).port;
     });
-    assert.equal((await probe).outcome, 'ok');
-  });
+    after(() => server.close());
 
-  it('honours the source address', async () => {
-    const seen = new Promise<string>((resolve) => server.once('connection', (s) => resolve(s.remoteAddress!)));
-    assert.equal((await tcpProbe({ target: '127.0.0.1', port, source: '127.0.0.7', timeoutMs: 2000 })).outcome, 'ok');
-    assert.equal(await seen, '127.0.0.7');
-  });
+    it('open: ok with a sub-millisecond-precision connect time', async () => {
+      const r = await tcpProbe({ target: '127.0.0.1', port, timeoutMs: 2000 });
+      assert.equal(r.outcome, 'ok');
+      assert.equal(typeof r.rttMs, 'number');
+      assert.ok(r.rttMs! > 0 && r.rttMs! < 2000);
+    });
 
-  it('a source this host does not have: unreachable (EADDRNOTAVAIL)', async () => {
-    // bind() fails locally; nothing is sent
-    assert.deepEqual(await tcpProbe({ target: '127.0.0.1', port, source: '198.18.0.1', timeoutMs: 2000 }), {
-      outcome: 'unreachable',
-      detail: 'EADDRNOTAVAIL',
+    it('a prober starved of CPU past its timeout still sees the connect that completed meanwhile', async () => {
+      // The handshake completes in the kernel within microseconds; then the event loop is blocked for 4x the
+      // timeout, as with many agents on few cores. The timeout is due first when the loop resumes.
+      const probe = tcpProbe({ target: '127.0.0.1', port, source: '127.0.0.1', timeoutMs: 50 });
+      setImmediate(() => {
+        const until = performance.now() + 200;
+        while (performance.now() < until);
+      });
+      assert.equal((await probe).outcome, 'ok');
+    });
+
+    it('honours the source address', async () => {
+      const seen = new Promise<string>((resolve) => server.once('connection', (s) => resolve(s.remoteAddress!)));
+      assert.equal((await tcpProbe({ target: '127.0.0.1', port, source: '127.0.0.7', timeoutMs: 2000 })).outcome, 'ok');
+      assert.equal(await seen, '127.0.0.7');
+    });
+
+    it('a source this host does not have: unreachable (EADDRNOTAVAIL)', async () => {
+      // bind() fails locally; nothing is sent
+      assert.deepEqual(await tcpProbe({ target: '127.0.0.1', port, source: '198.18.0.1', timeoutMs: 2000 }), {
+        outcome: 'unreachable',
+        detail: 'EADDRNOTAVAIL',
+      });
+    });
+
+    it('closed port: refused', async () => {
+      const closed = net.createServer();
+      await new Promise<void>((r) => closed.listen(0, '::1', r));
+      const p = (closed.address() as net.AddressInfo).port;
+      await new Promise<void>((r) => closed.close(() => r()));
+      assert.deepEqual(await tcpProbe({ target: '::1', port: p, timeoutMs: 2000 }), { outcome: 'refused', detail: 'ECONNREFUSED' });
+    });
+
+    it('abort while connecting ends with error: aborted', async () => {
+      const ac = new AbortController();
+      const pending = tcpProbe({ target: '127.0.0.1', port, timeoutMs: 2000, signal: ac.signal });
+      ac.abort();
+      assert.deepEqual(await pending, { outcome: 'error', detail: 'aborted' });
     });
   });
-
-  it('closed port: refused', async () => {
-    const closed = net.createServer();
-    await new Promise<void>((r) => closed.listen(0, '::1', r));
-    const p = (closed.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
-    assert.deepEqual(await tcpProbe({ target: '::1', port: p, timeoutMs: 2000 }), { outcome: 'refused', detail: 'ECONNREFUSED' });
-  });
-
-  it('abort while connecting ends with error: aborted', async () => {
-    const ac = new AbortController();
-    const pending = tcpProbe({ target: '127.0.0.1', port, timeoutMs: 2000, signal: ac.signal });
-    ac.abort();
-    assert.deepEqual(await pending, { outcome: 'error', detail: 'aborted' });
-  });
-});
 
 // The responders, both ways: they accept, refuse a taken port with its errno, and with the prober's RST no
 // TIME_WAIT entry is left on either side.
-for (const [how, listen] of [['handles', listenTcp], ['node:net', listenTcpNet]] as const) describe(`tcp responder (${how})`, () => {
-  it('accepts probes, leaves no TIME_WAIT, reports a taken port as EADDRINUSE, and is gone after close', async (t) => {
-    if (!requireEnv(t, { commands: ['ss'] })) return;
-    const address = `127.0.${how === 'handles' ? 61 : 62}.${1 + (process.pid % 250)}`;
-    const spec = { binding: 'internal', address, proto: 'tcp' as const, port: 0 };
-    let resp: Awaited<ReturnType<typeof listen>> | undefined;
-    for (let i = 0; !resp; i++) {
-      spec.port = 40000 + Math.floor(Math.random() * 20000);
-      resp = await listen(spec).catch((e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' && i < 20 ? undefined : Promise.reject(e)));
-    }
-    try {
-      const results = await Promise.all(Array.from({ length: 300 }, () => tcpProbeDefault({ target: address, port: spec.port, source: '127.0.0.1', timeoutMs: 5000 })));
-      assert.deepEqual(new Set(results.map((r) => r.outcome)), new Set(['ok']));
-      await assert.rejects(listen(spec), (e: NodeJS.ErrnoException) => e.code === 'EADDRINUSE');
-      await new Promise((r) => setTimeout(r, 200)); // let the last FINs and RSTs cross
-      const tw = execFileSync('ss', ['-Htan', 'state', 'time-wait', `( sport = :${spec.port} or dport = :${spec.port} )`], { encoding: 'utf8' }).trim();
-      assert.equal(tw, '', 'TIME_WAIT entries on the responder port');
-    } finally {
-      await resp.close();
-    }
-    assert.equal((await tcpProbeDefault({ target: address, port: spec.port, timeoutMs: 2000 })).outcome, 'refused');
+for (const [how, listen] of [
+  ['handles', listenTcp],
+  ['node:net', listenTcpNet],
+] as const)
+  describe(`tcp responder (${how})`, () => {
+    it('accepts probes, leaves no TIME_WAIT, reports a taken port as EADDRINUSE, and is gone after close', async (t) => {
+      if (!requireEnv(t, { commands: ['ss'] })) return;
+      const address = `127.0.${how === 'handles' ? 61 : 62}.${1 + (process.pid % 250)}`;
+      const spec = { binding: 'internal', address, proto: 'tcp' as const, port: 0 };
+      let resp: Awaited<ReturnType<typeof listen>> | undefined;
+      for (let i = 0; !resp; i++) {
+        spec.port = 40000 + Math.floor(Math.random() * 20000);
+        resp = await listen(spec).catch((e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' && i < 20 ? undefined : Promise.reject(e)));
+      }
+      try {
+        const results = await Promise.all(
+          Array.from({ length: 300 }, () => tcpProbeDefault({ target: address, port: spec.port, source: '127.0.0.1', timeoutMs: 5000 })),
+        );
+        assert.deepEqual(new Set(results.map((r) => r.outcome)), new Set(['ok']));
+        await assert.rejects(listen(spec), (e: NodeJS.ErrnoException) => e.code === 'EADDRINUSE');
+        await new Promise((r) => setTimeout(r, 200)); // let the last FINs and RSTs cross
+        const tw = execFileSync('ss', ['-Htan', 'state', 'time-wait', `( sport = :${spec.port} or dport = :${spec.port} )`], { encoding: 'utf8' }).trim();
+        assert.equal(tw, '', 'TIME_WAIT entries on the responder port');
+      } finally {
+        await resp.close();
+      }
+      assert.equal((await tcpProbeDefault({ target: address, port: spec.port, timeoutMs: 2000 })).outcome, 'refused');
+    });
   });
-});
 
 describe('tcp probe in a namespace', { concurrency: false }, () => {
   const lab = new Lab();

@@ -1,13 +1,7 @@
 // The IP headers the ICMP engine writes for requests with a source address, on plain buffers (no sockets).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  ipBytes,
-  isLocalAddress,
-  pseudoHeaderSum6,
-  writeIp4Header,
-  writeIp6Header,
-} from '../../../agent/probes/icmp-engine.js';
+import { ipBytes, isLocalAddress, pseudoHeaderSum6, writeIp4Header, writeIp6Header } from '../../../agent/probes/icmp-engine.js';
 
 /** RFC 1071 checksum over whole buffers, written independently of the engine's incremental one. */
 function checksum(...bufs: Buffer[]): number {

@@ -1,13 +1,7 @@
 // Packet parsing and outcome mapping of the ICMP engine, on hand-built packets (no sockets).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  classifyIcmpError,
-  classifySendError,
-  errnoOf,
-  newParsed,
-  parseIcmp,
-} from '../../../agent/probes/icmp-engine.js';
+import { classifyIcmpError, classifySendError, errnoOf, newParsed, parseIcmp } from '../../../agent/probes/icmp-engine.js';
 
 const ID = 0x1234;
 
