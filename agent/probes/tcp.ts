@@ -1,5 +1,6 @@
 // The TCP connect probe: is the port open from this source, and how long does the handshake take?
-// Facts behind the choices are in /work/shared/docs/probing-facts.md ("TCP connect probes").
+// Facts behind the choices (measured here): resetAndDestroy leaves no TIME_WAIT; a backlog overflow looks
+// like a timeout; a closed port in the ephemeral range can connect to itself.
 import net from 'node:net';
 import { connectOnce, tcpHandlesAvailable } from '../tcp-wrap.js';
 import type { ProbeFn, ProbeRequest, ProbeResult } from '../contract/probe.js';

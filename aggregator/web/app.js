@@ -7,18 +7,14 @@ import { esc, linksText, pairLines, pairText } from './text.js';
 /** @typedef {import('./text.js').Pair} Pair */
 
 /** @typedef {import('./heatmap.js').Binding} Binding */
-/** @typedef {{from: string, to: string, detail: string}} Evidence */
-/** @typedef {{severity: 'error'|'warning', kind: string, binding?: string, family?: 'ipv4'|'ipv6', nodes: string[], summary: string, hint?: string, evidence?: Evidence[],
- *   switch?: {name: string, ports: {node: string, port: string, iface: string}[]}}} Finding */
-/** @typedef {{iface: string, speedMbps: number|null, mii?: string, carrier: boolean|null, lldp?: {chassis: string, port: string, portDescr?: string, stale?: boolean}[]}} LinkPort */
-/** @typedef {{binding: string, iface: string, kind: string, speedMbps: number|null, bond?: {mode: string}, ports: LinkPort[]}} LinkFact */
-/** @typedef {{name: string, state: string, hostname?: string, agentVersion?: string, icmp?: string, clockOffsetMs?: number, rounds: number,
- *   bindings: Record<string, {address: string, iface: string|null, mtu: number|null}[]>,
- *   responderProblems: {binding: string, address: string, proto: string, port: number, state: string, detail?: string}[],
- *   links?: LinkFact[], lldp?: string, bandwidthMbps?: Record<string, number>}} ReportNode */
-/** @typedef {{verdict: 'ready'|'degraded'|'not-ready'|'pending', generatedAt: string, profile: string, summary: string,
- *   expected: number, reporting: number, nodes: ReportNode[], bindings: Binding[], findings: Finding[],
- *   lldp?: {state: string, nodes: string[], note?: string}}} Report */
+// The report's shape comes from the aggregator's own types (report.ts, findings.ts): one definition, checked
+// against this page by test/browser/web-routes.test.ts's tsc run.
+/** @typedef {import('../findings.js').Evidence} Evidence */
+/** @typedef {import('../findings.js').Finding} Finding */
+/** @typedef {import('../report.js').ReportNode} ReportNode */
+/** @typedef {import('../report.js').Report} Report */
+/** @typedef {NonNullable<ReportNode['links']>[number]} LinkFact */
+/** @typedef {LinkFact['ports'][number]} LinkPort */
 
 const POLL_MS = 3000;
 

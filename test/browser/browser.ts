@@ -1,5 +1,5 @@
 // Debian's Chromium driven by playwright-core (never a downloaded browser), with the launch options that
-// work on these machines (../shared/docs/probing-facts.md). Screenshots go to test/artifacts/ (gitignored).
+// work on these machines (without the background-networking flags Chromium keeps trying this machine's closed network). Screenshots go to test/artifacts/ (gitignored).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';

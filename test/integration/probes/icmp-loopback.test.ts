@@ -1,5 +1,5 @@
 // ICMP engine on loopback in the root namespace (traffic to 127.0.0.0/8 and ::1 only).
-// Numbers refer to the net-ping defects in /work/shared/docs/probing-facts.md.
+// Numbers refer to net-ping's defects, each described by the test that reproduces it.
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,6 @@
 // ICMP engine against real paths in test namespaces: A (client) -- R (router) -- B (targets).
 // The R-B link has MTU 1400; B rejects echo to .3/::3 and drops echo to .4/::4 with nftables.
-// Numbers refer to the net-ping defects in /work/shared/docs/probing-facts.md. Addresses: 198.18.0.0/15 and
+// Numbers refer to net-ping's defects, each described by the test that reproduces it. Addresses: 198.18.0.0/15 and
 // 2001:db8::/32 inside the namespaces only.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
