@@ -16,4 +16,4 @@ done
 # --test-force-exit: a handle some test forgets must not hang CI; the tests check for leftover processes themselves.
 # The reporter (test/file-summary.mjs) is node's spec (progress as each test ends) plus one line per file,
 # ending with node's own summary lines, which CI reads.
-exec node --import tsx --test --test-reporter=./test/file-summary.mjs --test-reporter-destination=stdout --test-force-exit --test-concurrency=2 --test-timeout=600000 "${files[@]}"
+exec node --import tsx --test --test-reporter=./test/file-summary.mjs --test-reporter-destination=stdout --test-force-exit --test-concurrency=2 --test-timeout=1200000 "${files[@]}"

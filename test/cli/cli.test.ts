@@ -87,7 +87,9 @@ describe('pinger', () => {
         execFile(
           'npm',
           ['install', '-g', '--ignore-scripts', '--prefix', prefix, '--no-audit', '--no-fund', '.'],
-          { timeout: 120_000 },
+          // Without the npm_* variables of an enclosing `npm test`: they carry that run's prefixes, which
+          // override --prefix for parts of the install (lstat <prefix>/lib failed under `npm test` only).
+          { timeout: 120_000, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))) },
           (err, stdout, stderr) => resolve({ code: err ? -1 : 0, stdout, stderr }),
         ),
       );
