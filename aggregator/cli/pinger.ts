@@ -51,7 +51,7 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       examples([
-        'pinger agent --inventory inventory.yaml --node node-1 --aggregator wss://10.0.0.5:9300/api/v1/agent --credential-file node-1.cred --ca-file ca.crt',
+        'pinger agent --inventory inventory.yaml --node node-1 --aggregator wss://198.18.1.5:9300/api/v1/agent --credential-file node-1.cred --ca-file ca.crt',
         'pinger agent --inventory inventory.yaml --node node-1 --aggregator ws://127.0.0.1:9300/api/v1/agent --token-file secret --plain --no-responders --quiet',
       ]),
     )
