@@ -11,6 +11,7 @@ import { BandwidthSampler } from './bandwidth.js';
 import { LinkWatch } from './link-watch.js';
 import type { UdpKeyRef } from './probes/udp.js';
 import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
+import { resultsMessages } from './results-msg.js';
 import { runRound, type RoundProbes } from './round.js';
 import { RttHistory } from './stats.js';
 import { AGENT_VERSION } from './contract/version.js';
@@ -401,36 +402,10 @@ export class Agent {
 
   private publish(rows: Record<string, TargetRow[]>, durationMs: number, startedAt: number, catchUpOf: { requestedAt?: number } | undefined): void {
     const catchUp = catchUpOf !== undefined;
-    const asked = catchUpOf?.requestedAt !== undefined ? { requestedAt: catchUpOf.requestedAt } : {};
-    const batch = this.opts.batchRows ?? 5000;
-    const msgs: ResultsMsg[] = [];
-    let cur: Record<string, TargetRow[]> = {};
-    let n = 0;
-    const flush = (final: boolean) => {
-      msgs.push({
-        v: WIRE_VERSION,
-        type: 'results',
-        node: this.opts.node,
-        round: this.round,
-        durationMs,
-        startedAt,
-        final,
-        ...(catchUp ? { catchUp, ...asked } : {}),
-        bindings: cur,
-      });
-      cur = {};
-      n = 0;
-    };
-    for (const [b, list] of Object.entries(rows)) {
-      for (let i = 0; i < list.length; i += batch) {
-        const part = list.slice(i, i + batch);
-        if (n + part.length > batch) flush(false);
-        (cur[b] ??= []).push(...part);
-        n += part.length;
-      }
-      if (!cur[b] && list.length === 0) cur[b] = [];
-    }
-    flush(true);
+    const msgs = resultsMessages(
+      { node: this.opts.node, round: this.round, durationMs, startedAt, ...(catchUpOf ? { catchUp: catchUpOf } : {}), bindings: rows },
+      this.opts.batchRows ?? 5000,
+    );
     if (!catchUp) {
       // What a reconnect re-sends: the last full round (a catch-up's rows are in the next one too).
       this.round++;
