@@ -4,6 +4,7 @@ import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
 import { answer, RateLimit, type UdpKeyRef } from './probes/udp.js';
+import { listenServer } from './tcp-listen.js';
 import { listenOnce, tcpHandlesAvailable } from './tcp-wrap.js';
 import type { ResponderInfo } from './contract/wire.js';
 
@@ -24,30 +25,18 @@ const key = (s: ResponderSpec) => `${s.proto}/${s.address}/${s.port}`;
 const listenTcpHandles: ListenFn = async (spec) => listenOnce(spec.address, isIP(spec.address) === 6 ? 6 : 4, spec.port, 4096);
 
 /** Through node:net: where Node's TCP handles are not reachable. */
-export const listenTcpNet: ListenFn = (spec) =>
-  new Promise((resolve, reject) => {
-    const sockets = new Set<Socket>();
-    const server: Server = createServer((sock) => {
-      // The prober resets right after connecting; we only wait, so neither side keeps a TIME_WAIT entry.
-      sockets.add(sock);
-      sock.on('error', () => {});
-      sock.on('close', () => sockets.delete(sock));
-      sock.setTimeout(5000, () => sock.resetAndDestroy());
-      sock.resume();
-    });
-    server.once('error', reject);
-    server.listen({ host: spec.address, port: spec.port, backlog: 4096, exclusive: true }, () => {
-      server.off('error', reject);
-      server.on('error', () => {});
-      resolve({
-        close: () =>
-          new Promise<void>((r) => {
-            for (const s of sockets) s.resetAndDestroy();
-            server.close(() => r());
-          }),
-      });
-    });
+export const listenTcpNet: ListenFn = (spec) => {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((sock) => {
+    // The prober resets right after connecting; we only wait, so neither side keeps a TIME_WAIT entry.
+    sockets.add(sock);
+    sock.on('error', () => {});
+    sock.on('close', () => sockets.delete(sock));
+    sock.setTimeout(5000, () => sock.resetAndDestroy());
+    sock.resume();
   });
+  return listenServer(server, sockets, spec.address, spec.port, 4096);
+};
 
 export const listenTcp: ListenFn = tcpHandlesAvailable ? listenTcpHandles : listenTcpNet;
 
