@@ -14,6 +14,21 @@ const mac = z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'is not a MAC add
 const speed = z.number().int().min(0).max(10_000_000).nullable();
 const u16 = z.number().int().min(0).max(65535);
 const text = (max: number) => z.string().max(max);
+/** An interface MTU as the kernel reports it: lo has 65536; jumbo frames stop at 9216 on most NICs, but the kernel allows more. */
+export const ifaceMtu = z
+  .number()
+  .int()
+  .min(68)
+  .max(1 << 20)
+  .nullable();
+/** What the kernel says of one interface's link, on a port and on the binding's interface alike. */
+const linkState = {
+  speedMbps: speed,
+  duplex: z.enum(['full', 'half']).nullable(),
+  carrier: z.boolean().nullable(),
+  mtu: ifaceMtu,
+  operstate: text(16).nullable(),
+};
 
 /** One side of an LACP exchange as /proc/net/bonding shows it per member ("details actor/partner lacp pdu"). */
 export const lacpPeer = z.strictObject({ systemMac: mac, key: u16, portState: z.number().int().min(0).max(255) });
@@ -33,16 +48,7 @@ export const lldpNeighbour = z.strictObject({
 /** A physical interface under the binding's interface (a bond member, a VLAN's parent), or the interface itself. */
 export const linkPort = z.strictObject({
   iface: ifname,
-  speedMbps: speed,
-  duplex: z.enum(['full', 'half']).nullable(),
-  carrier: z.boolean().nullable(),
-  mtu: z
-    .number()
-    .int()
-    .min(68)
-    .max(1 << 20)
-    .nullable(),
-  operstate: text(16).nullable(),
+  ...linkState,
   /** Bond members only: the member's MII status ("up", "down", "going back", ...). */
   mii: text(16).optional(),
   aggregatorId: u16.optional(),
@@ -73,16 +79,7 @@ export const linkFact = z.strictObject({
   binding: z.string().min(1).max(253),
   iface: ifname,
   kind: z.enum(['physical', 'bond', 'vlan', 'bridge', 'loopback', 'virtual']),
-  speedMbps: speed,
-  duplex: z.enum(['full', 'half']).nullable(),
-  carrier: z.boolean().nullable(),
-  mtu: z
-    .number()
-    .int()
-    .min(68)
-    .max(1 << 20)
-    .nullable(),
-  operstate: text(16).nullable(),
+  ...linkState,
   bond: bondInfo.optional(),
   /** The physical interfaces the binding's traffic leaves by: the bond's members, a VLAN's parent (or its members). */
   ports: z.array(linkPort).max(16),

@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { outcomes } from './probe.js';
-import { linkFact, lldpState } from './link-wire.js';
+import { ifaceMtu, linkFact, lldpState } from './link-wire.js';
 import { rowAccepted } from './wire-fast.js';
 import { isPlain, limits } from './wire-limits.js';
 
@@ -81,13 +81,7 @@ export const interfaceInfo = z.strictObject({
   address: ip,
   /** null when no local interface holds the address (misconfiguration the aggregator reports). */
   iface: z.string().max(64).nullable(),
-  // lo has 65536; jumbo frames stop at 9216 on most NICs, but the kernel allows more.
-  mtu: z
-    .number()
-    .int()
-    .min(68)
-    .max(1 << 20)
-    .nullable(),
+  mtu: ifaceMtu,
   /**
    * The interface's link (administratively up and carrier/operstate up). For an address no interface holds:
    * the link of the interface that last held it, when the agent knows it (an admin-down link drops its IPv6
