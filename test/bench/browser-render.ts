@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import type { Inventory } from '../../agent/contract/inventory.js';
 import type { HelloMsg, ResultsMsg, TargetRow } from '../../agent/contract/wire.js';
+import { packRows } from '../../agent/contract/wire-packed.js';
 import { builtinProfile } from '../../aggregator/profile.js';
 import { buildServer } from '../../aggregator/server.js';
 import { AggregatorState } from '../../aggregator/state.js';
@@ -56,7 +57,7 @@ const t0 = performance.now();
 const state = new AggregatorState({ inventory, profile: openstackProfile });
 for (let i = 0; i < N; i++) {
   const hello: HelloMsg = {
-    v: 1,
+    v: 2,
     type: 'hello',
     node: name(i),
     agentVersion: '0.1.0',
@@ -66,12 +67,12 @@ for (let i = 0; i < N; i++) {
     responders: [],
   };
   state.hello(hello);
-  state.heartbeat({ v: 1, type: 'heartbeat', node: name(i), at: Date.now(), clock: { offsetMs: ((i % 21) - 10) / 4, rttMs: 0.3 } });
+  state.heartbeat({ v: 2, type: 'heartbeat', node: name(i), at: Date.now(), clock: { offsetMs: ((i % 21) - 10) / 4, rttMs: 0.3 } });
 }
 await new Promise((r) => setTimeout(r, 5)); // rounds must start after every peer's hello
 for (let i = 0; i < N; i++) {
-  const msg: ResultsMsg = { v: 1, type: 'results', node: name(i), round: 1, durationMs: 0, final: true, bindings: {} };
-  for (const b of bindings) msg.bindings[b] = Array.from({ length: N - 1 }, (_, k) => row(b, i, k < i ? k : k + 1));
+  const msg: ResultsMsg = { v: 2, type: 'results', node: name(i), round: 1, durationMs: 0, final: true, bindings: {} };
+  for (const b of bindings) msg.bindings[b] = packRows(Array.from({ length: N - 1 }, (_, k) => row(b, i, k < i ? k : k + 1)));
   state.results(msg);
 }
 const fedMs = performance.now() - t0;

@@ -19,7 +19,7 @@ before(async () => {
 after(async () => c?.close());
 
 const hello = (over: Record<string, unknown> = {}) =>
-  JSON.stringify({ v: 1, type: 'hello', node: 'node-1', agentVersion: 't', hostname: 'h', icmp: 'not-measured', interfaces: [], responders: [], ...over });
+  JSON.stringify({ v: 2, type: 'hello', node: 'node-1', agentVersion: 't', hostname: 'h', icmp: 'not-measured', interfaces: [], responders: [], ...over });
 const responder = (i: number, detail?: string) => ({
   binding: 'internal',
   address: '127.0.0.1',
@@ -67,7 +67,7 @@ test('a 128-byte message with non-ASCII text that ends in the close reason: the 
   const u = await exchange(url, [hello({ node: name })], { auth: authAs(c.token, name) });
   assert.equal(u.code, 4404);
   assertReason(u.reason, 'PINGER_ERR_WS_UNKNOWN_NODE');
-  const m = await exchange(url, [hello(), JSON.stringify({ v: 1, type: 'heartbeat', node: '節'.repeat(84), at: 1 })], { auth: n1, afterFirstWaitFor: 1 });
+  const m = await exchange(url, [hello(), JSON.stringify({ v: 2, type: 'heartbeat', node: '節'.repeat(84), at: 1 })], { auth: n1, afterFirstWaitFor: 1 });
   assert.equal(m.code, 4403);
   assertReason(m.reason, 'PINGER_ERR_WS_NODE_MISMATCH');
   assert.equal(await rejected('PINGER_ERR_WS_VERSION'), before + 1);
@@ -78,8 +78,8 @@ test('100,000-deep nesting is refused before anything walks it', async () => {
   const deep = (open: string, close: string) => open.repeat(100_000) + close.repeat(100_000);
   const frames = [
     `{"v":${deep('[', ']')}}`, // the wire version is quoted in the error: it used to be re-serialised whole
-    `{"v":1,"type":"hello","node":${deep('{"a":', '}').replace(/\{"a":\}/, '{"a":1}')}}`,
-    `{"v":1,"type":"clock","t0":${deep('[', ']')}}`,
+    `{"v":2,"type":"hello","node":${deep('{"a":', '}').replace(/\{"a":\}/, '{"a":1}')}}`,
+    `{"v":2,"type":"clock","t0":${deep('[', ']')}}`,
   ];
   for (const f of frames) {
     const r = await exchange(url, [f], { auth: n1 });
@@ -88,7 +88,7 @@ test('100,000-deep nesting is refused before anything walks it', async () => {
     assert.match(r.reason.toString(), /nested deeper than 10 levels/);
   }
   // After a hello too (results may be up to 16 MiB: the scan covers them).
-  const results = `{"v":1,"type":"results","node":"node-1","round":1,"durationMs":1,"final":true,"bindings":{"internal":${deep('[', ']')}}}`;
+  const results = `{"v":2,"type":"results","node":"node-1","round":1,"durationMs":1,"final":true,"bindings":{"internal":${deep('[', ']')}}}`;
   const r = await exchange(url, [hello(), results], { auth: n1, afterFirstWaitFor: 1 });
   assert.equal(r.code, 4413);
   await alive();
@@ -173,7 +173,7 @@ test('a flood of bad messages from one peer writes a bounded number of log lines
         sent++;
         // Mostly bad messages, some with a bad token: both are the peer's doing.
         if (sent % 10 === 0) await exchange(url, ['{}'], { auth: 'Bearer node-1:wrong', localAddress: peer });
-        else await exchange(url, [`{"v":1,"type":"nope","n":${w}}`], { auth: n1, localAddress: peer });
+        else await exchange(url, [`{"v":2,"type":"nope","n":${w}}`], { auth: n1, localAddress: peer });
       }
     }),
   );
