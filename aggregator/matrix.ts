@@ -134,32 +134,62 @@ export class BindingMatrix {
     const stamp = Math.floor(roundStart / 1000);
     for (let i = 0; i < touched; i++) {
       const d = sc.touched[i]!;
-      const icmp: PairIcmp = { sent: sc.sent[d]!, recv: sc.recv[d]!, min: sc.min[d]!, avg: sc.avg[d]!, max: sc.max[d]!, p50: sc.p50[d]!, p99: sc.p99[d]! };
-      const rowIx = sc.more[d] ? [sc.first[d]!, ...sc.more[d]!] : [sc.first[d]!];
-      const flags = sc.flags[d]!;
-      const avgSum = sc.avgSum[d]!;
-      this.resetScratch(d);
       // Probed before the peer's responders were (re)announced: not held against it, and not allowed to
       // overwrite what the cell already knew either (a re-announcing peer must not flicker to 'no result').
-      if (peerReadyAt(this.nodes[d]!) > roundStart) continue;
-      const cell = src * this.n + d;
-      const st = stateOfFlags(flags);
-      this.setState(cell, stateCode.get(st)!);
-      this.updated[cell] = stamp;
-      this.current[cell] = 1;
-      this.loss[cell] = icmp.sent > 0 ? 1 - icmp.recv / icmp.sent : NaN;
-      this.rttAvg[cell] = icmp.recv > 0 ? avgSum / icmp.recv : NaN;
-      this.rttP99[cell] = icmp.p99;
-      // Row objects only for cells that keep detail (not ok, or ok but failing a condition).
-      const rows = () => rowIx.map((i) => unpackRow(p, i));
-      if (st === 'ok' && !this.keepDetail?.(icmp, rows)) {
-        if (this.detail.size) this.detail.delete(cell);
-        continue;
-      }
-      this.detail.set(cell, rows());
+      if (!(peerReadyAt(this.nodes[d]!) > roundStart)) this.store(src * this.n + d, d, p, stamp);
+      this.resetScratch(d);
     }
     return unknown;
   }
+
+  /** Pass 2, one destination: its cell from the accumulators; nothing allocated for a healthy pair. */
+  private store(cell: number, d: number, p: PackedRows, stamp: number): void {
+    const sc = this.sc!;
+    const st = stateOfFlags(sc.flags[d]!);
+    this.setState(cell, stateCode.get(st)!);
+    this.updated[cell] = stamp;
+    this.current[cell] = 1;
+    const sent = sc.sent[d]!;
+    const recv = sc.recv[d]!;
+    this.loss[cell] = sent > 0 ? 1 - recv / sent : NaN;
+    this.rttAvg[cell] = recv > 0 ? sc.avgSum[d]! / recv : NaN;
+    this.rttP99[cell] = sc.p99[d]!;
+    // Row objects only for cells that keep detail (not ok, or ok but failing a condition).
+    if (st === 'ok') {
+      const keep = this.keepDetail;
+      if (keep) {
+        const ic = this.icmp;
+        ic.sent = sent;
+        ic.recv = recv;
+        ic.min = sc.min[d]!;
+        ic.avg = sc.avg[d]!;
+        ic.max = sc.max[d]!;
+        ic.p50 = sc.p50[d]!;
+        ic.p99 = sc.p99[d]!;
+        this.curP = p;
+        this.curD = d;
+      }
+      if (!keep?.(this.icmp, this.curRows)) {
+        if (this.detail.size) this.detail.delete(cell);
+        return;
+      }
+    }
+    this.detail.set(cell, this.rowsOf(p, d));
+  }
+
+  /** The row objects toward destination `d` of the table being applied (before its accumulators reset). */
+  private rowsOf(p: PackedRows, d: number): TargetRow[] {
+    const sc = this.sc!;
+    const rows = [unpackRow(p, sc.first[d]!)];
+    for (const i of sc.more[d] ?? []) rows.push(unpackRow(p, i));
+    return rows;
+  }
+
+  /** Reused for every healthy pair the keep-detail hook judges: no object a pair. */
+  private readonly icmp: PairIcmp = { sent: 0, recv: 0, min: NaN, avg: NaN, max: NaN, p50: NaN, p99: NaN };
+  private curP: PackedRows | undefined;
+  private curD = -1;
+  private readonly curRows = () => this.rowsOf(this.curP!, this.curD);
 
   /** Pass 1: folds every row into its destination's accumulators (rows of one peer need not be adjacent). */
   private fold(p: PackedRows, src: number, dstOf: readonly number[]): number {

@@ -83,13 +83,27 @@ export const targetRow = z.strictObject({
 const bounded = (max: number, what: string) =>
   z.custom<number[]>((x) => Array.isArray(x) && x.length <= max, { error: (i) => (Array.isArray(i.input) ? `more than ${max} ${what}` : 'expected an array') });
 
+/**
+ * A bounded list of bounded strings, checked in one plain loop: a results message holds ~6,000 of them, and a
+ * zod schema per element cost more than the rest of the decode.
+ */
+const strings = (max: number, minLen: number, maxLen: number) =>
+  z.custom<string[]>(
+    (x) => {
+      if (!Array.isArray(x) || x.length > max) return false;
+      for (const s of x) if (typeof s !== 'string' || s.length < minLen || s.length > maxLen) return false;
+      return true;
+    },
+    { error: `expected at most ${max} strings of ${minLen}-${maxLen} characters` },
+  );
+
 /** One binding's rows of a results message (wire v2): zod bounds the arrays, packedProblem checks every int. */
 export const packedTable = z
   .strictObject({
-    peers: z.array(name).max(limits.rowsPerBinding),
-    addrs: z.array(z.string().max(45)).max(limits.rowsPerBinding),
-    tcp: z.array(z.string().max(5)).max(limits.portsPerRow),
-    udp: z.array(z.string().max(5)).max(limits.portsPerRow),
+    peers: strings(limits.rowsPerBinding, 1, 253),
+    addrs: strings(limits.rowsPerBinding, 1, 45),
+    tcp: strings(limits.portsPerRow, 1, 5),
+    udp: strings(limits.portsPerRow, 1, 5),
     rows: bounded(limits.rowsPerBinding * (12 + 2 * limits.portsPerRow), 'ints'),
     bw: bounded(3 * limits.rowsPerBinding, 'ints').optional(),
   })

@@ -12,7 +12,8 @@ const row = (i: number) => ({
   tcp: { '3306': 'ok' as const, '33060': 'ok' as const, '5000': 'ok' as const },
 });
 const bindings = Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((b) => [b, Array.from({ length: 999 }, (_, i) => row(i + 1))]));
-const texts = resultsMessages({ node: 'node-0', round: 1, durationMs: 5000, startedAt: 0, bindings }).map(encode);
+// As frames arrive from ws: Buffers.
+const texts = resultsMessages({ node: 'node-0', round: 1, durationMs: 5000, startedAt: 0, bindings }).map((m) => Buffer.from(encode(m)));
 const bytes = texts.reduce((a, t) => a + t.length, 0);
 const runs: number[] = [];
 for (let k = 0; k < 15; k++) {

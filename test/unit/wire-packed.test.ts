@@ -131,7 +131,12 @@ test('a table of 20,000 rows passes, one more row is refused; the schema bounds 
     final: true,
     bindings: { internal: { ...packRows([]), peers: Array(limits.rowsPerBinding + 1).fill('n') } },
   };
-  assert.match((decodeAgentMessage(JSON.stringify(big)) as { error: string }).error, /^bindings\.internal\.peers: Too big/);
+  assert.match(
+    (decodeAgentMessage(JSON.stringify(big)) as { error: string }).error,
+    /^bindings\.internal\.peers: expected at most 20000 strings of 1-253 characters/,
+  );
+  const longPeer = { ...big, bindings: { internal: { ...packRows([]), peers: ['x'.repeat(254)] } } };
+  assert.match((decodeAgentMessage(JSON.stringify(longPeer)) as { error: string }).error, /^bindings\.internal\.peers: expected at most/);
   const notArray = { ...big, bindings: { internal: { ...packRows([]), rows: 'x' } } };
   assert.match((decodeAgentMessage(JSON.stringify(notArray)) as { error: string }).error, /^bindings\.internal\.rows: expected an array/);
 });
