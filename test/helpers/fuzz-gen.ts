@@ -2,6 +2,8 @@
 // (valid but odd: out-of-order rounds, replays, unknown peers, unicode, values at the bounds) and mutations
 // of them (bit flips, truncation, type swaps, huge and nested values, invalid UTF-8, binary frames).
 // Deterministic for a seed, so a failure can be replayed: PINGER_FUZZ_SEED=<seed>.
+import type { TargetRow } from '../../agent/contract/wire.js';
+import { packRows } from '../../agent/contract/wire-packed.js';
 
 /** mulberry32: small, fast, good enough to pick mutations; the same seed gives the same run. */
 export function prng(seed: number): () => number {
@@ -132,11 +134,12 @@ function row(g: Gen, w: FuzzWorld): Record<string, unknown> {
 }
 
 export function results(g: Gen, w: FuzzWorld, round: number, rows?: number): Record<string, unknown> {
-  const bindings: Record<string, unknown[]> = {};
+  const bindings: Record<string, unknown> = {};
   const nb = g.int(0, 2);
   for (let i = 0; i < nb; i++) {
     const b = g.chance(0.8) ? g.pick(w.bindings) : g.chance(0.5) ? 'not-a-binding' : g.text(20) || 'b';
-    bindings[b] = Array.from({ length: rows ?? g.int(0, 6) }, () => row(g, w));
+    // Packed as the agent packs them (wire v2); rows toward ghosts and out-of-range values stay in.
+    bindings[b] = packRows(Array.from({ length: rows ?? g.int(0, 6) }, () => row(g, w)) as unknown as TargetRow[]);
   }
   const catchUp = g.chance(0.2);
   return {
@@ -259,11 +262,11 @@ export function mutate(g: Gen, w: FuzzWorld, valid: string, kind: Mutation): Fra
       return JSON.stringify({ ...(m.type === 'clock' ? heartbeat(g, w) : m), node: g.pick(w.nodes.filter((n) => n !== w.node)) });
     }
     case 'version':
-      return JSON.stringify({ ...(JSON.parse(valid) as object), v: g.pick<unknown>([0, 2, '1', null, 'é'.repeat(60), [1], 1.5]) });
+      return JSON.stringify({ ...(JSON.parse(valid) as object), v: g.pick<unknown>([0, 1, 3, '2', null, 'é'.repeat(60), [2], 2.5]) });
     case 'unknown-node':
       return JSON.stringify({ ...hello(g, w), node: g.pick(['ghost', g.text(200) || 'x', 'node-1 ', 'NODE-1']) });
     case 'oversize':
-      return `{"v":2,"type":"results","pad":"${'x'.repeat(16 * 1024 * 1024)}"}`;
+      return `{"v":2,"type":"results","pad":"${'x'.repeat(3 * 1024 * 1024)}"}`;
   }
 }
 
