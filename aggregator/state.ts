@@ -208,8 +208,8 @@ export class AggregatorState extends EventEmitter {
       // A fresh agent's first hello comes before it has the plan, so before its responders listen: probing it
       // then finds every port refused and costs the whole fleet a probe for nothing. The agent says hello
       // again once its responders are open (it always does after applying a plan); ask for the catch-up then.
-      // With a pinglist there is no catch-up for a join: a fleet starting would have every agent probe every
-      // peer at once (N^2 rows, what the pinglist avoids); the rotation covers the node within K rounds.
+      // With a pinglist, no catch-up for a join (a fleet starting would probe N^2 pairs at once): the rotation
+      // covers the node within K rounds.
       if (first && msg.responders.length === 0) this.awaitingPlan.add(msg.node);
       else if (!this.pinglist) this.catchUpSoon(msg.node);
     }
@@ -232,7 +232,8 @@ export class AggregatorState extends EventEmitter {
     // A catch-up began after the run-now it answers was sent: that bound needs no clock offset, whose estimate
     // is rough while the agent's machine is busy (a starved clock exchange has a long round trip).
     if (catchUp && msg.requestedAt !== undefined && msg.requestedAt <= now) roundStart = Math.max(roundStart, msg.requestedAt);
-    const readyAt = (peer: string) => this.nodes.get(peer)?.readyAt ?? 0;
+    // A pinglist reports faults at once: rows toward a peer not up with its responders open do not count.
+    const readyAt = this.pinglist ? (peer: string) => this.readyOrNever(peer) : (peer: string) => this.nodes.get(peer)?.readyAt ?? 0;
     for (const [binding, rows] of Object.entries(msg.bindings)) {
       this.counters.rows += rows.length;
       const m = this.byBinding.get(binding);
@@ -251,6 +252,11 @@ export class AggregatorState extends EventEmitter {
     r.lastRound = msg.round;
     if (msg.final) r.fullRounds++;
     this.changed();
+  }
+
+  private readyOrNever(peer: string): number {
+    const r = this.nodes.get(peer);
+    return r?.connected && !this.awaitingPlan.has(peer) ? r.readyAt : Number.POSITIVE_INFINITY;
   }
 
   heartbeat(msg: HeartbeatMsg): void {
