@@ -43,6 +43,8 @@ export interface FleetResult {
   simCpuS: number;
   catchUps: number;
   stoppedBy: 'rounds' | 'max-seconds';
+  /** The processes the run started (all stopped when it returns). */
+  pids: { aggregator: number; workers: number[] };
 }
 
 /** Polls the report (no matrix) and notes when each round is in the verdict on every node. */
@@ -141,6 +143,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       simCpuS: last.simCpu - samples[0]!.simCpu,
       catchUps: tracker.catchUps,
       stoppedBy,
+      pids: { aggregator: agg.pid, workers: workers.kids.map((k) => k.pid!) },
     };
   } finally {
     await w?.stop();
