@@ -70,6 +70,8 @@ export class Tracker {
   readonly rounds = new Map<number, { agents: number; failed: number; lastSentAt: number; maxLagMs: number }>();
   readonly closes: { node: string; code: number; reason: string; at: number }[] = [];
   planned = 0;
+  /** The round interval the aggregator's plan asked for (it may stretch the profile's with the fleet). */
+  planIntervalMs = 0;
   catchUps = 0;
   stopping = false;
 
@@ -82,8 +84,10 @@ export class Tracker {
       r.maxLagMs = Math.max(r.maxLagMs, m.lagMs);
       this.rounds.set(m.round, r);
     } else if (m.type === 'close' && !this.stopping) this.closes.push(m);
-    else if (m.type === 'planned') this.planned++;
-    else if (m.type === 'catch-up') this.catchUps++;
+    else if (m.type === 'planned') {
+      this.planned++;
+      this.planIntervalMs = m.intervalMs;
+    } else if (m.type === 'catch-up') this.catchUps++;
   }
 }
 

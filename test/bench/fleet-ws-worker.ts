@@ -21,12 +21,17 @@ export interface WorkerStart {
   mine: string[];
   rounds: number;
   compression: boolean;
+  /**
+   * The round period (ms): the profile's interval. The plan's `intervalMs` is not used for it: the aggregator
+   * may stretch it with the fleet's size (N x 40 ms), and issue 16 measures the profile's period unstretched.
+   */
+  periodMs: number;
 }
 
 export type WorkerReport =
   | { type: 'sent'; node: string; round: number; at: number; lagMs: number; ok: boolean }
   | { type: 'close'; node: string; code: number; reason: string; at: number }
-  | { type: 'planned'; node: string; at: number }
+  | { type: 'planned'; node: string; at: number; intervalMs: number }
   | { type: 'catch-up'; node: string; at: number; peers: number }
   | { type: 'ready' };
 
@@ -93,9 +98,9 @@ class SimAgent {
         20 + Math.random() * 80,
       );
     if (first) {
-      send({ type: 'planned', node: this.self.name, at: Date.now() });
+      send({ type: 'planned', node: this.self.name, at: Date.now(), intervalMs: plan.intervalMs });
       // The agent's start offset: up to 500 ms (a quarter interval at most).
-      this.due = Date.now() + Math.random() * Math.min(500, plan.intervalMs / 4);
+      this.due = Date.now() + Math.random() * Math.min(500, this.cfg.periodMs / 4);
       this.schedule();
     }
   }
@@ -125,7 +130,7 @@ class SimAgent {
     for (const m of msgs) ok = this.link.send(m) && ok;
     send({ type: 'sent', node: this.self.name, round: this.round, at: Date.now(), lagMs, ok });
     this.round++;
-    this.due += plan.intervalMs;
+    this.due += this.cfg.periodMs;
     this.schedule();
   }
 

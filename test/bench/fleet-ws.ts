@@ -33,7 +33,10 @@ export interface FleetOptions {
 
 export interface FleetResult {
   options: Omit<FleetOptions, 'log'>;
+  /** The round period the simulated agents keep: the profile's interval. */
   intervalMs: number;
+  /** What the aggregator's plan asked for (the current code stretches it to N x 40 ms above 250 nodes). */
+  planIntervalMs: number;
   rounds: RoundStats[];
   /** 1/5/15-minute load averages at the start and the end. */
   loadavg: { start: number[]; end: number[] };
@@ -42,7 +45,7 @@ export interface FleetResult {
   aggCpuS: number;
   simCpuS: number;
   catchUps: number;
-  stoppedBy: 'rounds' | 'max-seconds';
+  stoppedBy: 'rounds' | 'max-seconds' | 'signal';
   /** The processes the run started (all stopped when it returns). */
   pids: { aggregator: number; workers: number[] };
 }
@@ -85,7 +88,15 @@ class VerdictWatch {
   }
 }
 
-const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
+/** Set by SIGINT/SIGTERM: the run ends at once, and still stops everything it started. */
+const interrupted = { now: false };
+const onSignal = () => {
+  interrupted.now = true;
+};
+
+async function sleepUntil(t: number): Promise<void> {
+  while (Date.now() < t && !interrupted.now) await new Promise((r) => setTimeout(r, Math.min(100, t - Date.now())));
+}
 
 export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   const log = o.log ?? (() => undefined);
@@ -95,12 +106,17 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   let agg: Aggregator | undefined;
   let workers: ReturnType<typeof startWorkers> | undefined;
   let w: VerdictWatch | undefined;
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
     agg = await startAggregator(o.nodes, o.bindings, o.intervalS);
     log(`aggregator pid ${agg.pid} at ${agg.url}; ${o.nodes} agents in ${o.workers} workers, round period ${intervalMs / 1000} s`);
     const tracker = new Tracker();
     const url = `${agg.url.replace('http', 'ws')}/api/v1/agent`;
-    workers = startWorkers(o.workers, { url, secret: agg.secret, nodes: o.nodes, bindings: o.bindings, rounds: o.rounds, compression: o.compression }, tracker);
+    workers = startWorkers(
+      o.workers,
+      { url, secret: agg.secret, nodes: o.nodes, bindings: o.bindings, rounds: o.rounds, compression: o.compression, periodMs: intervalMs },
+      tracker,
+    );
     const before = await sample(agg, workers);
     await workers.started;
     const t0 = Date.now();
@@ -116,8 +132,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       else await sleepUntil(Math.min(end, deadline));
       samples.push(await sample(agg, workers));
       log(`round ${k}: ${JSON.stringify(tracker.rounds.get(k) ?? {})} verdict ${w.last}`);
-      if (Date.now() >= deadline) {
-        stoppedBy = 'max-seconds';
+      if (Date.now() >= deadline || interrupted.now) {
+        stoppedBy = interrupted.now ? 'signal' : 'max-seconds';
         break;
       }
     }
@@ -136,6 +152,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         ...(o.intervalS !== undefined ? { intervalS: o.intervalS } : {}),
       },
       intervalMs,
+      planIntervalMs: tracker.planIntervalMs,
       rounds,
       loadavg: { start: load0, end: loadavg() },
       wallS: (Date.now() - t0) / 1000,
@@ -146,6 +163,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       pids: { aggregator: agg.pid, workers: workers.kids.map((k) => k.pid!) },
     };
   } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await w?.stop();
     await workers?.stop();
     await agg?.proc.stop();
@@ -155,7 +173,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
 }
 
 async function waitVerdict(w: VerdictWatch, round: number, until: number, notBefore: number): Promise<void> {
-  while (Date.now() < until && !(w.at.has(round) && Date.now() >= notBefore)) await new Promise((r) => setTimeout(r, 100));
+  while (Date.now() < until && !interrupted.now && !(w.at.has(round) && Date.now() >= notBefore)) await new Promise((r) => setTimeout(r, 100));
 }
 
 /** Window k (between samples k and k+1) with round k's sends and verdict. */
@@ -220,7 +238,7 @@ async function main(): Promise<void> {
   if (values.json) return void console.log(JSON.stringify(r, null, 2));
   const o = r.options;
   console.log(
-    `${o.nodes} nodes x ${o.bindings} bindings, ${o.workers} workers, round period ${r.intervalMs / 1000} s, compression ${o.compression ? 'on' : 'off'}${o.load ? ', CPU burners on' : ''}; load average ${r.loadavg.start.map((x) => x.toFixed(1)).join(' ')} -> ${r.loadavg.end.map((x) => x.toFixed(1)).join(' ')}`,
+    `${o.nodes} nodes x ${o.bindings} bindings, ${o.workers} workers, round period ${r.intervalMs / 1000} s (the plan asked ${r.planIntervalMs / 1000} s), compression ${o.compression ? 'on' : 'off'}${o.load ? ', CPU burners on' : ''}; load average ${r.loadavg.start.map((x) => x.toFixed(1)).join(' ')} -> ${r.loadavg.end.map((x) => x.toFixed(1)).join(' ')}`,
   );
   console.log(formatTable(r.rounds));
   console.log(
