@@ -327,6 +327,11 @@ export class BindingMatrix {
     }
   }
 
+  /** How many cells keep their full rows (0: every measured cell is ok and passes its conditions). */
+  get detailCount(): number {
+    return this.detail.size;
+  }
+
   /** Every cell that keeps its full rows (every problem, plus ok cells that fail a condition). */
   *detailed(): Generator<CellView> {
     for (const c of [...this.detail.keys()].sort((a, b) => a - b)) yield this.view(Math.floor(c / this.n), c % this.n);
