@@ -12,21 +12,10 @@ import { NodeTable, type NodeRecord, type NodeState } from './nodes.js';
 import { pairComparisons, pairComparisonsFail } from './conditions.js';
 import { planFor, requirementFor, type Profile } from './profile.js';
 import { buildReport, type MatrixDetail, type Report, type Waiting } from './report.js';
+import { realClock, type StateClock } from './state-clock.js';
 import { verdictOf, type Verdict } from './verdict.js';
 
-/** Time for the state's debounces: a clock and timers on it. Tests pass a manual one instead of waiting. */
-export interface StateClock {
-  now(): number;
-  setTimeout(cb: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The process's clock; its timers do not keep the process alive. */
-export const realClock: StateClock = {
-  now: Date.now,
-  setTimeout: (cb, ms) => setTimeout(cb, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export { realClock, type StateClock } from './state-clock.js';
 
 export interface StateOptions {
   inventory: Inventory;
