@@ -3,32 +3,48 @@
 // smoothing, so 1,000 x 1,000 cells draw in one drawImage. Colour is never alone: big cells carry the state
 // letter, and the pair under the pointer or the keyboard focus is spelled out in text.
 
-/** @typedef {'ok'|'loss'|'unreachable'|'port'|'mtu'|'udp'|'none'|'self'} CellState */
-/** @typedef {{name: string, space?: string, nodes: string[], counts: Record<string, number>,
- *   matrix?: {legend: Record<string, CellState>, states: string[], rttP99Ms?: (number|null)[][]}}} Binding */
+/** @typedef {import('../cell-states.js').CellState} CellState */
+/** @typedef {import('../cell-states.js').CellStateInfo} CellStateInfo */
+/** @typedef {import('../report.js').ReportBinding} Binding */
 
-/** Same colours as aggregator/export.ts and style.css. */
-export const stateColours = /** @type {Record<CellState, string>} */ ({
-  ok: '#2e7d32',
-  loss: '#f9a825',
-  unreachable: '#c62828',
-  port: '#6a1b9a',
-  mtu: '#1565c0',
-  udp: '#00838f',
-  none: '#9e9e9e',
-  self: '#ffffff',
-});
+/**
+ * The cell states as the report gives them (aggregator/cell-states.ts is the one definition): the page keeps
+ * no copy of its own. Set from every report; also sets the CSS colours (--ok, --loss, ...) the legend uses.
+ * @type {Map<string, CellStateInfo>}
+ */
+export const cellStates = new Map();
 
-export const stateNames = /** @type {Record<CellState, string>} */ ({
-  ok: 'ok',
-  loss: 'packet loss',
-  unreachable: 'unreachable',
-  port: 'TCP port failed',
-  mtu: 'MTU (DF) failed',
-  udp: 'UDP failed',
-  none: 'no result yet',
-  self: 'self',
-});
+/** @param {readonly CellStateInfo[]} list */
+export function useCellStates(list) {
+  cellStates.clear();
+  const root = document.documentElement.style;
+  for (const s of list) {
+    cellStates.set(s.name, s);
+    root.setProperty(`--${s.name}`, s.colour);
+    root.setProperty(`--${s.name}-ink`, s.ink);
+  }
+}
+
+/** A state's words (its name when the report did not say). @param {string} name */
+export const stateLabel = (name) => cellStates.get(name)?.label ?? name;
+
+/** "o3-o2" -> "ooo-oo" (the report's ?matrix=runs rows). @param {string} run */
+export function decodeRuns(run) {
+  let out = '';
+  for (let i = 0; i < run.length; ) {
+    const ch = /** @type {string} */ (run[i]);
+    let j = i + 1;
+    let k = 0;
+    for (; j < run.length; j++) {
+      const d = run.charCodeAt(j) - 48;
+      if (d < 0 || d > 9) break;
+      k = k * 10 + d;
+    }
+    out += j > i + 1 ? ch.repeat(k) : ch;
+    i = j;
+  }
+  return out;
+}
 
 /** @param {string} hex @returns {[number, number, number]} */
 function rgb(hex) {
@@ -88,6 +104,16 @@ export class Heatmap {
     this.px = undefined;
     /** @type {number[]} cells that are neither ok, self nor unknown (row * n + col), drawn larger when cells are tiny */
     this.problems = [];
+    /** Per row: the columns of its problem cells. @type {number[][]} */
+    this.rowProblems = [];
+    /** The decoded state rows as last painted. @type {string[]} */
+    this.rows = [];
+    /** Per row: what it was painted from (its state or run string and RTTs), to repaint only rows that changed. @type {string[]} */
+    this.painted = [];
+    /** What a full repaint depends on (nodes, legend, colours). */
+    this.paintedKey = '';
+    /** @type {ImageData|undefined} */
+    this.img = undefined;
     this.canvas.addEventListener('mousemove', (e) => this.hover(e));
     this.canvas.addEventListener('mouseleave', () => cb.onLeave());
     this.canvas.addEventListener('click', (e) => this.click(e));
@@ -108,45 +134,75 @@ export class Heatmap {
     this.paintImage();
     this.draw();
     const c = b.counts;
-    const bad = ['unreachable', 'mtu', 'port', 'udp', 'loss'].filter((s) => c[s]).map((s) => `${c[s]} ${stateNames[/** @type {CellState} */ (s)]}`);
+    const bad = ['unreachable', 'mtu', 'port', 'udp', 'loss']
+      .filter((s) => c[/** @type {CellState} */ (s)])
+      .map((s) => `${c[/** @type {CellState} */ (s)]} ${stateLabel(s)}`);
     this.canvas.setAttribute(
       'aria-label',
       `Matrix of ${b.name}, ${n} nodes: ${c.ok ?? 0} pairs ok${bad.length ? ', ' + bad.join(', ') : ''}${c.none ? `, ${c.none} without result` : ''}. Arrow keys move between pairs, Enter highlights a node.`,
     );
   }
 
-  /** The n x n image, one pixel per pair. */
+  /**
+   * The n x n image, one pixel per pair. Only rows whose states (or RTTs) changed since the last paint are
+   * repainted and put back; `data-painted-rows` on the canvas says how many were.
+   */
   paintImage() {
     const b = this.b;
     if (!b?.matrix) return;
     const n = b.nodes.length;
-    this.off.width = n;
-    this.off.height = n;
+    const src = b.matrix.runs ?? b.matrix.states;
+    const colours = [...cellStates.values()].map((x) => x.colour).join();
+    const key = `${n}|${b.nodes.join()}|${JSON.stringify(b.matrix.legend)}|${colours}`;
     const ctx = /** @type {CanvasRenderingContext2D} */ (this.off.getContext('2d'));
-    if (n === 0) return;
-    const img = ctx.createImageData(n, n);
-    const px = new Uint32Array(img.data.buffer);
+    if (key !== this.paintedKey || !this.img) {
+      this.off.width = n;
+      this.off.height = n;
+      this.img = n > 0 ? ctx.createImageData(n, n) : undefined;
+      this.px = this.img ? new Uint32Array(this.img.data.buffer) : undefined;
+      this.painted = [];
+      this.rows = [];
+      this.rowProblems = [];
+      this.paintedKey = key;
+    }
+    const img = this.img;
+    const px = this.px;
+    if (!img || !px) return void (this.canvas.dataset.paintedRows = '0');
     /** @type {Record<string, number>} */
     const byChar = {};
-    for (const [ch, st] of Object.entries(b.matrix.legend)) byChar[ch] = word(rgb(stateColours[st] ?? '#000000'));
+    for (const [ch, st] of Object.entries(b.matrix.legend)) byChar[ch] = word(rgb(cellStates.get(st)?.colour ?? '#000000'));
     const okChar = Object.entries(b.matrix.legend).find(([, s]) => s === 'ok')?.[0];
     const rtt = b.matrix.rttP99Ms;
-    /** @type {number[]} */
-    const problems = [];
+    let lo = n;
+    let hi = -1;
+    let count = 0;
     for (let i = 0; i < n; i++) {
-      const row = b.matrix.states[i] ?? '';
+      const rttRow = rtt?.[i];
+      const from = `${src[i] ?? ''}|${rttRow ? rttRow.join() : ''}`;
+      if (this.painted[i] === from) continue;
+      this.painted[i] = from;
+      const row = b.matrix.runs ? decodeRuns(src[i] ?? '') : (src[i] ?? '');
+      this.rows[i] = row;
+      /** @type {number[]} */
+      const problems = [];
       for (let j = 0; j < n; j++) {
         const ch = row[j] ?? '?';
         let w = byChar[ch] ?? 0xff000000;
-        const v = rtt?.[i]?.[j];
+        const v = rttRow?.[j];
         if (ch === okChar && v !== null && v !== undefined) w = okShade(v);
         px[i * n + j] = w;
-        if (ch !== okChar && ch !== '-' && ch !== '?' && problems.length < MAX_MARKED) problems.push(i * n + j);
+        if (ch !== okChar && ch !== '-' && ch !== '?') problems.push(j);
       }
+      this.rowProblems[i] = problems;
+      lo = Math.min(lo, i);
+      hi = i;
+      count++;
     }
-    this.px = px;
-    this.problems = problems;
-    ctx.putImageData(img, 0, 0);
+    this.canvas.dataset.paintedRows = String(count);
+    if (hi < 0) return;
+    this.problems = [];
+    for (let i = 0; i < n && this.problems.length < MAX_MARKED; i++) for (const j of this.rowProblems[i] ?? []) this.problems.push(i * n + j);
+    ctx.putImageData(img, 0, 0, 0, lo, n, hi - lo + 1);
   }
 
   // size: one canvas pass: grid, labels and cells drawn in order over shared geometry
@@ -193,7 +249,7 @@ export class Heatmap {
       ctx.textAlign = 'center';
       ctx.textBaseline = 'middle';
       for (let i = 0; i < n; i++) {
-        const row = b.matrix.states[i] ?? '';
+        const row = this.rows[i] ?? '';
         for (let j = 0; j < n; j++) {
           const ch = row[j] ?? '?';
           if (ch === '-') continue;

@@ -1,6 +1,6 @@
 // @ts-check
 // The page's text for a node's links and a pair's details (pure: no DOM, no fetch), and HTML escaping.
-import { stateNames } from './heatmap.js';
+import { stateLabel } from './heatmap.js';
 
 /** @typedef {import('./app.js').ReportNode} ReportNode */
 
@@ -43,7 +43,7 @@ const ms = (/** @type {number|null|undefined} */ v) => (v === null || v === unde
 /** The pair's details as lines: [label, value]. @param {Pair} d @returns {[string, string][]} */
 export function pairLines(d) {
   /** @type {[string, string][]} */
-  const out = [['State', stateNames[d.state] ?? d.state]];
+  const out = [['State', stateLabel(d.state)]];
   if (d.state === 'none') return [...out, ['Details', 'no result yet']];
   const rows = d.rows ?? [];
   const icmp = rows.map((r) => r.icmp).filter((x) => x && x.outcome !== 'not-measured');
