@@ -1,7 +1,8 @@
 // @ts-check
 // The readiness report page: fetches /api/v1/report, renders verdict, findings, one heatmap per binding and
 // the node list, and stays live through Server-Sent Events (/api/v1/events), polling when they fail.
-import { Heatmap, cellStates, stateLabel, useCellStates } from './heatmap.js';
+import { cellStates, stateLabel, useCellStates } from './cells.js';
+import { Heatmap } from './heatmap.js';
 import { nodeButtonHtml, renderNodes } from './nodes.js';
 import { esc, pairLines, pairText } from './text.js';
 
@@ -115,11 +116,15 @@ function render(r) {
     shownFindings = fKey;
     renderFindings(r.findings, r.lldp?.note);
   }
+  const t0 = performance.now();
   renderBindings(r.bindings);
+  performance.measure('pinger-bindings', { start: t0 });
   const nKey = JSON.stringify(r.nodes);
   if (nKey !== shownNodes) {
     shownNodes = nKey;
+    const t1 = performance.now();
     $('nodes-body').innerHTML = renderNodes(r, selected);
+    performance.measure('pinger-nodes', { start: t1 });
   }
   if (firstRender) {
     firstRender = false;
@@ -242,7 +247,7 @@ function problemList(map) {
     total += cols.length;
     for (const j of cols) {
       if (items.length >= 200) return;
-      const st = b.matrix?.legend[map.rows[i]?.[j] ?? '?'] ?? '?';
+      const st = b.matrix?.legend[map.rowAt(i)[j] ?? '?'] ?? '?';
       items.push(`<li>${esc(b.nodes[i])} → ${esc(b.nodes[j])}: ${esc(stateLabel(st))}</li>`);
     }
   });

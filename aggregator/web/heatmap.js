@@ -3,80 +3,13 @@
 // smoothing, so 1,000 x 1,000 cells draw in one drawImage. Colour is never alone: big cells carry the state
 // letter, and the pair under the pointer or the keyboard focus is spelled out in text.
 
-/** @typedef {import('../cell-states.js').CellState} CellState */
-/** @typedef {import('../cell-states.js').CellStateInfo} CellStateInfo */
+import { cellStates, decodeRuns, ink, paintCells, paintRuns, palette, stateLabel } from './cells.js';
+
+/** @typedef {import('./cells.js').CellState} CellState */
 /** @typedef {import('../report.js').ReportBinding} Binding */
 
-/**
- * The cell states as the report gives them (aggregator/cell-states.ts is the one definition): the page keeps
- * no copy of its own. Set from every report; also sets the CSS colours (--ok, --loss, ...) the legend uses.
- * @type {Map<string, CellStateInfo>}
- */
-export const cellStates = new Map();
-
-/** @param {readonly CellStateInfo[]} list */
-export function useCellStates(list) {
-  cellStates.clear();
-  const root = document.documentElement.style;
-  for (const s of list) {
-    cellStates.set(s.name, s);
-    root.setProperty(`--${s.name}`, s.colour);
-    root.setProperty(`--${s.name}-ink`, s.ink);
-  }
-}
-
-/** A state's words (its name when the report did not say). @param {string} name */
-export const stateLabel = (name) => cellStates.get(name)?.label ?? name;
-
-/** "o3-o2" -> "ooo-oo" (the report's ?matrix=runs rows). @param {string} run */
-export function decodeRuns(run) {
-  let out = '';
-  for (let i = 0; i < run.length; ) {
-    const ch = /** @type {string} */ (run[i]);
-    let j = i + 1;
-    let k = 0;
-    for (; j < run.length; j++) {
-      const d = run.charCodeAt(j) - 48;
-      if (d < 0 || d > 9) break;
-      k = k * 10 + d;
-    }
-    out += j > i + 1 ? ch.repeat(k) : ch;
-    i = j;
-  }
-  return out;
-}
-
-/** @param {string} hex @returns {[number, number, number]} */
-function rgb(hex) {
-  const v = parseInt(hex.slice(1), 16);
-  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
-}
-
-/** Packs a colour as the little-endian RGBA word an ImageData's Uint32 view expects. */
-const word = (/** @type {[number, number, number]} */ [r, g, b]) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
-
-/**
- * Healthy pairs shade from light (fast) to dark green (slow) by RTT p99 on a fixed log scale, 0.1 ms to
- * 20 ms: absolute, so a uniformly fast cluster looks uniformly light instead of exaggerating microseconds.
- */
-const fast = rgb('#a5d6a7');
 /** Problem cells enlarged on tiny matrices, at most (beyond that the matrix is mostly red anyway). */
 const MAX_MARKED = 50_000;
-const slow = rgb('#1b5e20');
-const LO = Math.log10(0.1);
-const HI = Math.log10(20);
-/** @param {number} ms */
-function okShade(ms) {
-  const t = Math.min(1, Math.max(0, (Math.log10(Math.max(ms, 1e-3)) - LO) / (HI - LO)));
-  const mix = (/** @type {0|1|2} */ k) => Math.round(fast[k] + (slow[k] - fast[k]) * t);
-  return word([mix(0), mix(1), mix(2)]);
-}
-
-/** Black or white, whichever reads better on a packed cell colour. @param {number} w */
-function ink(w) {
-  const lum = 0.299 * (w & 255) + 0.587 * ((w >> 8) & 255) + 0.114 * ((w >> 16) & 255);
-  return lum > 150 ? '#000' : '#fff';
-}
 
 export class Heatmap {
   /**
@@ -106,7 +39,7 @@ export class Heatmap {
     this.problems = [];
     /** Per row: the columns of its problem cells. @type {number[][]} */
     this.rowProblems = [];
-    /** The decoded state rows as last painted. @type {string[]} */
+    /** The decoded state rows as last painted (undefined: not decoded yet, see rowAt). @type {(string|undefined)[]} */
     this.rows = [];
     /** Per row: what it was painted from (its state or run string and RTTs), to repaint only rows that changed. @type {string[]} */
     this.painted = [];
@@ -168,10 +101,7 @@ export class Heatmap {
     const img = this.img;
     const px = this.px;
     if (!img || !px) return void (this.canvas.dataset.paintedRows = '0');
-    /** @type {Record<string, number>} */
-    const byChar = {};
-    for (const [ch, st] of Object.entries(b.matrix.legend)) byChar[ch] = word(rgb(cellStates.get(st)?.colour ?? '#000000'));
-    const okChar = Object.entries(b.matrix.legend).find(([, s]) => s === 'ok')?.[0];
+    const pal = palette(b.matrix.legend);
     const rtt = b.matrix.rttP99Ms;
     let lo = n;
     let hi = -1;
@@ -181,19 +111,15 @@ export class Heatmap {
       const from = `${src[i] ?? ''}|${rttRow ? rttRow.join() : ''}`;
       if (this.painted[i] === from) continue;
       this.painted[i] = from;
-      const row = b.matrix.runs ? decodeRuns(src[i] ?? '') : (src[i] ?? '');
-      this.rows[i] = row;
-      /** @type {number[]} */
-      const problems = [];
-      for (let j = 0; j < n; j++) {
-        const ch = row[j] ?? '?';
-        let w = byChar[ch] ?? 0xff000000;
-        const v = rttRow?.[j];
-        if (ch === okChar && v !== null && v !== undefined) w = okShade(v);
-        px[i * n + j] = w;
-        if (ch !== okChar && ch !== '-' && ch !== '?') problems.push(j);
+      // Run-length rows fill whole runs at once (a healthy row of 1,000 is three fills), unless RTTs shade it.
+      if (b.matrix.runs && !rttRow) {
+        this.rows[i] = undefined;
+        this.rowProblems[i] = paintRuns(src[i] ?? '', px.subarray(i * n, (i + 1) * n), pal);
+      } else {
+        const row = b.matrix.runs ? decodeRuns(src[i] ?? '') : (src[i] ?? '');
+        this.rows[i] = row;
+        this.rowProblems[i] = paintCells(row, rttRow, px.subarray(i * n, (i + 1) * n), pal);
       }
-      this.rowProblems[i] = problems;
       lo = Math.min(lo, i);
       hi = i;
       count++;
@@ -203,6 +129,17 @@ export class Heatmap {
     this.problems = [];
     for (let i = 0; i < n && this.problems.length < MAX_MARKED; i++) for (const j of this.rowProblems[i] ?? []) this.problems.push(i * n + j);
     ctx.putImageData(img, 0, 0, 0, lo, n, hi - lo + 1);
+  }
+
+  /** Row i's state codes, one per column. @param {number} i */
+  rowAt(i) {
+    let row = this.rows[i];
+    if (row === undefined) {
+      const m = this.b?.matrix;
+      row = m ? (m.runs ? decodeRuns(m.runs[i] ?? '') : (m.states[i] ?? '')) : '';
+      this.rows[i] = row;
+    }
+    return row;
   }
 
   // size: one canvas pass: grid, labels and cells drawn in order over shared geometry
@@ -249,7 +186,7 @@ export class Heatmap {
       ctx.textAlign = 'center';
       ctx.textBaseline = 'middle';
       for (let i = 0; i < n; i++) {
-        const row = this.rows[i] ?? '';
+        const row = this.rowAt(i);
         for (let j = 0; j < n; j++) {
           const ch = row[j] ?? '?';
           if (ch === '-') continue;

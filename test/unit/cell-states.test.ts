@@ -54,7 +54,15 @@ test('run-length rows: a code followed by its count when it repeats', () => {
 });
 
 test('no view keeps its own copy of the state colours or labels', () => {
-  const files = ['aggregator/export.ts', 'aggregator/web/heatmap.js', 'aggregator/web/app.js', 'aggregator/web/style.css', 'aggregator/web/index.html'];
+  const files = [
+    'aggregator/export.ts',
+    'aggregator/web/heatmap.js',
+    'aggregator/web/cells.js',
+    'aggregator/web/app.js',
+    'aggregator/web/nodes.js',
+    'aggregator/web/style.css',
+    'aggregator/web/index.html',
+  ];
   for (const f of files) {
     const text = readFileSync(new URL(`../../${f}`, import.meta.url), 'utf8').toLowerCase();
     for (const [name, d] of Object.entries(cellStateDefs)) {
