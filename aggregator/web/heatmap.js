@@ -43,6 +43,8 @@ export class Heatmap {
     this.rows = [];
     /** Per row: what it was painted from (its state or run string and RTTs), to repaint only rows that changed. @type {string[]} */
     this.painted = [];
+    /** Rows painted since the page loaded (`data-painted-total`; `data-painted-rows` is the last update's). */
+    this.paintedTotal = 0;
     /** What a full repaint depends on (nodes, legend, colours). */
     this.paintedKey = '';
     /** @type {ImageData|undefined} */
@@ -125,6 +127,8 @@ export class Heatmap {
       count++;
     }
     this.canvas.dataset.paintedRows = String(count);
+    this.paintedTotal += count;
+    this.canvas.dataset.paintedTotal = String(this.paintedTotal);
     if (hi < 0) return;
     this.problems = [];
     for (let i = 0; i < n && this.problems.length < MAX_MARKED; i++) for (const j of this.rowProblems[i] ?? []) this.problems.push(i * n + j);
