@@ -209,7 +209,9 @@ function renderBindings(bindings) {
         (s) =>
           `<span class="chip s-${s}"><span class="swatch" aria-hidden="true"></span>${esc(stateNames[/** @type {import('./heatmap.js').CellState} */ (s)])}: ${c[s]}</span>`,
       );
-    m.counts.innerHTML = `${b.nodes.length} nodes. ${parts.join(' ')}`;
+    // A pinglist still covering (README "Pinglists"): how many pairs have a current result.
+    const cov = b.coverage && b.coverage.covered < b.coverage.pairs ? `; ${b.coverage.covered} of ${b.coverage.pairs} pairs covered` : '';
+    m.counts.innerHTML = `${b.nodes.length} nodes${cov}. ${parts.join(' ')}`;
     m.map.selected = selected;
     m.map.update(b);
     m.pairs.innerHTML = problemList(b);
