@@ -22,6 +22,7 @@ export interface NodeRecord {
   /** Since when the agent has been away (the aggregator's start for one never seen); 0 while connected. */
   missingSince: number;
   fullRounds: number;
+  /** The agent's number of its last complete full round (its final message in); -1 before one. */
   lastRound: number;
   clock?: { offsetMs: number; rttMs: number };
 }

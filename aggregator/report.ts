@@ -20,6 +20,11 @@ export interface ReportNode {
   icmp?: 'available' | 'not-measured';
   clockOffsetMs?: number;
   rounds: number;
+  /**
+   * The agent's own number of the last full round whose results the verdict of this report includes (absent
+   * before one): with the agent's send times this tells how long a round took to reach the verdict.
+   */
+  lastRound?: number;
   /** How long its last full round took (ms): a fleet that outgrows its interval shows here first. */
   lastRoundMs?: number;
   /** binding -> this node's addresses, with the interface and MTU the agent found for each. */
@@ -90,7 +95,7 @@ export interface ReportInput {
   verdict: Verdict;
   waiting: Waiting;
   findings: Finding[];
-  nodes: { record: NodeRecord; state: NodeState }[];
+  nodes: { record: NodeRecord; state: NodeState; lastRound?: number }[];
   matrices: BindingMatrix[];
   now: number;
   matrix: MatrixDetail;
@@ -110,7 +115,7 @@ export function buildReport(input: ReportInput): Report {
     for (const [b, m] of medians) if (m.has(node)) out[b] = Math.round(m.get(node)! * 10) / 10;
     return Object.keys(out).length ? { bandwidthMbps: out } : {};
   };
-  const nodes: ReportNode[] = input.nodes.map(({ record: r, state }) => {
+  const nodes: ReportNode[] = input.nodes.map(({ record: r, state, lastRound = r.lastRound }) => {
     const bindings: ReportNode['bindings'] = {};
     const seen: InterfaceInfo[] = r.hello?.interfaces ?? [];
     const declared = inv.get(r.name)?.addresses ?? {};
@@ -126,6 +131,7 @@ export function buildReport(input: ReportInput): Report {
       ...(r.hello ? { hostname: r.hello.hostname, agentVersion: r.hello.agentVersion, icmp: r.hello.icmp } : {}),
       ...(r.clock ? { clockOffsetMs: r.clock.offsetMs } : {}),
       rounds: r.fullRounds,
+      ...(lastRound >= 0 ? { lastRound } : {}),
       ...(r.fullRounds > 0 ? { lastRoundMs: Math.round(r.lastDurationMs) } : {}),
       bindings,
       responderProblems: (r.hello?.responders ?? []).filter((x) => x.state !== 'listening'),

@@ -53,7 +53,8 @@ export interface ReloadSummary {
 export interface Snapshot {
   verdict: Verdict;
   findings: Finding[];
-  nodes: { record: NodeRecord; state: NodeState }[];
+  /** `lastRound`: the record's, as of this snapshot (the record itself moves on). */
+  nodes: { record: NodeRecord; state: NodeState; lastRound: number }[];
   waitingFor: number;
   /** What a pending verdict waits for, by node (inventory order). */
   waiting: Waiting;
@@ -249,8 +250,10 @@ export class AggregatorState extends EventEmitter {
       return;
     }
     r.lastDurationMs = msg.durationMs;
-    r.lastRound = msg.round;
-    if (msg.final) r.fullRounds++;
+    if (msg.final) {
+      r.fullRounds++;
+      r.lastRound = msg.round;
+    }
     this.changed();
   }
 
@@ -296,7 +299,7 @@ export class AggregatorState extends EventEmitter {
     if (this.snap && (!this.dirty || now - this.snap.at < maxAgeMs) && now - this.snap.at < 1000) return this.snap;
     this.dirty = false;
     this.reports.clear();
-    const nodes = this.nodes.all().map((record) => ({ record, state: this.nodes.state(record, now) }));
+    const nodes = this.nodes.all().map((record) => ({ record, state: this.nodes.state(record, now), lastRound: record.lastRound }));
     const findings = diagnose({
       inventory: this.inventory,
       profile: this.profile,
