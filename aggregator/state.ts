@@ -234,7 +234,8 @@ export class AggregatorState extends EventEmitter {
     // is rough while the agent's machine is busy (a starved clock exchange has a long round trip).
     if (catchUp && msg.requestedAt !== undefined && msg.requestedAt <= now) roundStart = Math.max(roundStart, msg.requestedAt);
     // A pinglist reports faults at once: rows toward a peer not up with its responders open do not count.
-    const readyAt = this.pinglist ? (peer: string) => this.readyOrNever(peer) : (peer: string) => this.nodes.get(peer)?.readyAt ?? 0;
+    const up = (peer: string) => this.nodes.get(peer)?.connected && !this.awaitingPlan.has(peer);
+    const readyAt = (peer: string) => (this.pinglist && !up(peer) ? Number.POSITIVE_INFINITY : (this.nodes.get(peer)?.readyAt ?? 0));
     for (const [binding, rows] of Object.entries(msg.bindings)) {
       this.counters.rows += rows.length;
       const m = this.byBinding.get(binding);
@@ -255,11 +256,6 @@ export class AggregatorState extends EventEmitter {
       r.lastRound = msg.round;
     }
     this.changed();
-  }
-
-  private readyOrNever(peer: string): number {
-    const r = this.nodes.get(peer);
-    return r?.connected && !this.awaitingPlan.has(peer) ? r.readyAt : Number.POSITIVE_INFINITY;
   }
 
   heartbeat(msg: HeartbeatMsg): void {
@@ -332,8 +328,7 @@ export class AggregatorState extends EventEmitter {
     if (!this.pinglist) for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting);
     const coverage = new Map(this.matrices.map((m) => [m.binding, coverageOf(m.n, m.currentCells(), this.members.get(m)!)]));
     const waitingFor = waiting.size;
-    const all = totalCoverage([...coverage.values()]).ratio;
-    const verdict = verdictOf({ waitingFor, findings, ...(this.pinglist ? { coverage: all } : {}) });
+    const verdict = verdictOf({ waitingFor, findings, ...(this.pinglist ? { coverage: totalCoverage([...coverage.values()]).ratio } : {}) });
     const why: Waiting = { connect: [], firstRound: [], remeasure: [] };
     for (const n of inv) {
       if (!waiting.has(n.record.name)) continue;
