@@ -166,10 +166,9 @@ export class AggregatorState extends EventEmitter {
       // A fresh agent's first hello comes before it has the plan, so before its responders listen: probing it
       // then finds every port refused and costs the whole fleet a probe for nothing. The agent says hello
       // again once its responders are open (it always does after applying a plan); ask for the catch-up then.
-      // With a pinglist, no catch-up for a join (a fleet starting would probe N^2 pairs at once): the rotation
-      // covers the node within K rounds.
+      // A pinglist fleet starting (not covered once yet) gets no catch-up: N^2 probes at once; the rotation covers it.
       if (first && msg.responders.length === 0) this.awaitingPlan.add(msg.node);
-      else if (!this.pinglist) this.catchUpSoon(msg.node);
+      else if (!this.pinglist || this.coveredOnce) this.catchUpSoon(msg.node);
     }
     this.changed();
   }
@@ -191,7 +190,8 @@ export class AggregatorState extends EventEmitter {
     // is rough while the agent's machine is busy (a starved clock exchange has a long round trip).
     if (catchUp && msg.requestedAt !== undefined && msg.requestedAt <= now) roundStart = Math.max(roundStart, msg.requestedAt);
     // A pinglist reports faults at once: rows toward a peer not up with its responders open do not count.
-    const readyAt = this.pinglist ? (peer: string) => this.readyOrNever(peer) : (peer: string) => this.nodes.get(peer)?.readyAt ?? 0;
+    const up = (p: string) => !this.pinglist || (this.nodes.get(p)?.connected && !this.awaitingPlan.has(p));
+    const readyAt = (p: string) => (up(p) ? (this.nodes.get(p)?.readyAt ?? 0) : Number.POSITIVE_INFINITY);
     for (const [binding, rows] of Object.entries(msg.bindings)) {
       this.counters.rows += rows.length;
       const m = this.byBinding.get(binding);
@@ -213,11 +213,6 @@ export class AggregatorState extends EventEmitter {
       r.lastRound = msg.round;
     }
     this.changed();
-  }
-
-  private readyOrNever(peer: string): number {
-    const r = this.nodes.get(peer);
-    return r?.connected && !this.awaitingPlan.has(peer) ? r.readyAt : Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -313,11 +308,11 @@ export class AggregatorState extends EventEmitter {
     const inv = this.inventory.nodes.map((n) => byName.get(n.name)!);
     const src = (i: number) => inv[i]!.state === 'reporting' && inv[i]!.record.fullRounds > 0;
     const dst = (i: number) => inv[i]!.state === 'reporting'; // a stale agent is a finding, not worth waiting for
-    // With a pinglist, coverage says it instead: pending while short, but an error is reported at once.
-    if (!this.pinglist) for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting);
+    if (!this.pinglist) for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting); // else coverage says it
     const coverage = new Map(this.matrices.map((m) => [m.binding, coverageOf(m.n, m.currentCells(), this.members.get(m)!)]));
     const waitingFor = waiting.size;
     const all = totalCoverage([...coverage.values()]).ratio;
+    if (all === 1) this.coveredOnce = true;
     const verdict = verdictOf({ waitingFor, findings, ...(this.pinglist ? { coverage: all } : {}) });
     const why: Waiting = { connect: [], firstRound: [], remeasure: [] };
     for (const n of inv) {
@@ -355,6 +350,7 @@ export class AggregatorState extends EventEmitter {
   }
 
   private catchUpTimer: unknown;
+  private coveredOnce = false; // every pair covered once: a pinglist fleet catches joins up from then on
   private catchUpSince = 0;
   private readonly joined = new Set<string>();
   /**
@@ -371,6 +367,7 @@ export class AggregatorState extends EventEmitter {
       this.catchUpTimer = undefined;
       const peers = [...this.joined];
       this.joined.clear();
+      if (this.pinglist && peers.length > this.pinglist.perRound) return; // a crowd: the rotation covers them
       this.emit('run-now', peers, this.now());
     }, wait);
   }

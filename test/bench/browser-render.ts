@@ -69,6 +69,7 @@ for (let i = 0; i < N; i++) {
     responders: [],
   };
   state.hello(hello);
+  state.hello(hello); // again, as an agent does once its plan's responders are open (before that, rows toward it do not count)
   state.heartbeat({ v: 1, type: 'heartbeat', node: name(i), at: Date.now(), clock: { offsetMs: ((i % 21) - 10) / 4, rttMs: 0.3 } });
 }
 await new Promise((r) => setTimeout(r, 5)); // rounds must start after every peer's hello
