@@ -135,16 +135,21 @@ export function statusMiB(status: string, field = 'VmHWM'): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
-/** Series (sample lines) in a Prometheus text exposition, and one gauge's value when present. */
-export function parseMetrics(text: string, gauge = 'nodejs_eventloop_lag_p99_seconds'): { series: number; value: number | undefined } {
+/** Series (sample lines) in a Prometheus text exposition, and the values of the named unlabelled series. */
+export function parseMetrics(
+  text: string,
+  names: readonly string[] = ['nodejs_eventloop_lag_p99_seconds'],
+): { series: number; values: Record<string, number> } {
   let series = 0;
-  let value: number | undefined;
+  const values: Record<string, number> = {};
+  const wanted = new Set(names);
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
     series++;
-    if (line.startsWith(`${gauge} `) || line.startsWith(`${gauge}{`)) value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    const name = line.slice(0, line.indexOf(' '));
+    if (wanted.has(name)) values[name] = Number(line.slice(line.lastIndexOf(' ') + 1));
   }
-  return { series, value };
+  return { series, values };
 }
 
 /** Nearest-rank percentile (p in 0..100) of the finite values; undefined for none. */
@@ -174,6 +179,8 @@ export interface RoundStats {
   dropped: number;
   closeCodes: Record<string, number>;
   loopP99Ms?: number;
+  /** Result rows the aggregator took in over the window (pinger_result_rows_total). */
+  rowsIn?: number;
   verdict?: string;
   /** From lastSentAt to the first report whose verdict covers this round on every node (s). */
   verdictDelayS?: number;
@@ -193,6 +200,7 @@ export function formatTable(rows: readonly RoundStats[]): string {
     'agg CPU s',
     'sim CPU s',
     'RSS peak MiB',
+    'rows in',
     'dropped',
     'loop p99 ms',
     'verdict',
@@ -209,6 +217,7 @@ export function formatTable(rows: readonly RoundStats[]): string {
     fix(r.aggCpuS, 2),
     fix(r.simCpuS, 2),
     fix(r.rssPeakMiB, 0),
+    r.rowsIn === undefined ? '-' : `${(r.rowsIn / 1e6).toFixed(2)}M`,
     r.dropped
       ? `${r.dropped} (${Object.entries(r.closeCodes)
           .map(([c, n]) => `${c}x${n}`)

@@ -209,6 +209,7 @@ function roundStats(samples: Sample[], tracker: Tracker, w: VerdictWatch): Round
       aggCpuS: b.aggCpu - a.aggCpu,
       simCpuS: b.simCpu - a.simCpu,
       rssPeakMiB: b.rssPeakMiB,
+      ...(a.rows !== undefined && b.rows !== undefined ? { rowsIn: b.rows - a.rows } : {}),
       dropped: closes.length,
       closeCodes: codes,
       ...pick(b, ['loopP99Ms', 'metricsMs', 'series', 'reportKiB', 'reportMs']),
