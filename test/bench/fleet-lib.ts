@@ -167,7 +167,7 @@ export interface RoundStats {
   round: number;
   /** Agents whose results for this round went out. */
   agentsSent: number;
-  /** When the last results message of the round was sent (ms since the epoch). */
+  /** When the last results message of the round was written to its socket, compressed (ms since the epoch). */
   lastSentAt?: number;
   /** The simulator: how late the round's last send was against its schedule (ms). */
   sendLagMs?: number;

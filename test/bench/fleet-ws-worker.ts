@@ -126,9 +126,15 @@ class SimAgent {
     const rows = roundRows(table, plan, this.inventory.nodes, this.self, this.round, only);
     const msgs = resultsMessages({ node: this.self.name, round: this.round, durationMs: performance.now() - t0, startedAt, bindings: rows });
     this.lastResults = msgs;
+    // Sent = the round's last message compressed and written to the socket, not just queued for it.
+    const round = this.round;
     let ok = true;
-    for (const m of msgs) ok = this.link.send(m) && ok;
-    send({ type: 'sent', node: this.self.name, round: this.round, at: Date.now(), lagMs, ok });
+    let left = msgs.length;
+    const written = (err?: Error) => {
+      if (err) ok = false;
+      if (--left === 0) send({ type: 'sent', node: this.self.name, round, at: Date.now(), lagMs, ok });
+    };
+    for (const m of msgs) if (!this.link.send(m, written)) written(new Error('not connected'));
     this.round++;
     this.due += this.cfg.periodMs;
     this.schedule();
