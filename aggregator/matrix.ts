@@ -294,6 +294,11 @@ export class BindingMatrix {
     }
   }
 
+  /** The currency of every cell (n x n, row-major; 1 = measured since its destination came up): coverage.ts reads it. */
+  currentCells(): Readonly<Uint8Array> {
+    return this.current;
+  }
+
   cell(from: string, to: string): CellView | undefined {
     const s = this.index.get(from);
     const d = this.index.get(to);

@@ -6,6 +6,7 @@ import type { InterfaceInfo, ResponderInfo } from '../agent/contract/wire.js';
 import { lldpSummary } from './link-diagnosis.js';
 import { senderMedians, type BandwidthTable } from './bandwidth-diagnosis.js';
 import { cellStates, type BindingMatrix, type CellState } from './matrix.js';
+import { coverageText, reportRatio, totalCoverage, type Coverage } from './coverage.js';
 import { list } from './diagnosis.js';
 import type { Finding } from './findings.js';
 import type { NodeRecord, NodeState } from './nodes.js';
@@ -44,6 +45,11 @@ export interface ReportBinding {
   /** Matrix order: row i / column j of `matrix.states` is nodes[i] -> nodes[j]. */
   nodes: string[];
   counts: Record<CellState, number>;
+  /**
+   * Ordered pairs of the binding's nodes with a current result (measured since the destination came up), and
+   * their share (0..1, floored: 1 only when every pair is covered). A pinglist raises it round by round.
+   */
+  coverage?: { ratio: number; covered: number; pairs: number };
   matrix?: {
     /** Legend for the characters of `states`. */
     legend: Record<string, CellState>;
@@ -75,6 +81,8 @@ export interface Report {
   nodes: ReportNode[];
   bindings: ReportBinding[];
   findings: Finding[];
+  /** The pinglist in force (profile `pinglist`, this fleet's size): peers a round, rounds to cover every pair. */
+  pinglist?: { perRound: number; rounds: number };
   /** Which nodes give LLDP data; `note` says plainly when none (or only some) do: not an error. */
   lldp?: ReturnType<typeof lldpSummary>;
 }
@@ -92,6 +100,9 @@ export interface ReportInput {
   now: number;
   matrix: MatrixDetail;
   bandwidth?: BandwidthTable;
+  /** Per binding (state.ts snapshot). */
+  coverage?: ReadonlyMap<string, Coverage>;
+  pinglist?: { perRound: number; rounds: number };
 }
 
 const legend = Object.fromEntries(Object.entries(cellStates).map(([k, v]) => [v, k as CellState]));
@@ -134,6 +145,7 @@ export function buildReport(input: ReportInput): Report {
     ...(input.inventory.spaces[m.binding] ? { space: input.inventory.spaces[m.binding] } : {}),
     nodes: [...m.nodes],
     counts: m.counts(),
+    ...coverageField(input.coverage?.get(m.binding)),
     ...(input.matrix === 'none' ? {} : { matrix: { legend, states: m.stateRows(), ...(input.matrix === 'full' ? { rttP99Ms: m.rttRows() } : {}) } }),
   }));
   const reporting = nodes.filter((n) => n.state === 'reporting').length;
@@ -142,18 +154,28 @@ export function buildReport(input: ReportInput): Report {
     verdict: input.verdict,
     generatedAt: new Date(input.now).toISOString(),
     profile: input.profile,
-    summary: summaryLine(input.verdict, expected, reporting, input.findings, input.waiting),
+    summary: summaryLine(input.verdict, expected, reporting, input.findings, input.waiting, pinglistNote(input)),
     ...(input.verdict === 'pending' ? { waiting: input.waiting } : {}),
     expected,
     reporting,
     nodes,
     bindings,
     findings: input.findings,
+    ...(input.pinglist ? { pinglist: { ...input.pinglist } } : {}),
     lldp: lldpSummary(input.nodes.map(({ record: r, state }) => ({ name: r.name, state, expected: true, ...(r.hello ? { hello: r.hello } : {}) }))),
   };
 }
 
-export function summaryLine(verdict: Verdict, expected: number, reporting: number, findings: Finding[], waiting: Waiting): string {
+const coverageField = (c: Coverage | undefined) => (c ? { coverage: { ratio: reportRatio(c), covered: c.covered, pairs: c.pairs } } : {});
+
+/** With a pinglist that has not covered every pair yet: "coverage 43% of pairs (pinglist: full coverage every 10 rounds)". */
+function pinglistNote(input: ReportInput): string | undefined {
+  if (!input.pinglist || !input.coverage) return undefined;
+  const all = totalCoverage([...input.coverage.values()]);
+  return all.covered < all.pairs ? coverageText(all, input.pinglist.rounds) : undefined;
+}
+
+export function summaryLine(verdict: Verdict, expected: number, reporting: number, findings: Finding[], waiting: Waiting, coverage?: string): string {
   const errors = findings.filter((f) => f.severity === 'error');
   const first = errors[0] ?? findings[0];
   switch (verdict) {
@@ -166,12 +188,13 @@ export function summaryLine(verdict: Verdict, expected: number, reporting: numbe
         waiting.connect.length ? `${waiting.connect.length} agent(s) to connect (${list(waiting.connect)})` : '',
         waiting.firstRound.length ? `the first round of ${list(waiting.firstRound)}` : '',
         waiting.remeasure.length ? `new measurements toward ${list(waiting.remeasure)}, which came up since` : '',
+        coverage ?? '',
       ].filter(Boolean);
       return `pending: ${reporting}/${expected} nodes reporting; waiting for ${parts.join('; ')}`;
     }
     case 'degraded':
       return `degraded: ${findings.length} warning(s); ${first?.summary ?? ''}`;
     case 'not-ready':
-      return `not ready: ${errors.length} problem(s); ${first?.summary ?? ''}`;
+      return `not ready: ${errors.length} problem(s); ${first?.summary ?? ''}${coverage ? `; ${coverage}` : ''}`;
   }
 }

@@ -10,7 +10,8 @@ import type { Finding } from './findings.js';
 import { BindingMatrix } from './matrix.js';
 import { NodeTable, type NodeRecord, type NodeState } from './nodes.js';
 import { pairComparisons, pairComparisonsFail } from './conditions.js';
-import { planFor, requirementFor, type Profile } from './profile.js';
+import { coverageOf, totalCoverage, type Coverage } from './coverage.js';
+import { pinglistFor, planFor, requirementFor, type Profile } from './profile.js';
 import { buildReport, type MatrixDetail, type Report, type Waiting } from './report.js';
 import { verdictOf, type Verdict } from './verdict.js';
 
@@ -57,6 +58,8 @@ export interface Snapshot {
   waitingFor: number;
   /** What a pending verdict waits for, by node (inventory order). */
   waiting: Waiting;
+  /** Per binding: the pairs with a current result (coverage.ts). */
+  coverage: Map<string, Coverage>;
   at: number;
 }
 
@@ -65,6 +68,8 @@ export class AggregatorState extends EventEmitter {
   inventory!: Inventory;
   profile!: Profile;
   plan!: ProbePlan;
+  /** The pinglist this fleet's size puts in force (profile `pinglist`), with K; undefined: every peer a round. */
+  pinglist: ReturnType<typeof pinglistFor>;
   nodes!: NodeTable;
   matrices!: BindingMatrix[];
   /** The last bandwidth sample of each pair, kept until the pair is measured again. */
@@ -100,6 +105,7 @@ export class AggregatorState extends EventEmitter {
     this.inventory = inventory;
     this.profile = profile;
     this.plan = planFor(opts.profile, opts.inventory);
+    this.pinglist = pinglistFor(opts.profile, opts.inventory.nodes.length);
     const names = opts.inventory.nodes.map((n) => n.name);
     // Stale after three missed intervals (plus the probe timeout): one slow round is not a fault.
     this.nodes = new NodeTable(names, 3 * this.plan.intervalMs + opts.profile.timeoutMs, this.now());
@@ -203,8 +209,10 @@ export class AggregatorState extends EventEmitter {
       // A fresh agent's first hello comes before it has the plan, so before its responders listen: probing it
       // then finds every port refused and costs the whole fleet a probe for nothing. The agent says hello
       // again once its responders are open (it always does after applying a plan); ask for the catch-up then.
+      // With a pinglist, no catch-up for a join (a fleet starting would probe N^2 pairs at once): the rotation
+      // covers the node within K rounds.
       if (first && msg.responders.length === 0) this.awaitingPlan.add(msg.node);
-      else this.catchUpSoon(msg.node);
+      else if (!this.pinglist) this.catchUpSoon(msg.node);
     }
     this.changed();
   }
@@ -225,7 +233,8 @@ export class AggregatorState extends EventEmitter {
     // A catch-up began after the run-now it answers was sent: that bound needs no clock offset, whose estimate
     // is rough while the agent's machine is busy (a starved clock exchange has a long round trip).
     if (catchUp && msg.requestedAt !== undefined && msg.requestedAt <= now) roundStart = Math.max(roundStart, msg.requestedAt);
-    const readyAt = (peer: string) => this.nodes.get(peer)?.readyAt ?? 0;
+    // A pinglist reports faults at once: rows toward a peer not up with its responders open do not count.
+    const readyAt = this.pinglist ? (peer: string) => this.readyOrNever(peer) : (peer: string) => this.nodes.get(peer)?.readyAt ?? 0;
     for (const [binding, rows] of Object.entries(msg.bindings)) {
       this.counters.rows += rows.length;
       const m = this.byBinding.get(binding);
@@ -246,6 +255,11 @@ export class AggregatorState extends EventEmitter {
       r.lastRound = msg.round;
     }
     this.changed();
+  }
+
+  private readyOrNever(peer: string): number {
+    const r = this.nodes.get(peer);
+    return r?.connected && !this.awaitingPlan.has(peer) ? r.readyAt : Number.POSITIVE_INFINITY;
   }
 
   heartbeat(msg: HeartbeatMsg): void {
@@ -314,9 +328,12 @@ export class AggregatorState extends EventEmitter {
     const inv = this.inventory.nodes.map((n) => byName.get(n.name)!);
     const src = (i: number) => inv[i]!.state === 'reporting' && inv[i]!.record.fullRounds > 0;
     const dst = (i: number) => inv[i]!.state === 'reporting'; // a stale agent is a finding, not worth waiting for
-    for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting);
+    // With a pinglist, coverage says it instead: pending while short, but an error is reported at once.
+    if (!this.pinglist) for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting);
+    const coverage = new Map(this.matrices.map((m) => [m.binding, coverageOf(m.n, m.currentCells(), this.members.get(m)!)]));
     const waitingFor = waiting.size;
-    const verdict = verdictOf({ waitingFor, findings });
+    const all = totalCoverage([...coverage.values()]).ratio;
+    const verdict = verdictOf({ waitingFor, findings, ...(this.pinglist ? { coverage: all } : {}) });
     const why: Waiting = { connect: [], firstRound: [], remeasure: [] };
     for (const n of inv) {
       if (!waiting.has(n.record.name)) continue;
@@ -324,7 +341,7 @@ export class AggregatorState extends EventEmitter {
       else if (n.record.fullRounds === 0) why.firstRound.push(n.record.name);
       else why.remeasure.push(n.record.name);
     }
-    this.snap = { verdict, findings, nodes, waitingFor, waiting: why, at: now };
+    this.snap = { verdict, findings, nodes, waitingFor, waiting: why, coverage, at: now };
     return this.snap;
   }
 
@@ -345,6 +362,8 @@ export class AggregatorState extends EventEmitter {
       now: s.at,
       matrix,
       bandwidth: this.bandwidth,
+      coverage: s.coverage,
+      ...(this.pinglist ? { pinglist: this.pinglist } : {}),
     });
     this.reports.set(matrix, r);
     return r;
