@@ -9,7 +9,7 @@ import type { AgentMessage, PeerSpec, ProbePlan, ResultsMsg } from '../../agent/
 import { nodeCredential } from '../../agent/credential.js';
 import { Link } from '../../agent/link.js';
 import { resultsMessages } from '../../agent/results-msg.js';
-import { fleetInventory, RowTable, roundRows, simHello } from './fleet-lib.js';
+import { fleetInventory, pinglistOf, RowTable, roundRows, simHello } from './fleet-lib.js';
 
 export interface WorkerStart {
   type: 'start';
@@ -120,7 +120,8 @@ class SimAgent {
     const plan = this.plan!;
     const startedAt = Date.now();
     const lagMs = startedAt - this.due;
-    const only = this.firstOnly;
+    // As the agent: with a pinglist the first round probes its window like any other, else only the peers up.
+    const only = pinglistOf(plan) ? undefined : this.firstOnly;
     this.firstOnly = undefined;
     const t0 = performance.now();
     const rows = roundRows(table, plan, this.inventory.nodes, this.self, this.round, only);

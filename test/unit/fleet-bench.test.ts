@@ -67,8 +67,17 @@ test('a round is every other peer on every planned binding; only / pinglist narr
     only.internal!.map((r) => r.peer),
     ['node-3'],
   );
-  const windowed = roundRows(table, { ...plan, pinglist: { perRound: 2 } } as ProbePlan, inv.nodes, self, 0);
+  const pl: ProbePlan = { ...plan, pinglist: { perRound: 2 } };
+  const windowed = roundRows(table, pl, inv.nodes, self, 0);
   assert.equal(windowed.internal!.length, 2);
+  const next = roundRows(table, pl, inv.nodes, self, 1);
+  assert.deepEqual(
+    new Set([...windowed.internal!, ...next.internal!].map((r) => r.peer)),
+    new Set(['node-2', 'node-3', 'node-4', 'node-5']),
+    'K = 2 rounds cover all',
+  );
+  // A catch-up probes exactly the peers it names, whatever the window.
+  assert.equal(roundRows(table, pl, inv.nodes, self, 0, new Set(['node-2', 'node-3', 'node-4'])).internal!.length, 3);
   for (const m of resultsMessages({ node: self.name, round: 0, durationMs: 1, startedAt: Date.now(), bindings: rows })) {
     const d = decodeAgentMessage(JSON.stringify(m));
     assert.ok(d.ok, d.ok ? '' : d.error);
