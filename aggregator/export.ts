@@ -1,6 +1,6 @@
 // The report as a file a person attaches to a change ticket: Markdown or one self-contained HTML page
 // (inline CSS, no script, no external resource). Pure: report in, text out.
-import type { CellState } from './matrix.js';
+import { cellStateDefs, inkOn, legendOrder, type CellState } from './cell-states.js';
 import type { Report, ReportBinding } from './report.js';
 
 /** Above this many nodes a binding's matrix is summarised as its problem pairs instead of a grid. */
@@ -22,17 +22,8 @@ export function verdictText(r: Pick<Report, 'verdict' | 'expected' | 'reporting'
   return missing > 0 ? `Waiting for ${missing} of ${r.expected} agents` : 'Waiting for the first full round';
 }
 
-/** The state letters' meanings, in the order of the legend (self excluded). */
-const stateNames: Record<CellState, string> = {
-  ok: 'ok',
-  loss: 'packet loss',
-  unreachable: 'unreachable',
-  port: 'TCP port failed',
-  mtu: 'MTU (DF) failed',
-  udp: 'UDP failed',
-  none: 'no result yet',
-  self: 'self',
-};
+/** The state letters' meanings (cell-states.ts). */
+const stateName = (s: CellState): string => cellStateDefs[s].label;
 
 export interface ProblemPair {
   from: string;
@@ -40,7 +31,7 @@ export interface ProblemPair {
   state: CellState;
 }
 
-/** Pairs whose state is neither ok, self nor 'no result yet', from the compact rows; at most `limit`. */
+/** Pairs whose state is neither ok, self nor none (no result yet), from the compact rows; at most `limit`. */
 export function problemPairs(b: ReportBinding, limit = MAX_PAIRS_LISTED): ProblemPair[] {
   const out: ProblemPair[] = [];
   const legend = b.matrix?.legend ?? {};
@@ -56,9 +47,9 @@ export function problemPairs(b: ReportBinding, limit = MAX_PAIRS_LISTED): Proble
 
 function countsLine(b: ReportBinding): string {
   return (
-    (Object.keys(stateNames) as CellState[])
+    legendOrder
       .filter((s) => s !== 'self' && (b.counts[s] ?? 0) > 0)
-      .map((s) => `${stateNames[s]}: ${b.counts[s]}`)
+      .map((s) => `${stateName(s)}: ${b.counts[s]}`)
       .join(', ') || 'no pairs'
   );
 }
@@ -116,7 +107,7 @@ export function reportToMarkdown(r: Report): string {
         pairs.length ? `Problem pairs${problemTotal(b) > pairs.length ? ` (first ${pairs.length} of ${problemTotal(b)})` : ''}:` : 'No problem pairs.',
         '',
       );
-      for (const p of pairs) L.push(`- ${md(p.from)} -> ${md(p.to)}: ${stateNames[p.state]}`);
+      for (const p of pairs) L.push(`- ${md(p.from)} -> ${md(p.to)}: ${stateName(p.state)}`);
       L.push('');
     }
   }
@@ -134,27 +125,13 @@ function legendLine(b: ReportBinding): string {
   return (
     'Legend: ' +
     Object.entries(b.matrix?.legend ?? {})
-      .map(([c, s]) => `\`${c}\` ${stateNames[s]}`)
+      .map(([c, s]) => `\`${c}\` ${stateName(s)}`)
       .join(', ') +
     '.'
   );
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-/** Colours shared with the page (aggregator/web/style.css); with the letter, never colour alone. */
-export const stateColours: Record<CellState, string> = {
-  ok: '#2e7d32',
-  loss: '#f9a825',
-  unreachable: '#c62828',
-  port: '#6a1b9a',
-  mtu: '#1565c0',
-  udp: '#00838f',
-  none: '#9e9e9e',
-  self: '#ffffff',
-};
-
-const darkText = new Set<CellState>(['loss', 'none', 'self']);
 
 // size: one HTML document written top to bottom
 export function reportToHtml(r: Report): string {
@@ -200,7 +177,7 @@ export function reportToHtml(r: Report): string {
         H.push(`<tr><th scope="row">${esc(b.nodes[i]!)}</th>`);
         for (const c of row) {
           const st = b.matrix!.legend[c] ?? 'none';
-          H.push(`<td style="background:${stateColours[st]};color:${darkText.has(st) ? '#000' : '#fff'}" title="${esc(stateNames[st])}">${esc(c)}</td>`);
+          H.push(`<td style="background:${cellStateDefs[st].colour};color:${inkOn(cellStateDefs[st].colour)}" title="${esc(stateName(st))}">${esc(c)}</td>`);
         }
         H.push('</tr>');
       });
@@ -210,7 +187,7 @@ export function reportToHtml(r: Report): string {
       if (!pairs.length) H.push('<p>No problem pairs.</p>');
       else {
         H.push(`<p>Problem pairs${problemTotal(b) > pairs.length ? ` (first ${pairs.length} of ${problemTotal(b)})` : ''}:</p><ul>`);
-        for (const p of pairs) H.push(`<li>${esc(p.from)} &rarr; ${esc(p.to)}: ${esc(stateNames[p.state])}</li>`);
+        for (const p of pairs) H.push(`<li>${esc(p.from)} &rarr; ${esc(p.to)}: ${esc(stateName(p.state))}</li>`);
         H.push('</ul>');
       }
     }
@@ -231,8 +208,8 @@ export function reportToHtml(r: Report): string {
 const exportCss = [
   'body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#111}',
   '.banner{padding:.8em 1.2em;border-radius:6px;color:#fff}.banner h1{margin:.1em 0}',
-  '.v-ready{background:#2e7d32}.v-degraded{background:#8a6d00}.v-not-ready{background:#b71c1c}.v-pending{background:#455a64}',
-  '.finding{border-left:6px solid #b71c1c;padding:.2em .8em;margin:.6em 0;background:#fafafa}.finding.warning{border-color:#f9a825}',
+  `.v-ready{background:${cellStateDefs.ok.colour}}.v-degraded{background:#8a6d00}.v-not-ready{background:#b71c1c}.v-pending{background:#455a64}`,
+  `.finding{border-left:6px solid #b71c1c;padding:.2em .8em;margin:.6em 0;background:#fafafa}.finding.warning{border-color:${cellStateDefs.loss.colour}}`,
   '.finding h4{margin:.3em 0}table{border-collapse:collapse;margin:.4em 0}th,td{border:1px solid #ccc;padding:2px 6px;text-align:left}',
   '.grid td{text-align:center;color:#fff;font-family:monospace;min-width:1.4em}',
 ].join('');

@@ -84,6 +84,18 @@ export class NodeTable {
     return 'reporting';
   }
 
+  /**
+   * Until when `state()` and `missingTooLong()` of this record stay as they are at `now` with nothing but the
+   * clock moving (they change once the clock passes it; Infinity: never). A view built at `now` holds until then.
+   */
+  validUntil(r: NodeRecord, now: number): number {
+    const upTo = (t: number) => (t >= now ? t : Number.POSITIVE_INFINITY);
+    if (!r.connected) return upTo(r.missingSince + Math.max(this.staleAfterMs, 10_000));
+    const stale = upTo(r.lastSeenAt + this.staleAfterMs);
+    if (r.fullRounds === 0) return stale;
+    return Math.min(stale, upTo(r.lastResultsAt + Math.max(this.staleAfterMs, 3 * r.lastDurationMs)));
+  }
+
   /** An agent away this long is a fault, no longer a start-up that the verdict waits for. */
   missingTooLong(r: NodeRecord, now: number): boolean {
     return !r.connected && now - r.missingSince > Math.max(this.staleAfterMs, 10_000);

@@ -5,6 +5,7 @@ import type { LinkFact, LldpState } from '../agent/contract/link-wire.js';
 import type { InterfaceInfo, ResponderInfo } from '../agent/contract/wire.js';
 import { lldpSummary } from './link-diagnosis.js';
 import { senderMedians, type BandwidthTable } from './bandwidth-diagnosis.js';
+import { cellStateList, type CellStateInfo } from './cell-states.js';
 import { cellStates, type BindingMatrix, type CellState } from './matrix.js';
 import { coverageText, reportRatio, totalCoverage, type Coverage } from './coverage.js';
 import { list } from './diagnosis.js';
@@ -53,7 +54,13 @@ export interface ReportBinding {
   matrix?: {
     /** Legend for the characters of `states`. */
     legend: Record<string, CellState>;
+    /** One string per source node, one state code per destination (empty with ?matrix=runs). */
     states: string[];
+    /**
+     * With ?matrix=runs: `states` run-length encoded, one string per source node: each code followed by how many
+     * times it repeats when more than once ("o499-o500" is 499 ok, self, 500 ok). Codes are never digits.
+     */
+    runs?: string[];
     /** ICMP RTT p99 per pair in ms (only with ?matrix=full). */
     rttP99Ms?: (number | null)[][];
   };
@@ -83,11 +90,13 @@ export interface Report {
   findings: Finding[];
   /** The pinglist in force (profile `pinglist`, this fleet's size): peers a round, rounds to cover every pair. */
   pinglist?: { perRound: number; rounds: number };
+  /** Every cell state: name, code, colour, label (cell-states.ts): views take them from here, not a copy (always set by this aggregator). */
+  cellStates?: readonly CellStateInfo[];
   /** Which nodes give LLDP data; `note` says plainly when none (or only some) do: not an error. */
   lldp?: ReturnType<typeof lldpSummary>;
 }
 
-export type MatrixDetail = 'none' | 'states' | 'full';
+export type MatrixDetail = 'none' | 'states' | 'runs' | 'full';
 
 export interface ReportInput {
   inventory: Inventory;
@@ -146,7 +155,7 @@ export function buildReport(input: ReportInput): Report {
     nodes: [...m.nodes],
     counts: m.counts(),
     ...coverageField(input.coverage?.get(m.binding)),
-    ...(input.matrix === 'none' ? {} : { matrix: { legend, states: m.stateRows(), ...(input.matrix === 'full' ? { rttP99Ms: m.rttRows() } : {}) } }),
+    ...(input.matrix === 'none' ? {} : { matrix: matrixOf(m, input.matrix, input.inventory.nodes.length) }),
   }));
   const reporting = nodes.filter((n) => n.state === 'reporting').length;
   const expected = input.inventory.nodes.length;
@@ -162,6 +171,7 @@ export function buildReport(input: ReportInput): Report {
     bindings,
     findings: input.findings,
     ...(input.pinglist ? { pinglist: { ...input.pinglist } } : {}),
+    cellStates: cellStateList,
     lldp: lldpSummary(input.nodes.map(({ record: r, state }) => ({ name: r.name, state, expected: true, ...(r.hello ? { hello: r.hello } : {}) }))),
   };
 }
@@ -173,6 +183,26 @@ function pinglistNote(input: ReportInput): string | undefined {
   if (!input.pinglist || !input.coverage) return undefined;
   const all = totalCoverage([...input.coverage.values()]);
   return all.covered < all.pairs ? coverageText(all, input.pinglist.rounds) : undefined;
+}
+
+/** Small fleets' run-length rows carry the RTTs as well (the page shades ok cells by them), as the default does. */
+const RUNS_RTT_MAX_NODES = 100;
+
+function matrixOf(m: BindingMatrix, detail: Exclude<MatrixDetail, 'none'>, nodes: number): NonNullable<ReportBinding['matrix']> {
+  if (detail === 'runs') return { legend, states: [], runs: m.stateRows().map(runLength), ...(nodes <= RUNS_RTT_MAX_NODES ? { rttP99Ms: m.rttRows() } : {}) };
+  return { legend, states: m.stateRows(), ...(detail === 'full' ? { rttP99Ms: m.rttRows() } : {}) };
+}
+
+/** "ooo-oo" -> "o3-o2". */
+export function runLength(row: string): string {
+  let out = '';
+  for (let i = 0; i < row.length; ) {
+    let j = i + 1;
+    while (j < row.length && row.charCodeAt(j) === row.charCodeAt(i)) j++;
+    out += j - i > 1 ? `${row[i]}${j - i}` : row[i];
+    i = j;
+  }
+  return out;
 }
 
 export function summaryLine(verdict: Verdict, expected: number, reporting: number, findings: Finding[], waiting: Waiting, coverage?: string): string {

@@ -13,55 +13,13 @@ import { pairComparisons, pairComparisonsFail } from './conditions.js';
 import { coverageOf, totalCoverage, type Coverage } from './coverage.js';
 import { pinglistFor, planFor, requirementFor, type Profile } from './profile.js';
 import { buildReport, type MatrixDetail, type Report, type Waiting } from './report.js';
+import { realClock, type StateClock } from './state-clock.js';
 import { verdictOf, type Verdict } from './verdict.js';
 
-/** Time for the state's debounces: a clock and timers on it. Tests pass a manual one instead of waiting. */
-export interface StateClock {
-  now(): number;
-  setTimeout(cb: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export { realClock, type StateClock } from './state-clock.js';
 
-/** The process's clock; its timers do not keep the process alive. */
-export const realClock: StateClock = {
-  now: Date.now,
-  setTimeout: (cb, ms) => setTimeout(cb, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
-export interface StateOptions {
-  inventory: Inventory;
-  profile: Profile;
-  /** Wall-clock ms of what agents report (default: the clock's). */
-  now?: () => number;
-  /** The debounces' clock and timers (default: realClock). */
-  clock?: StateClock;
-}
-
-export interface ReloadSummary {
-  generation: number;
-  nodes: number;
-  added: string[];
-  removed: string[];
-  /** Nodes still listed whose addresses changed. */
-  changed: string[];
-  /** Pair cells carried over unchanged, over every binding. */
-  keptPairs: number;
-  profile: string;
-}
-
-export interface Snapshot {
-  verdict: Verdict;
-  findings: Finding[];
-  /** `lastRound`: the record's, as of this snapshot (the record itself moves on). */
-  nodes: { record: NodeRecord; state: NodeState; lastRound: number }[];
-  waitingFor: number;
-  /** What a pending verdict waits for, by node (inventory order). */
-  waiting: Waiting;
-  /** Per binding: the pairs with a current result (coverage.ts). */
-  coverage: Map<string, Coverage>;
-  at: number;
-}
+export type { ReloadSummary, Snapshot, StateOptions } from './state-types.js';
+import type { ReloadSummary, Snapshot, StateOptions } from './state-types.js';
 
 export class AggregatorState extends EventEmitter {
   // Replaced as a whole by reload() (live inventory); readers take them fresh on every use.
@@ -157,7 +115,6 @@ export class AggregatorState extends EventEmitter {
       .map((n) => n.name);
     for (const n of removed) this.awaitingPlan.delete(n);
     this.snap = undefined;
-    this.dirty = true;
     const summary: ReloadSummary = {
       generation: this.generation,
       nodes: inventory.nodes.length,
@@ -244,6 +201,7 @@ export class AggregatorState extends EventEmitter {
     }
     r.lastSeenAt = now;
     r.lastResultsAt = now;
+    this.lastRowsAt = now;
     if (catchUp) {
       // A few peers' rows, not a round: the node's round count and round time are its full rounds'.
       this.changed();
@@ -262,13 +220,32 @@ export class AggregatorState extends EventEmitter {
     return r?.connected && !this.awaitingPlan.has(peer) ? r.readyAt : Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * A heartbeat that only says the agent lives leaves findings and verdict as they are, so it does not make
+   * the snapshot stale (200 a second at 1,000 nodes would rebuild it every time). It does when it moves the
+   * node's state (stale -> reporting), its clock (by 1 ms or more since the last such change), or when problem
+   * rows toward it may be held back until it is heard after their round (the diagnosis's port filter).
+   */
   heartbeat(msg: HeartbeatMsg): void {
     const r = this.nodes.get(msg.node);
     if (!r) return;
-    r.lastSeenAt = this.now();
-    if (msg.clock) r.clock = msg.clock;
-    this.changed();
+    const now = this.now();
+    const before = this.nodes.state(r, now);
+    const heldBack = r.lastSeenAt < this.lastRowsAt + 2000 && this.matrices.some((m) => m.detailCount > 0);
+    r.lastSeenAt = now;
+    let moved = false;
+    if (msg.clock) {
+      r.clock = msg.clock;
+      const was = this.clockShown.get(msg.node);
+      moved = !was || Math.abs(was.offsetMs - msg.clock.offsetMs) + Math.abs(was.rttMs - msg.clock.rttMs) / 2 >= 1;
+      if (moved) this.clockShown.set(msg.node, msg.clock);
+    }
+    if (moved || heldBack || this.nodes.state(r, now) !== before) this.changed();
   }
+  /** Receive time of the latest results message (any node). */
+  private lastRowsAt = Number.NEGATIVE_INFINITY;
+  /** Each node's clock as of the heartbeat that last made the snapshot stale. */
+  private readonly clockShown = new Map<string, { offsetMs: number; rttMs: number }>();
 
   disconnected(node: string): void {
     this.awaitingPlan.delete(node);
@@ -280,9 +257,13 @@ export class AggregatorState extends EventEmitter {
 
   /** Marks the derived view dirty; listeners (live report, metrics) are told at most every 250 ms. */
   private pendingEmit: unknown;
-  private dirty = true;
+  /** Bumped by everything that can change findings or verdict; the snapshot records the one it was built at. */
+  private version = 0;
+  private snapVersion = -1;
+  /** The clock-driven end of the snapshot: the earliest time a node's state changes with no message. */
+  private snapUntil = 0;
   changed(): void {
-    this.dirty = true;
+    this.version++;
     if (this.pendingEmit) return;
     this.pendingEmit = this.clock.setTimeout(() => {
       this.pendingEmit = undefined;
@@ -291,15 +272,19 @@ export class AggregatorState extends EventEmitter {
   }
 
   /**
-   * Findings, verdict and node states. Recomputed when something changed, but for large fleets at most every
+   * Findings, verdict and node states, cached until something changes them: a message that bumps the version
+   * (results, hello, disconnect, reload, a heartbeat that matters) or the clock passing a node's next deadline
+   * (an agent going stale or missing too long). For large fleets a changed state is rebuilt at most every
    * `maxAgeMs`: 1,000 nodes change many times a second, and every reader (page, API, metrics) shares one result.
    */
   snapshot(maxAgeMs = this.inventory.nodes.length > 200 ? 500 : 0): Snapshot {
     const now = this.now();
-    if (this.snap && (!this.dirty || now - this.snap.at < maxAgeMs) && now - this.snap.at < 1000) return this.snap;
-    this.dirty = false;
+    const s = this.snap;
+    if (s && now <= this.snapUntil && (this.snapVersion === this.version || now - s.at < maxAgeMs)) return s;
+    this.snapVersion = this.version;
     this.reports.clear();
     const nodes = this.nodes.all().map((record) => ({ record, state: this.nodes.state(record, now), lastRound: record.lastRound }));
+    this.snapUntil = nodes.reduce((t, n) => Math.min(t, this.nodes.validUntil(n.record, now)), Number.POSITIVE_INFINITY);
     const findings = diagnose({
       inventory: this.inventory,
       profile: this.profile,
