@@ -74,3 +74,32 @@ export function packedFlags(v: readonly number[], o: number, tcpEnd: number, str
   if (m !== ABSENT && m !== code.ok && m !== code.notMeasured) f |= MTU;
   return f;
 }
+
+/** The matrix's per-destination accumulators for one results table (aggregator/matrix.ts). */
+export interface Scratch {
+  /** Row index of the first row toward each destination (-1: none yet), and of any further rows. */
+  first: Int32Array;
+  more: (number[] | undefined)[];
+  flags: Uint8Array;
+  sent: Uint32Array;
+  recv: Uint32Array;
+  avgSum: Float64Array;
+  /** Per destination over its addresses, ms: the least min and the worst avg, max, p50, p99 (NaN: none). */
+  min: Float64Array;
+  avg: Float64Array;
+  max: Float64Array;
+  p50: Float64Array;
+  p99: Float64Array;
+  touched: Int32Array;
+}
+
+/** One pair's ICMP over all the peer's addresses in one round: what a keep-detail hook judges (ms; NaN: no RTT). */
+export interface PairIcmp {
+  sent: number;
+  recv: number;
+  min: number;
+  avg: number;
+  max: number;
+  p50: number;
+  p99: number;
+}

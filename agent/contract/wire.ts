@@ -83,10 +83,7 @@ export const targetRow = z.strictObject({
 const bounded = (max: number, what: string) =>
   z.custom<number[]>((x) => Array.isArray(x) && x.length <= max, { error: (i) => (Array.isArray(i.input) ? `more than ${max} ${what}` : 'expected an array') });
 
-/**
- * A bounded list of bounded strings, checked in one plain loop: a results message holds ~6,000 of them, and a
- * zod schema per element cost more than the rest of the decode.
- */
+// A bounded list of bounded strings in one plain loop: ~6,000 a message, zod per element cost more than the rest.
 const strings = (max: number, minLen: number, maxLen: number) =>
   z.custom<string[]>(
     (x) => {
@@ -240,6 +237,11 @@ export const probePlan = z.strictObject({
     .optional(),
   /** The profile checks forward/reverse DNS: the agent looks up its addresses and hostname (sent only when true). */
   dns: z.boolean().optional(),
+  /**
+   * Pinglist (large fleets): each round probes a rotating window of `perRound` peers per binding
+   * (agent/pinglist.ts), so every pair is covered within ceil((N - 1) / perRound) rounds. Absent: every peer.
+   */
+  pinglist: z.strictObject({ perRound: z.number().int().min(1).max(10_000) }).optional(),
 });
 
 export const welcomeMsg = z.strictObject({
