@@ -53,7 +53,7 @@ export interface FleetResult {
 
 /** Polls the report (no matrix) and notes when each round is in the verdict on every node. */
 class VerdictWatch {
-  readonly at = new Map<number, { at: number; verdict: Report['verdict'] }>();
+  readonly at = new Map<number, { at: number; verdict: string }>();
   last: Report['verdict'] | undefined;
   private stopped = false;
   private done: Promise<void> | undefined;
@@ -80,7 +80,12 @@ class VerdictWatch {
         const r = JSON.parse(body) as Report;
         this.last = r.verdict;
         const covered = Math.min(...r.nodes.map((n) => n.lastRound ?? -1));
-        if (r.verdict !== 'pending') for (let k = 0; k <= covered; k++) if (!this.at.has(k)) this.at.set(k, { at, verdict: r.verdict });
+        // Under a pinglist the verdict stays `pending` until every pair was covered (K rounds): a verdict that waits
+        // only for coverage is this round's verdict (it says how far coverage got), so it counts.
+        const w = r.waiting;
+        const onlyCoverage = r.verdict === 'pending' && r.pinglist && w && !w.connect.length && !w.firstRound.length && !w.remeasure.length;
+        const verdict = onlyCoverage ? 'pending (coverage)' : r.verdict;
+        if (r.verdict !== 'pending' || onlyCoverage) for (let k = 0; k <= covered; k++) if (!this.at.has(k)) this.at.set(k, { at, verdict });
       } catch {
         // not answering right now: try again
       }
