@@ -69,9 +69,10 @@ export class Link extends EventEmitter {
     this.connect();
   }
 
-  send(msg: AgentMessage): boolean {
+  /** `written`: called once the message is compressed and handed to the socket (or failed), as ws's send callback. */
+  send(msg: AgentMessage, written?: (err?: Error) => void): boolean {
     if (!this.connected) return false;
-    this.ws!.send(encode(msg));
+    this.ws!.send(encode(msg), written);
     return true;
   }
 

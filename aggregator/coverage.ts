@@ -13,18 +13,23 @@ export interface Coverage {
 }
 
 /**
- * Coverage of one binding's matrix: `current` holds n x n cells, row-major (source x destination), non-zero
- * where the pair's result is current; `member(i)` says whether node i holds an address on the binding.
+ * Coverage of one binding's matrix: `current` holds n x n cells, row-major (source x destination), 1 where
+ * the pair's result is current and 0 where not (the matrix's currency cells); `member(i)` says whether node i holds an address on the binding.
  */
 export function coverageOf(n: number, current: ArrayLike<number>, member: (i: number) => boolean): Coverage {
-  const m: number[] = [];
-  for (let i = 0; i < n; i++) if (member(i)) m.push(i);
+  // Typed arrays, index loops, no branch per cell: 1,000 nodes x 6 bindings is 6M cells on every snapshot
+  // (about 7 ms of CPU here, see the commit that made it so).
+  const mask = new Uint8Array(n);
+  let members = 0;
+  for (let i = 0; i < n; i++) if (member(i)) (mask[i] = 1), members++;
   let covered = 0;
-  for (const s of m) {
+  for (let s = 0; s < n; s++) {
+    if (!mask[s]) continue;
     const base = s * n;
-    for (const d of m) if (d !== s && current[base + d]) covered++;
+    for (let d = 0; d < n; d++) covered += current[base + d]! & mask[d]!; // cells are 0 or 1: no branch to mispredict
+    covered -= current[base + s]! & 1; // the diagonal is no pair
   }
-  const pairs = m.length > 1 ? m.length * (m.length - 1) : 0;
+  const pairs = members > 1 ? members * (members - 1) : 0;
   return { covered, pairs, ratio: pairs ? covered / pairs : 1 };
 }
 

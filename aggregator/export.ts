@@ -45,6 +45,12 @@ export function problemPairs(b: ReportBinding, limit = MAX_PAIRS_LISTED): Proble
   return out;
 }
 
+/** While a pinglist is still covering (README "Pinglists"): how many pairs have a current result. */
+function coverageNote(b: ReportBinding): string {
+  const c = b.coverage;
+  return c && c.covered < c.pairs ? `; ${c.covered} of ${c.pairs} pairs covered` : '';
+}
+
 function countsLine(b: ReportBinding): string {
   return (
     legendOrder
@@ -94,7 +100,7 @@ export function reportToMarkdown(r: Report): string {
   L.push('## Bindings', '');
   for (const b of r.bindings) {
     L.push(`### ${md(b.name)}${b.space ? ` (space ${md(b.space)})` : ''}`, '');
-    L.push(`${b.nodes.length} nodes; ${countsLine(b)}.`, '');
+    L.push(`${b.nodes.length} nodes; ${countsLine(b)}${coverageNote(b)}.`, '');
     if (!b.matrix) continue;
     if (b.nodes.length <= GRID_MAX_NODES) {
       L.push('Row = from, column = to. ' + legendLine(b), '');
@@ -165,7 +171,7 @@ export function reportToHtml(r: Report): string {
   }
   H.push('</section><section><h2>Bindings</h2>');
   for (const b of r.bindings) {
-    H.push(`<h3>${esc(b.name)}${b.space ? ` (space ${esc(b.space)})` : ''}</h3><p>${b.nodes.length} nodes; ${esc(countsLine(b))}.</p>`);
+    H.push(`<h3>${esc(b.name)}${b.space ? ` (space ${esc(b.space)})` : ''}</h3><p>${b.nodes.length} nodes; ${esc(countsLine(b) + coverageNote(b))}.</p>`);
     if (!b.matrix) continue;
     if (b.nodes.length <= GRID_MAX_NODES) {
       H.push(

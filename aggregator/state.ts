@@ -3,13 +3,14 @@
 import { EventEmitter } from 'node:events';
 import type { Inventory } from '../agent/contract/inventory.js';
 import type { HeartbeatMsg, HelloMsg, ProbePlan, ResultsMsg } from '../agent/contract/wire.js';
+import { col, rowCount, strideOf } from '../agent/contract/wire-packed.js';
 import { diagnose } from './diagnosis.js';
 import { BandwidthTable } from './bandwidth-diagnosis.js';
 import { rejectCodes, type RejectCode } from './errors.js';
 import type { Finding } from './findings.js';
 import { BindingMatrix } from './matrix.js';
 import { NodeTable, type NodeRecord, type NodeState } from './nodes.js';
-import { pairComparisons, pairComparisonsFail } from './conditions.js';
+import { icmpComparisonsFail, pairComparisons } from './conditions.js';
 import { coverageOf, totalCoverage, type Coverage } from './coverage.js';
 import { pinglistFor, planFor, requirementFor, type Profile } from './profile.js';
 import { buildReport, type MatrixDetail, type Report, type Waiting } from './report.js';
@@ -71,7 +72,7 @@ export class AggregatorState extends EventEmitter {
     // diagnosis. Only comparisons can fail on an 'ok' cell: a failed port already makes it not ok.
     this.matrices = opts.inventory.bindings.map((b) => {
       const conds = pairComparisons(requirementFor(opts.profile, b).conditions);
-      return new BindingMatrix(b, names, conds.length ? (rows) => pairComparisonsFail(conds, rows) : undefined);
+      return new BindingMatrix(b, names, conds.length ? (icmp) => icmpComparisonsFail(conds, icmp) : undefined);
     });
     this.byBinding = new Map(this.matrices.map((m) => [m.binding, m]));
     this.members = new Map(
@@ -166,10 +167,9 @@ export class AggregatorState extends EventEmitter {
       // A fresh agent's first hello comes before it has the plan, so before its responders listen: probing it
       // then finds every port refused and costs the whole fleet a probe for nothing. The agent says hello
       // again once its responders are open (it always does after applying a plan); ask for the catch-up then.
-      // With a pinglist, no catch-up for a join (a fleet starting would probe N^2 pairs at once): the rotation
-      // covers the node within K rounds.
+      // A pinglist fleet starting (not covered once yet) gets no catch-up: N^2 probes at once; the rotation covers it.
       if (first && msg.responders.length === 0) this.awaitingPlan.add(msg.node);
-      else if (!this.pinglist) this.catchUpSoon(msg.node);
+      else if (!this.pinglist || this.coveredOnce) this.catchUpSoon(msg.node);
     }
     this.changed();
   }
@@ -191,13 +191,20 @@ export class AggregatorState extends EventEmitter {
     // is rough while the agent's machine is busy (a starved clock exchange has a long round trip).
     if (catchUp && msg.requestedAt !== undefined && msg.requestedAt <= now) roundStart = Math.max(roundStart, msg.requestedAt);
     // A pinglist reports faults at once: rows toward a peer not up with its responders open do not count.
-    const readyAt = this.pinglist ? (peer: string) => this.readyOrNever(peer) : (peer: string) => this.nodes.get(peer)?.readyAt ?? 0;
-    for (const [binding, rows] of Object.entries(msg.bindings)) {
-      this.counters.rows += rows.length;
+    const up = (p: string) => !this.pinglist || (this.nodes.get(p)?.connected && !this.awaitingPlan.has(p));
+    const readyAt = (p: string) => (up(p) ? (this.nodes.get(p)?.readyAt ?? 0) : Number.POSITIVE_INFINITY);
+    for (const [binding, table] of Object.entries(msg.bindings)) {
+      this.counters.rows += rowCount(table);
       const m = this.byBinding.get(binding);
       if (!m) continue;
-      this.counters.unknownPeers += m.apply(msg.node, rows, roundStart, readyAt).length;
-      for (const row of rows) if (row.bandwidth && this.nodes.get(row.peer)) this.bandwidth.record(binding, msg.node, row.peer, row.bandwidth.mbps, now);
+      this.counters.unknownPeers += m.apply(msg.node, table, roundStart, readyAt).length;
+      const bw = table.bw;
+      if (!bw) continue;
+      const stride = strideOf(table);
+      for (let k = 0; k < bw.length; k += 3) {
+        const peer = table.peers[table.rows[bw[k]! * stride + col.peer]!]!;
+        if (this.nodes.get(peer)) this.bandwidth.record(binding, msg.node, peer, bw[k + 1]!, now);
+      }
     }
     r.lastSeenAt = now;
     r.lastResultsAt = now;
@@ -213,11 +220,6 @@ export class AggregatorState extends EventEmitter {
       r.lastRound = msg.round;
     }
     this.changed();
-  }
-
-  private readyOrNever(peer: string): number {
-    const r = this.nodes.get(peer);
-    return r?.connected && !this.awaitingPlan.has(peer) ? r.readyAt : Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -313,11 +315,11 @@ export class AggregatorState extends EventEmitter {
     const inv = this.inventory.nodes.map((n) => byName.get(n.name)!);
     const src = (i: number) => inv[i]!.state === 'reporting' && inv[i]!.record.fullRounds > 0;
     const dst = (i: number) => inv[i]!.state === 'reporting'; // a stale agent is a finding, not worth waiting for
-    // With a pinglist, coverage says it instead: pending while short, but an error is reported at once.
-    if (!this.pinglist) for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting);
+    if (!this.pinglist) for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting); // else coverage says it
     const coverage = new Map(this.matrices.map((m) => [m.binding, coverageOf(m.n, m.currentCells(), this.members.get(m)!)]));
     const waitingFor = waiting.size;
     const all = totalCoverage([...coverage.values()]).ratio;
+    if (all === 1) this.coveredOnce = true;
     const verdict = verdictOf({ waitingFor, findings, ...(this.pinglist ? { coverage: all } : {}) });
     const why: Waiting = { connect: [], firstRound: [], remeasure: [] };
     for (const n of inv) {
@@ -355,6 +357,7 @@ export class AggregatorState extends EventEmitter {
   }
 
   private catchUpTimer: unknown;
+  private coveredOnce = false; // every pair covered once: a pinglist fleet catches joins up from then on
   private catchUpSince = 0;
   private readonly joined = new Set<string>();
   /**
@@ -371,6 +374,7 @@ export class AggregatorState extends EventEmitter {
       this.catchUpTimer = undefined;
       const peers = [...this.joined];
       this.joined.clear();
+      if (this.pinglist && peers.length > this.pinglist.perRound) return; // a crowd: the rotation covers them
       this.emit('run-now', peers, this.now());
     }, wait);
   }

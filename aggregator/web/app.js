@@ -218,7 +218,9 @@ function renderBindings(bindings) {
     }
     const c = b.counts;
     const parts = [...cellStates.values()].filter((s) => s.name !== 'self' && c[s.name]).map((s) => `${chip(s.name)}${esc(s.label)}: ${c[s.name]}</span>`);
-    m.counts.innerHTML = `${b.nodes.length} nodes. ${parts.join(' ')}`;
+    // A pinglist still covering (README "Pinglists"): how many pairs have a current result.
+    const cov = b.coverage && b.coverage.covered < b.coverage.pairs ? `; ${b.coverage.covered} of ${b.coverage.pairs} pairs covered` : '';
+    m.counts.innerHTML = `${b.nodes.length} nodes${cov}. ${parts.join(' ')}`;
     m.map.selected = selected;
     m.map.update(b);
     if (m.map.canvas.dataset.paintedRows !== '0') m.pairs.innerHTML = problemList(m.map);

@@ -12,6 +12,7 @@
 import { parseArgs } from 'node:util';
 import type { Inventory } from '../../agent/contract/inventory.js';
 import type { HelloMsg, ResultsMsg, TargetRow } from '../../agent/contract/wire.js';
+import { packRows } from '../../agent/contract/wire-packed.js';
 import { builtinProfile } from '../../aggregator/profile.js';
 import { buildServer } from '../../aggregator/server.js';
 import { AggregatorState } from '../../aggregator/state.js';
@@ -63,7 +64,7 @@ let clockMs = Date.now();
 const state = new AggregatorState({ inventory, profile: openstackProfile, now: () => clockMs });
 for (let i = 0; i < N; i++) {
   const hello: HelloMsg = {
-    v: 1,
+    v: 2,
     type: 'hello',
     node: name(i),
     agentVersion: '0.1.0',
@@ -73,12 +74,13 @@ for (let i = 0; i < N; i++) {
     responders: [],
   };
   state.hello(hello);
-  state.heartbeat({ v: 1, type: 'heartbeat', node: name(i), at: Date.now(), clock: { offsetMs: ((i % 21) - 10) / 4, rttMs: 0.3 } });
+  state.hello(hello); // again, as an agent does once its plan's responders are open (before that, rows toward it do not count)
+  state.heartbeat({ v: 2, type: 'heartbeat', node: name(i), at: Date.now(), clock: { offsetMs: ((i % 21) - 10) / 4, rttMs: 0.3 } });
 }
 clockMs += 1000; // rounds must start after every peer's hello
 for (let i = 0; i < N; i++) {
-  const msg: ResultsMsg = { v: 1, type: 'results', node: name(i), round: 1, durationMs: 0, final: true, bindings: {} };
-  for (const b of bindings) msg.bindings[b] = Array.from({ length: N - 1 }, (_, k) => row(b, i, k < i ? k : k + 1));
+  const msg: ResultsMsg = { v: 2, type: 'results', node: name(i), round: 1, durationMs: 0, final: true, bindings: {} };
+  for (const b of bindings) msg.bindings[b] = packRows(Array.from({ length: N - 1 }, (_, k) => row(b, i, k < i ? k : k + 1)));
   state.results(msg);
 }
 // Every agent heard from after its peers' rounds (so their port results count), then time stands still.

@@ -2,9 +2,8 @@
 // simulated agent sends for a plan, /proc and /metrics parsing, percentiles and the table. No sockets here.
 import type { Inventory, InventoryNode } from '../../agent/contract/inventory.js';
 import type { DnsCheck, HelloMsg, ProbePlan, ResponderInfo, TargetRow } from '../../agent/contract/wire.js';
-import { pinglistPeers } from '../../agent/pinglist.js';
 import { wantedResponders } from '../../agent/responders.js';
-import { dfSizeFor } from '../../agent/round.js';
+import { dfSizeFor, targetsOf } from '../../agent/round.js';
 import { AGENT_VERSION } from '../../agent/contract/version.js';
 import { WIRE_VERSION } from '../../agent/contract/wire.js';
 
@@ -31,10 +30,9 @@ export function fleetInventory(nodes: number, bindings: number): Inventory {
   };
 }
 
-/** The pinglist size of a plan, when the protocol has one (`plan.pinglist.perRound`); 0 = every peer. */
+/** The pinglist size of a plan (`plan.pinglist.perRound`); 0 = every peer. */
 export function pinglistOf(plan: ProbePlan): number {
-  const pl = (plan as { pinglist?: { perRound?: number } }).pinglist;
-  return pl?.perRound ?? 0;
+  return plan.pinglist?.perRound ?? 0;
 }
 
 /** One healthy row toward `addr`, shaped as agent/round.ts shapes it for the plan's binding. */
@@ -49,34 +47,31 @@ export function healthyRow(plan: ProbePlan, binding: string, peer: string, addr:
 }
 
 /**
- * Rows of the whole fleet per binding for one plan, shared by every simulated agent of a process: a healthy
- * row depends only on the peer, so agent `self` sends this table minus itself (no copy per agent).
+ * Healthy rows of the whole fleet per binding and address for one plan, shared by every simulated agent of a
+ * process: a healthy row depends only on the peer, so no agent holds a copy of its own.
  */
 export class RowTable {
   private key = '';
-  private byBinding = new Map<string, Map<string, TargetRow[]>>();
+  private byBinding = new Map<string, Map<string, TargetRow>>();
 
-  rows(plan: ProbePlan, nodes: readonly InventoryNode[]): Map<string, Map<string, TargetRow[]>> {
+  row(plan: ProbePlan, nodes: readonly InventoryNode[], binding: string, peer: string, addr: string): TargetRow {
     const key = JSON.stringify(plan.bindings) + plan.icmpCount + nodes.length;
-    if (key === this.key) return this.byBinding;
-    this.key = key;
-    this.byBinding = new Map();
-    for (const b of Object.keys(plan.bindings)) {
-      const m = new Map<string, TargetRow[]>();
-      for (const n of nodes)
-        m.set(
-          n.name,
-          (n.addresses[b] ?? []).map((a) => healthyRow(plan, b, n.name, a, 0.2)),
-        );
-      this.byBinding.set(b, m);
+    if (key !== this.key) {
+      this.key = key;
+      this.byBinding = new Map();
     }
-    return this.byBinding;
+    let m = this.byBinding.get(binding);
+    if (!m) this.byBinding.set(binding, (m = new Map()));
+    let r = m.get(addr);
+    if (!r) m.set(addr, (r = healthyRow(plan, binding, peer, addr, 0.2)));
+    return r;
   }
 }
 
 /**
- * What agent `self` sends for a round: every peer (or the pinglist's window of them, or `only` those), on
- * every binding of the plan it has an address on, as agent/round.ts groups them.
+ * What agent `self` sends for a round: the targets agent/round.ts's targetsOf() picks (every peer, or with
+ * the plan's pinglist this round's window of each binding's peers; `only` those peers for a catch-up or a
+ * trimmed first round, which probe no window), grouped by binding as runRound() groups them.
  */
 export function roundRows(
   table: RowTable,
@@ -86,17 +81,10 @@ export function roundRows(
   round: number,
   only?: ReadonlySet<string>,
 ): Record<string, TargetRow[]> {
-  const perRound = pinglistOf(plan);
-  const names = nodes.map((n) => n.name);
-  let peers = perRound > 0 ? pinglistPeers(self.name, names, round, perRound) : names.filter((n) => n !== self.name);
-  if (only) peers = peers.filter((p) => only.has(p));
-  const byBinding = table.rows(plan, nodes);
+  const peers = only ? nodes.filter((p) => only.has(p.name)) : nodes;
   const out: Record<string, TargetRow[]> = {};
-  for (const b of Object.keys(plan.bindings)) {
-    if (!self.addresses[b]) continue;
-    const m = byBinding.get(b)!;
-    out[b] = peers.flatMap((p) => m.get(p) ?? []);
-  }
+  for (const b of Object.keys(plan.bindings)) if (self.addresses[b]) out[b] = [];
+  for (const t of targetsOf(self, peers, plan, only ? undefined : round)) out[t.binding]!.push(table.row(plan, nodes, t.binding, t.peer, t.addr));
   return out;
 }
 
@@ -135,16 +123,21 @@ export function statusMiB(status: string, field = 'VmHWM'): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
-/** Series (sample lines) in a Prometheus text exposition, and one gauge's value when present. */
-export function parseMetrics(text: string, gauge = 'nodejs_eventloop_lag_p99_seconds'): { series: number; value: number | undefined } {
+/** Series (sample lines) in a Prometheus text exposition, and the values of the named unlabelled series. */
+export function parseMetrics(
+  text: string,
+  names: readonly string[] = ['nodejs_eventloop_lag_p99_seconds'],
+): { series: number; values: Record<string, number> } {
   let series = 0;
-  let value: number | undefined;
+  const values: Record<string, number> = {};
+  const wanted = new Set(names);
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
     series++;
-    if (line.startsWith(`${gauge} `) || line.startsWith(`${gauge}{`)) value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    const name = line.slice(0, line.indexOf(' '));
+    if (wanted.has(name)) values[name] = Number(line.slice(line.lastIndexOf(' ') + 1));
   }
-  return { series, value };
+  return { series, values };
 }
 
 /** Nearest-rank percentile (p in 0..100) of the finite values; undefined for none. */
@@ -162,7 +155,7 @@ export interface RoundStats {
   round: number;
   /** Agents whose results for this round went out. */
   agentsSent: number;
-  /** When the last results message of the round was sent (ms since the epoch). */
+  /** When the last results message of the round was written to its socket, compressed (ms since the epoch). */
   lastSentAt?: number;
   /** The simulator: how late the round's last send was against its schedule (ms). */
   sendLagMs?: number;
@@ -174,6 +167,8 @@ export interface RoundStats {
   dropped: number;
   closeCodes: Record<string, number>;
   loopP99Ms?: number;
+  /** Result rows the aggregator took in over the window (pinger_result_rows_total). */
+  rowsIn?: number;
   verdict?: string;
   /** From lastSentAt to the first report whose verdict covers this round on every node (s). */
   verdictDelayS?: number;
@@ -193,6 +188,7 @@ export function formatTable(rows: readonly RoundStats[]): string {
     'agg CPU s',
     'sim CPU s',
     'RSS peak MiB',
+    'rows in',
     'dropped',
     'loop p99 ms',
     'verdict',
@@ -209,6 +205,7 @@ export function formatTable(rows: readonly RoundStats[]): string {
     fix(r.aggCpuS, 2),
     fix(r.simCpuS, 2),
     fix(r.rssPeakMiB, 0),
+    r.rowsIn === undefined ? '-' : `${(r.rowsIn / 1e6).toFixed(2)}M`,
     r.dropped
       ? `${r.dropped} (${Object.entries(r.closeCodes)
           .map(([c, n]) => `${c}x${n}`)

@@ -154,6 +154,8 @@ export interface Sample {
   metricsMs?: number;
   series?: number;
   loopP99Ms?: number;
+  /** pinger_result_rows_total at the sample. */
+  rows?: number;
   reportKiB?: number;
   reportMs?: number;
 }
@@ -168,8 +170,10 @@ export async function sample(agg: Aggregator, workers: Workers): Promise<Sample>
   };
   try {
     const m = await timedGet(`${agg.url}/metrics`);
-    const p = parseMetrics(m.body);
-    Object.assign(s, { metricsMs: m.ms, series: p.series, ...(p.value !== undefined ? { loopP99Ms: p.value * 1000 } : {}) });
+    const p = parseMetrics(m.body, ['nodejs_eventloop_lag_p99_seconds', 'pinger_result_rows_total']);
+    const lag = p.values.nodejs_eventloop_lag_p99_seconds;
+    const rows = p.values.pinger_result_rows_total;
+    Object.assign(s, { metricsMs: m.ms, series: p.series, ...(lag !== undefined ? { loopP99Ms: lag * 1000 } : {}), ...(rows !== undefined ? { rows } : {}) });
     const r = await timedGet(`${agg.url}/api/v1/report`);
     Object.assign(s, { reportMs: r.ms, reportKiB: Buffer.byteLength(r.body) / 1024 });
   } catch {

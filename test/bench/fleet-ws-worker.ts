@@ -9,7 +9,7 @@ import type { AgentMessage, PeerSpec, ProbePlan, ResultsMsg } from '../../agent/
 import { nodeCredential } from '../../agent/credential.js';
 import { Link } from '../../agent/link.js';
 import { resultsMessages } from '../../agent/results-msg.js';
-import { fleetInventory, RowTable, roundRows, simHello } from './fleet-lib.js';
+import { fleetInventory, pinglistOf, RowTable, roundRows, simHello } from './fleet-lib.js';
 
 export interface WorkerStart {
   type: 'start';
@@ -120,15 +120,22 @@ class SimAgent {
     const plan = this.plan!;
     const startedAt = Date.now();
     const lagMs = startedAt - this.due;
-    const only = this.firstOnly;
+    // As the agent: with a pinglist the first round probes its window like any other, else only the peers up.
+    const only = pinglistOf(plan) ? undefined : this.firstOnly;
     this.firstOnly = undefined;
     const t0 = performance.now();
     const rows = roundRows(table, plan, this.inventory.nodes, this.self, this.round, only);
     const msgs = resultsMessages({ node: this.self.name, round: this.round, durationMs: performance.now() - t0, startedAt, bindings: rows });
     this.lastResults = msgs;
+    // Sent = the round's last message compressed and written to the socket, not just queued for it.
+    const round = this.round;
     let ok = true;
-    for (const m of msgs) ok = this.link.send(m) && ok;
-    send({ type: 'sent', node: this.self.name, round: this.round, at: Date.now(), lagMs, ok });
+    let left = msgs.length;
+    const written = (err?: Error) => {
+      if (err) ok = false;
+      if (--left === 0) send({ type: 'sent', node: this.self.name, round, at: Date.now(), lagMs, ok });
+    };
+    for (const m of msgs) if (!this.link.send(m, written)) written(new Error('not connected'));
     this.round++;
     this.due += this.cfg.periodMs;
     this.schedule();

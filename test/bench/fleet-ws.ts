@@ -120,23 +120,10 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     const before = await sample(agg, workers);
     await workers.started;
     const t0 = Date.now();
-    const deadline = o.maxSeconds > 0 ? t0 + o.maxSeconds * 1000 : Number.POSITIVE_INFINITY;
     w = new VerdictWatch(agg.url, o.nodes <= 200 ? 100 : 250);
     w.start();
-    const samples: Sample[] = [{ ...before, aggCpu: cpuOf(agg.pid), simCpu: workers.kids.reduce((a, k) => a + (k.pid ? cpuOf(k.pid) : 0), 0), at: t0 }];
-    let stoppedBy: FleetResult['stoppedBy'] = 'rounds';
-    for (let k = 0; k < o.rounds; k++) {
-      const end = t0 + (k + 1) * intervalMs;
-      // The last window waits (up to two more periods) for the verdict that includes the last round.
-      if (k === o.rounds - 1) await waitVerdict(w, k, Math.min(deadline, end + 2 * intervalMs), end);
-      else await sleepUntil(Math.min(end, deadline));
-      samples.push(await sample(agg, workers));
-      log(`round ${k}: ${JSON.stringify(tracker.rounds.get(k) ?? {})} verdict ${w.last}`);
-      if (Date.now() >= deadline || interrupted.now) {
-        stoppedBy = interrupted.now ? 'signal' : 'max-seconds';
-        break;
-      }
-    }
+    const first: Sample = { ...before, aggCpu: cpuOf(agg.pid), simCpu: workers.kids.reduce((a, k) => a + (k.pid ? cpuOf(k.pid) : 0), 0), at: t0 };
+    const { samples, stoppedBy } = await windows({ o, intervalMs, t0, agg, workers, tracker, w, first, log });
     await w.stop();
     const rounds = roundStats(samples, tracker, w);
     const last = samples.at(-1)!;
@@ -172,6 +159,34 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   }
 }
 
+interface Run {
+  o: FleetOptions;
+  intervalMs: number;
+  t0: number;
+  agg: Aggregator;
+  workers: ReturnType<typeof startWorkers>;
+  tracker: Tracker;
+  w: VerdictWatch;
+  first: Sample;
+  log: (line: string) => void;
+}
+
+/** One sample at the end of each round period; the last waits (two more periods at most) for its verdict. */
+async function windows(r: Run): Promise<{ samples: Sample[]; stoppedBy: FleetResult['stoppedBy'] }> {
+  const { o, intervalMs, t0, w } = r;
+  const deadline = o.maxSeconds > 0 ? t0 + o.maxSeconds * 1000 : Number.POSITIVE_INFINITY;
+  const samples = [r.first];
+  for (let k = 0; k < o.rounds; k++) {
+    const end = t0 + (k + 1) * intervalMs;
+    if (k === o.rounds - 1) await waitVerdict(w, k, Math.min(deadline, end + 2 * intervalMs), end);
+    else await sleepUntil(Math.min(end, deadline));
+    samples.push(await sample(r.agg, r.workers));
+    r.log(`round ${k}: ${JSON.stringify(r.tracker.rounds.get(k) ?? {})}, ${r.tracker.planned} planned, ${r.tracker.closes.length} closes, verdict ${w.last}`);
+    if (Date.now() >= deadline || interrupted.now) return { samples, stoppedBy: interrupted.now ? 'signal' : 'max-seconds' };
+  }
+  return { samples, stoppedBy: 'rounds' };
+}
+
 async function waitVerdict(w: VerdictWatch, round: number, until: number, notBefore: number): Promise<void> {
   while (Date.now() < until && !interrupted.now && !(w.at.has(round) && Date.now() >= notBefore)) await new Promise((r) => setTimeout(r, 100));
 }
@@ -194,6 +209,7 @@ function roundStats(samples: Sample[], tracker: Tracker, w: VerdictWatch): Round
       aggCpuS: b.aggCpu - a.aggCpu,
       simCpuS: b.simCpu - a.simCpu,
       rssPeakMiB: b.rssPeakMiB,
+      ...(a.rows !== undefined && b.rows !== undefined ? { rowsIn: b.rows - a.rows } : {}),
       dropped: closes.length,
       closeCodes: codes,
       ...pick(b, ['loopP99Ms', 'metricsMs', 'series', 'reportKiB', 'reportMs']),

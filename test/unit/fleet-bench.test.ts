@@ -67,8 +67,17 @@ test('a round is every other peer on every planned binding; only / pinglist narr
     only.internal!.map((r) => r.peer),
     ['node-3'],
   );
-  const windowed = roundRows(table, { ...plan, pinglist: { perRound: 2 } } as ProbePlan, inv.nodes, self, 0);
+  const pl: ProbePlan = { ...plan, pinglist: { perRound: 2 } };
+  const windowed = roundRows(table, pl, inv.nodes, self, 0);
   assert.equal(windowed.internal!.length, 2);
+  const next = roundRows(table, pl, inv.nodes, self, 1);
+  assert.deepEqual(
+    new Set([...windowed.internal!, ...next.internal!].map((r) => r.peer)),
+    new Set(['node-2', 'node-3', 'node-4', 'node-5']),
+    'K = 2 rounds cover all',
+  );
+  // A catch-up probes exactly the peers it names, whatever the window.
+  assert.equal(roundRows(table, pl, inv.nodes, self, 0, new Set(['node-2', 'node-3', 'node-4'])).internal!.length, 3);
   for (const m of resultsMessages({ node: self.name, round: 0, durationMs: 1, startedAt: Date.now(), bindings: rows })) {
     const d = decodeAgentMessage(JSON.stringify(m));
     assert.ok(d.ok, d.ok ? '' : d.error);
@@ -102,8 +111,12 @@ test('/metrics parsing counts samples and reads the event-loop p99', () => {
     'nodejs_eventloop_lag_p99_seconds_extra 9',
     '',
   ].join('\n');
-  assert.deepEqual(parseMetrics(text), { series: 3, value: 0.0231 });
-  assert.deepEqual(parseMetrics('a 1\n'), { series: 1, value: undefined });
+  assert.deepEqual(parseMetrics(text), { series: 3, values: { nodejs_eventloop_lag_p99_seconds: 0.0231 } });
+  assert.deepEqual(parseMetrics(text, ['pinger_nodes', 'absent']), { series: 3, values: {} }); // labelled: not a plain name
+  assert.deepEqual(parseMetrics('a 1\npinger_result_rows_total 5994000\n', ['pinger_result_rows_total']), {
+    series: 2,
+    values: { pinger_result_rows_total: 5994000 },
+  });
 });
 
 test('percentiles are nearest-rank over finite values', () => {
@@ -131,6 +144,7 @@ test('the table has a line per round, drops with their close codes and "never" f
       rssPeakMiB: 151.6,
       dropped: 0,
       closeCodes: {},
+      rowsIn: 1_498_500,
       loopP99Ms: 21.5,
       verdict: 'ready',
       verdictDelayS: 0.04,
@@ -144,7 +158,7 @@ test('the table has a line per round, drops with their close codes and "never" f
   const lines = formatTable(rows).split('\n');
   assert.equal(lines.length, 4);
   assert.match(lines[0]!, /^\| round \| sent \| agg CPU s .* report ms \|$/);
-  assert.match(lines[2]!, /\|\s+0 \|\s+50 \|\s+0\.56 \|\s+0\.30 \|\s+152 \|\s+0 \|\s+21\.5 \|\s+ready \|\s+0\.04 \|/);
+  assert.match(lines[2]!, /\|\s+0 \|\s+50 \|\s+0\.56 \|\s+0\.30 \|\s+152 \|\s+1\.50M \|\s+0 \|\s+21\.5 \|\s+ready \|\s+0\.04 \|/);
   assert.match(lines[3]!, /3 \(1006x2 4409x1\)/);
   assert.match(lines[3]!, /never/);
   assert.equal(new Set(lines.map((l) => l.length)).size, 1, 'columns line up');

@@ -1,11 +1,12 @@
 // The aggregator's state under a pinglist (6 nodes, 2 peers a round: K = 3), fed windows as agents send them:
 // coverage and the summary say how far the rotation got, the verdict is pending until every pair is covered
-// but a fault is reported at once, a join asks for no fleet-wide catch-up, and rows toward a peer that is
-// not up do not count.
+// but a fault is reported at once, a fleet starting asks for no catch-up (one agent restarting later does),
+// and rows toward a peer that is not up do not count.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { ResultsMsg } from '../../agent/contract/wire.js';
+import { packRows, unpackRows } from '../../agent/contract/wire-packed.js';
 import { pinglistPeers } from '../../agent/pinglist.js';
 import { parseProfile } from '../../aggregator/profile.js';
 import { AggregatorState } from '../../aggregator/state.js';
@@ -24,12 +25,12 @@ function fleet() {
   const window = (node: string, r: number, fault?: FaultFn): ResultsMsg => {
     const msg = roundFor(inv, node, r, fault);
     const want = new Set(pinglistPeers(node, names, r, 2));
-    return { ...msg, bindings: { internal: msg.bindings.internal!.filter((x) => want.has(x.peer)) } };
+    return { ...msg, bindings: { internal: packRows(unpackRows(msg.bindings.internal!).filter((x) => want.has(x.peer))) } };
   };
   return { inv, names, clock, state, runNows, window };
 }
 
-test('pinglist: coverage rises round by round to every pair in K rounds; pending says so; then ready', async () => {
+test('pinglist: coverage rises round by round to every pair in K rounds; pending says so; then ready; then restarts', async () => {
   const f = fleet();
   assert.deepEqual(f.state.pinglist, { perRound: 2, rounds: 3 });
   // Each agent's first hello comes before its plan, the second with its responders open.
@@ -53,7 +54,20 @@ test('pinglist: coverage rises round by round to every pair in K rounds; pending
   }
   assert.deepEqual(f.state.report('none').pinglist, { perRound: 2, rounds: 3 });
   await new Promise((r) => setTimeout(r, 600)); // the join debounce (at most 500 ms) has run out
-  assert.deepEqual(f.runNows, [], 'no catch-up run-now for the joins');
+  assert.deepEqual(f.runNows, [], 'no catch-up run-now for the joins of a fleet starting');
+  // Covered once: one agent restarting is caught up by the others at once, not left to the rotation.
+  f.state.disconnected('node-4');
+  f.state.hello(helloFor(f.inv, 'node-4'));
+  f.state.hello(helloFor(f.inv, 'node-4'));
+  assert.ok(f.state.snapshot().coverage.get('internal')!.ratio < 1, 'its row and column are not current');
+  await new Promise((r) => setTimeout(r, 600));
+  assert.deepEqual(f.runNows, [['node-4']]);
+  // More than perRound at once (a crowd) is left to the rotation.
+  for (const n of ['node-1', 'node-2', 'node-3']) f.state.disconnected(n);
+  for (const n of ['node-1', 'node-2', 'node-3']) f.state.hello(helloFor(f.inv, n));
+  for (const n of ['node-1', 'node-2', 'node-3']) f.state.hello(helloFor(f.inv, n));
+  await new Promise((r) => setTimeout(r, 600));
+  assert.deepEqual(f.runNows, [['node-4']]);
   f.state.close();
 });
 
