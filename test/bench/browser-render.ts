@@ -85,7 +85,7 @@ for (let i = 0; i < N; i++) {
 }
 // Every agent heard from after its peers' rounds (so their port results count), then time stands still.
 clockMs += 2000;
-for (let i = 0; i < N; i++) state.heartbeat({ v: 1, type: 'heartbeat', node: name(i), at: clockMs });
+for (let i = 0; i < N; i++) state.heartbeat({ v: 2, type: 'heartbeat', node: name(i), at: clockMs });
 const fedMs = performance.now() - t0;
 const t1 = performance.now();
 state.snapshot(); // findings and verdict: the state's part of building a report
