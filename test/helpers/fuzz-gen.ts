@@ -78,6 +78,9 @@ export interface FuzzWorld {
   bindings: string[];
 }
 
+/** At most this many distinct TCP port keys in one results message (the wire allows 256 a table). */
+export const PORT_KEYS = 32;
+
 const outcomes = ['ok', 'refused', 'filtered', 'unreachable', 'too-big', 'error', 'not-measured'];
 
 export function hello(g: Gen, w: FuzzWorld, big = false): Record<string, unknown> {
@@ -119,7 +122,13 @@ export function hello(g: Gen, w: FuzzWorld, big = false): Record<string, unknown
   };
 }
 
-function row(g: Gen, w: FuzzWorld): Record<string, unknown> {
+/**
+ * One row. Its TCP port keys come from `ports`, the message's few (an agent's plan ports): a packed table has
+ * one column per distinct key in every row, so keys drawn from all 65,535 ports would make a 5,000-row table
+ * rows x thousands of ints (100-200 MB of JSON, a minute of this process's event loop to build, see
+ * results()) instead of the large valid message it stands for.
+ */
+function row(g: Gen, w: FuzzWorld, ports: readonly string[]): Record<string, unknown> {
   const sent = g.int(0, 5);
   return {
     peer: g.chance(0.8) ? g.pick(w.nodes) : g.chance(0.5) ? 'ghost' : g.text(30) || 'x',
@@ -127,19 +136,25 @@ function row(g: Gen, w: FuzzWorld): Record<string, unknown> {
     ...(g.chance(0.8)
       ? { icmp: { sent, recv: g.int(0, 6), rtt: g.chance(0.3) ? null : [g.r(), g.r(), g.r() * 10, g.r(), g.r() * 1e6], outcome: g.pick(outcomes) } }
       : {}),
-    ...(g.chance(0.6) ? { tcp: Object.fromEntries(Array.from({ length: g.int(0, 5) }, () => [String(g.int(1, 65535)), g.pick(outcomes)])) } : {}),
+    ...(g.chance(0.6) ? { tcp: Object.fromEntries(Array.from({ length: g.int(0, 5) }, () => [g.pick(ports), g.pick(outcomes)])) } : {}),
     ...(g.chance(0.2) ? { udp: { '6081': g.pick(outcomes) } } : {}),
     ...(g.chance(0.2) ? { mtu: { size: g.int(68, 65535), outcome: g.pick(outcomes) } } : {}),
   };
 }
 
+/**
+ * A results message. With `rows` (5,000: what an agent sends a message) it stays a large message within the
+ * wire's bounds (0.3-0.9 MB of 2 MiB, at most 32 of 256 port keys), as before wire v2: the aggregator's big-table path,
+ * not a frame ws cuts off (the `oversize` mutation does that).
+ */
 export function results(g: Gen, w: FuzzWorld, round: number, rows?: number): Record<string, unknown> {
   const bindings: Record<string, unknown> = {};
   const nb = g.int(0, 2);
+  const ports = Array.from({ length: g.int(1, PORT_KEYS) }, () => String(g.int(1, 65535)));
   for (let i = 0; i < nb; i++) {
     const b = g.chance(0.8) ? g.pick(w.bindings) : g.chance(0.5) ? 'not-a-binding' : g.text(20) || 'b';
     // Packed as the agent packs them (wire v2); rows toward ghosts and out-of-range values stay in.
-    bindings[b] = packRows(Array.from({ length: rows ?? g.int(0, 6) }, () => row(g, w)) as unknown as TargetRow[]);
+    bindings[b] = packRows(Array.from({ length: rows ?? g.int(0, 6) }, () => row(g, w, ports)) as unknown as TargetRow[]);
   }
   const catchUp = g.chance(0.2);
   return {
