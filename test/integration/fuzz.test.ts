@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { Inventory } from '../../agent/contract/inventory.js';
 import type { Report } from '../../aggregator/report.js';
@@ -63,6 +64,12 @@ function realProblems(r: Report): string[] {
   return bad;
 }
 
+// This process's own event loop: it builds every session's frames beside the other sessions' timers, so a
+// generator that runs long (a 200 MB message) looks like a hung aggregator. Said in the failure and the summary.
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+const stalls = () => `this process's event loop stalled up to ${(loopDelay.max / 1e6).toFixed(0)} ms`;
+
 interface Outcome {
   code: number;
   sent: number;
@@ -78,7 +85,7 @@ function session(url: string, auth: string, frames: Frame[], o: { waitWelcome: b
     const marker = 1 + Math.random();
     let sent = 0;
     let welcomed = false;
-    const timer = setTimeout(() => reject(new Error(`session hung: ${frames.length} frames, sent ${sent}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`session hung: ${frames.length} frames, sent ${sent}; ${stalls()}`)), 30_000);
     const send = (f: Frame) => {
       if (ws.readyState !== WebSocket.OPEN) return;
       if (typeof f === 'string' || Buffer.isBuffer(f)) ws.send(f, { binary: false });
@@ -242,7 +249,7 @@ test(`fuzz: ${MESSAGES} crafted and mutated messages; the aggregator lives, answ
     `CPU seconds: aggregator ${cpu(pid)}, agents ${REAL.map((n) => cpu(c.agents.get(n)!.child.pid!)).join(' ')}, this process ${(process.cpuUsage().user / 1e6).toFixed(1)}`,
   );
   t.diagnostic(
-    `report latency max ${Math.max(...latencies).toFixed(0)} ms over ${latencies.length} polls; RSS max ${maxRss.toFixed(0)} MB; log ${logBytes} bytes`,
+    `report latency max ${Math.max(...latencies).toFixed(0)} ms over ${latencies.length} polls; RSS max ${maxRss.toFixed(0)} MB; log ${logBytes} bytes; ${stalls()}`,
   );
 
   assert.ok(total >= MESSAGES);
