@@ -13,6 +13,7 @@ import { PingerError } from '../agent/contract/errors.js';
 import type { ProbePlan } from '../agent/contract/wire.js';
 import { ConditionError, parseCondition, scopeOf, subjectOf, type Condition } from './conditions.js';
 import { parseRate } from './link-conditions.js';
+import { BUILTIN } from './profile-names.js';
 
 export interface BindingRequirement {
   tcp: number[];
@@ -333,7 +334,6 @@ function profilesDir(): string {
   return join(here, 'profiles');
 }
 
-const BUILTIN = ['openstack', 'demo'] as const;
 export function builtinNames(): string[] {
   return [...BUILTIN];
 }

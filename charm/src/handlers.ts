@@ -9,18 +9,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { inventoryToText } from '../../agent/contract/inventory.js';
+import { inventoryToText } from '../../agent/contract/inventory-text.js';
 import { readMtu } from '../../agent/interfaces.js';
-import { builtinProfiles } from '../../aggregator/profile.js';
+import { BUILTIN } from '../../aggregator/profile-names.js';
 import { fetchReport } from './aggregator-client.js';
 import { readMeta, type CharmMeta } from './charm-meta.js';
-import { parseConfig, type CharmConfig } from './config.js';
+import { hasOverrides, parseConfig, type CharmConfig } from './config.js';
 import { buildInventory, fromDatabag, toDatabag, type InterfaceRow, type PeerRecord } from './discovery.js';
 import { HookToolError, networkGet, tools, type Databag } from './hook-tools.js';
 import { credentialLabel, freshSecret, hasSecrets, nodeCredential } from './identity.js';
-import { cosAgentBag, legacyPrometheusBag, loadAssets, scrapeAppBag, scrapeUnitBag, type Target } from './metrics.js';
+import type { Target } from './metrics.js';
 import { parseNetworkGet } from './network.js';
-import { profileOverrides } from './profile-file.js';
 import { AGENT_SERVICE, AGGREGATOR_SERVICE, ensureService, paths, removeData, removeService, writeIfChanged, type Paths } from './services.js';
 import { appStatus, unitStatus } from './status.js';
 import { ensureServerCert, makeCa, type Ca } from './tls.js';
@@ -92,7 +91,10 @@ function publish(rid: string, owner: string, wanted: Databag, app = false): void
 }
 
 /** The profile by name, or the charm's overrides as a profile file extending it (rewritten when changed). */
-function profileArg(ctx: HookContext, cfg: CharmConfig): { arg: string; changed: boolean } {
+async function profileArg(ctx: HookContext, cfg: CharmConfig): Promise<{ arg: string; changed: boolean }> {
+  if (!hasOverrides(cfg)) return { arg: cfg.profile, changed: false };
+  // Loaded only here: the profile parser and YAML cost every hook ~0.1 s of CPU.
+  const [{ builtinProfiles }, { profileOverrides }] = await Promise.all([import('../../aggregator/profile.js'), import('./profile-file.js')]);
   const text = profileOverrides(cfg, builtinProfiles[cfg.profile]!);
   if (!text) return { arg: cfg.profile, changed: false };
   return { arg: ctx.paths.profile, changed: writeIfChanged(ctx.paths.profile, text) };
@@ -241,7 +243,7 @@ export async function reconcile(ctx: HookContext): Promise<void> {
   const upgraded = ctx.hook === 'upgrade-charm';
   if (installing || upgraded)
     tools.statusSet('maintenance', installing ? 'installing: writing the pinger services' : 'upgrading: restarting the pinger services on the new code');
-  const parsed = parseConfig(tools.configGet(), { bindings: [...ctx.meta.endpoints], profiles: Object.keys(builtinProfiles) });
+  const parsed = parseConfig(tools.configGet(), { bindings: [...ctx.meta.endpoints], profiles: [...BUILTIN] });
   if (!parsed.ok) {
     tools.statusSet('blocked', parsed.problem);
     return;
@@ -325,7 +327,7 @@ export async function reconcile(ctx: HookContext): Promise<void> {
   const state = tools.stateGet();
   const port = `${cfg.aggregatorPort}/tcp`;
   if (leader && !external && aggAddress && sec.cluster) {
-    const profile = profileArg(ctx, cfg);
+    const profile = await profileArg(ctx, cfg);
     const restart = [
       writeIfChanged(p.aggregatorToken, `${sec.cluster}\n`, 0o600),
       can.readAuth && sec.read ? writeIfChanged(p.readToken, `${sec.read}\n`, 0o600) : false,
@@ -350,7 +352,7 @@ export async function reconcile(ctx: HookContext): Promise<void> {
     }
   }
 
-  publishMetrics(ctx, cfg, leader, aggAddress, tlsOn ? 'https' : 'http', can.readAuth ? sec.read : undefined);
+  await publishMetrics(ctx, cfg, leader, aggAddress, tlsOn ? 'https' : 'http', can.readAuth ? sec.read : undefined);
 
   // Status: this unit's view; the leader also the application's verdict.
   const goal = tools.goalState();
@@ -374,18 +376,20 @@ export async function reconcile(ctx: HookContext): Promise<void> {
   }
 }
 
-function publishMetrics(
+async function publishMetrics(
   ctx: HookContext,
   cfg: CharmConfig,
   leader: boolean,
   aggAddress: string | undefined,
   scheme: 'http' | 'https',
   readToken: string | undefined,
-): void {
+): Promise<void> {
   const cos = tools.relationIds('cos-agent');
   const scrape = tools.relationIds('metrics-endpoint');
   const legacy = tools.relationIds('prometheus');
   if (!cos.length && !scrape.length && !legacy.length) return;
+  // Loaded only with a metrics relation (it brings the YAML parser).
+  const { cosAgentBag, legacyPrometheusBag, loadAssets, scrapeAppBag, scrapeUnitBag } = await import('./metrics.js');
   const assets = loadAssets(join(ctx.charmDir, 'dashboards'));
   const t: Target = {
     ...(leader && aggAddress ? { address: aggAddress } : {}),
