@@ -90,6 +90,30 @@ function publish(rid: string, owner: string, wanted: Databag, app = false): void
   if (!sameBag(current, wanted)) tools.relationSet(rid, wanted, app);
 }
 
+/**
+ * Every peer's databag. A peer relation hook re-reads only its remote unit's: Juju runs -relation-changed on
+ * this unit for every change of a peer's data, so the others are as fresh as the last hook left them (kept
+ * in peers.json beside the inventory, addresses only). Any other hook re-reads them all. At 20 units this
+ * saves ~18 relation-get calls in each of ~900 hooks.
+ */
+function peerBags(ctx: HookContext, rid: string, peers: string[]): Record<string, Databag> {
+  const file = join(ctx.paths.data, 'peers.json');
+  const peerHook = ctx.hook.startsWith(`${ctx.meta.peers}-relation-`) && ctx.env.JUJU_RELATION_ID === rid;
+  let cached: Record<string, Databag> = {};
+  if (peerHook && existsSync(file)) {
+    try {
+      cached = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Databag>;
+    } catch {
+      cached = {}; // unreadable: read every bag again
+    }
+  }
+  const remote = ctx.env.JUJU_REMOTE_UNIT;
+  const bags: Record<string, Databag> = {};
+  for (const u of peers) bags[u] = u !== remote && cached[u] ? cached[u] : tools.relationGet(rid, u);
+  writeIfChanged(file, JSON.stringify(bags), 0o600);
+  return bags;
+}
+
 /** The profile by name, or the charm's overrides as a profile file extending it (rewritten when changed). */
 async function profileArg(ctx: HookContext, cfg: CharmConfig): Promise<{ arg: string; changed: boolean }> {
   if (!hasOverrides(cfg)) return { arg: cfg.profile, changed: false };
@@ -250,7 +274,8 @@ export async function reconcile(ctx: HookContext): Promise<void> {
   }
   const cfg = parsed.config;
   const version = join(ctx.charmDir, 'version');
-  if (existsSync(version)) tools.applicationVersionSet(readFileSync(version, 'utf8').trim());
+  // The workload version changes only with the charm: set it when the code arrives, not on every hook.
+  if ((installing || upgraded || ctx.hook === 'start') && existsSync(version)) tools.applicationVersionSet(readFileSync(version, 'utf8').trim());
   const probed = cfg.bindings.length ? cfg.bindings : ctx.meta.networks;
   const self = discoverSelf(ctx, probed);
   const rid = tools.relationIds(ctx.meta.peers)[0];
@@ -288,9 +313,10 @@ export async function reconcile(ctx: HookContext): Promise<void> {
   const url = cfg.aggregatorMode === 'external' ? cfg.externalUrl : app['aggregator-url'] || undefined;
   const external = cfg.aggregatorMode === 'external';
   const records: PeerRecord[] = [self];
+  const bags = rid ? peerBags(ctx, rid, peers) : {};
   for (const u of peers) {
     try {
-      const r = fromDatabag(u, tools.relationGet(rid!, u));
+      const r = fromDatabag(u, bags[u]!);
       if (r) records.push(r);
     } catch (err) {
       tools.log('WARNING', `${(err as Error).message}; left out of the inventory`);

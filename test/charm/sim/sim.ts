@@ -1,8 +1,8 @@
 // The simulator's harness: a small model of a Juju deployment of the charm, an event queue, and hook runs
 // exactly as Juju does them: `dispatch` with cwd = the charm dir and the JUJU_* variables, hook tools on
 // PATH; relation-set/open-port/state-set committed only when the hook exits 0, and a committed databag
-// change queues -relation-changed on the units that see the writer. As in Juju, each unit runs one hook at a
-// time, in order; different units' hooks run concurrently (SimOptions.concurrency at once).
+// change queues -relation-changed on the units that see the writer. As in Juju, one machine runs one hook at
+// a time (each unit's in order); different machines' hooks run concurrently (SimOptions.concurrency at once).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -55,7 +55,7 @@ export interface SimOptions {
   networkGetFormat?: SimModel['networkGetFormat'];
   /** Run unit i's hooks (and so its services) in this network namespace. */
   netns?: (unit: string) => string | undefined;
-  /** Hooks of different units run at once (default 4); one unit's hooks never overlap. */
+  /** Hooks on different machines run at once (default 4); one machine's hooks never overlap (Juju's machine lock). */
   concurrency?: number;
 }
 
@@ -281,12 +281,14 @@ export class Sim {
 
   /**
    * Runs queued hooks until none is left (bounded: a charm that keeps waking itself is a bug). As Juju's
-   * agents do: each unit runs its own hooks one at a time, in the order they were queued; hooks of different
-   * units run concurrently (up to `concurrency`). The first failure stops the run once the running hooks end.
+   * agents do: hooks on one machine run one at a time (the machine lock), each unit's in the order they were
+   * queued; hooks on different machines run concurrently (up to `concurrency`). The first failure stops the
+   * run once the running hooks end.
    */
   async settle(max = 400): Promise<HookRun[]> {
     const done: HookRun[] = [];
     const busy = new Set<string>();
+    const lock = (e: HookEvent) => this.m!.units[e.unit]?.machine ?? e.unit;
     const limit = Math.max(1, this.opts.concurrency ?? 4);
     let failure: Error | undefined;
     await new Promise<void>((resolve, reject) => {
@@ -294,23 +296,24 @@ export class Sim {
         if (failure) return void (busy.size === 0 && reject(failure));
         if (this.queue.length === 0) return void (busy.size === 0 && resolve());
         while (busy.size < limit) {
-          const i = this.queue.findIndex((q) => !busy.has(q.unit));
+          const i = this.queue.findIndex((q) => !busy.has(lock(q)));
           if (i < 0) return;
           if (done.length + busy.size >= max) {
             failure = new Error(`hooks did not settle after ${max} runs; queue: ${JSON.stringify(this.queue.slice(0, 5))}`);
             return void (busy.size === 0 && reject(failure));
           }
           const e = this.queue.splice(i, 1)[0]!;
-          busy.add(e.unit);
+          const held = lock(e);
+          busy.add(held);
           this.runHook(e).then(
             (r) => {
-              busy.delete(e.unit);
+              busy.delete(held);
               done.push(r);
               if (r.code !== 0) failure ??= new Error(`hook ${e.hook} on ${e.unit} exited ${r.code}:\n${r.err}${r.out}`);
               pump();
             },
             (err: Error) => {
-              busy.delete(e.unit);
+              busy.delete(held);
               failure ??= err;
               pump();
             },
