@@ -345,7 +345,9 @@ export class Agent {
       this.refreshInterfaces();
       if (plan.dns) void this.refreshDns();
       void this.refreshLinks();
-      const only = this.firstRoundOnly;
+      // With a pinglist the first round probes its window like any other (a peer not up yet is covered on the
+      // next sweep): trimming it to the peers up now would leave its pairs out for a whole sweep.
+      const only = plan.pinglist ? undefined : this.firstRoundOnly;
       this.firstRoundOnly = undefined;
       await this.probeAndPublish(plan, only ? { only } : {});
       if (this.stopped) break;
@@ -372,7 +374,8 @@ export class Agent {
       concurrency: this.opts.concurrency ?? DEFAULT_CONCURRENCY,
       signal: this.abort.signal,
       history: this.rttHistory,
-      ...(only ? { only } : {}),
+      // A full round counts its window of the pinglist; a catch-up probes exactly the peers it names.
+      ...(only ? { only } : { round: this.round }),
     });
     // Bandwidth samples ride on the next full round's rows toward the same address (one sample a pair at most).
     if (!catchUp)

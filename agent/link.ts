@@ -22,6 +22,8 @@ export interface LinkOptions {
   minBackoffMs?: number;
   maxBackoffMs?: number;
   heartbeatMs?: number;
+  /** permessage-deflate on the link (default on); off for the fleet benchmark's comparison. */
+  compression?: boolean;
 }
 
 export interface ClockEstimate {
@@ -33,7 +35,9 @@ export declare interface Link {
   on(e: 'plan', l: (plan: ProbePlan, up: string[] | undefined, peers?: PeerSpec[]) => void): this;
   on(e: 'run-now', l: (peers: string[] | undefined, at: number | undefined) => void): this;
   on(e: 'udp-key', l: (key: Buffer) => void): this;
-  on(e: 'connected' | 'disconnected', l: () => void): this;
+  on(e: 'connected', l: () => void): this;
+  /** With the close code and reason the link ended with (1006: no close frame, e.g. missed pongs). */
+  on(e: 'disconnected', l: (code: number, reason: string) => void): this;
 }
 
 export class Link extends EventEmitter {
@@ -65,9 +69,10 @@ export class Link extends EventEmitter {
     this.connect();
   }
 
-  send(msg: AgentMessage): boolean {
+  /** `written`: called once the message is compressed and handed to the socket (or failed), as ws's send callback. */
+  send(msg: AgentMessage, written?: (err?: Error) => void): boolean {
     if (!this.connected) return false;
-    this.ws!.send(encode(msg));
+    this.ws!.send(encode(msg), written);
     return true;
   }
 
@@ -89,7 +94,7 @@ export class Link extends EventEmitter {
     const { url, ...tls } = wsTarget(this.opts.url, this.opts.ca);
     const ws = new WebSocket(url, {
       headers: { authorization: agentAuthorization(this.opts.node, this.opts.credential) },
-      perMessageDeflate: true,
+      perMessageDeflate: this.opts.compression ?? true,
       handshakeTimeout: 10_000,
       ...tls,
     });
@@ -143,7 +148,7 @@ export class Link extends EventEmitter {
       if (code !== 1006 && code !== 1000) {
         this.warnOnce(`${finalCloseCodes.has(code) ? 'PINGER_ERR_AGENT_REJECTED: ' : ''}aggregator closed the link: ${code} ${reason.toString()}`);
       }
-      this.emit('disconnected');
+      this.emit('disconnected', code, reason.toString());
       if (this.stopped) return;
       // Backoff starts over only after a link that worked for a while; a link the aggregator closes at
       // once (bad message, refusal) keeps backing off, or a rejected agent would hammer it.

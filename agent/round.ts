@@ -1,9 +1,10 @@
-// One probe round: every peer address on every binding, ICMP + TCP (+ UDP and the DF/MTU echo where the
+// One probe round: every peer address on every binding (or, with a pinglist, this round's window of peers), ICMP + TCP (+ UDP and the DF/MTU echo where the
 // plan asks), as compact per-target summaries. Targets are shuffled each round so agents do not probe
 // the same peer at the same moment.
 import { isIP } from 'node:net';
 import type { InventoryNode } from './contract/inventory.js';
 import { Limiter } from './limiter.js';
+import { pinglistPeers } from './pinglist.js';
 import type { ProbeFn, ProbeResult } from './contract/probe.js';
 import { RttHistory, summariseIcmp } from './stats.js';
 import type { ProbePlan, TargetRow } from './contract/wire.js';
@@ -24,8 +25,10 @@ export interface RoundInput {
   signal?: AbortSignal;
   /** Gap between the echoes sent to one target, so a burst loss does not look like a dead link. */
   echoGapMs?: number;
-  /** Only these peers (a catch-up after they came up); default: every peer. */
+  /** Only these peers (a catch-up after they came up); default: every peer (or the pinglist's window). */
   only?: ReadonlySet<string>;
+  /** This agent's round count: with the plan's pinglist, which window of each binding's peers to probe. */
+  round?: number;
   /** RTTs of earlier rounds per target, so p50/p99 are over a window of echoes (stats.ts RTT_WINDOW). */
   history?: RttHistory;
 }
@@ -38,13 +41,20 @@ export interface Target {
   source: string | undefined;
 }
 
-export function targetsOf(self: InventoryNode, peers: readonly InventoryNode[], plan: ProbePlan): Target[] {
+/**
+ * Every peer address on every binding of the plan. With `round` and the plan's pinglist: on each binding only
+ * the window of that binding's peers for this round (agent/pinglist.ts); a catch-up passes no round.
+ */
+export function targetsOf(self: InventoryNode, peers: readonly InventoryNode[], plan: ProbePlan, round?: number): Target[] {
   const out: Target[] = [];
+  const perRound = round === undefined ? 0 : (plan.pinglist?.perRound ?? 0);
   for (const binding of Object.keys(plan.bindings)) {
     const own = self.addresses[binding];
     if (!own) continue;
+    const on = perRound ? peers.filter((p) => (p.addresses[binding]?.length ?? 0) > 0).map((p) => p.name) : [];
+    const window = perRound ? new Set(pinglistPeers(self.name, on, round!, perRound)) : undefined;
     for (const p of peers) {
-      if (p.name === self.name) continue;
+      if (p.name === self.name || (window && !window.has(p.name))) continue;
       for (const addr of p.addresses[binding] ?? []) {
         const fam = isIP(addr);
         out.push({ binding, peer: p.name, addr, source: own.find((a) => isIP(a) === fam) });
@@ -113,7 +123,7 @@ async function probeTarget(t: Target, input: RoundInput): Promise<TargetRow> {
 /** Runs one round; resolves with rows grouped by binding. */
 export async function runRound(input: RoundInput): Promise<Record<string, TargetRow[]>> {
   const peers = input.only ? input.peers.filter((p) => input.only!.has(p.name)) : input.peers;
-  const targets = shuffle(targetsOf(input.self, peers, input.plan));
+  const targets = shuffle(targetsOf(input.self, peers, input.plan, input.only ? undefined : input.round));
   const limiter = new Limiter(input.concurrency ?? 64);
   const rows = await Promise.all(targets.map((t) => limiter.run(() => probeTarget(t, input)).then((r) => [t.binding, r] as const)));
   const out: Record<string, TargetRow[]> = {};

@@ -1,6 +1,6 @@
 // The report as a file a person attaches to a change ticket: Markdown or one self-contained HTML page
 // (inline CSS, no script, no external resource). Pure: report in, text out.
-import type { CellState } from './matrix.js';
+import { cellStateDefs, inkOn, legendOrder, type CellState } from './cell-states.js';
 import type { Report, ReportBinding } from './report.js';
 
 /** Above this many nodes a binding's matrix is summarised as its problem pairs instead of a grid. */
@@ -22,17 +22,8 @@ export function verdictText(r: Pick<Report, 'verdict' | 'expected' | 'reporting'
   return missing > 0 ? `Waiting for ${missing} of ${r.expected} agents` : 'Waiting for the first full round';
 }
 
-/** The state letters' meanings, in the order of the legend (self excluded). */
-const stateNames: Record<CellState, string> = {
-  ok: 'ok',
-  loss: 'packet loss',
-  unreachable: 'unreachable',
-  port: 'TCP port failed',
-  mtu: 'MTU (DF) failed',
-  udp: 'UDP failed',
-  none: 'no result yet',
-  self: 'self',
-};
+/** The state letters' meanings (cell-states.ts). */
+const stateName = (s: CellState): string => cellStateDefs[s].label;
 
 export interface ProblemPair {
   from: string;
@@ -40,7 +31,7 @@ export interface ProblemPair {
   state: CellState;
 }
 
-/** Pairs whose state is neither ok, self nor 'no result yet', from the compact rows; at most `limit`. */
+/** Pairs whose state is neither ok, self nor none (no result yet), from the compact rows; at most `limit`. */
 export function problemPairs(b: ReportBinding, limit = MAX_PAIRS_LISTED): ProblemPair[] {
   const out: ProblemPair[] = [];
   const legend = b.matrix?.legend ?? {};
@@ -54,11 +45,17 @@ export function problemPairs(b: ReportBinding, limit = MAX_PAIRS_LISTED): Proble
   return out;
 }
 
+/** While a pinglist is still covering (README "Pinglists"): how many pairs have a current result. */
+function coverageNote(b: ReportBinding): string {
+  const c = b.coverage;
+  return c && c.covered < c.pairs ? `; ${c.covered} of ${c.pairs} pairs covered` : '';
+}
+
 function countsLine(b: ReportBinding): string {
   return (
-    (Object.keys(stateNames) as CellState[])
+    legendOrder
       .filter((s) => s !== 'self' && (b.counts[s] ?? 0) > 0)
-      .map((s) => `${stateNames[s]}: ${b.counts[s]}`)
+      .map((s) => `${stateName(s)}: ${b.counts[s]}`)
       .join(', ') || 'no pairs'
   );
 }
@@ -103,7 +100,7 @@ export function reportToMarkdown(r: Report): string {
   L.push('## Bindings', '');
   for (const b of r.bindings) {
     L.push(`### ${md(b.name)}${b.space ? ` (space ${md(b.space)})` : ''}`, '');
-    L.push(`${b.nodes.length} nodes; ${countsLine(b)}.`, '');
+    L.push(`${b.nodes.length} nodes; ${countsLine(b)}${coverageNote(b)}.`, '');
     if (!b.matrix) continue;
     if (b.nodes.length <= GRID_MAX_NODES) {
       L.push('Row = from, column = to. ' + legendLine(b), '');
@@ -116,7 +113,7 @@ export function reportToMarkdown(r: Report): string {
         pairs.length ? `Problem pairs${problemTotal(b) > pairs.length ? ` (first ${pairs.length} of ${problemTotal(b)})` : ''}:` : 'No problem pairs.',
         '',
       );
-      for (const p of pairs) L.push(`- ${md(p.from)} -> ${md(p.to)}: ${stateNames[p.state]}`);
+      for (const p of pairs) L.push(`- ${md(p.from)} -> ${md(p.to)}: ${stateName(p.state)}`);
       L.push('');
     }
   }
@@ -134,27 +131,13 @@ function legendLine(b: ReportBinding): string {
   return (
     'Legend: ' +
     Object.entries(b.matrix?.legend ?? {})
-      .map(([c, s]) => `\`${c}\` ${stateNames[s]}`)
+      .map(([c, s]) => `\`${c}\` ${stateName(s)}`)
       .join(', ') +
     '.'
   );
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-/** Colours shared with the page (aggregator/web/style.css); with the letter, never colour alone. */
-export const stateColours: Record<CellState, string> = {
-  ok: '#2e7d32',
-  loss: '#f9a825',
-  unreachable: '#c62828',
-  port: '#6a1b9a',
-  mtu: '#1565c0',
-  udp: '#00838f',
-  none: '#9e9e9e',
-  self: '#ffffff',
-};
-
-const darkText = new Set<CellState>(['loss', 'none', 'self']);
 
 // size: one HTML document written top to bottom
 export function reportToHtml(r: Report): string {
@@ -188,7 +171,7 @@ export function reportToHtml(r: Report): string {
   }
   H.push('</section><section><h2>Bindings</h2>');
   for (const b of r.bindings) {
-    H.push(`<h3>${esc(b.name)}${b.space ? ` (space ${esc(b.space)})` : ''}</h3><p>${b.nodes.length} nodes; ${esc(countsLine(b))}.</p>`);
+    H.push(`<h3>${esc(b.name)}${b.space ? ` (space ${esc(b.space)})` : ''}</h3><p>${b.nodes.length} nodes; ${esc(countsLine(b) + coverageNote(b))}.</p>`);
     if (!b.matrix) continue;
     if (b.nodes.length <= GRID_MAX_NODES) {
       H.push(
@@ -200,7 +183,7 @@ export function reportToHtml(r: Report): string {
         H.push(`<tr><th scope="row">${esc(b.nodes[i]!)}</th>`);
         for (const c of row) {
           const st = b.matrix!.legend[c] ?? 'none';
-          H.push(`<td style="background:${stateColours[st]};color:${darkText.has(st) ? '#000' : '#fff'}" title="${esc(stateNames[st])}">${esc(c)}</td>`);
+          H.push(`<td style="background:${cellStateDefs[st].colour};color:${inkOn(cellStateDefs[st].colour)}" title="${esc(stateName(st))}">${esc(c)}</td>`);
         }
         H.push('</tr>');
       });
@@ -210,7 +193,7 @@ export function reportToHtml(r: Report): string {
       if (!pairs.length) H.push('<p>No problem pairs.</p>');
       else {
         H.push(`<p>Problem pairs${problemTotal(b) > pairs.length ? ` (first ${pairs.length} of ${problemTotal(b)})` : ''}:</p><ul>`);
-        for (const p of pairs) H.push(`<li>${esc(p.from)} &rarr; ${esc(p.to)}: ${esc(stateNames[p.state])}</li>`);
+        for (const p of pairs) H.push(`<li>${esc(p.from)} &rarr; ${esc(p.to)}: ${esc(stateName(p.state))}</li>`);
         H.push('</ul>');
       }
     }
@@ -231,8 +214,8 @@ export function reportToHtml(r: Report): string {
 const exportCss = [
   'body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#111}',
   '.banner{padding:.8em 1.2em;border-radius:6px;color:#fff}.banner h1{margin:.1em 0}',
-  '.v-ready{background:#2e7d32}.v-degraded{background:#8a6d00}.v-not-ready{background:#b71c1c}.v-pending{background:#455a64}',
-  '.finding{border-left:6px solid #b71c1c;padding:.2em .8em;margin:.6em 0;background:#fafafa}.finding.warning{border-color:#f9a825}',
+  `.v-ready{background:${cellStateDefs.ok.colour}}.v-degraded{background:#8a6d00}.v-not-ready{background:#b71c1c}.v-pending{background:#455a64}`,
+  `.finding{border-left:6px solid #b71c1c;padding:.2em .8em;margin:.6em 0;background:#fafafa}.finding.warning{border-color:${cellStateDefs.loss.colour}}`,
   '.finding h4{margin:.3em 0}table{border-collapse:collapse;margin:.4em 0}th,td{border:1px solid #ccc;padding:2px 6px;text-align:left}',
   '.grid td{text-align:center;color:#fff;font-family:monospace;min-width:1.4em}',
 ].join('');

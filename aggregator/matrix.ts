@@ -2,20 +2,12 @@
 // Sized for 1,000 nodes x 6 bindings: healthy cells live in typed arrays (17 bytes each); only cells
 // that are not ok keep their full per-address rows (sparse map). Pure: no I/O, no clocks (times are passed in).
 import type { TargetRow } from '../agent/contract/wire.js';
+import { cellStateDefs, cellStateNames, type CellState } from './cell-states.js';
 
-/** Cell states, worst first after 'none'. One character each in the report's compact rows. */
-export const cellStates = {
-  none: '?', // no result yet (or only from a round older than the peer's responders)
-  self: '-',
-  unreachable: 'x', // nothing got through: ICMP lost (or not measured) and no TCP port answered
-  mtu: 'm', // small packets pass, the DF probe at the required MTU does not
-  port: 'p', // ICMP fine, some TCP port refused / filtered
-  udp: 'u', // a UDP port did not echo
-  loss: 'l', // some echoes lost
-  ok: 'o',
-} as const;
-export type CellState = keyof typeof cellStates;
-const stateList = Object.keys(cellStates) as CellState[];
+export type { CellState };
+/** Each state's one-character code in the report's compact rows (defined in cell-states.ts). */
+export const cellStates = Object.fromEntries(cellStateNames.map((s) => [s, cellStateDefs[s].code])) as { [K in CellState]: (typeof cellStateDefs)[K]['code'] };
+const stateList = cellStateNames;
 const stateCode = new Map(stateList.map((s, i) => [s, i] as const));
 
 // Per-row facts as bits, so a round is classified without allocating (6M rows a round at 1,000 nodes).
@@ -294,6 +286,11 @@ export class BindingMatrix {
     }
   }
 
+  /** The currency of every cell (n x n, row-major; 1 = measured since its destination came up): coverage.ts reads it. */
+  currentCells(): Readonly<Uint8Array> {
+    return this.current;
+  }
+
   cell(from: string, to: string): CellView | undefined {
     const s = this.index.get(from);
     const d = this.index.get(to);
@@ -325,6 +322,11 @@ export class BindingMatrix {
       const st = this.state[c]!;
       if (st !== none && st !== self && st !== ok) yield this.view(Math.floor(c / this.n), c % this.n);
     }
+  }
+
+  /** How many cells keep their full rows (0: every measured cell is ok and passes its conditions). */
+  get detailCount(): number {
+    return this.detail.size;
   }
 
   /** Every cell that keeps its full rows (every problem, plus ok cells that fail a condition). */

@@ -5,6 +5,7 @@
 // per-binding series for distributions and ratios, per-node series only where one value per node is the
 // point (agent state, clock offset), per-pair series only below a node-count threshold or for failing pairs
 // (capped), so a healthy 1,000-node fleet with 6 bindings stays in the low thousands of series.
+import type { Coverage } from './coverage.js';
 import { senderMedians, type BandwidthTable } from './bandwidth-diagnosis.js';
 import { outcomes, probeKinds } from '../agent/contract/probe.js';
 import { AGENT_VERSION } from '../agent/contract/version.js';
@@ -49,6 +50,10 @@ export const metricDefs = {
   pinger_bond_members: { type: 'gauge', help: 'Per node and binding whose interface is a bond: its members by MII state (up, down).' },
   pinger_binding_pairs: { type: 'gauge', help: 'Ordered node pairs per binding by state of their latest round (none = no result yet).' },
   pinger_binding_reachability_ratio: { type: 'gauge', help: 'Share of measured pairs on the binding that get through (0..1).' },
+  pinger_binding_coverage_ratio: {
+    type: 'gauge',
+    help: 'Share of ordered pairs on the binding with a current result, measured since their destination came up (0..1; a pinglist raises it round by round).',
+  },
   pinger_binding_loss_ratio: { type: 'gauge', help: 'Mean ICMP loss over measured pairs in their latest round (0..1).' },
   pinger_rtt_seconds: { type: 'histogram', help: 'ICMP round-trip time per binding: one observation per target per round (its average).' },
   pinger_icmp_echo_requests_total: { type: 'counter', help: 'ICMP echo requests sent to connected peers, per binding.' },
@@ -190,6 +195,8 @@ export interface MetricsInput {
   lastCollectSeconds: number;
   /** The last bandwidth sample of each pair (bandwidth-diagnosis.ts). */
   bandwidth?: BandwidthTable;
+  /** Per binding: pairs with a current result (the state's snapshot, coverage.ts). */
+  coverage?: ReadonlyMap<string, Coverage>;
 }
 
 // size: the metric families one block each, read as the metrics table
@@ -232,6 +239,7 @@ export function collectMetrics(input: MetricsInput): Family[] {
   }
 
   for (const m of input.matrices) bindingFamilies(m, input.options, add, addressFamilies(input.inventory, m.binding));
+  for (const [binding, c] of input.coverage ?? []) add('pinger_binding_coverage_ratio', { binding }, c.ratio);
 
   for (const [binding, t] of input.tally.bindings()) {
     let cum = 0;

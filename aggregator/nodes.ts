@@ -22,6 +22,7 @@ export interface NodeRecord {
   /** Since when the agent has been away (the aggregator's start for one never seen); 0 while connected. */
   missingSince: number;
   fullRounds: number;
+  /** The agent's number of its last complete full round (its final message in); -1 before one. */
   lastRound: number;
   clock?: { offsetMs: number; rttMs: number };
 }
@@ -81,6 +82,18 @@ export class NodeTable {
     if (now - r.lastSeenAt > this.staleAfterMs) return 'stale';
     if (r.fullRounds > 0 && now - r.lastResultsAt > Math.max(this.staleAfterMs, 3 * r.lastDurationMs)) return 'stalled';
     return 'reporting';
+  }
+
+  /**
+   * Until when `state()` and `missingTooLong()` of this record stay as they are at `now` with nothing but the
+   * clock moving (they change once the clock passes it; Infinity: never). A view built at `now` holds until then.
+   */
+  validUntil(r: NodeRecord, now: number): number {
+    const upTo = (t: number) => (t >= now ? t : Number.POSITIVE_INFINITY);
+    if (!r.connected) return upTo(r.missingSince + Math.max(this.staleAfterMs, 10_000));
+    const stale = upTo(r.lastSeenAt + this.staleAfterMs);
+    if (r.fullRounds === 0) return stale;
+    return Math.min(stale, upTo(r.lastResultsAt + Math.max(this.staleAfterMs, 3 * r.lastDurationMs)));
   }
 
   /** An agent away this long is a fault, no longer a start-up that the verdict waits for. */

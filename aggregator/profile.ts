@@ -11,6 +11,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import type { Inventory } from '../agent/contract/inventory.js';
 import { PingerError } from '../agent/contract/errors.js';
 import type { ProbePlan } from '../agent/contract/wire.js';
+import { roundsToCover } from '../agent/pinglist.js';
 import { ConditionError, parseCondition, scopeOf, subjectOf, type Condition } from './conditions.js';
 import { parseRate } from './link-conditions.js';
 import { BUILTIN } from './profile-names.js';
@@ -39,6 +40,13 @@ export interface Profile {
   bindings: Record<string, BindingRequirement>;
   /** How bandwidth is sampled (`bandwidth_sample`); required by a `bandwidth >= RATE` condition. */
   bandwidth?: BandwidthSample;
+  /** Pinglists (`pinglist`): above `above` nodes each agent probes `perRound` peers a round per binding. */
+  pinglist?: PinglistSetting;
+}
+
+export interface PinglistSetting {
+  above: number;
+  perRound: number;
 }
 
 export type BandwidthSample = NonNullable<ProbePlan['bandwidth']>;
@@ -54,12 +62,17 @@ interface Layer {
   every: Map<string, Condition | null>;
   bindings: Map<string, Map<string, Condition | null>>;
   bandwidth?: BandwidthSample;
+  /** null: `pinglist: off` (an extending profile switches its base's pinglist off). */
+  pinglist?: PinglistSetting | null;
   /** Where the first bandwidth condition is (file:line:col: path), for the error when no sink port is set. */
   bandwidthAt?: string;
 }
 
-const topKeys = ['name', 'description', 'extends', 'interval', 'timeout', 'icmp_count', 'node', 'every_binding', 'bindings', 'bandwidth_sample'];
+const topKeys = ['name', 'description', 'extends', 'interval', 'timeout', 'icmp_count', 'node', 'every_binding', 'bindings', 'bandwidth_sample', 'pinglist'];
 const sampleKeys = ['port', 'rate_cap', 'seconds', 'peers', 'concurrent'];
+const pinglistKeys = ['above', 'per_round'];
+/** Bounds of `pinglist`: the wire's plan refuses a window past 10,000 peers (probePlan.pinglist). */
+export const pinglistBounds = { above: [2, 100_000], perRound: [1, 10_000] } as const;
 const itemKeys = ['condition', 'severity'];
 
 function fail(msg: string): never {
@@ -206,6 +219,9 @@ function parseLayer(text: string, file: string): Layer {
         layer.bandwidth = { port, rateMbps: rate!, seconds: secs! / 1000, peers: int('peers', 1, 8, 1), concurrent: int('concurrent', 1, 64, 2) };
         break;
       }
+      case 'pinglist':
+        layer.pinglist = pinglistOf(v, keyNode, at);
+        break;
       case 'node':
         layer.node = conditionsOf(v, k, 'node');
         break;
@@ -229,6 +245,26 @@ function parseLayer(text: string, file: string): Layer {
     }
   }
   return layer;
+}
+
+type At = (node: YamlNode | null | undefined, path: string, msg: string) => never;
+
+/** `pinglist: {above: 100, per_round: 100}`, or `pinglist: off` (null in the layer). */
+function pinglistOf(v: YamlNode | null, keyNode: YamlNode, at: At): PinglistSetting | null {
+  if (isScalar(v) && v.value === 'off') return null;
+  if (!isMap(v)) return at(v ?? keyNode, 'pinglist', 'expected a map: above, per_round (or "off")');
+  for (const p of v.items) {
+    const k = String((p.key as { value?: unknown })?.value ?? p.key);
+    if (!pinglistKeys.includes(k)) at(p.key as YamlNode, `pinglist.${k}`, `unknown key "${k}" (known: ${pinglistKeys.join(', ')})`);
+  }
+  const int = (k: string, [lo, hi]: readonly [number, number]): number => {
+    const n = v.get(k, true) as YamlNode | undefined;
+    const x = n && isScalar(n) ? n.value : undefined;
+    if (!n) return at(v, `pinglist.${k}`, `missing (a whole number from ${lo} to ${hi})`);
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < lo || x > hi) at(n, `pinglist.${k}`, `must be a whole number from ${lo} to ${hi}`);
+    return x as number;
+  };
+  return { above: int('above', pinglistBounds.above), perRound: int('per_round', pinglistBounds.perRound) };
 }
 
 const merge = <T>(base: Map<string, T | null>, over: Map<string, T | null>) => new Map([...base, ...over]);
@@ -297,6 +333,7 @@ function mergeLayers(base: Layer, over: Layer): Layer {
     bindings,
     ...((over.bandwidth ?? base.bandwidth) ? { bandwidth: (over.bandwidth ?? base.bandwidth)! } : {}),
     ...((over.bandwidthAt ?? base.bandwidthAt) ? { bandwidthAt: (over.bandwidthAt ?? base.bandwidthAt)! } : {}),
+    ...(over.pinglist !== undefined ? { pinglist: over.pinglist } : base.pinglist !== undefined ? { pinglist: base.pinglist } : {}),
   };
 }
 
@@ -324,6 +361,7 @@ function finish(layer: Layer, file: string): Profile {
     node: live(layer.node),
     bindings,
     ...(layer.bandwidth ? { bandwidth: layer.bandwidth } : {}),
+    ...(layer.pinglist ? { pinglist: { ...layer.pinglist } } : {}),
   };
 }
 
@@ -381,7 +419,17 @@ export function usesDns(profile: Profile): boolean {
 }
 
 /**
- * The profile's interval is a floor: a fleet of N nodes probes at least every N x 40 ms. Every agent's round
+ * The pinglist that applies to a fleet of `nodes` (more than the profile's `above`): `perRound` peers a round
+ * per binding, every pair covered within `rounds` (K = ceil((N - 1) / perRound)) rounds. undefined: none.
+ */
+export function pinglistFor(profile: Profile, nodes: number): { perRound: number; rounds: number } | undefined {
+  const pl = profile.pinglist;
+  if (!pl || nodes <= pl.above) return undefined;
+  return { perRound: pl.perRound, rounds: roundsToCover(nodes - 1, pl.perRound) };
+}
+
+/**
+ * Without a pinglist, the profile's interval is a floor: a fleet of N nodes probes at least every N x 40 ms. Every agent's round
  * grows with N, and so does the aggregator's work per round (N messages of ~1 KB per peer and binding, about
  * 16 ms of one core each to decode at 1,000 nodes x 6 bindings: see BENCHMARKS.md). At 1,000 nodes: 40 s.
  */
@@ -401,14 +449,17 @@ export function planFor(profile: Profile, inventory: Inventory): ProbePlan {
     };
   }
   const sampled = Object.values(bindings).some((b) => b.bandwidth);
+  const pinglist = pinglistFor(profile, inventory.nodes.length);
   return {
     profile: profile.name,
-    intervalMs: fleetIntervalMs(profile.intervalMs, inventory.nodes.length),
+    // A pinglist bounds each round to perRound peers, so the profile's interval holds at any size.
+    intervalMs: pinglist ? profile.intervalMs : fleetIntervalMs(profile.intervalMs, inventory.nodes.length),
     timeoutMs: profile.timeoutMs,
     icmpCount: profile.icmpCount,
     bindings,
     // Agents look names up only when asked: a profile without DNS conditions sends no DNS traffic at all.
     ...(usesDns(profile) ? { dns: true } : {}),
     ...(sampled ? { bandwidth: { ...profile.bandwidth! } } : {}),
+    ...(pinglist ? { pinglist: { perRound: pinglist.perRound } } : {}),
   };
 }

@@ -5,7 +5,9 @@ import type { LinkFact, LldpState } from '../agent/contract/link-wire.js';
 import type { InterfaceInfo, ResponderInfo } from '../agent/contract/wire.js';
 import { lldpSummary } from './link-diagnosis.js';
 import { senderMedians, type BandwidthTable } from './bandwidth-diagnosis.js';
+import { cellStateList, type CellStateInfo } from './cell-states.js';
 import { cellStates, type BindingMatrix, type CellState } from './matrix.js';
+import { coverageText, reportRatio, totalCoverage, type Coverage } from './coverage.js';
 import { list } from './diagnosis.js';
 import type { Finding } from './findings.js';
 import type { NodeRecord, NodeState } from './nodes.js';
@@ -19,6 +21,11 @@ export interface ReportNode {
   icmp?: 'available' | 'not-measured';
   clockOffsetMs?: number;
   rounds: number;
+  /**
+   * The agent's own number of the last full round whose results the verdict of this report includes (absent
+   * before one): with the agent's send times this tells how long a round took to reach the verdict.
+   */
+  lastRound?: number;
   /** How long its last full round took (ms): a fleet that outgrows its interval shows here first. */
   lastRoundMs?: number;
   /** binding -> this node's addresses, with the interface and MTU the agent found for each. */
@@ -39,10 +46,21 @@ export interface ReportBinding {
   /** Matrix order: row i / column j of `matrix.states` is nodes[i] -> nodes[j]. */
   nodes: string[];
   counts: Record<CellState, number>;
+  /**
+   * Ordered pairs of the binding's nodes with a current result (measured since the destination came up), and
+   * their share (0..1, floored: 1 only when every pair is covered). A pinglist raises it round by round.
+   */
+  coverage?: { ratio: number; covered: number; pairs: number };
   matrix?: {
     /** Legend for the characters of `states`. */
     legend: Record<string, CellState>;
+    /** One string per source node, one state code per destination (empty with ?matrix=runs). */
     states: string[];
+    /**
+     * With ?matrix=runs: `states` run-length encoded, one string per source node: each code followed by how many
+     * times it repeats when more than once ("o499-o500" is 499 ok, self, 500 ok). Codes are never digits.
+     */
+    runs?: string[];
     /** ICMP RTT p99 per pair in ms (only with ?matrix=full). */
     rttP99Ms?: (number | null)[][];
   };
@@ -70,11 +88,15 @@ export interface Report {
   nodes: ReportNode[];
   bindings: ReportBinding[];
   findings: Finding[];
+  /** The pinglist in force (profile `pinglist`, this fleet's size): peers a round, rounds to cover every pair. */
+  pinglist?: { perRound: number; rounds: number };
+  /** Every cell state: name, code, colour, label (cell-states.ts): views take them from here, not a copy (always set by this aggregator). */
+  cellStates?: readonly CellStateInfo[];
   /** Which nodes give LLDP data; `note` says plainly when none (or only some) do: not an error. */
   lldp?: ReturnType<typeof lldpSummary>;
 }
 
-export type MatrixDetail = 'none' | 'states' | 'full';
+export type MatrixDetail = 'none' | 'states' | 'runs' | 'full';
 
 export interface ReportInput {
   inventory: Inventory;
@@ -82,11 +104,14 @@ export interface ReportInput {
   verdict: Verdict;
   waiting: Waiting;
   findings: Finding[];
-  nodes: { record: NodeRecord; state: NodeState }[];
+  nodes: { record: NodeRecord; state: NodeState; lastRound?: number }[];
   matrices: BindingMatrix[];
   now: number;
   matrix: MatrixDetail;
   bandwidth?: BandwidthTable;
+  /** Per binding (state.ts snapshot). */
+  coverage?: ReadonlyMap<string, Coverage>;
+  pinglist?: { perRound: number; rounds: number };
 }
 
 const legend = Object.fromEntries(Object.entries(cellStates).map(([k, v]) => [v, k as CellState]));
@@ -99,7 +124,7 @@ export function buildReport(input: ReportInput): Report {
     for (const [b, m] of medians) if (m.has(node)) out[b] = Math.round(m.get(node)! * 10) / 10;
     return Object.keys(out).length ? { bandwidthMbps: out } : {};
   };
-  const nodes: ReportNode[] = input.nodes.map(({ record: r, state }) => {
+  const nodes: ReportNode[] = input.nodes.map(({ record: r, state, lastRound = r.lastRound }) => {
     const bindings: ReportNode['bindings'] = {};
     const seen: InterfaceInfo[] = r.hello?.interfaces ?? [];
     const declared = inv.get(r.name)?.addresses ?? {};
@@ -115,6 +140,7 @@ export function buildReport(input: ReportInput): Report {
       ...(r.hello ? { hostname: r.hello.hostname, agentVersion: r.hello.agentVersion, icmp: r.hello.icmp } : {}),
       ...(r.clock ? { clockOffsetMs: r.clock.offsetMs } : {}),
       rounds: r.fullRounds,
+      ...(lastRound >= 0 ? { lastRound } : {}),
       ...(r.fullRounds > 0 ? { lastRoundMs: Math.round(r.lastDurationMs) } : {}),
       bindings,
       responderProblems: (r.hello?.responders ?? []).filter((x) => x.state !== 'listening'),
@@ -128,7 +154,8 @@ export function buildReport(input: ReportInput): Report {
     ...(input.inventory.spaces[m.binding] ? { space: input.inventory.spaces[m.binding] } : {}),
     nodes: [...m.nodes],
     counts: m.counts(),
-    ...(input.matrix === 'none' ? {} : { matrix: { legend, states: m.stateRows(), ...(input.matrix === 'full' ? { rttP99Ms: m.rttRows() } : {}) } }),
+    ...coverageField(input.coverage?.get(m.binding)),
+    ...(input.matrix === 'none' ? {} : { matrix: matrixOf(m, input.matrix, input.inventory.nodes.length) }),
   }));
   const reporting = nodes.filter((n) => n.state === 'reporting').length;
   const expected = input.inventory.nodes.length;
@@ -136,18 +163,49 @@ export function buildReport(input: ReportInput): Report {
     verdict: input.verdict,
     generatedAt: new Date(input.now).toISOString(),
     profile: input.profile,
-    summary: summaryLine(input.verdict, expected, reporting, input.findings, input.waiting),
+    summary: summaryLine(input.verdict, expected, reporting, input.findings, input.waiting, pinglistNote(input)),
     ...(input.verdict === 'pending' ? { waiting: input.waiting } : {}),
     expected,
     reporting,
     nodes,
     bindings,
     findings: input.findings,
+    ...(input.pinglist ? { pinglist: { ...input.pinglist } } : {}),
+    cellStates: cellStateList,
     lldp: lldpSummary(input.nodes.map(({ record: r, state }) => ({ name: r.name, state, expected: true, ...(r.hello ? { hello: r.hello } : {}) }))),
   };
 }
 
-export function summaryLine(verdict: Verdict, expected: number, reporting: number, findings: Finding[], waiting: Waiting): string {
+const coverageField = (c: Coverage | undefined) => (c ? { coverage: { ratio: reportRatio(c), covered: c.covered, pairs: c.pairs } } : {});
+
+/** With a pinglist that has not covered every pair yet: "coverage 43% of pairs (pinglist: full coverage every 10 rounds)". */
+function pinglistNote(input: ReportInput): string | undefined {
+  if (!input.pinglist || !input.coverage) return undefined;
+  const all = totalCoverage([...input.coverage.values()]);
+  return all.covered < all.pairs ? coverageText(all, input.pinglist.rounds) : undefined;
+}
+
+/** Small fleets' run-length rows carry the RTTs as well (the page shades ok cells by them), as the default does. */
+const RUNS_RTT_MAX_NODES = 100;
+
+function matrixOf(m: BindingMatrix, detail: Exclude<MatrixDetail, 'none'>, nodes: number): NonNullable<ReportBinding['matrix']> {
+  if (detail === 'runs') return { legend, states: [], runs: m.stateRows().map(runLength), ...(nodes <= RUNS_RTT_MAX_NODES ? { rttP99Ms: m.rttRows() } : {}) };
+  return { legend, states: m.stateRows(), ...(detail === 'full' ? { rttP99Ms: m.rttRows() } : {}) };
+}
+
+/** "ooo-oo" -> "o3-o2". */
+export function runLength(row: string): string {
+  let out = '';
+  for (let i = 0; i < row.length; ) {
+    let j = i + 1;
+    while (j < row.length && row.charCodeAt(j) === row.charCodeAt(i)) j++;
+    out += j - i > 1 ? `${row[i]}${j - i}` : row[i];
+    i = j;
+  }
+  return out;
+}
+
+export function summaryLine(verdict: Verdict, expected: number, reporting: number, findings: Finding[], waiting: Waiting, coverage?: string): string {
   const errors = findings.filter((f) => f.severity === 'error');
   const first = errors[0] ?? findings[0];
   switch (verdict) {
@@ -160,12 +218,13 @@ export function summaryLine(verdict: Verdict, expected: number, reporting: numbe
         waiting.connect.length ? `${waiting.connect.length} agent(s) to connect (${list(waiting.connect)})` : '',
         waiting.firstRound.length ? `the first round of ${list(waiting.firstRound)}` : '',
         waiting.remeasure.length ? `new measurements toward ${list(waiting.remeasure)}, which came up since` : '',
+        coverage ?? '',
       ].filter(Boolean);
       return `pending: ${reporting}/${expected} nodes reporting; waiting for ${parts.join('; ')}`;
     }
     case 'degraded':
       return `degraded: ${findings.length} warning(s); ${first?.summary ?? ''}`;
     case 'not-ready':
-      return `not ready: ${errors.length} problem(s); ${first?.summary ?? ''}`;
+      return `not ready: ${errors.length} problem(s); ${first?.summary ?? ''}${coverage ? `; ${coverage}` : ''}`;
   }
 }

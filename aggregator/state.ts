@@ -10,60 +10,24 @@ import type { Finding } from './findings.js';
 import { BindingMatrix } from './matrix.js';
 import { NodeTable, type NodeRecord, type NodeState } from './nodes.js';
 import { pairComparisons, pairComparisonsFail } from './conditions.js';
-import { planFor, requirementFor, type Profile } from './profile.js';
+import { coverageOf, totalCoverage, type Coverage } from './coverage.js';
+import { pinglistFor, planFor, requirementFor, type Profile } from './profile.js';
 import { buildReport, type MatrixDetail, type Report, type Waiting } from './report.js';
+import { realClock, type StateClock } from './state-clock.js';
 import { verdictOf, type Verdict } from './verdict.js';
 
-/** Time for the state's debounces: a clock and timers on it. Tests pass a manual one instead of waiting. */
-export interface StateClock {
-  now(): number;
-  setTimeout(cb: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export { realClock, type StateClock } from './state-clock.js';
 
-/** The process's clock; its timers do not keep the process alive. */
-export const realClock: StateClock = {
-  now: Date.now,
-  setTimeout: (cb, ms) => setTimeout(cb, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
-export interface StateOptions {
-  inventory: Inventory;
-  profile: Profile;
-  /** Wall-clock ms of what agents report (default: the clock's). */
-  now?: () => number;
-  /** The debounces' clock and timers (default: realClock). */
-  clock?: StateClock;
-}
-
-export interface ReloadSummary {
-  generation: number;
-  nodes: number;
-  added: string[];
-  removed: string[];
-  /** Nodes still listed whose addresses changed. */
-  changed: string[];
-  /** Pair cells carried over unchanged, over every binding. */
-  keptPairs: number;
-  profile: string;
-}
-
-export interface Snapshot {
-  verdict: Verdict;
-  findings: Finding[];
-  nodes: { record: NodeRecord; state: NodeState }[];
-  waitingFor: number;
-  /** What a pending verdict waits for, by node (inventory order). */
-  waiting: Waiting;
-  at: number;
-}
+export type { ReloadSummary, Snapshot, StateOptions } from './state-types.js';
+import type { ReloadSummary, Snapshot, StateOptions } from './state-types.js';
 
 export class AggregatorState extends EventEmitter {
   // Replaced as a whole by reload() (live inventory); readers take them fresh on every use.
   inventory!: Inventory;
   profile!: Profile;
   plan!: ProbePlan;
+  /** The pinglist this fleet's size puts in force (profile `pinglist`), with K; undefined: every peer a round. */
+  pinglist: ReturnType<typeof pinglistFor>;
   nodes!: NodeTable;
   matrices!: BindingMatrix[];
   /** The last bandwidth sample of each pair, kept until the pair is measured again. */
@@ -99,6 +63,7 @@ export class AggregatorState extends EventEmitter {
     this.inventory = inventory;
     this.profile = profile;
     this.plan = planFor(opts.profile, opts.inventory);
+    this.pinglist = pinglistFor(opts.profile, opts.inventory.nodes.length);
     const names = opts.inventory.nodes.map((n) => n.name);
     // Stale after three missed intervals (plus the probe timeout): one slow round is not a fault.
     this.nodes = new NodeTable(names, 3 * this.plan.intervalMs + opts.profile.timeoutMs, this.now());
@@ -150,7 +115,6 @@ export class AggregatorState extends EventEmitter {
       .map((n) => n.name);
     for (const n of removed) this.awaitingPlan.delete(n);
     this.snap = undefined;
-    this.dirty = true;
     const summary: ReloadSummary = {
       generation: this.generation,
       nodes: inventory.nodes.length,
@@ -202,8 +166,9 @@ export class AggregatorState extends EventEmitter {
       // A fresh agent's first hello comes before it has the plan, so before its responders listen: probing it
       // then finds every port refused and costs the whole fleet a probe for nothing. The agent says hello
       // again once its responders are open (it always does after applying a plan); ask for the catch-up then.
+      // A pinglist fleet starting (not covered once yet) gets no catch-up: N^2 probes at once; the rotation covers it.
       if (first && msg.responders.length === 0) this.awaitingPlan.add(msg.node);
-      else this.catchUpSoon(msg.node);
+      else if (!this.pinglist || this.coveredOnce) this.catchUpSoon(msg.node);
     }
     this.changed();
   }
@@ -224,7 +189,9 @@ export class AggregatorState extends EventEmitter {
     // A catch-up began after the run-now it answers was sent: that bound needs no clock offset, whose estimate
     // is rough while the agent's machine is busy (a starved clock exchange has a long round trip).
     if (catchUp && msg.requestedAt !== undefined && msg.requestedAt <= now) roundStart = Math.max(roundStart, msg.requestedAt);
-    const readyAt = (peer: string) => this.nodes.get(peer)?.readyAt ?? 0;
+    // A pinglist reports faults at once: rows toward a peer not up with its responders open do not count.
+    const up = (p: string) => !this.pinglist || (this.nodes.get(p)?.connected && !this.awaitingPlan.has(p));
+    const readyAt = (p: string) => (up(p) ? (this.nodes.get(p)?.readyAt ?? 0) : Number.POSITIVE_INFINITY);
     for (const [binding, rows] of Object.entries(msg.bindings)) {
       this.counters.rows += rows.length;
       const m = this.byBinding.get(binding);
@@ -234,24 +201,46 @@ export class AggregatorState extends EventEmitter {
     }
     r.lastSeenAt = now;
     r.lastResultsAt = now;
+    this.lastRowsAt = now;
     if (catchUp) {
       // A few peers' rows, not a round: the node's round count and round time are its full rounds'.
       this.changed();
       return;
     }
     r.lastDurationMs = msg.durationMs;
-    r.lastRound = msg.round;
-    if (msg.final) r.fullRounds++;
+    if (msg.final) {
+      r.fullRounds++;
+      r.lastRound = msg.round;
+    }
     this.changed();
   }
 
+  /**
+   * A heartbeat that only says the agent lives leaves findings and verdict as they are, so it does not make
+   * the snapshot stale (200 a second at 1,000 nodes would rebuild it every time). It does when it moves the
+   * node's state (stale -> reporting), its clock (by 1 ms or more since the last such change), or when problem
+   * rows toward it may be held back until it is heard after their round (the diagnosis's port filter).
+   */
   heartbeat(msg: HeartbeatMsg): void {
     const r = this.nodes.get(msg.node);
     if (!r) return;
-    r.lastSeenAt = this.now();
-    if (msg.clock) r.clock = msg.clock;
-    this.changed();
+    const now = this.now();
+    const before = this.nodes.state(r, now);
+    const heldBack = r.lastSeenAt < this.lastRowsAt + 2000 && this.matrices.some((m) => m.detailCount > 0);
+    r.lastSeenAt = now;
+    let moved = false;
+    if (msg.clock) {
+      r.clock = msg.clock;
+      const was = this.clockShown.get(msg.node);
+      moved = !was || Math.abs(was.offsetMs - msg.clock.offsetMs) + Math.abs(was.rttMs - msg.clock.rttMs) / 2 >= 1;
+      if (moved) this.clockShown.set(msg.node, msg.clock);
+    }
+    if (moved || heldBack || this.nodes.state(r, now) !== before) this.changed();
   }
+  /** Receive time of the latest results message (any node). */
+  private lastRowsAt = Number.NEGATIVE_INFINITY;
+  /** Each node's clock as of the heartbeat that last made the snapshot stale. */
+  private readonly clockShown = new Map<string, { offsetMs: number; rttMs: number }>();
 
   disconnected(node: string): void {
     this.awaitingPlan.delete(node);
@@ -263,9 +252,13 @@ export class AggregatorState extends EventEmitter {
 
   /** Marks the derived view dirty; listeners (live report, metrics) are told at most every 250 ms. */
   private pendingEmit: unknown;
-  private dirty = true;
+  /** Bumped by everything that can change findings or verdict; the snapshot records the one it was built at. */
+  private version = 0;
+  private snapVersion = -1;
+  /** The clock-driven end of the snapshot: the earliest time a node's state changes with no message. */
+  private snapUntil = 0;
   changed(): void {
-    this.dirty = true;
+    this.version++;
     if (this.pendingEmit) return;
     this.pendingEmit = this.clock.setTimeout(() => {
       this.pendingEmit = undefined;
@@ -274,15 +267,19 @@ export class AggregatorState extends EventEmitter {
   }
 
   /**
-   * Findings, verdict and node states. Recomputed when something changed, but for large fleets at most every
+   * Findings, verdict and node states, cached until something changes them: a message that bumps the version
+   * (results, hello, disconnect, reload, a heartbeat that matters) or the clock passing a node's next deadline
+   * (an agent going stale or missing too long). For large fleets a changed state is rebuilt at most every
    * `maxAgeMs`: 1,000 nodes change many times a second, and every reader (page, API, metrics) shares one result.
    */
   snapshot(maxAgeMs = this.inventory.nodes.length > 200 ? 500 : 0): Snapshot {
     const now = this.now();
-    if (this.snap && (!this.dirty || now - this.snap.at < maxAgeMs) && now - this.snap.at < 1000) return this.snap;
-    this.dirty = false;
+    const s = this.snap;
+    if (s && now <= this.snapUntil && (this.snapVersion === this.version || now - s.at < maxAgeMs)) return s;
+    this.snapVersion = this.version;
     this.reports.clear();
-    const nodes = this.nodes.all().map((record) => ({ record, state: this.nodes.state(record, now) }));
+    const nodes = this.nodes.all().map((record) => ({ record, state: this.nodes.state(record, now), lastRound: record.lastRound }));
+    this.snapUntil = nodes.reduce((t, n) => Math.min(t, this.nodes.validUntil(n.record, now)), Number.POSITIVE_INFINITY);
     const findings = diagnose({
       inventory: this.inventory,
       profile: this.profile,
@@ -311,9 +308,12 @@ export class AggregatorState extends EventEmitter {
     const inv = this.inventory.nodes.map((n) => byName.get(n.name)!);
     const src = (i: number) => inv[i]!.state === 'reporting' && inv[i]!.record.fullRounds > 0;
     const dst = (i: number) => inv[i]!.state === 'reporting'; // a stale agent is a finding, not worth waiting for
-    for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting);
+    if (!this.pinglist) for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting); // else coverage says it
+    const coverage = new Map(this.matrices.map((m) => [m.binding, coverageOf(m.n, m.currentCells(), this.members.get(m)!)]));
     const waitingFor = waiting.size;
-    const verdict = verdictOf({ waitingFor, findings });
+    const all = totalCoverage([...coverage.values()]).ratio;
+    if (all === 1) this.coveredOnce = true;
+    const verdict = verdictOf({ waitingFor, findings, ...(this.pinglist ? { coverage: all } : {}) });
     const why: Waiting = { connect: [], firstRound: [], remeasure: [] };
     for (const n of inv) {
       if (!waiting.has(n.record.name)) continue;
@@ -321,7 +321,7 @@ export class AggregatorState extends EventEmitter {
       else if (n.record.fullRounds === 0) why.firstRound.push(n.record.name);
       else why.remeasure.push(n.record.name);
     }
-    this.snap = { verdict, findings, nodes, waitingFor, waiting: why, at: now };
+    this.snap = { verdict, findings, nodes, waitingFor, waiting: why, coverage, at: now };
     return this.snap;
   }
 
@@ -342,12 +342,15 @@ export class AggregatorState extends EventEmitter {
       now: s.at,
       matrix,
       bandwidth: this.bandwidth,
+      coverage: s.coverage,
+      ...(this.pinglist ? { pinglist: this.pinglist } : {}),
     });
     this.reports.set(matrix, r);
     return r;
   }
 
   private catchUpTimer: unknown;
+  private coveredOnce = false; // every pair covered once: a pinglist fleet catches joins up from then on
   private catchUpSince = 0;
   private readonly joined = new Set<string>();
   /**
@@ -364,6 +367,7 @@ export class AggregatorState extends EventEmitter {
       this.catchUpTimer = undefined;
       const peers = [...this.joined];
       this.joined.clear();
+      if (this.pinglist && peers.length > this.pinglist.perRound) return; // a crowd: the rotation covers them
       this.emit('run-now', peers, this.now());
     }, wait);
   }

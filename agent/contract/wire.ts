@@ -204,6 +204,11 @@ export const probePlan = z.strictObject({
     .optional(),
   /** The profile checks forward/reverse DNS: the agent looks up its addresses and hostname (sent only when true). */
   dns: z.boolean().optional(),
+  /**
+   * Pinglist (large fleets): each round probes a rotating window of `perRound` peers per binding
+   * (agent/pinglist.ts), so every pair is covered within ceil((N - 1) / perRound) rounds. Absent: every peer.
+   */
+  pinglist: z.strictObject({ perRound: z.number().int().min(1).max(10_000) }).optional(),
 });
 
 export const welcomeMsg = z.strictObject({

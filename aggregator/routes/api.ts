@@ -4,7 +4,15 @@ import type { MatrixDetail } from '../report.js';
 import { tokenMatches } from './agent-ws.js';
 import type { AggregatorState } from '../state.js';
 
-const details: readonly MatrixDetail[] = ['none', 'states', 'full'];
+const details: readonly MatrixDetail[] = ['none', 'states', 'runs', 'full'];
+
+/** Each report's JSON, written once: the state shares one report object per snapshot among its readers. */
+const serialized = new WeakMap<object, string>();
+export function reportJson(report: object): string {
+  let s = serialized.get(report);
+  if (s === undefined) serialized.set(report, (s = JSON.stringify(report)));
+  return s;
+}
 
 export async function apiRoutes(app: FastifyInstance, opts: { state: AggregatorState; startedAt: number; token: string }): Promise<void> {
   const { state } = opts;
@@ -14,7 +22,7 @@ export async function apiRoutes(app: FastifyInstance, opts: { state: AggregatorS
     if (!details.includes(m as MatrixDetail)) {
       return reply.code(400).send({ code: 'PINGER_ERR_HTTP_BAD_QUERY', error: `matrix must be one of ${details.join(', ')}; got ${JSON.stringify(m)}` });
     }
-    return state.report(m as MatrixDetail);
+    return reply.type('application/json; charset=utf-8').send(reportJson(state.report(m as MatrixDetail)));
   });
 
   app.get<{ Querystring: { binding?: string; from?: string; to?: string } }>('/api/v1/pair', async (req, reply) => {

@@ -63,6 +63,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRouteOpti
       options,
       lastCollectSeconds,
       bandwidth: state.bandwidth,
+      coverage: s.coverage,
     });
     current = new Map(families.map((f) => [f.name, f]));
     const text = await registry.metrics();

@@ -1,8 +1,10 @@
 // @ts-check
 // The readiness report page: fetches /api/v1/report, renders verdict, findings, one heatmap per binding and
 // the node list, and stays live through Server-Sent Events (/api/v1/events), polling when they fail.
-import { Heatmap, stateNames } from './heatmap.js';
-import { esc, linksText, pairLines, pairText } from './text.js';
+import { cellStates, stateLabel, useCellStates } from './cells.js';
+import { Heatmap } from './heatmap.js';
+import { nodeButtonHtml, renderNodes } from './nodes.js';
+import { esc, pairLines, pairText } from './text.js';
 
 /** @typedef {import('./text.js').Pair} Pair */
 
@@ -44,10 +46,12 @@ let selected = null;
 const maps = new Map();
 let shownFindings = '';
 let shownNodes = '';
+let shownStates = '';
 let firstRender = true;
 
 async function fetchReport() {
-  const res = await fetch('/api/v1/report', { cache: 'no-store' });
+  // Run-length rows: a tenth of the plain rows at 1,000 nodes (and the RTTs for small fleets, as by default).
+  const res = await fetch('/api/v1/report?matrix=runs', { cache: 'no-store' });
   if (!res.ok) throw new Error(`report: HTTP ${res.status}`);
   return /** @type {Promise<Report>} */ (res.json());
 }
@@ -101,16 +105,26 @@ function render(r) {
   upd.dateTime = r.generatedAt;
   upd.textContent = new Date(r.generatedAt).toLocaleTimeString();
   tickAge();
+  const sKey = JSON.stringify(r.cellStates ?? []);
+  if (r.cellStates && sKey !== shownStates) {
+    shownStates = sKey;
+    useCellStates(r.cellStates);
+    renderLegend();
+  }
   const fKey = JSON.stringify([r.findings, r.lldp?.note]);
   if (fKey !== shownFindings) {
     shownFindings = fKey;
     renderFindings(r.findings, r.lldp?.note);
   }
+  const t0 = performance.now();
   renderBindings(r.bindings);
+  performance.measure('pinger-bindings', { start: t0 });
   const nKey = JSON.stringify(r.nodes);
   if (nKey !== shownNodes) {
     shownNodes = nKey;
-    renderNodes(r);
+    const t1 = performance.now();
+    $('nodes-body').innerHTML = renderNodes(r, selected);
+    performance.measure('pinger-nodes', { start: t1 });
   }
   if (firstRender) {
     firstRender = false;
@@ -127,7 +141,7 @@ function tickAge() {
 }
 
 /** A node name that highlights the node everywhere when pressed. @param {string} n */
-const nodeButton = (n) => `<button type="button" class="node" data-node="${esc(n)}" aria-pressed="${n === selected}">${esc(n)}</button>`;
+const nodeButton = (n) => nodeButtonHtml(n, selected);
 
 /** @param {Finding[]} findings @param {string} [lldpNote] */
 function renderFindings(findings, lldpNote) {
@@ -203,70 +217,44 @@ function renderBindings(bindings) {
       maps.set(b.name, m);
     }
     const c = b.counts;
-    const parts = Object.keys(stateNames)
-      .filter((s) => s !== 'self' && c[s])
-      .map(
-        (s) =>
-          `<span class="chip s-${s}"><span class="swatch" aria-hidden="true"></span>${esc(stateNames[/** @type {import('./heatmap.js').CellState} */ (s)])}: ${c[s]}</span>`,
-      );
-    m.counts.innerHTML = `${b.nodes.length} nodes. ${parts.join(' ')}`;
+    const parts = [...cellStates.values()].filter((s) => s.name !== 'self' && c[s.name]).map((s) => `${chip(s.name)}${esc(s.label)}: ${c[s.name]}</span>`);
+    // A pinglist still covering (README "Pinglists"): how many pairs have a current result.
+    const cov = b.coverage && b.coverage.covered < b.coverage.pairs ? `; ${b.coverage.covered} of ${b.coverage.pairs} pairs covered` : '';
+    m.counts.innerHTML = `${b.nodes.length} nodes${cov}. ${parts.join(' ')}`;
     m.map.selected = selected;
     m.map.update(b);
-    m.pairs.innerHTML = problemList(b);
+    if (m.map.canvas.dataset.paintedRows !== '0') m.pairs.innerHTML = problemList(m.map);
   }
 }
 
-/** The text alternative of a heatmap: its problem pairs (at most 200). @param {Binding} b */
-function problemList(b) {
-  if (!b.matrix) return '<p>No matrix in this report.</p>';
+/** The opening of a legend or count chip: its swatch in the state's colour. @param {string} name */
+const chip = (name) => `<span class="chip s-${esc(name)}"><span class="swatch" style="background:var(--${esc(name)})" aria-hidden="true"></span>`;
+
+/** The legend, from the report's cell states: code, colour, label. */
+function renderLegend() {
+  $('legend').innerHTML = [...cellStates.values()]
+    .filter((s) => s.name !== 'self')
+    .map((s) => `<li>${chip(s.name)}${esc(s.code)} ${esc(s.label)}${s.name === 'ok' ? ' (darker = slower RTT, 0.1 to 20 ms)' : ''}</span></li>`)
+    .join('');
+}
+
+/** The text alternative of a heatmap: its problem pairs (at most 200). @param {Heatmap} map */
+function problemList(map) {
+  const b = map.b;
+  if (!b?.matrix) return '<p>No matrix in this report.</p>';
   /** @type {string[]} */
   const items = [];
   let total = 0;
-  b.matrix.states.forEach((row, i) => {
-    for (let j = 0; j < row.length; j++) {
-      const st = b.matrix?.legend[row[j] ?? '?'];
-      if (!st || st === 'ok' || st === 'self' || st === 'none') continue;
-      total++;
-      if (items.length < 200) items.push(`<li>${esc(b.nodes[i])} → ${esc(b.nodes[j])}: ${esc(stateNames[st])}</li>`);
+  map.rowProblems.forEach((cols, i) => {
+    total += cols.length;
+    for (const j of cols) {
+      if (items.length >= 200) return;
+      const st = b.matrix?.legend[map.rowAt(i)[j] ?? '?'] ?? '?';
+      items.push(`<li>${esc(b.nodes[i])} → ${esc(b.nodes[j])}: ${esc(stateLabel(st))}</li>`);
     }
   });
   if (!total) return '<p>No problem pairs.</p>';
   return `<p>${total > items.length ? `First ${items.length} of ${total}` : `${total}`} problem pair(s):</p><ul>${items.join('')}</ul>`;
-}
-
-/** @param {Report} r */
-function renderNodes(r) {
-  const bindings = r.bindings.map((b) => b.name);
-  const head = [
-    'Node',
-    'State',
-    'Hostname',
-    'Agent',
-    'ICMP',
-    'Clock offset',
-    ...bindings.map((b) => `${b}: address (interface, MTU)`),
-    'Links (speed, bond members, switch port)',
-    'Responder problems',
-  ];
-  const rank = { missing: 0, stale: 1, stalled: 1, reporting: 2 };
-  const nodes = [...r.nodes].sort(
-    (a, b) =>
-      (rank[/** @type {keyof typeof rank} */ (a.state)] ?? 3) - (rank[/** @type {keyof typeof rank} */ (b.state)] ?? 3) ||
-      a.name.localeCompare(b.name, undefined, { numeric: true }),
-  );
-  const rows = nodes.map((n) => {
-    const addr = bindings.map(
-      (b) =>
-        (n.bindings[b] ?? [])
-          .map((a) => `${esc(a.address)} <span class="dim">(${a.iface ? `${esc(a.iface)}, MTU ${a.mtu ?? '?'}` : 'no interface'})</span>`)
-          .join('<br>') || '<span class="dim">none</span>',
-    );
-    const probs = n.responderProblems.map((p) => `${esc(p.proto)}/${p.port} on ${esc(p.address)}: ${esc(p.state)}`).join('<br>');
-    const clock = n.clockOffsetMs === undefined ? '<span class="dim">not yet</span>' : `${n.clockOffsetMs.toFixed(1)} ms`;
-    return `<tr data-node="${esc(n.name)}"${n.name === selected ? ' class="selected"' : ''}><th scope="row">${nodeButton(n.name)}</th><td><span class="st st-${esc(n.state)}">${esc(n.state)}</span></td><td>${esc(n.hostname ?? '')}</td><td>${esc(n.agentVersion ?? '')}</td><td>${esc(n.icmp ?? '')}</td><td>${clock}</td>${addr.map((a) => `<td>${a}</td>`).join('')}<td class="links">${linksText(n)}</td><td>${probs}</td></tr>`;
-  });
-  $('nodes-body').innerHTML =
-    `<table class="nodes"><caption class="sr-only">Nodes, problem nodes first</caption><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 /** Highlights a node's row and column in every heatmap, and its row in the node list. @param {string|null} node */

@@ -3,64 +3,13 @@
 // smoothing, so 1,000 x 1,000 cells draw in one drawImage. Colour is never alone: big cells carry the state
 // letter, and the pair under the pointer or the keyboard focus is spelled out in text.
 
-/** @typedef {'ok'|'loss'|'unreachable'|'port'|'mtu'|'udp'|'none'|'self'} CellState */
-/** @typedef {{name: string, space?: string, nodes: string[], counts: Record<string, number>,
- *   matrix?: {legend: Record<string, CellState>, states: string[], rttP99Ms?: (number|null)[][]}}} Binding */
+import { cellStates, decodeRuns, ink, paintCells, paintRuns, palette, stateLabel } from './cells.js';
 
-/** Same colours as aggregator/export.ts and style.css. */
-export const stateColours = /** @type {Record<CellState, string>} */ ({
-  ok: '#2e7d32',
-  loss: '#f9a825',
-  unreachable: '#c62828',
-  port: '#6a1b9a',
-  mtu: '#1565c0',
-  udp: '#00838f',
-  none: '#9e9e9e',
-  self: '#ffffff',
-});
+/** @typedef {import('./cells.js').CellState} CellState */
+/** @typedef {import('../report.js').ReportBinding} Binding */
 
-export const stateNames = /** @type {Record<CellState, string>} */ ({
-  ok: 'ok',
-  loss: 'packet loss',
-  unreachable: 'unreachable',
-  port: 'TCP port failed',
-  mtu: 'MTU (DF) failed',
-  udp: 'UDP failed',
-  none: 'no result yet',
-  self: 'self',
-});
-
-/** @param {string} hex @returns {[number, number, number]} */
-function rgb(hex) {
-  const v = parseInt(hex.slice(1), 16);
-  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
-}
-
-/** Packs a colour as the little-endian RGBA word an ImageData's Uint32 view expects. */
-const word = (/** @type {[number, number, number]} */ [r, g, b]) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
-
-/**
- * Healthy pairs shade from light (fast) to dark green (slow) by RTT p99 on a fixed log scale, 0.1 ms to
- * 20 ms: absolute, so a uniformly fast cluster looks uniformly light instead of exaggerating microseconds.
- */
-const fast = rgb('#a5d6a7');
 /** Problem cells enlarged on tiny matrices, at most (beyond that the matrix is mostly red anyway). */
 const MAX_MARKED = 50_000;
-const slow = rgb('#1b5e20');
-const LO = Math.log10(0.1);
-const HI = Math.log10(20);
-/** @param {number} ms */
-function okShade(ms) {
-  const t = Math.min(1, Math.max(0, (Math.log10(Math.max(ms, 1e-3)) - LO) / (HI - LO)));
-  const mix = (/** @type {0|1|2} */ k) => Math.round(fast[k] + (slow[k] - fast[k]) * t);
-  return word([mix(0), mix(1), mix(2)]);
-}
-
-/** Black or white, whichever reads better on a packed cell colour. @param {number} w */
-function ink(w) {
-  const lum = 0.299 * (w & 255) + 0.587 * ((w >> 8) & 255) + 0.114 * ((w >> 16) & 255);
-  return lum > 150 ? '#000' : '#fff';
-}
 
 export class Heatmap {
   /**
@@ -88,6 +37,18 @@ export class Heatmap {
     this.px = undefined;
     /** @type {number[]} cells that are neither ok, self nor unknown (row * n + col), drawn larger when cells are tiny */
     this.problems = [];
+    /** Per row: the columns of its problem cells. @type {number[][]} */
+    this.rowProblems = [];
+    /** The decoded state rows as last painted (undefined: not decoded yet, see rowAt). @type {(string|undefined)[]} */
+    this.rows = [];
+    /** Per row: what it was painted from (its state or run string and RTTs), to repaint only rows that changed. @type {string[]} */
+    this.painted = [];
+    /** Rows painted since the page loaded (`data-painted-total`; `data-painted-rows` is the last update's). */
+    this.paintedTotal = 0;
+    /** What a full repaint depends on (nodes, legend, colours). */
+    this.paintedKey = '';
+    /** @type {ImageData|undefined} */
+    this.img = undefined;
     this.canvas.addEventListener('mousemove', (e) => this.hover(e));
     this.canvas.addEventListener('mouseleave', () => cb.onLeave());
     this.canvas.addEventListener('click', (e) => this.click(e));
@@ -108,45 +69,81 @@ export class Heatmap {
     this.paintImage();
     this.draw();
     const c = b.counts;
-    const bad = ['unreachable', 'mtu', 'port', 'udp', 'loss'].filter((s) => c[s]).map((s) => `${c[s]} ${stateNames[/** @type {CellState} */ (s)]}`);
+    const bad = ['unreachable', 'mtu', 'port', 'udp', 'loss']
+      .filter((s) => c[/** @type {CellState} */ (s)])
+      .map((s) => `${c[/** @type {CellState} */ (s)]} ${stateLabel(s)}`);
     this.canvas.setAttribute(
       'aria-label',
       `Matrix of ${b.name}, ${n} nodes: ${c.ok ?? 0} pairs ok${bad.length ? ', ' + bad.join(', ') : ''}${c.none ? `, ${c.none} without result` : ''}. Arrow keys move between pairs, Enter highlights a node.`,
     );
   }
 
-  /** The n x n image, one pixel per pair. */
+  /**
+   * The n x n image, one pixel per pair. Only rows whose states (or RTTs) changed since the last paint are
+   * repainted and put back; `data-painted-rows` on the canvas says how many were.
+   */
   paintImage() {
     const b = this.b;
     if (!b?.matrix) return;
     const n = b.nodes.length;
-    this.off.width = n;
-    this.off.height = n;
+    const src = b.matrix.runs ?? b.matrix.states;
+    const colours = [...cellStates.values()].map((x) => x.colour).join();
+    const key = `${n}|${b.nodes.join()}|${JSON.stringify(b.matrix.legend)}|${colours}`;
     const ctx = /** @type {CanvasRenderingContext2D} */ (this.off.getContext('2d'));
-    if (n === 0) return;
-    const img = ctx.createImageData(n, n);
-    const px = new Uint32Array(img.data.buffer);
-    /** @type {Record<string, number>} */
-    const byChar = {};
-    for (const [ch, st] of Object.entries(b.matrix.legend)) byChar[ch] = word(rgb(stateColours[st] ?? '#000000'));
-    const okChar = Object.entries(b.matrix.legend).find(([, s]) => s === 'ok')?.[0];
-    const rtt = b.matrix.rttP99Ms;
-    /** @type {number[]} */
-    const problems = [];
-    for (let i = 0; i < n; i++) {
-      const row = b.matrix.states[i] ?? '';
-      for (let j = 0; j < n; j++) {
-        const ch = row[j] ?? '?';
-        let w = byChar[ch] ?? 0xff000000;
-        const v = rtt?.[i]?.[j];
-        if (ch === okChar && v !== null && v !== undefined) w = okShade(v);
-        px[i * n + j] = w;
-        if (ch !== okChar && ch !== '-' && ch !== '?' && problems.length < MAX_MARKED) problems.push(i * n + j);
-      }
+    if (key !== this.paintedKey || !this.img) {
+      this.off.width = n;
+      this.off.height = n;
+      this.img = n > 0 ? ctx.createImageData(n, n) : undefined;
+      this.px = this.img ? new Uint32Array(this.img.data.buffer) : undefined;
+      this.painted = [];
+      this.rows = [];
+      this.rowProblems = [];
+      this.paintedKey = key;
     }
-    this.px = px;
-    this.problems = problems;
-    ctx.putImageData(img, 0, 0);
+    const img = this.img;
+    const px = this.px;
+    if (!img || !px) return void (this.canvas.dataset.paintedRows = '0');
+    const pal = palette(b.matrix.legend);
+    const rtt = b.matrix.rttP99Ms;
+    let lo = n;
+    let hi = -1;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const rttRow = rtt?.[i];
+      const from = `${src[i] ?? ''}|${rttRow ? rttRow.join() : ''}`;
+      if (this.painted[i] === from) continue;
+      this.painted[i] = from;
+      // Run-length rows fill whole runs at once (a healthy row of 1,000 is three fills), unless RTTs shade it.
+      if (b.matrix.runs && !rttRow) {
+        this.rows[i] = undefined;
+        this.rowProblems[i] = paintRuns(src[i] ?? '', px.subarray(i * n, (i + 1) * n), pal);
+      } else {
+        const row = b.matrix.runs ? decodeRuns(src[i] ?? '') : (src[i] ?? '');
+        this.rows[i] = row;
+        this.rowProblems[i] = paintCells(row, rttRow, px.subarray(i * n, (i + 1) * n), pal);
+      }
+      lo = Math.min(lo, i);
+      hi = i;
+      count++;
+    }
+    this.canvas.dataset.paintedRows = String(count);
+    this.paintedTotal += count;
+    this.canvas.dataset.paintedTotal = String(this.paintedTotal);
+    if (hi < 0) return;
+    this.problems = [];
+    for (let i = 0; i < n && this.problems.length < MAX_MARKED; i++) for (const j of this.rowProblems[i] ?? []) this.problems.push(i * n + j);
+    ctx.putImageData(img, 0, 0, 0, lo, n, hi - lo + 1);
+  }
+
+  /** Row i's state codes, one per column. @param {number} i */
+  rowAt(i) {
+    let row = this.rows[i];
+    if (row === undefined) {
+      const m = this.b?.matrix;
+      row = m ? (m.runs ? decodeRuns(m.runs[i] ?? '') : (m.states[i] ?? '')) : '';
+      this.rows[i] = row;
+    }
+    return row;
   }
 
   // size: one canvas pass: grid, labels and cells drawn in order over shared geometry
@@ -193,7 +190,7 @@ export class Heatmap {
       ctx.textAlign = 'center';
       ctx.textBaseline = 'middle';
       for (let i = 0; i < n; i++) {
-        const row = b.matrix.states[i] ?? '';
+        const row = this.rowAt(i);
         for (let j = 0; j < n; j++) {
           const ch = row[j] ?? '?';
           if (ch === '-') continue;

@@ -1,6 +1,6 @@
 // @ts-check
 // The page's text for a node's links and a pair's details (pure: no DOM, no fetch), and HTML escaping.
-import { stateNames } from './heatmap.js';
+import { stateLabel } from './cells.js';
 
 /** @typedef {import('./app.js').ReportNode} ReportNode */
 
@@ -33,7 +33,7 @@ export function linksText(n) {
   ].join('<br>');
 }
 
-/** @typedef {{binding: string, from: string, to: string, state: import('./heatmap.js').CellState, rttAvg: number|null, rttP99: number|null,
+/** @typedef {{binding: string, from: string, to: string, state: import('./cells.js').CellState, rttAvg: number|null, rttP99: number|null,
  *   loss: number|null, updatedAt: string|null, rows?: {addr: string, icmp?: {sent: number, recv: number, rtt: number[]|null, outcome: string},
  *   tcp?: Record<string, string>, udp?: Record<string, string>, mtu?: {size: number, outcome: string}}[],
  *   expected?: {tcp: number[], udp: number[], mtu?: number}}} Pair */
@@ -43,7 +43,7 @@ const ms = (/** @type {number|null|undefined} */ v) => (v === null || v === unde
 /** The pair's details as lines: [label, value]. @param {Pair} d @returns {[string, string][]} */
 export function pairLines(d) {
   /** @type {[string, string][]} */
-  const out = [['State', stateNames[d.state] ?? d.state]];
+  const out = [['State', stateLabel(d.state)]];
   if (d.state === 'none') return [...out, ['Details', 'no result yet']];
   const rows = d.rows ?? [];
   const icmp = rows.map((r) => r.icmp).filter((x) => x && x.outcome !== 'not-measured');

@@ -4,7 +4,10 @@
 // Measures: the report's size and build time, time to first render (navigation start -> the page's
 // 'pinger-first-render' mark, i.e. verdict, findings, 6 heatmaps and the node list drawn; split at the
 // 'pinger-report-fetched' mark into fetching the report and rendering it), the JS heap after
-// render (CDP Performance.getMetrics, after a forced GC), and hover -> details shown.
+// render (CDP Performance.getMetrics, after a forced GC), and hover -> details shown. Each run opens the page
+// twice: with the state unchanged since the last report (the cached snapshot and report serve it) and right
+// after a change (findings and verdict rebuilt for the page's fetch). Also GET /api/v1/report over HTTP,
+// ?matrix=states and ?matrix=runs, both ways.
 // Usage: node --import tsx test/bench/browser-render.ts [--nodes 1000] [--bindings 6] [--runs 5]
 import { parseArgs } from 'node:util';
 import type { Inventory } from '../../agent/contract/inventory.js';
@@ -66,6 +69,7 @@ for (let i = 0; i < N; i++) {
     responders: [],
   };
   state.hello(hello);
+  state.hello(hello); // again, as an agent does once its plan's responders are open (before that, rows toward it do not count)
   state.heartbeat({ v: 1, type: 'heartbeat', node: name(i), at: Date.now(), clock: { offsetMs: ((i % 21) - 10) / 4, rttMs: 0.3 } });
 }
 await new Promise((r) => setTimeout(r, 5)); // rounds must start after every peer's hello
@@ -81,17 +85,40 @@ const snapshotMs = performance.now() - t1;
 const report = state.report('states');
 const reportMs = performance.now() - t1;
 const reportBytes = Buffer.byteLength(JSON.stringify(report));
+const runsBytes = Buffer.byteLength(JSON.stringify(state.report('runs')));
 
 console.log(
-  `nodes ${N} x bindings ${bindings.length}: fed the state in ${(fedMs / 1000).toFixed(1)} s; report (states) built in ${reportMs.toFixed(0)} ms (findings and verdict ${snapshotMs.toFixed(0)} ms), ${(reportBytes / 2 ** 20).toFixed(1)} MiB JSON; findings ${report.findings.length}`,
+  `nodes ${N} x bindings ${bindings.length}: fed the state in ${(fedMs / 1000).toFixed(1)} s; report (states) built in ${reportMs.toFixed(0)} ms (findings and verdict ${snapshotMs.toFixed(0)} ms), ${(reportBytes / 2 ** 20).toFixed(1)} MiB JSON (?matrix=runs ${(runsBytes / 2 ** 10).toFixed(0)} KiB); findings ${report.findings.length}`,
 );
 const app = await buildServer({ state, token: 'bench', logLevel: 'warn' });
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 const browser = await launch();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const rows: { firstRenderMs: number; renderMs: number; wallMs: number; heapMB: number; hoverMs: number }[] = [];
-try {
+// The report API over HTTP: after a change (snapshot rebuilt, report built and serialized) and unchanged (cached).
+for (const matrix of ['states', 'runs']) {
+  const cold: number[] = [];
+  const warm: number[] = [];
   for (let r = 0; r < runs; r++) {
+    for (const [changed, out] of [
+      [true, cold],
+      [false, warm],
+    ] as const) {
+      if (changed) state.changed();
+      const h0 = performance.now();
+      const res = await fetch(`${url}/api/v1/report?matrix=${matrix}`);
+      await res.arrayBuffer();
+      out.push(performance.now() - h0);
+    }
+  }
+  console.log(
+    `GET /api/v1/report?matrix=${matrix}: after a change median ${median(cold).toFixed(0)} ms, unchanged median ${median(warm).toFixed(0)} ms (${runs} each)`,
+  );
+}
+const rows: { mode: string; firstRenderMs: number; renderMs: number; wallMs: number; heapMB: number; hoverMs: number }[] = [];
+try {
+  for (let k = 0; k < 2 * runs; k++) {
+    const mode = k % 2 === 0 ? 'unchanged' : 'changed';
+    if (mode === 'changed') state.changed();
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     const page = await ctx.newPage();
     const cdp = await ctx.newCDPSession(page);
@@ -111,7 +138,8 @@ try {
           .filter((e) => e.name.includes('/api/v1/'))
           .map((e) => [e.name.replace(/^.*\/api/, '/api'), Math.round(e.startTime), Math.round(e.duration)]),
       );
-      console.log(JSON.stringify({ fetchedMs, firstRenderMs, fetches }));
+      const parts = await page.evaluate(() => performance.getEntriesByType('measure').map((e) => [e.name, Math.round(e.duration)]));
+      console.log(JSON.stringify({ fetchedMs, firstRenderMs, fetches, parts }));
     }
     await cdp.send('HeapProfiler.collectGarbage');
     const { metrics } = await cdp.send('Performance.getMetrics');
@@ -129,8 +157,8 @@ try {
     // neighbouring row, so wait for whichever pair's details (same column) rather than one exact row.
     await page.waitForFunction((to) => document.querySelector('#tooltip')?.getAttribute('data-pair')?.endsWith(`|${to}`), name(col));
     const hoverMs = performance.now() - h0;
-    if (r === 0) await page.screenshot({ path: join(artifacts, `report-${N}-nodes.png`) }); // to look at, not timed
-    rows.push({ firstRenderMs: firstRenderMs!, renderMs, wallMs, heapMB, hoverMs });
+    if (k === 0) await page.screenshot({ path: join(artifacts, `report-${N}-nodes.png`) }); // to look at, not timed
+    rows.push({ mode, firstRenderMs: firstRenderMs!, renderMs, wallMs, heapMB, hoverMs });
     await ctx.close();
   }
 } finally {
@@ -139,13 +167,16 @@ try {
 }
 
 const f = (x: number, d = 0) => x.toFixed(d);
-console.log('run  first-render ms  of which rendering ms  goto->rendered ms  JS heap MiB  hover->details ms');
+console.log('run  state      first-render ms  of which rendering ms  goto->rendered ms  JS heap MiB  hover->details ms');
 rows.forEach((x, i) =>
   console.log(
-    `${String(i + 1).padStart(3)}  ${f(x.firstRenderMs).padStart(15)}  ${f(x.renderMs).padStart(20)}  ${f(x.wallMs).padStart(17)}  ${f(x.heapMB, 1).padStart(11)}  ${f(x.hoverMs).padStart(17)}`,
+    `${String(i + 1).padStart(3)}  ${x.mode.padEnd(9)}  ${f(x.firstRenderMs).padStart(15)}  ${f(x.renderMs).padStart(20)}  ${f(x.wallMs).padStart(17)}  ${f(x.heapMB, 1).padStart(11)}  ${f(x.hoverMs).padStart(17)}`,
   ),
 );
-const med = (k: keyof (typeof rows)[number], d = 0) => f(median(rows.map((x) => x[k])), d);
-console.log(
-  `median of ${rows.length}: first render ${med('firstRenderMs')} ms (rendering after the fetch ${med('renderMs')} ms); goto->rendered ${med('wallMs')} ms; JS heap ${med('heapMB', 1)} MiB; hover->details ${med('hoverMs')} ms`,
-);
+for (const mode of ['unchanged', 'changed']) {
+  const sel = rows.filter((x) => x.mode === mode);
+  const med = (k: 'firstRenderMs' | 'renderMs' | 'wallMs' | 'heapMB' | 'hoverMs', d = 0) => f(median(sel.map((x) => x[k])), d);
+  console.log(
+    `median of ${sel.length} (${mode === 'changed' ? 'right after a change' : 'state unchanged'}): first render ${med('firstRenderMs')} ms (rendering after the fetch ${med('renderMs')} ms); goto->rendered ${med('wallMs')} ms; JS heap ${med('heapMB', 1)} MiB; hover->details ${med('hoverMs')} ms`,
+  );
+}

@@ -134,3 +134,17 @@ test('HTML: self-contained (no script, no external resource), escaped, with verd
   assert.match(html, /<td style="background:#6a1b9a;color:#fff" title="TCP port failed">p<\/td>/);
   assert.match(html, /&lt;img src=x onerror=alert\(1\)&gt;/);
 });
+
+test('Markdown and HTML: a binding a pinglist is still covering says how many pairs are covered; a covered one does not', () => {
+  const covering = binding('internal', ['a', 'b', 'c'], ['-o?', '?-o', 'o?-']);
+  const r = report({
+    bindings: [
+      { ...covering, coverage: { ratio: 0.5, covered: 3, pairs: 6 } },
+      { ...binding('storage', ['a', 'b'], ['-o', 'o-']), coverage: { ratio: 1, covered: 2, pairs: 2 } },
+    ],
+  });
+  const mdText = reportToMarkdown(r);
+  assert.match(mdText, /3 nodes; ok: 3, [^\n]*; 3 of 6 pairs covered\./);
+  assert.match(mdText, /2 nodes; ok: 2\.\n/);
+  assert.match(reportToHtml(r), /3 of 6 pairs covered\.<\/p>/);
+});

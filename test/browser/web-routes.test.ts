@@ -29,6 +29,8 @@ test('the page and its assets are served with their types; nothing else under /w
     ['/web/app.js', 200, /^text\/javascript/],
     ['/web/heatmap.js', 200, /^text\/javascript/],
     ['/web/text.js', 200, /^text\/javascript/],
+    ['/web/nodes.js', 200, /^text\/javascript/],
+    ['/web/cells.js', 200, /^text\/javascript/],
     ['/web/style.css', 200, /^text\/css/],
     ['/web/../routes/web.ts', 404, /json/],
     ['/web/nope.js', 404, /json/],
@@ -116,6 +118,8 @@ test("the page's scripts typecheck (// @ts-check with JSDoc types, strict)", () 
     'aggregator/web/app.js',
     'aggregator/web/heatmap.js',
     'aggregator/web/text.js',
+    'aggregator/web/nodes.js',
+    'aggregator/web/cells.js',
     // The page's types come from report.ts; the aggregator's error codes are merged into PingerError here.
     'aggregator/errors.ts',
   ];

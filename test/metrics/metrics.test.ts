@@ -38,6 +38,7 @@ function collect(
     tally,
     options: { ...defaultMetricsOptions, ...options },
     lastCollectSeconds: 0,
+    coverage: s.coverage,
     ...extra,
   });
   return new Map(fams.map((x) => [x.name, x]));
@@ -112,6 +113,7 @@ describe('collectMetrics on synthetic fleets', () => {
         );
         assert.equal(value(m, 'pinger_binding_pairs', { binding: 'internal', state: 'ok' }), 12);
         assert.equal(value(m, 'pinger_binding_reachability_ratio', { binding: 'internal' }), 1);
+        assert.equal(value(m, 'pinger_binding_coverage_ratio', { binding: 'internal' }), 1, 'every pair measured');
         assert.equal(value(m, 'pinger_binding_loss_ratio', { binding: 'internal' }), 0);
         assert.equal(samples(m, 'pinger_pair_ok').length, 24);
         assert.ok(samples(m, 'pinger_pair_ok').every((s) => s.value === 1));
@@ -207,6 +209,8 @@ describe('collectMetrics on synthetic fleets', () => {
         assert.equal(value(m, 'pinger_agents', { state: 'missing' }), 1);
         assert.equal(value(m, 'pinger_agents_connected'), 2);
         assert.equal(value(m, 'pinger_agents_expected'), 3);
+        // node-3 measured nothing: its 2 of the 6 ordered pairs have no result.
+        approx(value(m, 'pinger_binding_coverage_ratio', { binding: 'storage' }), 4 / 6);
         assert.equal(value(m, 'pinger_verdict', { verdict: 'pending' }), 1);
         // Within the start-up grace it is waited for (pending), not yet a finding.
         assert.equal(value(m, 'pinger_findings', { kind: 'agent-missing', severity: 'error' }), 0);

@@ -13,7 +13,7 @@ const bad: [string, string][] = [
   ],
   [
     'bad-key.yaml',
-    `${dir}/bad-key.yaml:2:1: intervall: unknown key "intervall" (known: name, description, extends, interval, timeout, icmp_count, node, every_binding, bindings, bandwidth_sample)`,
+    `${dir}/bad-key.yaml:2:1: intervall: unknown key "intervall" (known: name, description, extends, interval, timeout, icmp_count, node, every_binding, bindings, bandwidth_sample, pinglist)`,
   ],
   ['bad-item-key.yaml', `${dir}/bad-item-key.yaml:3:5: node[0].severty: unknown key "severty" (known: condition, severity)`],
   ['bad-severity.yaml', `${dir}/bad-severity.yaml:3:15: every_binding[0].severity: must be "error", "warning" or "off", not "fatal"`],
@@ -27,6 +27,10 @@ const bad: [string, string][] = [
   ],
   ['bad-extends.yaml', `${dir}/bad-extends.yaml:1:10: extends: no built-in profile "openstak" (built in: openstack, demo)`],
   ['bad-link-speed.yaml', `${dir}/bad-link-speed.yaml:5:7: bindings.ceph-cluster[1]: "10 gigs" is not a rate like 10G, 25G or 1000M`],
+  ['bad-pinglist-key.yaml', `${dir}/bad-pinglist-key.yaml:4:3: pinglist.per_rond: unknown key "per_rond" (known: above, per_round)`],
+  ['bad-pinglist-range.yaml', `${dir}/bad-pinglist-range.yaml:4:14: pinglist.per_round: must be a whole number from 1 to 10000`],
+  ['bad-pinglist-missing.yaml', `${dir}/bad-pinglist-missing.yaml:2:11: pinglist.above: missing (a whole number from 2 to 100000)`],
+  ['bad-pinglist-scalar.yaml', `${dir}/bad-pinglist-scalar.yaml:2:11: pinglist: expected a map: above, per_round (or "off")`],
   ['bad-timeout.yaml', `${dir}/bad-timeout.yaml: timeout (2000ms) must be shorter than interval (1000ms)`],
 ];
 for (const [file, message] of bad) {

@@ -53,3 +53,33 @@ test('a stopped round probes no further target', async () => {
   await runRound({ self: nodes[0]!, peers: nodes, plan, probes: r.probes, signal: stop.signal });
   assert.equal(r.seen.length, 0);
 });
+
+test('pinglist: a round probes the window of each binding own peers; K rounds cover them all; a catch-up probes exactly the named', async () => {
+  // 9 nodes on internal, 5 of them on storage; 2 peers a round: K = 4 on internal, 2 on storage.
+  const fleet: InventoryNode[] = Array.from({ length: 9 }, (_, i) => ({
+    name: `n${i + 1}`,
+    addresses: { internal: [`198.18.2.${i + 1}`], ...(i < 5 ? { storage: [`198.18.3.${i + 1}`] } : {}) },
+  }));
+  const pl: ProbePlan = { ...plan, icmpCount: 1, pinglist: { perRound: 2 } };
+  const seen: Record<string, Set<string>> = { internal: new Set(), storage: new Set() };
+  for (let round = 0; round < 4; round++) {
+    const rows = await runRound({ self: fleet[0]!, peers: fleet, plan: pl, probes: recorder().probes, echoGapMs: 0, round });
+    assert.equal(rows.internal!.length, 2, `round ${round}: internal window`);
+    assert.equal(rows.storage!.length, 2, `round ${round}: storage window`);
+    for (const [b, list] of Object.entries(rows)) for (const r of list) seen[b]!.add(r.peer);
+    for (const r of rows.storage!) assert.ok(Number(r.peer.slice(1)) <= 5, `storage probes only storage members, not ${r.peer}`);
+  }
+  assert.equal(seen.internal!.size, 8, 'every internal peer within K = 4 rounds');
+  assert.equal(seen.storage!.size, 4, 'every storage peer within K = 2 rounds');
+  // A catch-up (no round) names three peers: exactly those, whatever the window.
+  const only = new Set(['n2', 'n7', 'n9']);
+  const rows = await runRound({ self: fleet[0]!, peers: fleet, plan: pl, probes: recorder().probes, echoGapMs: 0, only });
+  assert.deepEqual(rows.internal!.map((r) => r.peer).sort(), ['n2', 'n7', 'n9']);
+  assert.deepEqual(
+    rows.storage!.map((r) => r.peer),
+    ['n2'],
+  );
+  // Without a round count (or without the plan's pinglist) a round is every peer.
+  const all = await runRound({ self: fleet[0]!, peers: fleet, plan: pl, probes: recorder().probes, echoGapMs: 0 });
+  assert.equal(all.internal!.length, 8);
+});

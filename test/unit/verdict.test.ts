@@ -5,10 +5,16 @@ import { verdictOf } from '../../aggregator/verdict.js';
 
 const e: Finding = { severity: 'error', kind: 'unreachable', nodes: ['a'], summary: '' };
 const w: Finding = { severity: 'warning', kind: 'dns-mismatch', nodes: ['a'], summary: '' };
-const cases: [string, number, Finding[], string][] = [
+const cases: [string, number, Finding[], string, number?][] = [
   ['all reporting, no findings', 0, [], 'ready'],
   ['waiting for an agent, even with errors', 1, [e], 'pending'],
   ['an error', 0, [w, e], 'not-ready'],
   ['only warnings', 0, [w], 'degraded'],
+  ['pinglist coverage short, no findings', 0, [], 'pending', 0.43],
+  ['pinglist coverage short, an error: reported at once', 0, [e], 'not-ready', 0.43],
+  ['pinglist coverage short, only warnings', 0, [w], 'pending', 0.99],
+  ['pinglist coverage complete', 0, [], 'ready', 1],
+  ['pinglist coverage complete, warnings', 0, [w], 'degraded', 1],
 ];
-for (const [what, waitingFor, findings, want] of cases) test(`verdict: ${what} -> ${want}`, () => assert.equal(verdictOf({ waitingFor, findings }), want));
+for (const [what, waitingFor, findings, want, coverage] of cases)
+  test(`verdict: ${what} -> ${want}`, () => assert.equal(verdictOf({ waitingFor, findings, ...(coverage !== undefined ? { coverage } : {}) }), want));

@@ -1,0 +1,64 @@
+// Pinglist coverage (pure): the share of a binding's ordered pairs that have a current result, i.e. one
+// measured since the destination's agent (re)announced its responders. With a pinglist each agent probes a
+// rotating window of its peers, so coverage rises round by round to 100% within K rounds; a pair's last result
+// is kept (the matrix only overwrites the cells a round names) until the pair is measured again.
+
+export interface Coverage {
+  /** Ordered pairs of binding members with a current result. */
+  covered: number;
+  /** Every ordered pair of binding members (nodes holding an address on the binding): m x (m - 1). */
+  pairs: number;
+  /** covered / pairs; 1 when there is no pair. */
+  ratio: number;
+}
+
+/**
+ * Coverage of one binding's matrix: `current` holds n x n cells, row-major (source x destination), 1 where
+ * the pair's result is current and 0 where not (the matrix's currency cells); `member(i)` says whether node i holds an address on the binding.
+ */
+export function coverageOf(n: number, current: ArrayLike<number>, member: (i: number) => boolean): Coverage {
+  // Typed arrays, index loops, no branch per cell: 1,000 nodes x 6 bindings is 6M cells on every snapshot
+  // (about 7 ms of CPU here, see the commit that made it so).
+  const mask = new Uint8Array(n);
+  let members = 0;
+  for (let i = 0; i < n; i++) if (member(i)) (mask[i] = 1), members++;
+  let covered = 0;
+  for (let s = 0; s < n; s++) {
+    if (!mask[s]) continue;
+    const base = s * n;
+    for (let d = 0; d < n; d++) covered += current[base + d]! & mask[d]!; // cells are 0 or 1: no branch to mispredict
+    covered -= current[base + s]! & 1; // the diagonal is no pair
+  }
+  const pairs = members > 1 ? members * (members - 1) : 0;
+  return { covered, pairs, ratio: pairs ? covered / pairs : 1 };
+}
+
+/** The pairs of several bindings together. */
+export function totalCoverage(list: readonly Coverage[]): Coverage {
+  let covered = 0;
+  let pairs = 0;
+  for (const c of list) {
+    covered += c.covered;
+    pairs += c.pairs;
+  }
+  return { covered, pairs, ratio: pairs ? covered / pairs : 1 };
+}
+
+/** A percentage that says 100% only when every pair is covered (99.95% is "99%", one pair of many is "<1%"). */
+export function percentOf(c: Coverage): string {
+  if (c.covered >= c.pairs) return '100%';
+  if (c.covered === 0) return '0%';
+  const p = Math.floor((c.covered / c.pairs) * 100);
+  return p === 0 ? '<1%' : `${p}%`;
+}
+
+/** "coverage 43% of pairs (pinglist: full coverage every 10 rounds)" for the report's summary. */
+export function coverageText(c: Coverage, rounds?: number): string {
+  const every = rounds === undefined ? '' : ` (pinglist: full coverage every ${rounds === 1 ? 'round' : `${rounds} rounds`})`;
+  return `coverage ${percentOf(c)} of pairs${every}`;
+}
+
+/** The report's figure: the ratio to 4 decimals, floored so a binding short of a pair never shows 1. */
+export function reportRatio(c: Coverage): number {
+  return c.covered >= c.pairs ? 1 : Math.floor(c.ratio * 10_000) / 10_000;
+}

@@ -1,0 +1,44 @@
+// The state's shapes: its options, what a reload changed, and the snapshot every reader shares
+// (kept apart so state.ts holds only the writer's logic).
+import type { Inventory } from '../agent/contract/inventory.js';
+import type { Coverage } from './coverage.js';
+import type { Finding } from './findings.js';
+import type { NodeRecord, NodeState } from './nodes.js';
+import type { Profile } from './profile.js';
+import type { Waiting } from './report.js';
+import type { StateClock } from './state-clock.js';
+import type { Verdict } from './verdict.js';
+
+export interface StateOptions {
+  inventory: Inventory;
+  profile: Profile;
+  /** Wall-clock ms of what agents report (default: the clock's). */
+  now?: () => number;
+  /** The debounces' clock and timers (default: realClock). */
+  clock?: StateClock;
+}
+
+export interface ReloadSummary {
+  generation: number;
+  nodes: number;
+  added: string[];
+  removed: string[];
+  /** Nodes still listed whose addresses changed. */
+  changed: string[];
+  /** Pair cells carried over unchanged, over every binding. */
+  keptPairs: number;
+  profile: string;
+}
+
+export interface Snapshot {
+  verdict: Verdict;
+  findings: Finding[];
+  /** `lastRound`: the record's, as of this snapshot (the record itself moves on). */
+  nodes: { record: NodeRecord; state: NodeState; lastRound: number }[];
+  waitingFor: number;
+  /** What a pending verdict waits for, by node (inventory order). */
+  waiting: Waiting;
+  /** Per binding: the pairs with a current result (coverage.ts). */
+  coverage: Map<string, Coverage>;
+  at: number;
+}

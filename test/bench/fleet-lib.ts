@@ -1,0 +1,226 @@
+// The fleet benchmark's pure parts (test/bench/fleet-ws.ts): the inventory, the synthetic healthy rows a
+// simulated agent sends for a plan, /proc and /metrics parsing, percentiles and the table. No sockets here.
+import type { Inventory, InventoryNode } from '../../agent/contract/inventory.js';
+import type { DnsCheck, HelloMsg, ProbePlan, ResponderInfo, TargetRow } from '../../agent/contract/wire.js';
+import { wantedResponders } from '../../agent/responders.js';
+import { dfSizeFor, targetsOf } from '../../agent/round.js';
+import { AGENT_VERSION } from '../../agent/contract/version.js';
+import { WIRE_VERSION } from '../../agent/contract/wire.js';
+
+/** Six of the openstack profile's bindings: one with an MTU check, the others TCP ports. */
+export const benchBindings = ['internal', 'public', 'admin', 'shared-db', 'ceph-public', 'ceph-cluster', 'amqp', 'ovn'];
+
+/** 198.18.0.0/15 (benchmarking range): binding j, node i -> 198.18.0.0 + j * 4096 + i + 1. Strings only. */
+export function benchAddress(binding: number, node: number): string {
+  const n = binding * 4096 + node + 1;
+  return `198.${18 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+}
+
+export function fleetInventory(nodes: number, bindings: number): Inventory {
+  if (nodes < 2 || nodes > 4000) throw new Error(`--nodes must be 2..4000, got ${nodes}`);
+  if (bindings < 1 || bindings > benchBindings.length) throw new Error(`--bindings must be 1..${benchBindings.length}, got ${bindings}`);
+  const names = benchBindings.slice(0, bindings);
+  return {
+    bindings: [...names].sort(),
+    spaces: {},
+    nodes: Array.from({ length: nodes }, (_, i) => ({
+      name: `node-${i + 1}`,
+      addresses: Object.fromEntries(names.map((b, j) => [b, [benchAddress(j, i)]])),
+    })),
+  };
+}
+
+/** The pinglist size of a plan (`plan.pinglist.perRound`); 0 = every peer. */
+export function pinglistOf(plan: ProbePlan): number {
+  return plan.pinglist?.perRound ?? 0;
+}
+
+/** One healthy row toward `addr`, shaped as agent/round.ts shapes it for the plan's binding. */
+export function healthyRow(plan: ProbePlan, binding: string, peer: string, addr: string, rttMs: number): TargetRow {
+  const req = plan.bindings[binding]!;
+  const row: TargetRow = { peer, addr };
+  if (plan.icmpCount > 0) row.icmp = { sent: plan.icmpCount, recv: plan.icmpCount, rtt: [rttMs, rttMs, rttMs, rttMs, rttMs], outcome: 'ok' };
+  if (req.tcp.length) row.tcp = Object.fromEntries(req.tcp.map((p) => [String(p), 'ok' as const]));
+  if (req.udp.length) row.udp = Object.fromEntries(req.udp.map((p) => [String(p), 'ok' as const]));
+  if (req.mtu) row.mtu = { size: dfSizeFor(req.mtu, addr), outcome: 'ok' };
+  return row;
+}
+
+/**
+ * Healthy rows of the whole fleet per binding and address for one plan, shared by every simulated agent of a
+ * process: a healthy row depends only on the peer, so no agent holds a copy of its own.
+ */
+export class RowTable {
+  private key = '';
+  private byBinding = new Map<string, Map<string, TargetRow>>();
+
+  row(plan: ProbePlan, nodes: readonly InventoryNode[], binding: string, peer: string, addr: string): TargetRow {
+    const key = JSON.stringify(plan.bindings) + plan.icmpCount + nodes.length;
+    if (key !== this.key) {
+      this.key = key;
+      this.byBinding = new Map();
+    }
+    let m = this.byBinding.get(binding);
+    if (!m) this.byBinding.set(binding, (m = new Map()));
+    let r = m.get(addr);
+    if (!r) m.set(addr, (r = healthyRow(plan, binding, peer, addr, 0.2)));
+    return r;
+  }
+}
+
+/**
+ * What agent `self` sends for a round: the targets agent/round.ts's targetsOf() picks (every peer, or with
+ * the plan's pinglist this round's window of each binding's peers; `only` those peers for a catch-up or a
+ * trimmed first round, which probe no window), grouped by binding as runRound() groups them.
+ */
+export function roundRows(
+  table: RowTable,
+  plan: ProbePlan,
+  nodes: readonly InventoryNode[],
+  self: InventoryNode,
+  round: number,
+  only?: ReadonlySet<string>,
+): Record<string, TargetRow[]> {
+  const peers = only ? nodes.filter((p) => only.has(p.name)) : nodes;
+  const out: Record<string, TargetRow[]> = {};
+  for (const b of Object.keys(plan.bindings)) if (self.addresses[b]) out[b] = [];
+  for (const t of targetsOf(self, peers, plan, only ? undefined : round)) out[t.binding]!.push(table.row(plan, nodes, t.binding, t.peer, t.addr));
+  return out;
+}
+
+/** The hello a healthy agent sends: interfaces found; with a plan, its responders listening; DNS when asked. */
+export function simHello(self: InventoryNode, plan?: ProbePlan, withDns = false): HelloMsg {
+  const interfaces = Object.entries(self.addresses).flatMap(([binding, addrs]) =>
+    addrs.map((address) => ({ binding, address, iface: `eth-${binding}`.slice(0, 15), mtu: 9000, link: 'up' as const })),
+  );
+  const responders: ResponderInfo[] = plan ? wantedResponders(plan, self.addresses).map((r) => ({ ...r, state: 'listening' as const })) : [];
+  const dns: DnsCheck[] = Object.entries(self.addresses).flatMap(([binding, addrs]) =>
+    addrs.map((a) => ({ kind: 'address' as const, binding, query: a, names: [self.name], addresses: [a], ok: true })),
+  );
+  dns.push({ kind: 'hostname', query: self.name, names: [self.name], addresses: Object.values(self.addresses).flat(), ok: true });
+  return {
+    v: WIRE_VERSION,
+    type: 'hello',
+    node: self.name,
+    agentVersion: AGENT_VERSION,
+    hostname: self.name,
+    icmp: 'available',
+    interfaces,
+    responders,
+    ...(withDns ? { dns } : {}),
+  };
+}
+
+/** utime + stime of /proc/PID/stat, in seconds (fields 14 and 15, counted after the command's parenthesis). */
+export function cpuSecondsOf(stat: string, ticksPerSecond = 100): number {
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / ticksPerSecond;
+}
+
+/** A field of /proc/PID/status in MiB (VmHWM: peak RSS, VmRSS), or NaN. */
+export function statusMiB(status: string, field = 'VmHWM'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** Series (sample lines) in a Prometheus text exposition, and the values of the named unlabelled series. */
+export function parseMetrics(
+  text: string,
+  names: readonly string[] = ['nodejs_eventloop_lag_p99_seconds'],
+): { series: number; values: Record<string, number> } {
+  let series = 0;
+  const values: Record<string, number> = {};
+  const wanted = new Set(names);
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    series++;
+    const name = line.slice(0, line.indexOf(' '));
+    if (wanted.has(name)) values[name] = Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return { series, values };
+}
+
+/** Nearest-rank percentile (p in 0..100) of the finite values; undefined for none. */
+export function percentile(values: readonly number[], p: number): number | undefined {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!v.length) return undefined;
+  const rank = Math.ceil((p / 100) * v.length);
+  return v[Math.min(v.length - 1, Math.max(0, rank - 1))];
+}
+
+export const median = (values: readonly number[]) => percentile(values, 50);
+
+/** One round of the fleet benchmark as reported (table row and --json element). */
+export interface RoundStats {
+  round: number;
+  /** Agents whose results for this round went out. */
+  agentsSent: number;
+  /** When the last results message of the round was written to its socket, compressed (ms since the epoch). */
+  lastSentAt?: number;
+  /** The simulator: how late the round's last send was against its schedule (ms). */
+  sendLagMs?: number;
+  /** Aggregator utime+stime over this round's window (s). */
+  aggCpuS: number;
+  /** The simulator's worker processes, summed, over the same window (s). */
+  simCpuS: number;
+  rssPeakMiB: number;
+  dropped: number;
+  closeCodes: Record<string, number>;
+  loopP99Ms?: number;
+  /** Result rows the aggregator took in over the window (pinger_result_rows_total). */
+  rowsIn?: number;
+  verdict?: string;
+  /** From lastSentAt to the first report whose verdict covers this round on every node (s). */
+  verdictDelayS?: number;
+  metricsMs?: number;
+  series?: number;
+  reportKiB?: number;
+  reportMs?: number;
+}
+
+const fix = (v: number | undefined, d: number) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
+
+/** The human table: one line per round, fixed columns. */
+export function formatTable(rows: readonly RoundStats[]): string {
+  const head = [
+    'round',
+    'sent',
+    'agg CPU s',
+    'sim CPU s',
+    'RSS peak MiB',
+    'rows in',
+    'dropped',
+    'loop p99 ms',
+    'verdict',
+    'after last msg s',
+    'send lag ms',
+    '/metrics ms',
+    'series',
+    'report KiB',
+    'report ms',
+  ];
+  const lines = rows.map((r) => [
+    String(r.round),
+    String(r.agentsSent),
+    fix(r.aggCpuS, 2),
+    fix(r.simCpuS, 2),
+    fix(r.rssPeakMiB, 0),
+    r.rowsIn === undefined ? '-' : `${(r.rowsIn / 1e6).toFixed(2)}M`,
+    r.dropped
+      ? `${r.dropped} (${Object.entries(r.closeCodes)
+          .map(([c, n]) => `${c}x${n}`)
+          .join(' ')})`
+      : '0',
+    fix(r.loopP99Ms, 1),
+    r.verdict ?? '-',
+    r.verdictDelayS === undefined ? 'never' : fix(r.verdictDelayS, 2),
+    fix(r.sendLagMs, 0),
+    fix(r.metricsMs, 1),
+    r.series === undefined ? '-' : String(r.series),
+    fix(r.reportKiB, 0),
+    fix(r.reportMs, 0),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
+  return [fmt(head), `|${widths.map((w) => `${'-'.repeat(w + 1)}:`).join('|')}|`, ...lines.map(fmt)].join('\n');
+}

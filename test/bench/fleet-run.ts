@@ -1,0 +1,183 @@
+// The fleet benchmark's moving parts (test/bench/fleet-ws.ts drives them): the real aggregator process as the
+// CLI starts it, the worker processes of simulated agents and what they report, and the samples taken of the
+// aggregator (/proc, /metrics, the report). Everything started here is stopped by PID.
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inventoryToText } from '../../agent/contract/inventory.js';
+import { pingerCmd, start, type Started } from '../helpers/procs.js';
+import { cpuSecondsOf, fleetInventory, parseMetrics, statusMiB } from './fleet-lib.js';
+import type { WorkerReport, WorkerStart } from './fleet-ws-worker.js';
+
+export const clkTck = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+export interface Aggregator {
+  dir: string;
+  proc: Started;
+  pid: number;
+  url: string;
+  secret: string;
+}
+
+/** Inventory, cluster secret and (with `intervalS`) a profile extending openstack; then `pinger aggregator`. */
+export async function startAggregator(nodes: number, bindings: number, intervalS?: number): Promise<Aggregator> {
+  const dir = mkdtempSync(join(tmpdir(), 'pinger-fleet-'));
+  const inventoryFile = join(dir, 'inventory.yaml');
+  const tokenFile = join(dir, 'secret');
+  const secret = randomBytes(32).toString('base64');
+  writeFileSync(inventoryFile, inventoryToText(fleetInventory(nodes, bindings)));
+  writeFileSync(tokenFile, `${secret}\n`, { mode: 0o600 });
+  let profile = 'openstack';
+  if (intervalS !== undefined) {
+    profile = join(dir, 'profile.yaml');
+    writeFileSync(profile, `name: fleet-bench\nextends: openstack\ninterval: ${intervalS}s\n`);
+  }
+  const [node, pre] = pingerCmd();
+  const args = ['aggregator', '--listen', '127.0.0.1:0', '--inventory', inventoryFile, '--token-file', tokenFile, '--plain', '--profile', profile];
+  const proc = start(node, [...pre, ...args, '--log-level', 'warn']);
+  const line = await proc.waitFor(/listening on (https?:\/\/\S+?);/, 60_000);
+  return { dir, proc, pid: proc.child.pid!, url: /listening on (https?:\/\/\S+?);/.exec(line)![1]!, secret };
+}
+
+export function cpuOf(pid: number): number {
+  try {
+    return cpuSecondsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'), clkTck);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export function peakRssMiB(pid: number): number {
+  try {
+    return statusMiB(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmHWM');
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** What the workers reported: sends per round, closes, catch-ups. */
+export class Tracker {
+  readonly rounds = new Map<number, { agents: number; failed: number; lastSentAt: number; maxLagMs: number }>();
+  readonly closes: { node: string; code: number; reason: string; at: number }[] = [];
+  planned = 0;
+  /** The round interval the aggregator's plan asked for (it may stretch the profile's with the fleet). */
+  planIntervalMs = 0;
+  catchUps = 0;
+  stopping = false;
+
+  on(m: WorkerReport): void {
+    if (m.type === 'sent') {
+      const r = this.rounds.get(m.round) ?? { agents: 0, failed: 0, lastSentAt: 0, maxLagMs: 0 };
+      if (m.ok) r.agents++;
+      else r.failed++;
+      r.lastSentAt = Math.max(r.lastSentAt, m.at);
+      r.maxLagMs = Math.max(r.maxLagMs, m.lagMs);
+      this.rounds.set(m.round, r);
+    } else if (m.type === 'close' && !this.stopping) this.closes.push(m);
+    else if (m.type === 'planned') {
+      this.planned++;
+      this.planIntervalMs = m.intervalMs;
+    } else if (m.type === 'catch-up') this.catchUps++;
+  }
+}
+
+export interface Workers {
+  kids: ChildProcess[];
+  /** Every worker loaded and told to start its agents (the benchmark's clock starts here). */
+  started: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `n` worker processes, the nodes dealt round-robin; each reports to `tracker`. */
+export function startWorkers(n: number, cfg: Omit<WorkerStart, 'type' | 'mine'>, tracker: Tracker): Workers {
+  const ready: Promise<unknown>[] = [];
+  const file = fileURLToPath(new URL('./fleet-ws-worker.ts', import.meta.url));
+  const names = fleetInventory(cfg.nodes, cfg.bindings).nodes.map((x) => x.name);
+  const kids: ChildProcess[] = [];
+  for (let w = 0; w < n; w++) {
+    const kid = fork(file, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    kid.on('message', (m: WorkerReport) => tracker.on(m));
+    ready.push(
+      new Promise<void>((resolve, reject) => {
+        kid.on('message', (m: WorkerReport) => m.type === 'ready' && resolve());
+        kid.once('exit', (code) => reject(new Error(`fleet worker exited (${code}) before it was ready`)));
+      }),
+    );
+    kids.push(kid);
+  }
+  const started = Promise.all(ready).then(() => {
+    for (const [w, kid] of kids.entries()) kid.send({ type: 'start', mine: names.filter((_, i) => i % n === w), ...cfg } satisfies WorkerStart);
+  });
+  return {
+    kids,
+    started,
+    async stop() {
+      tracker.stopping = true;
+      await Promise.all(
+        kids.map(async (k) => {
+          if (k.exitCode !== null || k.signalCode !== null) return;
+          const exited = once(k, 'exit');
+          k.send({ type: 'stop' });
+          const t = setTimeout(() => k.pid && process.kill(k.pid, 'SIGKILL'), 5000);
+          await exited;
+          clearTimeout(t);
+        }),
+      );
+    },
+  };
+}
+
+/** GET with its wall time; the body is read whole. */
+export async function timedGet(url: string): Promise<{ ms: number; body: string }> {
+  const t = performance.now();
+  const res = await fetch(url);
+  const body = await res.text();
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return { ms: performance.now() - t, body };
+}
+
+export interface Sample {
+  at: number;
+  aggCpu: number;
+  simCpu: number;
+  rssPeakMiB: number;
+  metricsMs?: number;
+  series?: number;
+  loopP99Ms?: number;
+  /** pinger_result_rows_total at the sample. */
+  rows?: number;
+  reportKiB?: number;
+  reportMs?: number;
+}
+
+/** One sample at a window's end: CPU of the aggregator and the workers, peak RSS, a /metrics scrape, the report. */
+export async function sample(agg: Aggregator, workers: Workers): Promise<Sample> {
+  const s: Sample = {
+    at: Date.now(),
+    aggCpu: cpuOf(agg.pid),
+    simCpu: workers.kids.reduce((a, k) => a + (k.pid ? cpuOf(k.pid) : 0), 0),
+    rssPeakMiB: peakRssMiB(agg.pid),
+  };
+  try {
+    const m = await timedGet(`${agg.url}/metrics`);
+    const p = parseMetrics(m.body, ['nodejs_eventloop_lag_p99_seconds', 'pinger_result_rows_total']);
+    const lag = p.values.nodejs_eventloop_lag_p99_seconds;
+    const rows = p.values.pinger_result_rows_total;
+    Object.assign(s, { metricsMs: m.ms, series: p.series, ...(lag !== undefined ? { loopP99Ms: lag * 1000 } : {}), ...(rows !== undefined ? { rows } : {}) });
+    const r = await timedGet(`${agg.url}/api/v1/report`);
+    Object.assign(s, { reportMs: r.ms, reportKiB: Buffer.byteLength(r.body) / 1024 });
+  } catch {
+    // a busy or dead aggregator: the numbers stay absent, the table says '-'
+  }
+  return s;
+}

@@ -1,0 +1,265 @@
+// The fleet over real WebSockets (issue 16): the real aggregator process (`pinger aggregator`, openstack
+// profile, on 127.0.0.1) and N simulated agents in worker processes, each a real WebSocket connection made by
+// the agent's own Link (permessage-deflate as the agent uses it, per-node credential), sending what the agent
+// sends (fleet-ws-worker.ts). Inventory addresses are 198.18.0.0/15 strings: nothing is sent to them.
+// Per round: aggregator CPU, peak RSS, agents dropped (close codes), event-loop p99 (/metrics), the delay from
+// the round's last results message to a verdict that includes it on every node, /metrics time and series,
+// report size and time.
+// Usage: node --import tsx test/bench/fleet-ws.ts [--nodes 50] [--bindings 6] [--rounds 3] [--workers 2]
+//        [--no-compression] [--load] [--max-seconds S] [--interval S] [--json]
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { rmSync } from 'node:fs';
+import type { Report } from '../../aggregator/report.js';
+import { builtinProfile } from '../../aggregator/profile.js';
+import { burnCpu } from '../helpers/burn.js';
+import { formatTable, type RoundStats } from './fleet-lib.js';
+import { cpuOf, sample, startAggregator, startWorkers, timedGet, Tracker, type Aggregator, type Sample } from './fleet-run.js';
+
+export interface FleetOptions {
+  nodes: number;
+  bindings: number;
+  rounds: number;
+  workers: number;
+  compression: boolean;
+  load: boolean;
+  /** Stop after this long whatever state the rounds are in (0: no limit). */
+  maxSeconds: number;
+  /** Round period (s) instead of the openstack profile's (a profile extending openstack): smoke tests only. */
+  intervalS?: number;
+  log?: (line: string) => void;
+}
+
+export interface FleetResult {
+  options: Omit<FleetOptions, 'log'>;
+  /** The round period the simulated agents keep: the profile's interval. */
+  intervalMs: number;
+  /** What the aggregator's plan asked for (the current code stretches it to N x 40 ms above 250 nodes). */
+  planIntervalMs: number;
+  rounds: RoundStats[];
+  /** 1/5/15-minute load averages at the start and the end. */
+  loadavg: { start: number[]; end: number[] };
+  wallS: number;
+  /** CPU seconds over the whole run: the aggregator, and the simulator's workers summed. */
+  aggCpuS: number;
+  simCpuS: number;
+  catchUps: number;
+  stoppedBy: 'rounds' | 'max-seconds' | 'signal';
+  /** The processes the run started (all stopped when it returns). */
+  pids: { aggregator: number; workers: number[] };
+}
+
+/** Polls the report (no matrix) and notes when each round is in the verdict on every node. */
+class VerdictWatch {
+  readonly at = new Map<number, { at: number; verdict: Report['verdict'] }>();
+  last: Report['verdict'] | undefined;
+  private stopped = false;
+  private done: Promise<void> | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly everyMs: number,
+  ) {}
+
+  start(): void {
+    this.done = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const { body } = await timedGet(`${this.url}/api/v1/report?matrix=none`);
+        const at = Date.now();
+        const r = JSON.parse(body) as Report;
+        this.last = r.verdict;
+        const covered = Math.min(...r.nodes.map((n) => n.lastRound ?? -1));
+        if (r.verdict !== 'pending') for (let k = 0; k <= covered; k++) if (!this.at.has(k)) this.at.set(k, { at, verdict: r.verdict });
+      } catch {
+        // not answering right now: try again
+      }
+      await new Promise((res) => setTimeout(res, this.everyMs));
+    }
+  }
+}
+
+/** Set by SIGINT/SIGTERM: the run ends at once, and still stops everything it started. */
+const interrupted = { now: false };
+const onSignal = () => {
+  interrupted.now = true;
+};
+
+async function sleepUntil(t: number): Promise<void> {
+  while (Date.now() < t && !interrupted.now) await new Promise((r) => setTimeout(r, Math.min(100, t - Date.now())));
+}
+
+export async function runFleet(o: FleetOptions): Promise<FleetResult> {
+  const log = o.log ?? (() => undefined);
+  const intervalMs = o.intervalS !== undefined ? o.intervalS * 1000 : builtinProfile('openstack').intervalMs;
+  const load0 = loadavg();
+  const burners = o.load ? burnCpu() : undefined;
+  let agg: Aggregator | undefined;
+  let workers: ReturnType<typeof startWorkers> | undefined;
+  let w: VerdictWatch | undefined;
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  try {
+    agg = await startAggregator(o.nodes, o.bindings, o.intervalS);
+    log(`aggregator pid ${agg.pid} at ${agg.url}; ${o.nodes} agents in ${o.workers} workers, round period ${intervalMs / 1000} s`);
+    const tracker = new Tracker();
+    const url = `${agg.url.replace('http', 'ws')}/api/v1/agent`;
+    workers = startWorkers(
+      o.workers,
+      { url, secret: agg.secret, nodes: o.nodes, bindings: o.bindings, rounds: o.rounds, compression: o.compression, periodMs: intervalMs },
+      tracker,
+    );
+    const before = await sample(agg, workers);
+    await workers.started;
+    const t0 = Date.now();
+    w = new VerdictWatch(agg.url, o.nodes <= 200 ? 100 : 250);
+    w.start();
+    const first: Sample = { ...before, aggCpu: cpuOf(agg.pid), simCpu: workers.kids.reduce((a, k) => a + (k.pid ? cpuOf(k.pid) : 0), 0), at: t0 };
+    const { samples, stoppedBy } = await windows({ o, intervalMs, t0, agg, workers, tracker, w, first, log });
+    await w.stop();
+    const rounds = roundStats(samples, tracker, w);
+    const last = samples.at(-1)!;
+    return {
+      options: {
+        nodes: o.nodes,
+        bindings: o.bindings,
+        rounds: o.rounds,
+        workers: o.workers,
+        compression: o.compression,
+        load: o.load,
+        maxSeconds: o.maxSeconds,
+        ...(o.intervalS !== undefined ? { intervalS: o.intervalS } : {}),
+      },
+      intervalMs,
+      planIntervalMs: tracker.planIntervalMs,
+      rounds,
+      loadavg: { start: load0, end: loadavg() },
+      wallS: (Date.now() - t0) / 1000,
+      aggCpuS: last.aggCpu - samples[0]!.aggCpu,
+      simCpuS: last.simCpu - samples[0]!.simCpu,
+      catchUps: tracker.catchUps,
+      stoppedBy,
+      pids: { aggregator: agg.pid, workers: workers.kids.map((k) => k.pid!) },
+    };
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    await w?.stop();
+    await workers?.stop();
+    await agg?.proc.stop();
+    await burners?.stop();
+    if (agg) rmSync(agg.dir, { recursive: true, force: true });
+  }
+}
+
+interface Run {
+  o: FleetOptions;
+  intervalMs: number;
+  t0: number;
+  agg: Aggregator;
+  workers: ReturnType<typeof startWorkers>;
+  tracker: Tracker;
+  w: VerdictWatch;
+  first: Sample;
+  log: (line: string) => void;
+}
+
+/** One sample at the end of each round period; the last waits (two more periods at most) for its verdict. */
+async function windows(r: Run): Promise<{ samples: Sample[]; stoppedBy: FleetResult['stoppedBy'] }> {
+  const { o, intervalMs, t0, w } = r;
+  const deadline = o.maxSeconds > 0 ? t0 + o.maxSeconds * 1000 : Number.POSITIVE_INFINITY;
+  const samples = [r.first];
+  for (let k = 0; k < o.rounds; k++) {
+    const end = t0 + (k + 1) * intervalMs;
+    if (k === o.rounds - 1) await waitVerdict(w, k, Math.min(deadline, end + 2 * intervalMs), end);
+    else await sleepUntil(Math.min(end, deadline));
+    samples.push(await sample(r.agg, r.workers));
+    r.log(`round ${k}: ${JSON.stringify(r.tracker.rounds.get(k) ?? {})}, ${r.tracker.planned} planned, ${r.tracker.closes.length} closes, verdict ${w.last}`);
+    if (Date.now() >= deadline || interrupted.now) return { samples, stoppedBy: interrupted.now ? 'signal' : 'max-seconds' };
+  }
+  return { samples, stoppedBy: 'rounds' };
+}
+
+async function waitVerdict(w: VerdictWatch, round: number, until: number, notBefore: number): Promise<void> {
+  while (Date.now() < until && !interrupted.now && !(w.at.has(round) && Date.now() >= notBefore)) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** Window k (between samples k and k+1) with round k's sends and verdict. */
+function roundStats(samples: Sample[], tracker: Tracker, w: VerdictWatch): RoundStats[] {
+  const out: RoundStats[] = [];
+  for (let k = 0; k + 1 < samples.length; k++) {
+    const a = samples[k]!;
+    const b = samples[k + 1]!;
+    const sent = tracker.rounds.get(k);
+    const closes = tracker.closes.filter((c) => c.at >= (k === 0 ? 0 : a.at) && c.at < b.at);
+    const codes: Record<string, number> = {};
+    for (const c of closes) codes[c.code] = (codes[c.code] ?? 0) + 1;
+    const v = w.at.get(k);
+    out.push({
+      round: k,
+      agentsSent: sent?.agents ?? 0,
+      ...(sent ? { lastSentAt: sent.lastSentAt, sendLagMs: sent.maxLagMs } : {}),
+      aggCpuS: b.aggCpu - a.aggCpu,
+      simCpuS: b.simCpu - a.simCpu,
+      rssPeakMiB: b.rssPeakMiB,
+      ...(a.rows !== undefined && b.rows !== undefined ? { rowsIn: b.rows - a.rows } : {}),
+      dropped: closes.length,
+      closeCodes: codes,
+      ...pick(b, ['loopP99Ms', 'metricsMs', 'series', 'reportKiB', 'reportMs']),
+      ...(v ? { verdict: v.verdict } : {}),
+      ...(v && sent ? { verdictDelayS: Math.max(0, v.at - sent.lastSentAt) / 1000 } : {}),
+    });
+  }
+  return out;
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const r: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) r[k] = o[k];
+  return r;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      nodes: { type: 'string', default: '50' },
+      bindings: { type: 'string', default: '6' },
+      rounds: { type: 'string', default: '3' },
+      workers: { type: 'string', default: '2' },
+      'no-compression': { type: 'boolean', default: false },
+      load: { type: 'boolean', default: false },
+      'max-seconds': { type: 'string', default: '0' },
+      interval: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const r = await runFleet({
+    nodes: Number(values.nodes),
+    bindings: Number(values.bindings),
+    rounds: Number(values.rounds),
+    workers: Number(values.workers),
+    compression: !values['no-compression'],
+    load: values.load,
+    maxSeconds: Number(values['max-seconds']),
+    ...(values.interval ? { intervalS: Number(values.interval) } : {}),
+    log: (l) => console.error(l),
+  });
+  if (values.json) return void console.log(JSON.stringify(r, null, 2));
+  const o = r.options;
+  console.log(
+    `${o.nodes} nodes x ${o.bindings} bindings, ${o.workers} workers, round period ${r.intervalMs / 1000} s (the plan asked ${r.planIntervalMs / 1000} s), compression ${o.compression ? 'on' : 'off'}${o.load ? ', CPU burners on' : ''}; load average ${r.loadavg.start.map((x) => x.toFixed(1)).join(' ')} -> ${r.loadavg.end.map((x) => x.toFixed(1)).join(' ')}`,
+  );
+  console.log(formatTable(r.rounds));
+  console.log(
+    `run ${r.wallS.toFixed(1)} s (${r.stoppedBy}); aggregator CPU ${r.aggCpuS.toFixed(1)} s; simulator CPU ${r.simCpuS.toFixed(1)} s (${(r.simCpuS / r.wallS).toFixed(2)} cores); catch-ups ${r.catchUps}`,
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
