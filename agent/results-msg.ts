@@ -1,6 +1,7 @@
 // The results messages of one round (pure): what the agent sends, and what the fleet benchmark's simulated
 // agents send, so the benchmark measures the protocol the agent speaks.
-import { WIRE_VERSION, type ResultsMsg, type TargetRow } from './contract/wire.js';
+import { limits, WIRE_VERSION, type ResultsMsg, type TargetRow } from './contract/wire.js';
+import { packRows } from './contract/wire-packed.js';
 
 export interface RoundOut {
   node: string;
@@ -13,37 +14,62 @@ export interface RoundOut {
   bindings: Record<string, TargetRow[]>;
 }
 
-/** Splits a round into messages of at most `batchRows` rows; the last says final. */
+/**
+ * Splits a round into wire v2 messages (packed tables) of at most `batchRows` rows (never more than the wire's
+ * rows per binding) and below the wire's results bytes (a message over it is split in two); the last says final.
+ */
 export function resultsMessages(out: RoundOut, batchRows = 5000): ResultsMsg[] {
-  const { catchUp } = out;
-  const asked = catchUp?.requestedAt !== undefined ? { requestedAt: catchUp.requestedAt } : {};
-  const msgs: ResultsMsg[] = [];
+  const max = Math.max(1, Math.min(batchRows, limits.rowsPerBinding));
+  const parts: Record<string, TargetRow[]>[] = [];
   let cur: Record<string, TargetRow[]> = {};
   let n = 0;
-  const flush = (final: boolean) => {
-    msgs.push({
-      v: WIRE_VERSION,
-      type: 'results',
-      node: out.node,
-      round: out.round,
-      durationMs: out.durationMs,
-      startedAt: out.startedAt,
-      final,
-      ...(catchUp ? { catchUp: true, ...asked } : {}),
-      bindings: cur,
-    });
-    cur = {};
-    n = 0;
-  };
   for (const [b, list] of Object.entries(out.bindings)) {
-    for (let i = 0; i < list.length; i += batchRows) {
-      const part = list.slice(i, i + batchRows);
-      if (n + part.length > batchRows) flush(false);
+    for (let i = 0; i < list.length; i += max) {
+      const part = list.slice(i, i + max);
+      if (n + part.length > max) {
+        parts.push(cur);
+        cur = {};
+        n = 0;
+      }
       (cur[b] ??= []).push(...part);
       n += part.length;
     }
     if (!cur[b] && list.length === 0) cur[b] = [];
   }
-  flush(true);
+  parts.push(cur);
+  const msgs = parts.flatMap((p) => underBytes(out, p));
+  msgs.forEach((m, i) => (m.final = i === msgs.length - 1));
   return msgs;
+}
+
+function message(out: RoundOut, rows: Record<string, TargetRow[]>): ResultsMsg {
+  const { catchUp } = out;
+  const asked = catchUp?.requestedAt !== undefined ? { requestedAt: catchUp.requestedAt } : {};
+  return {
+    v: WIRE_VERSION,
+    type: 'results',
+    node: out.node,
+    round: out.round,
+    durationMs: out.durationMs,
+    startedAt: out.startedAt,
+    final: false,
+    ...(catchUp ? { catchUp: true, ...asked } : {}),
+    bindings: Object.fromEntries(Object.entries(rows).map(([b, list]) => [b, packRows(list)])),
+  };
+}
+
+/** One message, or (when its JSON would exceed the wire's bound) its rows split in halves until each fits. */
+function underBytes(out: RoundOut, rows: Record<string, TargetRow[]>): ResultsMsg[] {
+  const m = message(out, rows);
+  const flat = Object.entries(rows).flatMap(([b, list]) => list.map((r) => [b, r] as const));
+  if (flat.length < 2 || Buffer.byteLength(JSON.stringify(m)) <= limits.resultsBytes) return [m];
+  const half = (from: number, to: number) => {
+    const part: Record<string, TargetRow[]> = {};
+    // A binding without rows stays named (in the first half): the aggregator learns it was probed and had none.
+    if (from === 0) for (const [b, list] of Object.entries(rows)) if (list.length === 0) part[b] = [];
+    for (const [b, r] of flat.slice(from, to)) (part[b] ??= []).push(r);
+    return part;
+  };
+  const mid = flat.length >> 1;
+  return [...underBytes(out, half(0, mid)), ...underBytes(out, half(mid, flat.length))];
 }

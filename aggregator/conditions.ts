@@ -3,6 +3,7 @@
 // an unknown placeholder is an error at load time, never a condition that silently passes. Pure.
 import type { Outcome } from '../agent/contract/probe.js';
 import type { TargetRow } from '../agent/contract/wire.js';
+import type { PairIcmp } from './matrix.js';
 import { parseLinkCondition, type LinkCondition } from './link-conditions.js';
 
 export type Severity = 'error' | 'warning';
@@ -239,49 +240,50 @@ export function evaluatePort(c: PortCondition, rows: readonly TargetRow[]): Cond
  */
 export function pairComparisonsFail(conditions: readonly CompareCondition[], rows: readonly TargetRow[]): boolean {
   if (conditions.length === 0) return false;
-  let sent = 0;
-  let recv = 0;
-  let any = false;
-  let min = Infinity;
-  let avg = -Infinity;
-  let max = -Infinity;
-  let p50 = -Infinity;
-  let p99 = -Infinity;
+  const s: PairIcmp = { sent: 0, recv: 0, min: NaN, avg: NaN, max: NaN, p50: NaN, p99: NaN };
   for (const r of rows) {
     const ic = r.icmp;
     if (!ic || ic.outcome === 'not-measured') continue;
-    sent += ic.sent;
-    recv += ic.recv;
+    s.sent += ic.sent;
+    s.recv += ic.recv;
     const t = ic.rtt;
     if (!t) continue;
-    any = true;
-    if (t[0] < min) min = t[0];
-    if (t[1] > avg) avg = t[1];
-    if (t[2] > max) max = t[2];
-    if (t[3] > p50) p50 = t[3];
-    if (t[4] > p99) p99 = t[4];
+    if (!(s.min <= t[0])) s.min = t[0];
+    if (!(s.avg >= t[1])) s.avg = t[1];
+    if (!(s.max >= t[2])) s.max = t[2];
+    if (!(s.p50 >= t[3])) s.p50 = t[3];
+    if (!(s.p99 >= t[4])) s.p99 = t[4];
   }
+  return icmpComparisonsFail(conditions, s);
+}
+
+/**
+ * pairComparisonsFail on a pair's ICMP figures as the matrix folds them from packed rows (aggregator/matrix.ts):
+ * it runs for every healthy pair of every round without a row object.
+ */
+export function icmpComparisonsFail(conditions: readonly CompareCondition[], s: PairIcmp): boolean {
+  const any = !Number.isNaN(s.min);
   for (const c of conditions) {
     let v: number;
     switch (c.metric) {
       case 'loss':
-        if (sent === 0) continue;
-        v = (100 * (sent - recv)) / sent;
+        if (s.sent === 0) continue;
+        v = (100 * (s.sent - s.recv)) / s.sent;
         break;
       case 'rtt_min':
-        v = min;
+        v = s.min;
         break;
       case 'rtt_avg':
-        v = avg;
+        v = s.avg;
         break;
       case 'rtt_max':
-        v = max;
+        v = s.max;
         break;
       case 'rtt_p50':
-        v = p50;
+        v = s.p50;
         break;
       case 'rtt_p99':
-        v = p99;
+        v = s.p99;
         break;
       default:
         continue;

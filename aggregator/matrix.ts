@@ -2,6 +2,12 @@
 // Sized for 1,000 nodes x 6 bindings: healthy cells live in typed arrays (17 bytes each); only cells
 // that are not ok keep their full per-address rows (sparse map). Pure: no I/O, no clocks (times are passed in).
 import type { TargetRow } from '../agent/contract/wire.js';
+import { ABSENT, code, col, FIXED, strideOf, unpackRow, type PackedRows } from '../agent/contract/wire-packed.js';
+import { packedFlags, stateOfFlags, type PairIcmp, type Scratch } from './row-flags.js';
+
+export type { PairIcmp } from './row-flags.js';
+
+export { classify } from './row-flags.js';
 import { cellStateDefs, cellStateNames, type CellState } from './cell-states.js';
 
 export type { CellState };
@@ -9,63 +15,6 @@ export type { CellState };
 export const cellStates = Object.fromEntries(cellStateNames.map((s) => [s, cellStateDefs[s].code])) as { [K in CellState]: (typeof cellStateDefs)[K]['code'] };
 const stateList = cellStateNames;
 const stateCode = new Map(stateList.map((s, i) => [s, i] as const));
-
-// Per-row facts as bits, so a round is classified without allocating (6M rows a round at 1,000 nodes).
-const THROUGH = 1; // something came back: an echo, a connect, or a RST (a RST proves the path works)
-const LOST = 2;
-const PORT = 4;
-const UDP = 8;
-const MTU = 16;
-const MEASURED = 32; // ICMP was measured (not 'not-measured')
-
-function rowFlags(r: TargetRow): number {
-  let f = 0;
-  const ic = r.icmp;
-  if (ic && ic.outcome !== 'not-measured') {
-    f |= MEASURED;
-    if (ic.recv > 0) f |= THROUGH;
-    if (ic.recv < ic.sent) f |= LOST;
-  }
-  const tcp = r.tcp;
-  if (tcp) {
-    for (const k in tcp) {
-      const o = tcp[k];
-      if (o === 'ok' || o === 'refused') f |= THROUGH;
-      if (o !== 'ok') f |= PORT;
-    }
-  }
-  const udp = r.udp;
-  if (udp) for (const k in udp) if (udp[k] !== 'ok' && udp[k] !== 'not-measured') f |= UDP;
-  if (r.mtu && r.mtu.outcome !== 'ok' && r.mtu.outcome !== 'not-measured') f |= MTU;
-  return f;
-}
-
-function stateOfFlags(f: number): CellState {
-  if (!(f & THROUGH) && f & (MEASURED | PORT)) return 'unreachable';
-  if (f & MTU) return 'mtu';
-  if (f & PORT) return 'port';
-  if (f & UDP) return 'udp';
-  if (f & LOST) return 'loss';
-  return 'ok';
-}
-
-/** Classifies the rows one source sent for one peer (one row per peer address) in one round. */
-export function classify(rows: readonly TargetRow[]): CellState {
-  let f = 0;
-  for (const r of rows) f |= rowFlags(r);
-  return stateOfFlags(f);
-}
-
-interface Scratch {
-  first: (TargetRow | undefined)[];
-  more: (TargetRow[] | undefined)[];
-  flags: Uint8Array;
-  sent: Uint32Array;
-  recv: Uint32Array;
-  avgSum: Float64Array;
-  p99: Float64Array;
-  touched: Int32Array;
-}
 
 export interface CellView {
   from: string;
@@ -94,22 +43,36 @@ export class BindingMatrix {
   private readonly current: Uint8Array;
   private readonly detail = new Map<number, readonly TargetRow[]>();
 
+  /** Cells per state code, kept by setState: verdict, metrics and report read counts without a scan. */
+  private readonly byState = new Uint32Array(stateList.length);
+
   constructor(
     readonly binding: string,
     readonly nodes: readonly string[],
-    /** Keep the full rows of an 'ok' cell too when this says so (it fails a profile condition, e.g. RTT). */
-    private readonly keepDetail?: (rows: readonly TargetRow[]) => boolean,
+    /**
+     * Keep the full rows of an 'ok' cell too when this says so (it fails a profile condition, e.g. RTT). It judges
+     * the pair's ICMP figures; `rows()` builds the pair's row objects, for a hook that needs more.
+     */
+    private readonly keepDetail?: (icmp: PairIcmp, rows: () => readonly TargetRow[]) => boolean,
   ) {
     this.n = nodes.length;
     this.index = new Map(nodes.map((n, i) => [n, i]));
     const cells = this.n * this.n;
     this.state = new Uint8Array(cells);
+    this.byState[0] = cells;
     this.rttAvg = new Float32Array(cells).fill(NaN);
     this.rttP99 = new Float32Array(cells).fill(NaN);
     this.loss = new Float32Array(cells).fill(NaN);
     this.updated = new Uint32Array(cells);
     this.current = new Uint8Array(cells);
-    for (let i = 0; i < this.n; i++) this.state[i * this.n + i] = stateCode.get('self')!;
+    for (let i = 0; i < this.n; i++) this.setState(i * this.n + i, stateCode.get('self')!);
+  }
+
+  /** The one way a cell's state changes: the per-state counts follow. */
+  private setState(cell: number, st: number): void {
+    this.byState[this.state[cell]!]!--;
+    this.byState[st]!++;
+    this.state[cell] = st;
   }
 
   indexOf(node: string): number | undefined {
@@ -117,100 +80,151 @@ export class BindingMatrix {
   }
 
   /**
-   * Applies one source's rows from one round. Rows for a peer whose responders came up after the round
-   * started (`peerReadyAt(peer) > roundStart`) are ignored: they would blame a port that simply was not
-   * open yet; the cell keeps what it knew. Returns the peers named in rows that are not in this matrix (for a warning).
+   * Applies one source's rows from one round (one binding's packed table of a results message). Rows for a peer
+   * whose responders came up after the round started (`peerReadyAt(peer) > roundStart`) are ignored: they would
+   * blame a port that simply was not open yet; the cell keeps what it knew. Returns the peers named in rows that
+   * are not in this matrix (for a warning).
    */
-  // size: one pass over a results message's rows; each rule of a row kept beside the others
-  apply(from: string, rows: readonly TargetRow[], roundStart: number, peerReadyAt: (peer: string) => number): string[] {
+  apply(from: string, p: PackedRows, roundStart: number, peerReadyAt: (peer: string) => number): string[] {
     const src = this.index.get(from);
     if (src === undefined) return [];
     const unknown: string[] = [];
-    const sc = this.scratch();
-    let touched = 0;
-    // Pass 1: fold every row into its destination's accumulators (rows of one peer need not be adjacent).
-    let lastPeer = '';
-    let dst: number | undefined = -1;
-    for (const r of rows) {
-      if (r.peer !== lastPeer) {
-        lastPeer = r.peer;
-        dst = this.index.get(r.peer);
-        if (dst === undefined) unknown.push(r.peer);
-      }
-      if (dst === undefined || dst === src) continue;
-      if (sc.first[dst] === undefined) {
-        sc.first[dst] = r;
-        sc.touched[touched++] = dst;
-      } else (sc.more[dst] ??= []).push(r);
-      sc.flags[dst]! |= rowFlags(r);
-      const ic = r.icmp;
-      if (ic && ic.outcome !== 'not-measured') {
-        sc.sent[dst]! += ic.sent;
-        sc.recv[dst]! += ic.recv;
-        if (ic.rtt) {
-          sc.avgSum[dst]! += ic.rtt[1] * ic.recv;
-          if (!(sc.p99[dst]! >= ic.rtt[4])) sc.p99[dst] = ic.rtt[4];
-        }
-      }
-    }
-    // Pass 2: one cell per destination; reset the accumulators as we go.
+    // Each peer string of the message resolved once, not once a row.
+    const dstOf = p.peers.map((name) => {
+      const d = this.index.get(name);
+      if (d === undefined) unknown.push(name);
+      return d ?? -1;
+    });
+    const touched = this.fold(p, src, dstOf);
+    const sc = this.sc!;
     const stamp = Math.floor(roundStart / 1000);
     for (let i = 0; i < touched; i++) {
       const d = sc.touched[i]!;
-      const cell = src * this.n + d;
-      const first = sc.first[d]!;
-      const more = sc.more[d];
-      const flags = sc.flags[d]!;
-      const sent = sc.sent[d]!;
-      const recv = sc.recv[d]!;
-      const avgSum = sc.avgSum[d]!;
-      const p99 = sc.p99[d]!;
-      sc.first[d] = undefined;
-      sc.more[d] = undefined;
-      sc.flags[d] = 0;
-      sc.sent[d] = 0;
-      sc.recv[d] = 0;
-      sc.avgSum[d] = 0;
-      sc.p99[d] = NaN;
       // Probed before the peer's responders were (re)announced: not held against it, and not allowed to
       // overwrite what the cell already knew either (a re-announcing peer must not flicker to 'no result').
-      if (peerReadyAt(this.nodes[d]!) > roundStart) continue;
-      const st = stateOfFlags(flags);
-      this.state[cell] = stateCode.get(st)!;
-      this.updated[cell] = stamp;
-      this.current[cell] = 1;
-      this.loss[cell] = sent > 0 ? 1 - recv / sent : NaN;
-      this.rttAvg[cell] = recv > 0 ? avgSum / recv : NaN;
-      this.rttP99[cell] = p99;
-      if (st === 'ok' && !this.keepDetail) {
-        if (this.detail.size) this.detail.delete(cell);
-        continue;
-      }
-      if (st === 'ok') {
-        // The hook runs on every healthy pair: hand it a reused one-row array, allocate only to keep.
-        this.one[0] = first;
-        if (!this.keepDetail!(more ? [first, ...more] : this.one)) {
-          if (this.detail.size) this.detail.delete(cell);
-          continue;
-        }
-      }
-      this.detail.set(cell, more ? [first, ...more] : [first]);
+      if (!(peerReadyAt(this.nodes[d]!) > roundStart)) this.store(src * this.n + d, d, p, stamp);
+      this.resetScratch(d);
     }
     return unknown;
   }
 
-  private readonly one: TargetRow[] = [];
+  /** Pass 2, one destination: its cell from the accumulators; nothing allocated for a healthy pair. */
+  private store(cell: number, d: number, p: PackedRows, stamp: number): void {
+    const sc = this.sc!;
+    const st = stateOfFlags(sc.flags[d]!);
+    this.setState(cell, stateCode.get(st)!);
+    this.updated[cell] = stamp;
+    this.current[cell] = 1;
+    const sent = sc.sent[d]!;
+    const recv = sc.recv[d]!;
+    this.loss[cell] = sent > 0 ? 1 - recv / sent : NaN;
+    this.rttAvg[cell] = recv > 0 ? sc.avgSum[d]! / recv : NaN;
+    this.rttP99[cell] = sc.p99[d]!;
+    // Row objects only for cells that keep detail (not ok, or ok but failing a condition).
+    if (st === 'ok') {
+      const keep = this.keepDetail;
+      if (keep) {
+        const ic = this.icmp;
+        ic.sent = sent;
+        ic.recv = recv;
+        ic.min = sc.min[d]!;
+        ic.avg = sc.avg[d]!;
+        ic.max = sc.max[d]!;
+        ic.p50 = sc.p50[d]!;
+        ic.p99 = sc.p99[d]!;
+        this.curP = p;
+        this.curD = d;
+      }
+      if (!keep?.(this.icmp, this.curRows)) {
+        if (this.detail.size) this.detail.delete(cell);
+        return;
+      }
+    }
+    this.detail.set(cell, this.rowsOf(p, d));
+  }
+
+  /** The row objects toward destination `d` of the table being applied (before its accumulators reset). */
+  private rowsOf(p: PackedRows, d: number): TargetRow[] {
+    const sc = this.sc!;
+    const rows = [unpackRow(p, sc.first[d]!)];
+    for (const i of sc.more[d] ?? []) rows.push(unpackRow(p, i));
+    return rows;
+  }
+
+  /** Reused for every healthy pair the keep-detail hook judges: no object a pair. */
+  private readonly icmp: PairIcmp = { sent: 0, recv: 0, min: NaN, avg: NaN, max: NaN, p50: NaN, p99: NaN };
+  private curP: PackedRows | undefined;
+  private curD = -1;
+  private readonly curRows = () => this.rowsOf(this.curP!, this.curD);
+
+  /** Pass 1: folds every row into its destination's accumulators (rows of one peer need not be adjacent). */
+  private fold(p: PackedRows, src: number, dstOf: readonly number[]): number {
+    const sc = this.scratch();
+    const v = p.rows;
+    const stride = strideOf(p);
+    const tcpEnd = FIXED + p.tcp.length;
+    let touched = 0;
+    for (let o = 0, i = 0; o < v.length; o += stride, i++) {
+      const dst = dstOf[v[o + col.peer]!]!;
+      if (dst < 0 || dst === src) continue;
+      if (sc.first[dst] === -1) {
+        sc.first[dst] = i;
+        sc.touched[touched++] = dst;
+      } else (sc.more[dst] ??= []).push(i);
+      sc.flags[dst]! |= packedFlags(v, o, tcpEnd, stride);
+      const ic = v[o + col.icmp]!;
+      if (ic === ABSENT || ic === code.notMeasured) continue;
+      const recv = v[o + col.recv]!;
+      sc.sent[dst]! += v[o + col.sent]!;
+      sc.recv[dst]! += recv;
+      if (v[o + col.rttMin] === ABSENT) continue;
+      sc.avgSum[dst]! += (v[o + col.rttAvg]! / 1000) * recv;
+      // NaN compares false: the first RTT always lands.
+      const min = v[o + col.rttMin]! / 1000;
+      if (!(sc.min[dst]! <= min)) sc.min[dst] = min;
+      const avg = v[o + col.rttAvg]! / 1000;
+      if (!(sc.avg[dst]! >= avg)) sc.avg[dst] = avg;
+      const max = v[o + col.rttMax]! / 1000;
+      if (!(sc.max[dst]! >= max)) sc.max[dst] = max;
+      const p50 = v[o + col.rttP50]! / 1000;
+      if (!(sc.p50[dst]! >= p50)) sc.p50[dst] = p50;
+      const p99 = v[o + col.rttP99]! / 1000;
+      if (!(sc.p99[dst]! >= p99)) sc.p99[dst] = p99;
+    }
+    return touched;
+  }
+
+  private resetScratch(d: number): void {
+    const sc = this.sc!;
+    sc.first[d] = -1;
+    sc.more[d] = undefined;
+    sc.flags[d] = 0;
+    sc.sent[d] = 0;
+    sc.recv[d] = 0;
+    sc.avgSum[d] = 0;
+    sc.min[d] = NaN;
+    sc.avg[d] = NaN;
+    sc.max[d] = NaN;
+    sc.p50[d] = NaN;
+    sc.p99[d] = NaN;
+  }
+
   private sc: Scratch | undefined;
   /** Per-destination accumulators, allocated once per matrix and reset after each apply. */
   private scratch(): Scratch {
+    const nan = () => new Float64Array(this.n).fill(NaN);
     return (this.sc ??= {
-      first: new Array<TargetRow | undefined>(this.n),
-      more: new Array<TargetRow[] | undefined>(this.n),
+      first: new Int32Array(this.n).fill(-1),
+      more: new Array<number[] | undefined>(this.n),
       flags: new Uint8Array(this.n),
       sent: new Uint32Array(this.n),
       recv: new Uint32Array(this.n),
       avgSum: new Float64Array(this.n),
-      p99: new Float64Array(this.n).fill(NaN),
+      min: nan(),
+      avg: nan(),
+      max: nan(),
+      p50: nan(),
+      p99: nan(),
       touched: new Int32Array(this.n),
     });
   }
@@ -231,7 +245,7 @@ export class BindingMatrix {
         if (od === undefined || !keep(this.nodes[s]!, this.nodes[d]!)) continue;
         const c = s * this.n + d;
         const oc = os * old.n + od;
-        this.state[c] = old.state[oc]!;
+        this.setState(c, old.state[oc]!);
         this.rttAvg[c] = old.rttAvg[oc]!;
         this.rttP99[c] = old.rttP99[oc]!;
         this.loss[c] = old.loss[oc]!;
@@ -252,7 +266,7 @@ export class BindingMatrix {
     for (let dst = 0; dst < this.n; dst++) {
       if (dst === src) continue;
       const cell = src * this.n + dst;
-      this.state[cell] = 0;
+      this.setState(cell, 0);
       this.current[cell] = 0;
       this.detail.delete(cell);
     }
@@ -313,12 +327,15 @@ export class BindingMatrix {
     };
   }
 
-  /** Every cell that is neither ok nor self nor none, in row-major order. */
+  /**
+   * Every cell that is neither ok nor self nor none, in row-major order. Such a cell always keeps its rows, so
+   * this reads only the sparse detail map, never the N x N states.
+   */
   *problems(): Generator<CellView> {
     const none = stateCode.get('none')!;
     const self = stateCode.get('self')!;
     const ok = stateCode.get('ok')!;
-    for (let c = 0; c < this.state.length; c++) {
+    for (const c of [...this.detail.keys()].sort((a, b) => a - b)) {
       const st = this.state[c]!;
       if (st !== none && st !== self && st !== ok) yield this.view(Math.floor(c / this.n), c % this.n);
     }
@@ -334,11 +351,9 @@ export class BindingMatrix {
     for (const c of [...this.detail.keys()].sort((a, b) => a - b)) yield this.view(Math.floor(c / this.n), c % this.n);
   }
 
-  /** Counts per state (self excluded). */
+  /** Counts per state (self excluded), kept incrementally. */
   counts(): Record<CellState, number> {
-    const byCode = new Uint32Array(stateList.length);
-    for (let c = 0; c < this.state.length; c++) byCode[this.state[c]!]!++;
-    const out = Object.fromEntries(stateList.map((s, i) => [s, byCode[i]!])) as Record<CellState, number>;
+    const out = Object.fromEntries(stateList.map((s, i) => [s, this.byState[i]!])) as Record<CellState, number>;
     out.self = 0;
     return out;
   }

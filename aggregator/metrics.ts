@@ -10,6 +10,7 @@ import { senderMedians, type BandwidthTable } from './bandwidth-diagnosis.js';
 import { outcomes, probeKinds } from '../agent/contract/probe.js';
 import { AGENT_VERSION } from '../agent/contract/version.js';
 import type { ResultsMsg } from '../agent/contract/wire.js';
+import { ABSENT, code, col, FIXED, strideOf, type PackedRows } from '../agent/contract/wire-packed.js';
 import type { Inventory } from '../agent/contract/inventory.js';
 import { addressFamilies, familyOf, findingKinds, type Finding } from './findings.js';
 import { classify, type BindingMatrix, type CellState } from './matrix.js';
@@ -114,7 +115,6 @@ interface BindingTally {
 }
 
 export { probeKinds };
-const outcomeIndex = new Map<string, number>(outcomes.map((o, i) => [o, i]));
 const K_ICMP = probeKinds.indexOf('icmp') * outcomes.length;
 const K_TCP = probeKinds.indexOf('tcp') * outcomes.length;
 const K_UDP = probeKinds.indexOf('udp') * outcomes.length;
@@ -137,35 +137,45 @@ export class ProbeTally {
 
   /** `peerUp`: rows towards peers whose agent is gone are left out (agent-missing already covers them). */
   observe(msg: ResultsMsg, peerUp: (peer: string) => boolean = () => true): void {
-    for (const [binding, rows] of Object.entries(msg.bindings)) {
+    for (const [binding, table] of Object.entries(msg.bindings)) {
       const t = this.byBinding.get(binding);
-      if (!t) continue;
-      for (const r of rows) {
-        if (!peerUp(r.peer)) continue;
-        const p = t.probes;
-        if (r.icmp) {
-          p[K_ICMP + outcomeIndex.get(r.icmp.outcome)!]!++;
-          if (r.icmp.outcome !== 'not-measured') {
-            t.echoRequests += r.icmp.sent;
-            t.echoReplies += r.icmp.recv;
-            if (r.icmp.rtt) {
-              const s = r.icmp.rtt[1] / 1000;
-              t.buckets[bucketIndex(s)]!++;
-              t.sum += s;
-              t.count++;
-            }
-          }
-        }
-        // for-in, not Object.values: no array per row on the hot path.
-        if (r.tcp) for (const port in r.tcp) p[K_TCP + outcomeIndex.get(r.tcp[port]!)!]!++;
-        if (r.udp) for (const port in r.udp) p[K_UDP + outcomeIndex.get(r.udp[port]!)!]!++;
-        if (r.mtu) p[K_MTU + outcomeIndex.get(r.mtu.outcome)!]!++;
-      }
+      if (t) tallyTable(t, table, peerUp);
     }
   }
 
   bindings(): [string, Readonly<BindingTally>][] {
     return [...this.byBinding];
+  }
+}
+
+/** One packed table into a binding's tally: outcome codes index the count arrays directly (no strings, no row objects). */
+function tallyTable(t: BindingTally, table: PackedRows, peerUp: (peer: string) => boolean): void {
+  const up = table.peers.map(peerUp);
+  const v = table.rows;
+  const stride = strideOf(table);
+  const tcpEnd = FIXED + table.tcp.length;
+  const p = t.probes;
+  for (let o = 0; o < v.length; o += stride) {
+    if (!up[v[o + col.peer]!]) continue;
+    const ic = v[o + col.icmp]!;
+    if (ic !== ABSENT) {
+      p[K_ICMP + ic]!++;
+      if (ic !== code.notMeasured) {
+        t.echoRequests += v[o + col.sent]!;
+        t.echoReplies += v[o + col.recv]!;
+        const avg = v[o + col.rttAvg]!;
+        if (avg !== ABSENT) {
+          const s = avg / 1e6;
+          t.buckets[bucketIndex(s)]!++;
+          t.sum += s;
+          t.count++;
+        }
+      }
+    }
+    for (let j = FIXED; j < tcpEnd; j++) if (v[o + j] !== ABSENT) p[K_TCP + v[o + j]!]!++;
+    for (let j = tcpEnd; j < stride; j++) if (v[o + j] !== ABSENT) p[K_UDP + v[o + j]!]!++;
+    const m = v[o + col.mtu]!;
+    if (m !== ABSENT) p[K_MTU + m]!++;
   }
 }
 

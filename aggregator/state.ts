@@ -3,13 +3,14 @@
 import { EventEmitter } from 'node:events';
 import type { Inventory } from '../agent/contract/inventory.js';
 import type { HeartbeatMsg, HelloMsg, ProbePlan, ResultsMsg } from '../agent/contract/wire.js';
+import { col, rowCount, strideOf } from '../agent/contract/wire-packed.js';
 import { diagnose } from './diagnosis.js';
 import { BandwidthTable } from './bandwidth-diagnosis.js';
 import { rejectCodes, type RejectCode } from './errors.js';
 import type { Finding } from './findings.js';
 import { BindingMatrix } from './matrix.js';
 import { NodeTable, type NodeRecord, type NodeState } from './nodes.js';
-import { pairComparisons, pairComparisonsFail } from './conditions.js';
+import { icmpComparisonsFail, pairComparisons } from './conditions.js';
 import { coverageOf, totalCoverage, type Coverage } from './coverage.js';
 import { pinglistFor, planFor, requirementFor, type Profile } from './profile.js';
 import { buildReport, type MatrixDetail, type Report, type Waiting } from './report.js';
@@ -71,7 +72,7 @@ export class AggregatorState extends EventEmitter {
     // diagnosis. Only comparisons can fail on an 'ok' cell: a failed port already makes it not ok.
     this.matrices = opts.inventory.bindings.map((b) => {
       const conds = pairComparisons(requirementFor(opts.profile, b).conditions);
-      return new BindingMatrix(b, names, conds.length ? (rows) => pairComparisonsFail(conds, rows) : undefined);
+      return new BindingMatrix(b, names, conds.length ? (icmp) => icmpComparisonsFail(conds, icmp) : undefined);
     });
     this.byBinding = new Map(this.matrices.map((m) => [m.binding, m]));
     this.members = new Map(
@@ -192,12 +193,18 @@ export class AggregatorState extends EventEmitter {
     // A pinglist reports faults at once: rows toward a peer not up with its responders open do not count.
     const up = (p: string) => !this.pinglist || (this.nodes.get(p)?.connected && !this.awaitingPlan.has(p));
     const readyAt = (p: string) => (up(p) ? (this.nodes.get(p)?.readyAt ?? 0) : Number.POSITIVE_INFINITY);
-    for (const [binding, rows] of Object.entries(msg.bindings)) {
-      this.counters.rows += rows.length;
+    for (const [binding, table] of Object.entries(msg.bindings)) {
+      this.counters.rows += rowCount(table);
       const m = this.byBinding.get(binding);
       if (!m) continue;
-      this.counters.unknownPeers += m.apply(msg.node, rows, roundStart, readyAt).length;
-      for (const row of rows) if (row.bandwidth && this.nodes.get(row.peer)) this.bandwidth.record(binding, msg.node, row.peer, row.bandwidth.mbps, now);
+      this.counters.unknownPeers += m.apply(msg.node, table, roundStart, readyAt).length;
+      const bw = table.bw;
+      if (!bw) continue;
+      const stride = strideOf(table);
+      for (let k = 0; k < bw.length; k += 3) {
+        const peer = table.peers[table.rows[bw[k]! * stride + col.peer]!]!;
+        if (this.nodes.get(peer)) this.bandwidth.record(binding, msg.node, peer, bw[k + 1]!, now);
+      }
     }
     r.lastSeenAt = now;
     r.lastResultsAt = now;

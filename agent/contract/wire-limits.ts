@@ -15,9 +15,11 @@ export const limits = {
   /** Free text an agent reports (errno codes, CAP_NET_RAW hints, resolver errors). */
   detailChars: 500,
   responderDetailChars: 200,
+  /** A results message (agents split a round into messages below it: agent/results-msg.ts). */
+  resultsBytes: 2 * 1024 * 1024,
   /** Bindings in one results message, target rows per binding (an agent sends 5,000 rows a message), ports per row. */
   resultBindings: 256,
-  rowsPerBinding: 50_000,
+  rowsPerBinding: 20_000,
   portsPerRow: 256,
   /** A bandwidth sample: 10 Tb/s at most, over a window of a minute at most. */
   bandwidthMbps: 10_000_000,

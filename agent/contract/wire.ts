@@ -5,17 +5,17 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { outcomes } from './probe.js';
 import { ifaceMtu, linkFact, lldpState } from './link-wire.js';
-import { rowAccepted } from './wire-fast.js';
+import { packedProblem, type PackedRows } from './wire-packed.js';
 import { isPlain, limits } from './wire-limits.js';
 
-export const WIRE_VERSION = 1;
+/** 2: results carry packed tables (./wire-packed.ts) instead of row objects. */
+export const WIRE_VERSION = 2;
 /** Path agents connect to; the aggregator serves it. */
 export const AGENT_WS_PATH = '/api/v1/agent';
-/** A results message above this size is refused (a 1,000-node round is ~1 MB; see README). */
-export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** A results message above this size is refused (agents split a round into messages below it; see README). */
+export const MAX_MESSAGE_BYTES = limits.resultsBytes;
 
 export { limits } from './wire-limits.js';
-export { rowAccepted } from './wire-fast.js';
 
 /** A value from the input, quoted for an error message: short, whatever the peer sent. */
 export function quote(v: unknown): string {
@@ -63,7 +63,10 @@ export const icmpSummary = z.strictObject({
   outcome,
 });
 
-/** One peer address probed in one round: the compact per-round summary (never one message per probe). */
+/**
+ * One peer address probed in one round: the compact per-round summary (never one message per probe). On the
+ * wire since v2 as a row of a packed table (./wire-packed.ts); the schema stays the definition of a row.
+ */
 export const targetRow = z.strictObject({
   peer: name,
   addr: ip,
@@ -75,6 +78,36 @@ export const targetRow = z.strictObject({
   /** A bandwidth sample to this address, when one was measured since the last round (Mb/s, window ms). */
   bandwidth: z.strictObject({ mbps: z.number().finite().min(0).max(limits.bandwidthMbps), ms: z.number().int().min(0).max(limits.bandwidthMs) }).optional(),
 });
+
+/** An array bounded in length whose elements the packed table's own check reads (not zod, one at a time). */
+const bounded = (max: number, what: string) =>
+  z.custom<number[]>((x) => Array.isArray(x) && x.length <= max, { error: (i) => (Array.isArray(i.input) ? `more than ${max} ${what}` : 'expected an array') });
+
+// A bounded list of bounded strings in one plain loop: ~6,000 a message, zod per element cost more than the rest.
+const strings = (max: number, minLen: number, maxLen: number) =>
+  z.custom<string[]>(
+    (x) => {
+      if (!Array.isArray(x) || x.length > max) return false;
+      for (const s of x) if (typeof s !== 'string' || s.length < minLen || s.length > maxLen) return false;
+      return true;
+    },
+    { error: `expected at most ${max} strings of ${minLen}-${maxLen} characters` },
+  );
+
+/** One binding's rows of a results message (wire v2): zod bounds the arrays, packedProblem checks every int. */
+export const packedTable = z
+  .strictObject({
+    peers: strings(limits.rowsPerBinding, 1, 253),
+    addrs: strings(limits.rowsPerBinding, 1, 45),
+    tcp: strings(limits.portsPerRow, 1, 5),
+    udp: strings(limits.portsPerRow, 1, 5),
+    rows: bounded(limits.rowsPerBinding * (12 + 2 * limits.portsPerRow), 'ints'),
+    bw: bounded(3 * limits.rowsPerBinding, 'ints').optional(),
+  })
+  .superRefine((p, ctx) => {
+    const why = packedProblem(p as PackedRows);
+    if (why) ctx.addIssue({ code: 'custom', message: why });
+  });
 
 export const interfaceInfo = z.strictObject({
   binding: name,
@@ -156,7 +189,7 @@ export const resultsMsg = z.strictObject({
    * probes began after that, whatever the clock offset estimate says (rough while an agent is starved).
    */
   requestedAt: z.number().finite().optional(),
-  bindings: boundedRecord(name, z.array(targetRow).max(limits.rowsPerBinding), limits.resultBindings, 'bindings'),
+  bindings: boundedRecord(name, packedTable, limits.resultBindings, 'bindings'),
 });
 
 export const heartbeatMsg = z.strictObject({
@@ -288,18 +321,6 @@ export type ServerMessage = z.infer<typeof serverMessage>;
 export type DecodeFailure = 'size' | 'depth' | 'json' | 'version' | 'schema';
 export type Decoded<T> = { ok: true; msg: T } | { ok: false; error: string; why: DecodeFailure };
 
-const resultsEnvelope = resultsMsg.extend({
-  bindings: boundedRecord(name, z.array(z.unknown()).max(limits.rowsPerBinding), limits.resultBindings, 'bindings'),
-});
-
-/** Results through the fast row check; anything it does not accept is judged (and explained) by zod. */
-function checkResults(raw: unknown): ReturnType<typeof agentMessage.safeParse> | undefined {
-  const env = resultsEnvelope.safeParse(raw);
-  if (!env.success) return undefined;
-  for (const rows of Object.values(env.data.bindings)) for (const row of rows) if (!rowAccepted(row)) return undefined;
-  return { success: true, data: env.data as ResultsMsg } as ReturnType<typeof agentMessage.safeParse>;
-}
-
 /**
  * True when arrays and objects nest deeper than `max`. A scan of the raw bytes (strings skipped), so deep
  * input is refused before JSON.parse, zod or any error message walks it; ~1.5 ms a megabyte.
@@ -334,7 +355,13 @@ export interface DecodeOptions {
   maxBytes?: number;
 }
 
-function decodeWith<T>(schema: z.ZodType<T>, data: string | Buffer, opts: DecodeOptions = {}): Decoded<T> {
+/** Who speaks which version, for the refusal: the side that is older is the one to upgrade. */
+export function versionMismatch(theirs: unknown, them: 'agent' | 'aggregator', us: 'agent' | 'aggregator'): string {
+  if (typeof theirs !== 'number' || !Number.isSafeInteger(theirs)) return `unsupported wire version ${quote(theirs)} (this ${us} speaks v${WIRE_VERSION})`;
+  return `${them} speaks wire v${theirs}; this ${us} speaks v${WIRE_VERSION}: upgrade the ${theirs < WIRE_VERSION ? them : us}`;
+}
+
+function decodeWith<T>(schema: z.ZodType<T>, data: string | Buffer, opts: DecodeOptions = {}, them: 'agent' | 'aggregator' = 'agent'): Decoded<T> {
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   const len = bytes.length;
   const max = Math.min(opts.maxBytes ?? MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES);
@@ -347,7 +374,7 @@ function decodeWith<T>(schema: z.ZodType<T>, data: string | Buffer, opts: Decode
     return { ok: false, why: 'json', error: `not JSON: ${clip((err as Error).message, 100)}` };
   }
   if (isPlain(raw) && 'v' in raw && raw.v !== WIRE_VERSION) {
-    return { ok: false, why: 'version', error: `unsupported wire version ${quote(raw.v)} (this side speaks ${WIRE_VERSION})` };
+    return { ok: false, why: 'version', error: versionMismatch(raw.v, them, them === 'agent' ? 'aggregator' : 'agent') };
   }
   if (len > limits.controlBytes && isPlain(raw) && raw.type !== 'results') {
     return {
@@ -356,8 +383,7 @@ function decodeWith<T>(schema: z.ZodType<T>, data: string | Buffer, opts: Decode
       error: `${typeof raw.type === 'string' ? clip(raw.type, 20) : 'message'} of ${len} bytes exceeds ${limits.controlBytes} (only results may be larger)`,
     };
   }
-  const fast = schema === (agentMessage as unknown) && isPlain(raw) && raw.type === 'results' ? checkResults(raw) : undefined;
-  const r = (fast as z.ZodSafeParseResult<T> | undefined) ?? schema.safeParse(raw);
+  const r = schema.safeParse(raw);
   if (r.success) return { ok: true, msg: r.data };
   // Paths and messages can carry the peer's keys (an unknown key of 1 MB): each is cut short.
   const first = r.error.issues.slice(0, 3).map((i) => {
@@ -369,5 +395,5 @@ function decodeWith<T>(schema: z.ZodType<T>, data: string | Buffer, opts: Decode
 }
 
 export const decodeAgentMessage = (data: string | Buffer, opts?: DecodeOptions) => decodeWith(agentMessage, data, opts);
-export const decodeServerMessage = (data: string | Buffer) => decodeWith(serverMessage, data);
+export const decodeServerMessage = (data: string | Buffer) => decodeWith(serverMessage, data, {}, 'aggregator');
 export const encode = (msg: AgentMessage | ServerMessage): string => JSON.stringify(msg);

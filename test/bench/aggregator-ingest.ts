@@ -1,6 +1,7 @@
 // Aggregator ingest at fleet scale: how long one full round of a 1,000-node x 6-binding fleet takes to go
 // through state.results (the matrix), and how long the findings/verdict snapshot and the report take.
 // Usage: node --import tsx test/bench/aggregator-ingest.ts [nodes] [rounds]
+import { rowCount } from '../../agent/contract/wire-packed.js';
 import { synthFleet, roundFor, helloFor } from '../metrics/synth.js';
 
 const nodes = Number(process.argv[2] ?? 1000);
@@ -14,7 +15,7 @@ for (let k = 0; k < rounds; k++) {
   let ingestMs = 0;
   for (const n of f.inv.nodes) {
     const m = roundFor(f.inv, n.name, k);
-    for (const r of Object.values(m.bindings)) rows += r.length;
+    for (const r of Object.values(m.bindings)) rows += rowCount(r);
     const a = performance.now();
     f.state.results(m);
     ingestMs += performance.now() - a;

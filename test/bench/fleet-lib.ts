@@ -224,3 +224,42 @@ export function formatTable(rows: readonly RoundStats[]): string {
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
   return [fmt(head), `|${widths.map((w) => `${'-'.repeat(w + 1)}:`).join('|')}|`, ...lines.map(fmt)].join('\n');
 }
+
+/** Over the rounds after the first (round 0 is the connection ramp; all of them when there is only one). */
+export interface FleetSummary {
+  aggCpuMedianS?: number;
+  verdictDelayMedianS?: number;
+  verdictDelayMaxS?: number;
+  /** Rounds whose verdict never came within the run. */
+  verdictMissing: number;
+  loopP99MaxMs?: number;
+  rssPeakMiB?: number;
+  dropped: number;
+}
+
+export function summarise(rounds: readonly RoundStats[]): FleetSummary {
+  const steady = rounds.length > 1 ? rounds.slice(1) : rounds;
+  const delays = steady.flatMap((r) => (r.verdictDelayS === undefined ? [] : [r.verdictDelayS]));
+  const opt = (k: string, v: number | undefined) => (v === undefined ? {} : { [k]: v });
+  return {
+    ...opt('aggCpuMedianS', median(steady.map((r) => r.aggCpuS))),
+    ...opt('verdictDelayMedianS', median(delays)),
+    ...opt('verdictDelayMaxS', percentile(delays, 100)),
+    verdictMissing: steady.length - delays.length,
+    ...opt(
+      'loopP99MaxMs',
+      percentile(
+        steady.flatMap((r) => (r.loopP99Ms === undefined ? [] : [r.loopP99Ms])),
+        100,
+      ),
+    ),
+    ...opt(
+      'rssPeakMiB',
+      percentile(
+        rounds.map((r) => r.rssPeakMiB),
+        100,
+      ),
+    ),
+    dropped: rounds.reduce((a, r) => a + r.dropped, 0),
+  };
+}

@@ -14,7 +14,7 @@ import { rmSync } from 'node:fs';
 import type { Report } from '../../aggregator/report.js';
 import { builtinProfile } from '../../aggregator/profile.js';
 import { burnCpu } from '../helpers/burn.js';
-import { formatTable, type RoundStats } from './fleet-lib.js';
+import { formatTable, summarise, type FleetSummary, type RoundStats } from './fleet-lib.js';
 import { cpuOf, sample, startAggregator, startWorkers, timedGet, Tracker, type Aggregator, type Sample } from './fleet-run.js';
 
 export interface FleetOptions {
@@ -45,6 +45,7 @@ export interface FleetResult {
   aggCpuS: number;
   simCpuS: number;
   catchUps: number;
+  summary: FleetSummary;
   stoppedBy: 'rounds' | 'max-seconds' | 'signal';
   /** The processes the run started (all stopped when it returns). */
   pids: { aggregator: number; workers: number[] };
@@ -52,7 +53,7 @@ export interface FleetResult {
 
 /** Polls the report (no matrix) and notes when each round is in the verdict on every node. */
 class VerdictWatch {
-  readonly at = new Map<number, { at: number; verdict: Report['verdict'] }>();
+  readonly at = new Map<number, { at: number; verdict: string }>();
   last: Report['verdict'] | undefined;
   private stopped = false;
   private done: Promise<void> | undefined;
@@ -79,7 +80,12 @@ class VerdictWatch {
         const r = JSON.parse(body) as Report;
         this.last = r.verdict;
         const covered = Math.min(...r.nodes.map((n) => n.lastRound ?? -1));
-        if (r.verdict !== 'pending') for (let k = 0; k <= covered; k++) if (!this.at.has(k)) this.at.set(k, { at, verdict: r.verdict });
+        // Under a pinglist the verdict stays `pending` until every pair was covered (K rounds): a verdict that waits
+        // only for coverage is this round's verdict (it says how far coverage got), so it counts.
+        const w = r.waiting;
+        const onlyCoverage = r.verdict === 'pending' && r.pinglist && w && !w.connect.length && !w.firstRound.length && !w.remeasure.length;
+        const verdict = onlyCoverage ? 'pending (coverage)' : r.verdict;
+        if (r.verdict !== 'pending' || onlyCoverage) for (let k = 0; k <= covered; k++) if (!this.at.has(k)) this.at.set(k, { at, verdict });
       } catch {
         // not answering right now: try again
       }
@@ -146,6 +152,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       aggCpuS: last.aggCpu - samples[0]!.aggCpu,
       simCpuS: last.simCpu - samples[0]!.simCpu,
       catchUps: tracker.catchUps,
+      summary: summarise(rounds),
       stoppedBy,
       pids: { aggregator: agg.pid, workers: workers.kids.map((k) => k.pid!) },
     };
@@ -259,6 +266,11 @@ async function main(): Promise<void> {
   console.log(formatTable(r.rounds));
   console.log(
     `run ${r.wallS.toFixed(1)} s (${r.stoppedBy}); aggregator CPU ${r.aggCpuS.toFixed(1)} s; simulator CPU ${r.simCpuS.toFixed(1)} s (${(r.simCpuS / r.wallS).toFixed(2)} cores); catch-ups ${r.catchUps}`,
+  );
+  const m = r.summary;
+  const f = (v: number | undefined, d: number) => (v === undefined ? '-' : v.toFixed(d));
+  console.log(
+    `after round 0: aggregator CPU median ${f(m.aggCpuMedianS, 2)} s a round; verdict after the last message median ${f(m.verdictDelayMedianS, 2)} s, max ${f(m.verdictDelayMaxS, 2)} s, never ${m.verdictMissing}; event-loop p99 max ${f(m.loopP99MaxMs, 0)} ms; RSS peak ${f(m.rssPeakMiB, 0)} MiB; dropped ${m.dropped}`,
   );
 }
 

@@ -2,6 +2,8 @@
 // (valid but odd: out-of-order rounds, replays, unknown peers, unicode, values at the bounds) and mutations
 // of them (bit flips, truncation, type swaps, huge and nested values, invalid UTF-8, binary frames).
 // Deterministic for a seed, so a failure can be replayed: PINGER_FUZZ_SEED=<seed>.
+import type { TargetRow } from '../../agent/contract/wire.js';
+import { packRows } from '../../agent/contract/wire-packed.js';
 
 /** mulberry32: small, fast, good enough to pick mutations; the same seed gives the same run. */
 export function prng(seed: number): () => number {
@@ -81,7 +83,7 @@ const outcomes = ['ok', 'refused', 'filtered', 'unreachable', 'too-big', 'error'
 export function hello(g: Gen, w: FuzzWorld, big = false): Record<string, unknown> {
   const n = big ? 4096 : g.int(0, 12);
   return {
-    v: 1,
+    v: 2,
     type: 'hello',
     node: w.node,
     agentVersion: g.text(20),
@@ -132,15 +134,16 @@ function row(g: Gen, w: FuzzWorld): Record<string, unknown> {
 }
 
 export function results(g: Gen, w: FuzzWorld, round: number, rows?: number): Record<string, unknown> {
-  const bindings: Record<string, unknown[]> = {};
+  const bindings: Record<string, unknown> = {};
   const nb = g.int(0, 2);
   for (let i = 0; i < nb; i++) {
     const b = g.chance(0.8) ? g.pick(w.bindings) : g.chance(0.5) ? 'not-a-binding' : g.text(20) || 'b';
-    bindings[b] = Array.from({ length: rows ?? g.int(0, 6) }, () => row(g, w));
+    // Packed as the agent packs them (wire v2); rows toward ghosts and out-of-range values stay in.
+    bindings[b] = packRows(Array.from({ length: rows ?? g.int(0, 6) }, () => row(g, w)) as unknown as TargetRow[]);
   }
   const catchUp = g.chance(0.2);
   return {
-    v: 1,
+    v: 2,
     type: 'results',
     node: w.node,
     round,
@@ -153,10 +156,10 @@ export function results(g: Gen, w: FuzzWorld, round: number, rows?: number): Rec
 }
 
 export function heartbeat(g: Gen, w: FuzzWorld): Record<string, unknown> {
-  return { v: 1, type: 'heartbeat', node: w.node, at: g.number(), ...(g.chance(0.5) ? { clock: { offsetMs: g.number(), rttMs: Math.abs(g.number()) } } : {}) };
+  return { v: 2, type: 'heartbeat', node: w.node, at: g.number(), ...(g.chance(0.5) ? { clock: { offsetMs: g.number(), rttMs: Math.abs(g.number()) } } : {}) };
 }
 
-export const clock = (g: Gen) => ({ v: 1, type: 'clock', t0: g.number() });
+export const clock = (g: Gen) => ({ v: 2, type: 'clock', t0: g.number() });
 
 /** A valid message in a session after the hello: the state must take it (or ignore it) without harm. */
 export class Session {
@@ -259,11 +262,11 @@ export function mutate(g: Gen, w: FuzzWorld, valid: string, kind: Mutation): Fra
       return JSON.stringify({ ...(m.type === 'clock' ? heartbeat(g, w) : m), node: g.pick(w.nodes.filter((n) => n !== w.node)) });
     }
     case 'version':
-      return JSON.stringify({ ...(JSON.parse(valid) as object), v: g.pick<unknown>([0, 2, '1', null, 'é'.repeat(60), [1], 1.5]) });
+      return JSON.stringify({ ...(JSON.parse(valid) as object), v: g.pick<unknown>([0, 1, 3, '2', null, 'é'.repeat(60), [2], 2.5]) });
     case 'unknown-node':
       return JSON.stringify({ ...hello(g, w), node: g.pick(['ghost', g.text(200) || 'x', 'node-1 ', 'NODE-1']) });
     case 'oversize':
-      return `{"v":1,"type":"results","pad":"${'x'.repeat(16 * 1024 * 1024)}"}`;
+      return `{"v":2,"type":"results","pad":"${'x'.repeat(3 * 1024 * 1024)}"}`;
   }
 }
 

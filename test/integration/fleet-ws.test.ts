@@ -26,6 +26,9 @@ test('fleet benchmark smoke run: 20 agents, 2 bindings, 2 rounds, each in the ve
     assert.ok(x.series !== undefined && x.series > 2 * 380 * 3, at);
     assert.ok(x.reportKiB !== undefined && x.reportKiB > 1 && x.reportMs !== undefined, at);
   }
+  assert.equal(r.summary.dropped, 0);
+  assert.equal(r.summary.verdictMissing, 0);
+  assert.ok(r.summary.aggCpuMedianS !== undefined && r.summary.verdictDelayMaxS !== undefined);
   assert.ok(r.catchUps > 0, 'agents answered run-now with catch-ups');
   assert.ok(r.simCpuS > 0);
   for (const pid of [r.pids.aggregator, ...r.pids.workers]) assert.equal(existsSync(`/proc/${pid}`), false, `process ${pid} still runs`);

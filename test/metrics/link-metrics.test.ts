@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { readLinkFact } from '../../agent/link-facts.js';
 import { collectMetrics, defaultMetricsOptions, ProbeTally } from '../../aggregator/metrics.js';
 import { synthFleet } from './synth.js';
+import { packRows } from '../../agent/contract/wire-packed.js';
 
 test('link speed and bond members: per node and binding, bounded', () => {
   const f = synthFleet(3, ['internal', 'ceph-cluster']);
@@ -53,9 +54,9 @@ test("bandwidth: the node's median as sender, per node and binding, never per pa
   f.feed({});
   // Through the state, as results rows carry them: node-1 sends to three peers, node-2 to one.
   const rows = (to: string[], mbps: number[]) =>
-    to.map((peer, i) => ({ peer, addr: f.inv.nodes.find((n) => n.name === peer)!.addresses.internal![0]!, bandwidth: { mbps: mbps[i]!, ms: 2000 } }));
+    packRows(to.map((peer, i) => ({ peer, addr: f.inv.nodes.find((n) => n.name === peer)!.addresses.internal![0]!, bandwidth: { mbps: mbps[i]!, ms: 2000 } })));
   f.state.results({
-    v: 1,
+    v: 2,
     type: 'results',
     node: 'node-1',
     round: 99,
@@ -63,7 +64,7 @@ test("bandwidth: the node's median as sender, per node and binding, never per pa
     final: true,
     bindings: { internal: rows(['node-2', 'node-3', 'node-4'], [900, 100, 950]) },
   });
-  f.state.results({ v: 1, type: 'results', node: 'node-2', round: 99, durationMs: 5, final: true, bindings: { internal: rows(['node-1'], [20]) } });
+  f.state.results({ v: 2, type: 'results', node: 'node-2', round: 99, durationMs: 5, final: true, bindings: { internal: rows(['node-1'], [20]) } });
   const s = f.state.snapshot();
   const fams = collectMetrics({
     inventory: f.inv,

@@ -15,6 +15,7 @@ import {
 } from '../../aggregator/metrics.js';
 import { helloFor, roundFor, synthFleet, synthInventory, type FaultFn, type SynthFleet } from './synth.js';
 import { AggregatorState } from '../../aggregator/state.js';
+import { packRows, unpackRows } from '../../agent/contract/wire-packed.js';
 import { builtinProfile } from '../../aggregator/profile.js';
 import type { FindingKind } from '../../aggregator/findings.js';
 
@@ -261,7 +262,7 @@ describe('collectMetrics on hand-made inputs', () => {
 
   test('clock offset is exported in seconds for connected agents that measured it', () => {
     const { f, tally } = fleet(2, ['internal']);
-    f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-1', at: 0, clock: { offsetMs: -120, rttMs: 1 } });
+    f.state.heartbeat({ v: 2, type: 'heartbeat', node: 'node-1', at: 0, clock: { offsetMs: -120, rttMs: 1 } });
     f.state.close();
     const m = collect(f, tally);
     assert.equal(value(m, 'pinger_agent_clock_offset_seconds', { node: 'node-1' }), -0.12);
@@ -271,13 +272,13 @@ describe('collectMetrics on hand-made inputs', () => {
   test('the tally ignores bindings outside the inventory (agents cannot create series)', () => {
     const tally = new ProbeTally(['internal']);
     tally.observe({
-      v: 1,
+      v: 2,
       type: 'results',
       node: 'a',
       round: 0,
       durationMs: 1,
       final: true,
-      bindings: { bogus: [{ peer: 'b', addr: '2001:db8::1', tcp: { '1': 'ok' } }] },
+      bindings: { bogus: packRows([{ peer: 'b', addr: '2001:db8::1', tcp: { '1': 'ok' } }]) },
     });
     assert.deepEqual(
       tally.bindings().map(([b]) => b),
@@ -298,10 +299,12 @@ describe('pinger_binding_pairs per address family', () => {
     for (const n of inv.nodes) state.hello(helloFor(inv, n.name));
     for (const n of inv.nodes) {
       const msg = roundFor(inv, n.name, 0);
-      msg.bindings.internal = msg.bindings.internal!.map((r) =>
-        r.addr.includes(':') && (r.peer === 'node-3' || n.name === 'node-3')
-          ? { ...r, icmp: { sent: 3, recv: 0, rtt: null, outcome: 'filtered' as const }, tcp: { '5000': 'filtered' as const } }
-          : r,
+      msg.bindings.internal = packRows(
+        unpackRows(msg.bindings.internal!).map((r) =>
+          r.addr.includes(':') && (r.peer === 'node-3' || n.name === 'node-3')
+            ? { ...r, icmp: { sent: 3, recv: 0, rtt: null, outcome: 'filtered' as const }, tcp: { '5000': 'filtered' as const } }
+            : r,
+        ),
       );
       state.results({ ...msg, durationMs: 0 });
     }

@@ -1,7 +1,8 @@
 // Synthetic fleets for metrics tests and the series benchmark: an AggregatorState fed hello and results
 // messages directly (no network, no processes). Addresses are documentation ranges and are never contacted.
 import type { Inventory } from '../../agent/contract/inventory.js';
-import type { HelloMsg, ResultsMsg, TargetRow } from '../../agent/contract/wire.js';
+import { WIRE_VERSION, type HelloMsg, type ResultsMsg, type TargetRow } from '../../agent/contract/wire.js';
+import { packRows } from '../../agent/contract/wire-packed.js';
 import { builtinProfile } from '../../aggregator/profile.js';
 import { AggregatorState } from '../../aggregator/state.js';
 
@@ -27,7 +28,7 @@ export function synthInventory(nodes: number, bindings: string[] = sixBindings):
 export function helloFor(inv: Inventory, node: string, icmp: HelloMsg['icmp'] = 'available'): HelloMsg {
   const n = inv.nodes.find((x) => x.name === node)!;
   return {
-    v: 1,
+    v: 2,
     type: 'hello',
     node,
     agentVersion: 'test',
@@ -59,14 +60,21 @@ function row(peer: string, addr: string, fault: Fault | undefined, rttMs: number
   }
 }
 
-export function roundFor(inv: Inventory, from: string, round: number, fault: FaultFn = () => undefined, rttMs = 0.3): ResultsMsg {
+/** One node's rows of a full round, per binding. */
+export function rowsFor(inv: Inventory, from: string, fault: FaultFn = () => undefined, rttMs = 0.3): Record<string, TargetRow[]> {
   const bindings: Record<string, TargetRow[]> = {};
   for (const b of inv.bindings) {
     bindings[b] = inv.nodes
       .filter((p) => p.name !== from)
       .flatMap((p) => (p.addresses[b] ?? []).map((addr) => row(p.name, addr, fault(b, from, p.name), rttMs)));
   }
-  return { v: 1, type: 'results', node: from, round, durationMs: 100, final: true, bindings };
+  return bindings;
+}
+
+/** One node's full round as one results message (packed tables, wire v2). */
+export function roundFor(inv: Inventory, from: string, round: number, fault: FaultFn = () => undefined, rttMs = 0.3): ResultsMsg {
+  const bindings = Object.fromEntries(Object.entries(rowsFor(inv, from, fault, rttMs)).map(([b, rows]) => [b, packRows(rows)]));
+  return { v: WIRE_VERSION, type: 'results', node: from, round, durationMs: 100, final: true, bindings };
 }
 
 export interface SynthFleet {

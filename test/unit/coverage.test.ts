@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TargetRow } from '../../agent/contract/wire.js';
+import { packRows } from '../../agent/contract/wire-packed.js';
 import { coverageOf, coverageText, percentOf, reportRatio, totalCoverage, type Coverage } from '../../aggregator/coverage.js';
 import { BindingMatrix } from '../../aggregator/matrix.js';
 
@@ -61,13 +62,13 @@ test("a pair's last result is kept until it is measured again; coverage adds up 
   const m = new BindingMatrix('internal', ['a', 'b', 'c', 'd']);
   const cov = () => coverageOf(m.n, m.currentCells(), all).covered;
   // Round 1 of a: its window is b, c (with c unreachable); round 2: d only.
-  m.apply('a', [row('b', 3), row('c', 0)], 1000, () => 0);
+  m.apply('a', packRows([row('b', 3), row('c', 0)]), 1000, () => 0);
   assert.equal(cov(), 2);
-  m.apply('a', [row('d', 3)], 2000, () => 0);
+  m.apply('a', packRows([row('d', 3)]), 2000, () => 0);
   assert.equal(cov(), 3, 'the pairs of round 1 still count');
   assert.equal(m.cell('a', 'c')!.state, 'unreachable', 'the fault of round 1 stays until c is measured again');
   assert.equal(m.cell('a', 'b')!.updatedAt, 1000, 'round 1 result kept, with its time');
-  m.apply('a', [row('c', 3)], 3000, () => 0);
+  m.apply('a', packRows([row('c', 3)]), 3000, () => 0);
   assert.equal(m.cell('a', 'c')!.state, 'ok', 'measured again: replaced');
   // c re-announces: the others' results toward it are kept but no longer current.
   m.expireColumn('c');

@@ -11,6 +11,7 @@ import { BindingMatrix } from '../../aggregator/matrix.js';
 import { parseProfile, requirementFor } from '../../aggregator/profile.js';
 import { pairFailures } from '../../aggregator/conditions.js';
 import type { Finding } from '../../aggregator/findings.js';
+import { packRows } from '../../agent/contract/wire-packed.js';
 
 const profile = parseProfile(
   `name: t
@@ -74,7 +75,7 @@ interface Case {
 
 function hello(n: string, mtus: Record<string, number>, extra: Partial<HelloMsg> = {}): HelloMsg {
   return {
-    v: 1,
+    v: 2,
     type: 'hello',
     node: n,
     agentVersion: 't',
@@ -94,14 +95,8 @@ function hello(n: string, mtus: Record<string, number>, extra: Partial<HelloMsg>
 function run(c: Case): Finding[] {
   const matrices = bindings.map((b) => {
     const conds = requirementFor(profile, b).conditions;
-    const m = new BindingMatrix(b, N, (rows) => pairFailures(conds, rows).length > 0);
-    for (const from of N)
-      m.apply(
-        from,
-        N.filter((to) => to !== from).map((to) => row(b, from, to, c.fault ?? (() => undefined))),
-        1000,
-        () => 0,
-      );
+    const m = new BindingMatrix(b, N, (_icmp, rows) => pairFailures(conds, rows()).length > 0);
+    for (const from of N) m.apply(from, packRows(N.filter((to) => to !== from).map((to) => row(b, from, to, c.fault ?? (() => undefined)))), 1000, () => 0);
     return m;
   });
   const nodes: DiagnosisNode[] = N.map((name) => {
@@ -450,7 +445,7 @@ function runDual(
   extra: (n: string) => Partial<DiagnosisNode> = () => ({}),
 ): Finding[] {
   const conds = requirementFor(profile, 'internal').conditions;
-  const m = new BindingMatrix('internal', N, (rows) => pairFailures(conds, rows).length > 0);
+  const m = new BindingMatrix('internal', N, (_icmp, rows) => pairFailures(conds, rows()).length > 0);
   for (const from of N) {
     const rows: TargetRow[] = [];
     for (const to of N) {
@@ -458,7 +453,7 @@ function runDual(
       for (const a of dualInv.nodes.find((n) => n.name === to)!.addresses.internal)
         rows.push({ peer: to, addr: a, icmp: okIcmp, tcp: { '5000': 'ok' }, ...fault(from, to, a) });
     }
-    m.apply(from, rows, 1000, () => 0);
+    m.apply(from, packRows(rows), 1000, () => 0);
   }
   const nodes: DiagnosisNode[] = N.map((name) => ({
     name,
@@ -555,13 +550,7 @@ test('diagnosis: node-3 sends slowly to every peer: one bandwidth-low naming nod
   for (const from of N) for (const to of N) if (from !== to) bw.record('internal', from, to, from === 'node-3' ? 19 : 940, 1000);
   const matrices = bindings.map((b) => {
     const m = new BindingMatrix(b, N);
-    for (const from of N)
-      m.apply(
-        from,
-        N.filter((to) => to !== from).map((to) => row(b, from, to, () => undefined)),
-        1000,
-        () => 0,
-      );
+    for (const from of N) m.apply(from, packRows(N.filter((to) => to !== from).map((to) => row(b, from, to, () => undefined))), 1000, () => 0);
     return m;
   });
   const nodes: DiagnosisNode[] = N.map((name) => ({ name, state: 'reporting', expected: true, hello: hello(name, {}), clock: { offsetMs: 0.3, rttMs: 0.5 } }));

@@ -14,6 +14,7 @@ import {
   parseMetrics,
   percentile,
   RowTable,
+  summarise,
   roundRows,
   simHello,
   statusMiB,
@@ -162,4 +163,30 @@ test('the table has a line per round, drops with their close codes and "never" f
   assert.match(lines[3]!, /3 \(1006x2 4409x1\)/);
   assert.match(lines[3]!, /never/);
   assert.equal(new Set(lines.map((l) => l.length)).size, 1, 'columns line up');
+});
+
+test('the summary leaves round 0 out, counts rounds without a verdict and every drop', () => {
+  const r = (round: number, aggCpuS: number, verdictDelayS: number | undefined, dropped: number): RoundStats => ({
+    round,
+    agentsSent: 10,
+    aggCpuS,
+    simCpuS: 0.1,
+    rssPeakMiB: 100 + round,
+    dropped,
+    closeCodes: dropped ? { '1006': dropped } : {},
+    loopP99Ms: 10 * (round + 1),
+    ...(verdictDelayS === undefined ? {} : { verdictDelayS }),
+  });
+  const s = summarise([r(0, 9, 12, 2), r(1, 1, 0.2, 0), r(2, 3, undefined, 1), r(3, 2, 0.4, 0)]);
+  assert.deepEqual(s, { aggCpuMedianS: 2, verdictDelayMedianS: 0.2, verdictDelayMaxS: 0.4, verdictMissing: 1, loopP99MaxMs: 40, rssPeakMiB: 103, dropped: 3 });
+  assert.deepEqual(summarise([r(0, 5, 1, 0)]), {
+    aggCpuMedianS: 5,
+    verdictDelayMedianS: 1,
+    verdictDelayMaxS: 1,
+    verdictMissing: 0,
+    loopP99MaxMs: 10,
+    rssPeakMiB: 100,
+    dropped: 0,
+  });
+  assert.equal(summarise([r(0, 5, undefined, 0)]).verdictDelayMedianS, undefined);
 });

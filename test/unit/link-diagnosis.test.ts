@@ -12,6 +12,7 @@ import { parseLinkCondition } from '../../aggregator/link-conditions.js';
 import { bondProblems, linkFindingKinds, lldpSummary } from '../../aggregator/link-diagnosis.js';
 import { BindingMatrix } from '../../aggregator/matrix.js';
 import { parseProfile, requirementFor, type Profile } from '../../aggregator/profile.js';
+import { packRows } from '../../agent/contract/wire-packed.js';
 
 const N = ['node-1', 'node-2', 'node-3', 'node-4', 'node-5', 'node-6'];
 const B = 'storage';
@@ -50,19 +51,19 @@ type Cut = (from: string, to: string) => boolean;
 
 function run(profile: Profile, links: (n: string) => LinkFact[], cut: Cut = () => false, lldp: HelloMsg['lldp'] = 'ok'): Finding[] {
   const conds = requirementFor(profile, B).conditions;
-  const m = new BindingMatrix(B, N, (rows) => pairFailures(conds, rows).length > 0);
+  const m = new BindingMatrix(B, N, (_icmp, rows) => pairFailures(conds, rows()).length > 0);
   for (const from of N) {
     const rows: TargetRow[] = N.filter((to) => to !== from).map((to) =>
       cut(from, to) ? { peer: to, addr: addr(to), icmp: dead, tcp: { '6800': 'filtered' } } : { peer: to, addr: addr(to), icmp: ok, tcp: { '6800': 'ok' } },
     );
-    m.apply(from, rows, 1000, () => 0);
+    m.apply(from, packRows(rows), 1000, () => 0);
   }
   const nodes: DiagnosisNode[] = N.map((name) => ({
     name,
     state: 'reporting',
     expected: true,
     hello: {
-      v: 1,
+      v: 2,
       type: 'hello',
       node: name,
       agentVersion: 't',
@@ -191,7 +192,7 @@ test('LLDP summary: none says "no LLDP data" and why; all heard is ok', () => {
     name,
     state: 'reporting',
     expected: true,
-    hello: { v: 1, type: 'hello', node: name, agentVersion: 't', hostname: name, icmp: 'available', interfaces: [], responders: [], links, lldp },
+    hello: { v: 2, type: 'hello', node: name, agentVersion: 't', hostname: name, icmp: 'available', interfaces: [], responders: [], links, lldp },
   });
   const none = lldpSummary(N.map((n) => node(n, 'not-running', [fact('veth', 'eth1')])));
   assert.equal(none.state, 'none');

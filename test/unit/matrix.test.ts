@@ -2,6 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BindingMatrix, classify } from '../../aggregator/matrix.js';
 import type { TargetRow } from '../../agent/contract/wire.js';
+import { packRows } from '../../agent/contract/wire-packed.js';
+
+/** The matrix ingests packed tables (wire v2); the cases are written as rows. */
+const apply = (m: BindingMatrix, from: string, rows: TargetRow[], roundStart: number, readyAt: (peer: string) => number) =>
+  m.apply(from, packRows(rows), roundStart, readyAt);
 
 const icmp = (sent: number, recv: number, outcome: 'ok' | 'filtered' | 'not-measured' | 'unreachable' = recv === sent ? 'ok' : 'filtered') => ({
   sent,
@@ -23,11 +28,55 @@ const cases: [string, TargetRow[], string][] = [
   ['no CAP_NET_RAW and every port filtered', [row({ icmp: icmp(0, 0, 'not-measured'), tcp: { '22': 'filtered' } })], 'unreachable'],
   ['v4 fine, v6 dead: reachable with loss', [row({ icmp: icmp(3, 3) }), row({ addr: '2001:db8::2', icmp: icmp(3, 0) })], 'loss'],
 ];
-for (const [what, rows, want] of cases) test(`classify: ${what} -> ${want}`, () => assert.equal(classify(rows), want));
+for (const [what, rows, want] of cases) {
+  test(`classify: ${what} -> ${want}`, () => assert.equal(classify(rows), want));
+  test(`the matrix classifies the packed rows alike: ${what} -> ${want}`, () => {
+    const m = new BindingMatrix('internal', ['a', 'b']);
+    apply(m, 'a', rows, 10, () => 0);
+    assert.equal(m.cell('a', 'b')!.state, want);
+    // Detail (row objects, unpacked) only for a cell that is not ok, and equal to what was sent.
+    assert.deepEqual(m.cell('a', 'b')!.rows, want === 'ok' ? undefined : rows);
+  });
+}
+
+test('state counts are kept incrementally and always equal a count of the compact rows', () => {
+  const nodes = ['a', 'b', 'c', 'd'];
+  const m = new BindingMatrix('internal', nodes);
+  const scan = () => {
+    const chars = m.stateRows().join('');
+    return {
+      none: [...chars].filter((c) => c === '?').length,
+      ok: [...chars].filter((c) => c === 'o').length,
+      unreachable: [...chars].filter((c) => c === 'x').length,
+    };
+  };
+  const check = (what: string) => {
+    const c = m.counts();
+    assert.deepEqual({ none: c.none, ok: c.ok, unreachable: c.unreachable }, scan(), what);
+    assert.equal(c.self, 0);
+    assert.equal(
+      Object.values(c).reduce((a, b) => a + b, 0),
+      12,
+      `${what}: every cell but self counted once`,
+    );
+  };
+  check('fresh');
+  apply(m, 'a', [row({ peer: 'b', icmp: icmp(3, 3) }), row({ peer: 'c', icmp: icmp(3, 0) }), row({ peer: 'd', icmp: icmp(3, 3) })], 10, () => 0);
+  check('after a round');
+  assert.equal(m.counts().ok, 2);
+  apply(m, 'a', [row({ peer: 'c', icmp: icmp(3, 3) })], 20, () => 0);
+  check('after a repair');
+  const m2 = new BindingMatrix('internal', nodes);
+  m2.adopt(m, () => true);
+  assert.deepEqual(m2.counts(), m.counts(), 'adopted cells carry their counts');
+  m.clearRow('a');
+  check('after clearRow');
+  assert.equal(m.counts().ok, 0);
+});
 
 test('the matrix keeps details only for cells that are not ok, and compact rows show each state', () => {
   const m = new BindingMatrix('internal', ['a', 'b', 'c']);
-  m.apply('a', [row({ peer: 'b', icmp: icmp(3, 3) }), row({ peer: 'c', icmp: icmp(3, 0) })], 10, () => 0);
+  apply(m, 'a', [row({ peer: 'b', icmp: icmp(3, 3) }), row({ peer: 'c', icmp: icmp(3, 0) })], 10, () => 0);
   assert.deepEqual(m.stateRows(), ['-ox', '?-?', '??-']);
   assert.equal(m.cell('a', 'b')!.rows, undefined);
   assert.equal(m.cell('a', 'c')!.rows!.length, 1);
@@ -38,26 +87,26 @@ test('the matrix keeps details only for cells that are not ok, and compact rows 
     ['a->c:unreachable'],
   );
   // repaired: the detail goes away
-  m.apply('a', [row({ peer: 'c', icmp: icmp(3, 3) })], 20, () => 0);
+  apply(m, 'a', [row({ peer: 'c', icmp: icmp(3, 3) })], 20, () => 0);
   assert.deepEqual([...m.problems()], []);
   assert.equal(m.counts().ok, 2);
 });
 
 test('rows from a round older than the peer responders are held back, not blamed', () => {
   const m = new BindingMatrix('internal', ['a', 'b']);
-  m.apply('a', [row({ peer: 'b', icmp: icmp(3, 3), tcp: { '22': 'refused' } })], 100_000, () => 150_000);
+  apply(m, 'a', [row({ peer: 'b', icmp: icmp(3, 3), tcp: { '22': 'refused' } })], 100_000, () => 150_000);
   assert.equal(m.cell('a', 'b')!.state, 'none');
-  m.apply('a', [row({ peer: 'b', icmp: icmp(3, 3), tcp: { '22': 'refused' } })], 200_000, () => 150_000);
+  apply(m, 'a', [row({ peer: 'b', icmp: icmp(3, 3), tcp: { '22': 'refused' } })], 200_000, () => 150_000);
   assert.equal(m.cell('a', 'b')!.state, 'port');
   // the peer re-announces (responders changed): an older round's rows leave the cell as it was
-  m.apply('a', [row({ peer: 'b', icmp: icmp(3, 0) })], 250_000, () => 300_000);
+  apply(m, 'a', [row({ peer: 'b', icmp: icmp(3, 0) })], 250_000, () => 300_000);
   assert.equal(m.cell('a', 'b')!.state, 'port');
 });
 
 test('unknown peers are returned for a warning and not stored; a departed agent row is cleared', () => {
   const m = new BindingMatrix('internal', ['a', 'b']);
   assert.deepEqual(
-    m.apply('a', [row({ peer: 'zz' }), row({ peer: 'b', icmp: icmp(1, 1) })], 1, () => 0),
+    apply(m, 'a', [row({ peer: 'zz' }), row({ peer: 'b', icmp: icmp(1, 1) })], 1, () => 0),
     ['zz'],
   );
   m.clearRow('a');
@@ -84,7 +133,8 @@ test('cells toward a node are current only once measured after its column expire
   assert.deepEqual(waiting(), ['a', 'b', 'c'], 'nothing measured yet');
   for (const from of ['a', 'b', 'c']) {
     const peers = ['a', 'b', 'c'].filter((p) => p !== from);
-    m.apply(
+    apply(
+      m,
       from,
       peers.map((peer) => row({ peer, icmp: icmp(3, 3) })),
       10,
@@ -110,10 +160,10 @@ test('cells toward a node are current only once measured after its column expire
     'nor nodes without an address on the binding',
   );
   // A row from a round that began before b re-announced is held back: b stays not current.
-  m.apply('a', [row({ peer: 'b', icmp: icmp(3, 3) })], 10, () => 20);
+  apply(m, 'a', [row({ peer: 'b', icmp: icmp(3, 3) })], 10, () => 20);
   assert.deepEqual(waiting(), ['b']);
-  m.apply('a', [row({ peer: 'b', icmp: icmp(3, 3) })], 30, () => 20);
-  m.apply('c', [row({ peer: 'b', icmp: icmp(3, 3) })], 30, () => 20);
+  apply(m, 'a', [row({ peer: 'b', icmp: icmp(3, 3) })], 30, () => 20);
+  apply(m, 'c', [row({ peer: 'b', icmp: icmp(3, 3) })], 30, () => 20);
   assert.deepEqual(waiting(), []);
   m.clearRow('c');
   assert.deepEqual(waiting(), ['a', 'b']);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { ResultsMsg } from '../../agent/contract/wire.js';
+import { packRows, unpackRows } from '../../agent/contract/wire-packed.js';
 import { pinglistPeers } from '../../agent/pinglist.js';
 import { parseProfile } from '../../aggregator/profile.js';
 import { AggregatorState } from '../../aggregator/state.js';
@@ -24,7 +25,7 @@ function fleet() {
   const window = (node: string, r: number, fault?: FaultFn): ResultsMsg => {
     const msg = roundFor(inv, node, r, fault);
     const want = new Set(pinglistPeers(node, names, r, 2));
-    return { ...msg, bindings: { internal: msg.bindings.internal!.filter((x) => want.has(x.peer)) } };
+    return { ...msg, bindings: { internal: packRows(unpackRows(msg.bindings.internal!).filter((x) => want.has(x.peer))) } };
   };
   return { inv, names, clock, state, runNows, window };
 }

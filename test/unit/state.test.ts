@@ -5,6 +5,10 @@ import type { HelloMsg, ResultsMsg } from '../../agent/contract/wire.js';
 import { builtinProfile } from '../../aggregator/profile.js';
 import { AggregatorState } from '../../aggregator/state.js';
 import { helloFor, roundFor, synthInventory } from '../metrics/synth.js';
+import { packRows, unpackRows, type PackedRows } from '../../agent/contract/wire-packed.js';
+
+/** A packed table cut down to the rows toward one peer. */
+const only = (p: PackedRows, peer: string) => packRows(unpackRows(p).filter((r) => r.peer === peer));
 
 const demoProfile = builtinProfile('demo');
 
@@ -56,8 +60,8 @@ test('the verdict waits for agents during the grace, then an absent agent makes 
   assert.match(f.state.report('none').summary, /^pending: 2\/3 nodes reporting; waiting for 1 agent\(s\) to connect \(node-3\)$/);
   // demo profile: grace = max(3 x 3 s + 0.5 s, 10 s) = 10 s from the aggregator's start
   f.clock.t += 9500;
-  f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-1', at: f.clock.t });
-  f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-2', at: f.clock.t });
+  f.state.heartbeat({ v: 2, type: 'heartbeat', node: 'node-1', at: f.clock.t });
+  f.state.heartbeat({ v: 2, type: 'heartbeat', node: 'node-2', at: f.clock.t });
   const s = f.state.snapshot();
   assert.equal(s.verdict, 'not-ready');
   assert.deepEqual(
@@ -87,7 +91,7 @@ test('an agent that disconnects is waited for again for the grace, counted from 
   f.state.disconnected('node-2');
   assert.equal(f.state.snapshot().verdict, 'pending');
   f.clock.t += 11_000;
-  f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-1', at: f.clock.t });
+  f.state.heartbeat({ v: 2, type: 'heartbeat', node: 'node-1', at: f.clock.t });
   assert.equal(f.state.snapshot().verdict, 'not-ready');
   f.state.close();
 });
@@ -100,7 +104,7 @@ test('a node whose rounds outlast the interval is not stalled; one whose rounds 
   f.state.results(slow);
   f.state.results(f.round('node-2'));
   f.clock.t += 15_000; // past 3 x interval + timeout (9.5 s), within 3 x its 20 s rounds
-  for (const n of ['node-1', 'node-2']) f.state.heartbeat({ v: 1, type: 'heartbeat', node: n, at: f.clock.t });
+  for (const n of ['node-1', 'node-2']) f.state.heartbeat({ v: 2, type: 'heartbeat', node: n, at: f.clock.t });
   let s = f.state.snapshot();
   assert.equal(s.nodes.find((n) => n.record.name === 'node-1')!.state, 'reporting');
   assert.equal(s.nodes.find((n) => n.record.name === 'node-2')!.state, 'stalled');
@@ -110,7 +114,7 @@ test('a node whose rounds outlast the interval is not stalled; one whose rounds 
     ['agent-stalled'],
   );
   f.clock.t += 60_000;
-  for (const n of ['node-1', 'node-2']) f.state.heartbeat({ v: 1, type: 'heartbeat', node: n, at: f.clock.t });
+  for (const n of ['node-1', 'node-2']) f.state.heartbeat({ v: 2, type: 'heartbeat', node: n, at: f.clock.t });
   s = f.state.snapshot();
   assert.equal(s.nodes.find((n) => n.record.name === 'node-1')!.state, 'stalled');
   // Heartbeats stop too (a SIGSTOPped agent): stale, one finding, nothing about its ports.
@@ -177,7 +181,7 @@ test('a catch-up updates the peers it names but is not a round: the verdict stil
   f.state.results(f.round('node-2'));
   // node-3 has only sent a catch-up about node-1 so far.
   const full = f.round('node-3');
-  const onlyNode1 = Object.fromEntries(Object.entries(full.bindings).map(([b, rows]) => [b, rows.filter((r) => r.peer === 'node-1')]));
+  const onlyNode1 = Object.fromEntries(Object.entries(full.bindings).map(([b, rows]) => [b, only(rows, 'node-1')]));
   const before = f.state.report('states').bindings[0]!.matrix!.states[2]!;
   assert.ok(!before.startsWith('o'), `node-3 -> node-1 before the catch-up: ${before}`);
   f.state.results({ ...full, durationMs: 5, catchUp: true, bindings: onlyNode1 });
@@ -218,7 +222,7 @@ test('what the others measured toward a node before its agent came up does not c
       ...full,
       catchUp: true,
       durationMs: 5,
-      bindings: Object.fromEntries(Object.entries(full.bindings).map(([b, rows]) => [b, rows.filter((r) => r.peer === 'node-3')])),
+      bindings: Object.fromEntries(Object.entries(full.bindings).map(([b, rows]) => [b, only(rows, 'node-3')])),
     };
   };
   f.state.results(towards3('node-1'));
@@ -254,7 +258,7 @@ test('a round is dated by its start on the agent (with the clock offset), not by
   const f = fleet(3);
   for (const n of ['node-1', 'node-3']) f.state.hello(f.hello(n));
   // node-1's clock runs 2 s ahead of ours.
-  f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-1', at: f.clock.t + 2000, clock: { offsetMs: 2000, rttMs: 1 } });
+  f.state.heartbeat({ v: 2, type: 'heartbeat', node: 'node-1', at: f.clock.t + 2000, clock: { offsetMs: 2000, rttMs: 1 } });
   const begun = f.clock.t + 500; // our clock
   f.clock.t += 1000;
   f.state.hello(f.hello('node-2')); // node-2's responders come up after node-1's round began
@@ -285,7 +289,7 @@ test('a catch-up counts from the run-now it answers, even when the clock offset 
   for (const n of ['node-1', 'node-3']) f.state.hello(f.hello(n));
   // node-1's offset estimate is 1.5 s off (a starved clock exchange): its agent clock reads 1.5 s behind what
   // the estimate assumes, so its start times look 1.5 s early to us.
-  f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-1', at: f.clock.t, clock: { offsetMs: 1500, rttMs: 3000 } });
+  f.state.heartbeat({ v: 2, type: 'heartbeat', node: 'node-1', at: f.clock.t, clock: { offsetMs: 1500, rttMs: 3000 } });
   f.clock.t += 1000;
   for (const n of ['node-1', 'node-3']) f.state.results(f.round(n));
   f.clock.t += 1000;
@@ -303,7 +307,7 @@ test('a catch-up counts from the run-now it answers, even when the clock offset 
       ...extra,
       catchUp: true,
       durationMs: 5,
-      bindings: Object.fromEntries(Object.entries(full.bindings).map(([b, rows]) => [b, rows.filter((r) => r.peer === 'node-2')])),
+      bindings: Object.fromEntries(Object.entries(full.bindings).map(([b, rows]) => [b, only(rows, 'node-2')])),
     };
   };
   f.state.results(towards2('node-3', { requestedAt: asked[0]![1] }));
@@ -350,7 +354,7 @@ test('a hello that only adds DNS results keeps the catch-up asked for before it 
   f.clock.t += 100;
   f.state.hello(withResponders('node-2'));
   f.clock.advance(1000); // the catch-up debounce (100 ms) runs on the state's clock
-  f.state.heartbeat({ v: 1, type: 'heartbeat', node: 'node-1', at: f.clock.t });
+  f.state.heartbeat({ v: 2, type: 'heartbeat', node: 'node-1', at: f.clock.t });
   const at = runNows.at(-1);
   assert.equal(typeof at, 'number', 'a targeted run-now was asked for');
   // ...then its DNS lookups finish and it says hello again with the same responders, after the run-now went out.

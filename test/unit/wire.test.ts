@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { packRows } from '../../agent/contract/wire-packed.js';
+import { resultsMessages } from '../../agent/results-msg.js';
 import { decodeAgentMessage, decodeServerMessage, encode, limits, MAX_MESSAGE_BYTES, nestedDeeperThan, type AgentMessage } from '../../agent/contract/wire.js';
 
 const hello: AgentMessage = {
-  v: 1,
+  v: 2,
   type: 'hello',
   node: 'node-1',
   agentVersion: '0.1.0',
@@ -13,14 +15,14 @@ const hello: AgentMessage = {
   responders: [{ binding: 'internal', address: '198.18.1.1', proto: 'tcp', port: 3306, state: 'in-use', detail: 'EADDRINUSE' }],
 };
 const results: AgentMessage = {
-  v: 1,
+  v: 2,
   type: 'results',
   node: 'node-1',
   round: 3,
   durationMs: 812.5,
   final: true,
   bindings: {
-    internal: [
+    internal: packRows([
       {
         peer: 'node-2',
         addr: '2001:db8:1::2',
@@ -28,16 +30,18 @@ const results: AgentMessage = {
         tcp: { '3306': 'refused' },
         mtu: { size: 8980, outcome: 'too-big' },
       },
-    ],
+    ]),
   },
 };
+/** One packed row toward n at 198.18.0.1 with a tcp key (and an icmp summary), its ints given. */
+const packed = (tcp: string[], row: number[]) => ({ peers: ['n'], addrs: ['198.18.0.1'], tcp, udp: [], rows: row });
 
 test('every agent message survives encode -> decode unchanged', () => {
   for (const m of [
     hello,
     results,
-    { v: 1, type: 'heartbeat', node: 'node-1', at: 1, clock: { offsetMs: -3.2, rttMs: 0.4 } },
-    { v: 1, type: 'clock', t0: 5 },
+    { v: 2, type: 'heartbeat', node: 'node-1', at: 1, clock: { offsetMs: -3.2, rttMs: 0.4 } },
+    { v: 2, type: 'clock', t0: 5 },
   ] as AgentMessage[]) {
     const d = decodeAgentMessage(encode(m));
     assert.ok(d.ok, d.ok ? '' : d.error);
@@ -46,32 +50,30 @@ test('every agent message survives encode -> decode unchanged', () => {
 });
 
 const bad: [what: string, input: string, error: RegExp][] = [
-  ['not JSON', '{"v":1,', /^not JSON/],
-  ['other version', JSON.stringify({ ...hello, v: 2 }), /unsupported wire version 2 \(this side speaks 1\)/],
-  ['unknown type', JSON.stringify({ v: 1, type: 'nope' }), /type/],
+  ['not JSON', '{"v":2,', /^not JSON/],
+  ['other version', JSON.stringify({ ...hello, v: 3 }), /^agent speaks wire v3; this aggregator speaks v2: upgrade the aggregator$/],
+  ['a version that is no number', JSON.stringify({ ...hello, v: 'two' }), /^unsupported wire version "two" \(this aggregator speaks v2\)$/],
+  ['unknown type', JSON.stringify({ v: 2, type: 'nope' }), /type/],
   [
     'bad address',
     JSON.stringify({ ...hello, interfaces: [{ binding: 'internal', address: '1.2.3', iface: null, mtu: null }] }),
     /interfaces\.0\.address: "1\.2\.3" is not an IP address/,
   ],
   [
-    'unknown outcome',
-    JSON.stringify({ ...results, bindings: { internal: [{ peer: 'n', addr: '198.18.0.1', tcp: { '22': 'maybe' } }] } }),
-    /bindings\.internal\.0\.tcp\.22/,
+    'unknown outcome code',
+    JSON.stringify({ ...results, bindings: { internal: packed(['22'], [0, 0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 99]) } }),
+    /^bindings\.internal: rows\.0: bad port outcome code/,
   ],
   [
     'port key not a number',
-    JSON.stringify({ ...results, bindings: { internal: [{ peer: 'n', addr: '198.18.0.1', tcp: { ssh: 'ok' } }] } }),
-    /must be a port number/,
+    JSON.stringify({ ...results, bindings: { internal: packed(['ssh'], [0, 0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0]) } }),
+    /^bindings\.internal: tcp: "ssh" is not a port number/,
   ],
   ['extra field', JSON.stringify({ ...hello, evil: true }), /evil/],
   [
     'negative rtt',
-    JSON.stringify({
-      ...results,
-      bindings: { internal: [{ peer: 'n', addr: '198.18.0.1', icmp: { sent: 1, recv: 1, rtt: [-1, 0, 0, 0, 0], outcome: 'ok' } }] },
-    }),
-    /icmp\.rtt\.0/,
+    JSON.stringify({ ...results, bindings: { internal: packed([], [0, 0, 1, 1, 0, -5, 0, 0, 0, 0, -1, -1]) } }),
+    /^bindings\.internal: rows\.0: bad RTT/,
   ],
 ];
 for (const [what, input, error] of bad) {
@@ -90,7 +92,7 @@ test('decode refuses an oversized message before parsing it', () => {
 
 test('server messages decode, and agent messages are not server messages', () => {
   const w = {
-    v: 1,
+    v: 2,
     type: 'welcome',
     serverTime: 1,
     plan: { profile: 'p', intervalMs: 1000, timeoutMs: 100, icmpCount: 3, bindings: { internal: { tcp: [22], udp: [], mtu: 9000 } } },
@@ -99,7 +101,14 @@ test('server messages decode, and agent messages are not server messages', () =>
   assert.equal(decodeServerMessage(encode(hello)).ok, false);
 });
 
-test('a 1,000-node round for 6 bindings stays near a megabyte of JSON (deflated much less)', () => {
+test('a wire v1 agent is refused as such, naming both versions and who upgrades', () => {
+  const d = decodeAgentMessage(JSON.stringify({ ...hello, v: 1 }));
+  assert.deepEqual(d, { ok: false, why: 'version', error: 'agent speaks wire v1; this aggregator speaks v2: upgrade the agent' });
+  const s = decodeServerMessage(JSON.stringify({ v: 3, type: 'run-now' }));
+  assert.deepEqual(s, { ok: false, why: 'version', error: 'aggregator speaks wire v3; this agent speaks v2: upgrade the agent' });
+});
+
+test('a 1,000-node round for 6 bindings packs to well under a megabyte of JSON, in messages under the bound', () => {
   const row = {
     peer: 'juju-machine-999',
     addr: '198.18.200.250',
@@ -107,10 +116,15 @@ test('a 1,000-node round for 6 bindings stays near a megabyte of JSON (deflated 
     tcp: { '3306': 'ok' as const, '33060': 'ok' as const },
   };
   const bindings = Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((b) => [b, Array.from({ length: 999 }, () => row)]));
-  const round = { ...results, bindings } as AgentMessage;
-  const bytes = Buffer.byteLength(encode(round));
-  assert.ok(bytes < 1.5 * 1024 * 1024, `${bytes} bytes`);
-  assert.ok(decodeAgentMessage(encode(round)).ok);
+  const msgs = resultsMessages({ node: 'node-1', round: 3, durationMs: 1, startedAt: 0, bindings });
+  const sizes = msgs.map((m) => Buffer.byteLength(encode(m)));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  assert.ok(total < 0.6 * 1024 * 1024, `${total} bytes`);
+  for (const [i, m] of msgs.entries()) {
+    assert.ok(sizes[i]! <= limits.resultsBytes, `${sizes[i]} bytes`);
+    const d = decodeAgentMessage(encode(m));
+    assert.ok(d.ok, d.ok ? '' : d.error);
+  }
 });
 
 test('nesting is measured on the raw bytes, strings and escapes skipped', () => {
@@ -162,7 +176,7 @@ test('arrays and records at their bounds pass, one more is refused naming the fi
     (decodeAgentMessage(JSON.stringify({ ...hello, responders: responders(limits.responders + 1) })) as { error: string }).error,
     /^responders: Too big/,
   );
-  const bindings = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`b${i}`, []]));
+  const bindings = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`b${i}`, packRows([])]));
   assert.ok(decodeAgentMessage(JSON.stringify({ ...results, bindings: bindings(limits.resultBindings) })).ok);
   assert.match(
     (decodeAgentMessage(JSON.stringify({ ...results, bindings: bindings(limits.resultBindings + 1) })) as { error: string }).error,
