@@ -32,7 +32,7 @@ function clusterSecret(sim: Sim): { id: string; content: Record<string, string> 
 }
 
 // O(N^2) hooks, as Juju runs them (each join fires joined + changed on both sides): ~900 hooks for 20 units,
-// each a real dispatch (a Node process). It fits the suite's 20-minute budget per file because a hook loads
+// each a real dispatch (a Node process). It fits the suite's 30-minute budget per file (test/run.sh) because a hook loads
 // only what it runs (no zod, no YAML parser), reads only the peer bag that changed, the hook tools are a C
 // client, and hooks on different machines run 4 at once as Juju's agents run them (figures: README
 // "Deploying with Juju"). PINGER_CHARM_UNITS=N runs another size; the assertions hold for any N >= 3.
