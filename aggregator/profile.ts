@@ -14,6 +14,7 @@ import type { ProbePlan } from '../agent/contract/wire.js';
 import { roundsToCover } from '../agent/pinglist.js';
 import { ConditionError, parseCondition, scopeOf, subjectOf, type Condition } from './conditions.js';
 import { parseRate } from './link-conditions.js';
+import { BUILTIN } from './profile-names.js';
 
 export interface BindingRequirement {
   tcp: number[];
@@ -371,7 +372,6 @@ function profilesDir(): string {
   return join(here, 'profiles');
 }
 
-const BUILTIN = ['openstack', 'demo'] as const;
 export function builtinNames(): string[] {
   return [...BUILTIN];
 }

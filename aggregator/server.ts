@@ -43,8 +43,12 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   if (opts.tls) tlsOf.set(app, opts.tls);
   // Before the routes: a root hook applies to every route registered after it.
   if (opts.readToken) readAuth(app, { readToken: opts.readToken, secret: opts.token });
-  // perMessageDeflate: result rounds are repetitive JSON; compressed they are ~10x smaller on the wire.
-  await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: true } });
+  // perMessageDeflate: agents' result rounds are repetitive JSON, ~10x smaller compressed, so agents may send
+  // them compressed (the aggregator inflates). The aggregator itself sends uncompressed (threshold): its messages
+  // are few, and a deflate stream per connection (~300 KB each, kept for the connection's life) was 300 MiB of
+  // RSS and a core's worth of zlib at 1,000 agents (BENCHMARKS.md, fleet over real WebSockets).
+  const perMessageDeflate = { threshold: MAX_MESSAGE_BYTES + 1 };
+  await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate } });
   await app.register(agentWsRoutes, { state: opts.state, token: opts.token, pingIntervalMs: opts.pingIntervalMs });
   await app.register(apiRoutes, { state: opts.state, startedAt: Date.now(), token: opts.token });
   await app.register(metricsRoutes, { state: opts.state, metrics: opts.metrics });

@@ -89,6 +89,8 @@ bases:
   writeFileSync(join(stage, 'manifest.yaml'), manifest(platforms[0]!));
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify({ name: 'pinger-charm', version, private: true, type: 'module' }, null, 2)}\n`);
   for (const d of ['agent', 'aggregator', 'charm/src']) copyRuntimeTree(join(repo, d), join(dist, d), join(stage, 'dist', d));
+  // metadata.yaml as JSON, read by every hook (charm/src/charm-meta.ts) without loading the YAML parser.
+  writeFileSync(join(stage, 'dist/charm/metadata.json'), `${JSON.stringify(parse(readFileSync(join(charmSrc, 'metadata.yaml'), 'utf8')))}\n`);
   for (const p of productionPackages(repo)) {
     // Build intermediates of native modules (object files) are not needed at run time.
     cpSync(p, join(stage, relative(repo, p)), { recursive: true, filter: (s) => !/\/(obj\.target|\.deps)(\/|$)/.test(s) });

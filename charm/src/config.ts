@@ -118,3 +118,8 @@ export function parseConfig(raw: Record<string, unknown>, known: { bindings: str
     },
   };
 }
+
+/** Does the config override the profile at all? If not, a hook loads neither the profile parser nor YAML. */
+export function hasOverrides(cfg: CharmConfig): boolean {
+  return !!cfg.probeInterval || Object.keys(cfg.portsByBinding).length > 0 || Object.keys(cfg.mtuByBinding).length > 0;
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The hook router: dispatch runs this for every hook and action. It only routes; handlers.ts does the work.
-import { actions } from './actions.js';
+// A hook loads only what it runs (actions.ts on actions): each one is a fresh Node process.
 import { context, reconcile, teardown } from './handlers.js';
 import { tools } from './hook-tools.js';
 
@@ -8,6 +8,7 @@ async function main(): Promise<number> {
   const ctx = context(process.env);
   const isAction = (process.env.JUJU_DISPATCH_PATH ?? '').startsWith('actions/');
   if (isAction) {
+    const { actions } = await import('./actions.js');
     const act = actions[ctx.hook];
     if (!act) {
       tools.actionFail(`unknown action ${JSON.stringify(ctx.hook)}`);

@@ -1,7 +1,7 @@
 // What network-get says about one binding, parsed from either form: the JSON of Juju >= 2.9 or the YAML
 // with legacy keys (macaddress, interfacename, address) of older Juju. Pure.
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import { parse } from 'yaml';
 
 export interface BindAddress {
   address: string;
@@ -20,10 +20,21 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
+function jsonOrUndefined(text: string): unknown {
+  const t = text.trim();
+  if (!t.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(t) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 export function parseNetworkGet(binding: string, text: string): BindingNetwork {
   let doc: unknown;
   try {
-    doc = parse(text); // YAML is a superset of JSON: one parser for both forms
+    // JSON (Juju >= 2.9) without loading the YAML parser; YAML is a superset of JSON, so it reads either form.
+    doc = jsonOrUndefined(text) ?? (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
   } catch (err) {
     throw new Error(`network-get ${binding}: output is neither JSON nor YAML: ${(err as Error).message.split('\n')[0]}`);
   }

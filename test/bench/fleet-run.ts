@@ -44,7 +44,13 @@ export async function startAggregator(nodes: number, bindings: number, intervalS
   }
   const [node, pre] = pingerCmd();
   const args = ['aggregator', '--listen', '127.0.0.1:0', '--inventory', inventoryFile, '--token-file', tokenFile, '--plain', '--profile', profile];
-  const proc = start(node, [...pre, ...args, '--log-level', 'warn']);
+  const proc = start(node, [
+    ...(process.env.FLEET_AGG_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.FLEET_AGG_PROF] : []),
+    ...pre,
+    ...args,
+    '--log-level',
+    'warn',
+  ]);
   const line = await proc.waitFor(/listening on (https?:\/\/\S+?);/, 60_000);
   return { dir, proc, pid: proc.child.pid!, url: /listening on (https?:\/\/\S+?);/.exec(line)![1]!, secret };
 }
@@ -105,7 +111,10 @@ export function startWorkers(n: number, cfg: Omit<WorkerStart, 'type' | 'mine'>,
   const names = fleetInventory(cfg.nodes, cfg.bindings).nodes.map((x) => x.name);
   const kids: ChildProcess[] = [];
   for (let w = 0; w < n; w++) {
-    const kid = fork(file, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const kid = fork(file, [], {
+      execArgv: ['--import', 'tsx', ...(process.env.FLEET_WORKER_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.FLEET_WORKER_PROF] : [])],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     kid.on('message', (m: WorkerReport) => tracker.on(m));
     ready.push(
       new Promise<void>((resolve, reject) => {

@@ -7,6 +7,7 @@
 // report size and time.
 // Usage: node --import tsx test/bench/fleet-ws.ts [--nodes 50] [--bindings 6] [--rounds 3] [--workers 2]
 //        [--no-compression] [--load] [--max-seconds S] [--interval S] [--json]
+//        FLEET_AGG_PROF=DIR / FLEET_WORKER_PROF=DIR: CPU profiles (node --cpu-prof) of the aggregator / the workers.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';

@@ -1,17 +1,18 @@
 // The simulator's harness: a small model of a Juju deployment of the charm, an event queue, and hook runs
 // exactly as Juju does them: `dispatch` with cwd = the charm dir and the JUJU_* variables, hook tools on
 // PATH; relation-set/open-port/state-set committed only when the hook exits 0, and a committed databag
-// change queues -relation-changed on the units that see the writer. Hooks run one at a time.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+// change queues -relation-changed on the units that see the writer. As in Juju, one machine runs one hook at
+// a time (each unit's in order); different machines' hooks run concurrently (SimOptions.concurrency at once).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { pack } from '../../../charm/pack.js';
 import { repoRoot, transpileTree } from './build.js';
-import { loadModel, saveModel, type SimMachine, type SimModel, type SimRelation } from './model.js';
+import { saveModel, type SimMachine, type SimModel, type SimRelation } from './model.js';
 import { systemctl } from './systemctl.js';
-import { runTool, type HookCtx } from './tools.js';
+import { runToolOn, type HookCtx } from './tools.js';
 
 export const TOOLS = [
   'close-port',
@@ -54,6 +55,8 @@ export interface SimOptions {
   networkGetFormat?: SimModel['networkGetFormat'];
   /** Run unit i's hooks (and so its services) in this network namespace. */
   netns?: (unit: string) => string | undefined;
+  /** Hooks on different machines run at once (default 4); one machine's hooks never overlap (Juju's machine lock). */
+  concurrency?: number;
 }
 
 export interface HookEvent {
@@ -71,6 +74,8 @@ export interface HookRun extends HookEvent {
   code: number;
   out: string;
   err: string;
+  /** Wall time of the dispatch, ms. */
+  ms: number;
 }
 
 export class Sim {
@@ -82,6 +87,12 @@ export class Sim {
   private contexts = 0;
   private server: Server | undefined;
   readonly socket: string;
+  /** The model, in memory (the hook tools read it ~25 times a hook); model.json is a copy for inspection. */
+  private m: SimModel | undefined;
+  /** The running hooks' contexts, by the key the tools send (PINGER_SIM_CONTEXT). */
+  private readonly running = new Map<string, HookCtx>();
+  /** Which tool client bin/ links to: the compiled C one, or client.pl where there is no C compiler. */
+  toolClient = 'client.pl';
 
   private constructor(
     readonly dir: string,
@@ -93,25 +104,26 @@ export class Sim {
     this.socket = join(dir, 'tools.sock');
   }
 
-  private systemctl(argv: string[], ctxFile: string): { out: string; err: string; code: number } {
-    const unit = (JSON.parse(readFileSync(ctxFile, 'utf8')) as HookCtx).unit;
-    const m = this.model();
+  private systemctl(argv: string[], unit: string): { out: string; err: string; code: number } {
+    const m = this.m!;
     const netns = m.machines[m.units[unit]!.machine]!.netns;
     const r = systemctl(argv, { root: this.root(unit), run: this.opts.systemd === 'run', ...(netns ? { netns } : {}) });
     return { out: r.out ? `${r.out}\n` : '', err: '', code: r.code };
   }
 
-  /** The hook tools' other end: bin/<tool> (client.pl) sends argv here; the model file is read and written per call. */
+  /** The hook tools' other end: bin/<tool> (the C client, or client.pl) sends argv here; they work on the in-memory model. */
   private async listen(): Promise<void> {
     this.server = createServer((conn) => {
       const chunks: Buffer[] = [];
       conn.on('data', (d) => chunks.push(d));
       conn.on('end', () => {
-        const [tool, ctxFile, stdin, ...argv] = Buffer.concat(chunks).toString('utf8').split('\0');
-        const r =
-          tool === 'systemctl'
-            ? this.systemctl(argv, ctxFile!)
-            : runTool(tool!, argv, stdin ?? '', { PINGER_SIM_MODEL: this.modelFile, PINGER_SIM_CONTEXT: ctxFile });
+        const [tool, key, stdin, ...argv] = Buffer.concat(chunks).toString('utf8').split('\0');
+        const ctx = this.running.get(key ?? '');
+        const r = !ctx
+          ? { out: '', err: `ERROR ${tool}: not running in a hook context (no JUJU_CONTEXT_ID)\n`, code: 1 }
+          : tool === 'systemctl'
+            ? this.systemctl(argv, ctx.unit)
+            : runToolOn(tool!, argv, stdin ?? '', this.m!, ctx);
         const out = Buffer.from(r.out);
         conn.end(Buffer.concat([Buffer.from(`${r.code} ${out.length}\n`), out, Buffer.from(r.err)]));
       });
@@ -129,7 +141,11 @@ export class Sim {
     pack({ out: join(dir, 'charm'), dist, build: false, linkRuntime: true, zip: false });
     const sim = new Sim(dir, opts);
     mkdirSync(sim.binDir);
-    for (const t of TOOLS) symlinkSync(join(repoRoot, 'test/charm/sim/client.pl'), join(sim.binDir, t));
+    // The C client when there is a compiler (cc, from .ci/setup's g++); else Perl's, ~20 ms a call slower.
+    const cc = spawnSync('cc', ['-O2', '-o', join(sim.binDir, '.tool-client'), join(repoRoot, 'test/charm/sim/client.c')], { encoding: 'utf8' });
+    const client = cc.status === 0 ? join(sim.binDir, '.tool-client') : join(repoRoot, 'test/charm/sim/client.pl');
+    sim.toolClient = cc.status === 0 ? 'client.c' : 'client.pl';
+    for (const t of TOOLS) symlinkSync(client, join(sim.binDir, t));
     await sim.listen();
     const meta = parse(readFileSync(join(sim.charmDir, 'metadata.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
     const cfg = parse(readFileSync(join(sim.charmDir, 'config.yaml'), 'utf8')) as { options: Record<string, { default?: string | number | boolean }> };
@@ -168,18 +184,24 @@ export class Sim {
       appHistory: [],
       log: [],
     };
-    saveModel(sim.modelFile, m);
+    sim.save(m);
     return sim;
   }
 
+  /** A copy of the model (change it with update()). */
   model(): SimModel {
-    return loadModel(this.modelFile);
+    return structuredClone(this.m!);
+  }
+
+  private save(m: SimModel): void {
+    this.m = m;
+    saveModel(this.modelFile, m);
   }
 
   update(fn: (m: SimModel) => void): void {
     const m = this.model();
     fn(m);
-    saveModel(this.modelFile, m);
+    this.save(m);
   }
 
   peers(m = this.model()): SimRelation {
@@ -209,7 +231,7 @@ export class Sim {
     const peers = this.peers(m);
     peers.seen[unit] = [];
     peers.unitData[unit] = {};
-    saveModel(this.modelFile, m);
+    this.save(m);
     const rel = { relId: peers.id };
     for (const hook of ['install', `${peers.endpoint}-relation-created`, leader ? 'leader-elected' : 'leader-settings-changed', 'config-changed', 'start']) {
       this.enqueue({ unit, hook, ...(hook.includes('relation') ? rel : {}) });
@@ -257,20 +279,60 @@ export class Sim {
     for (const [u, s] of Object.entries(this.model().units)) if (s.life === 'alive') this.enqueue({ unit: u, hook: 'update-status' });
   }
 
-  /** Runs queued hooks until none is left (bounded: a charm that keeps waking itself is a bug). */
+  /**
+   * Runs queued hooks until none is left (bounded: a charm that keeps waking itself is a bug). As Juju's
+   * agents do: hooks on one machine run one at a time (the machine lock), each unit's in the order they were
+   * queued; hooks on different machines run concurrently (up to `concurrency`). The first failure stops the
+   * run once the running hooks end.
+   */
   async settle(max = 400): Promise<HookRun[]> {
     const done: HookRun[] = [];
-    while (this.queue.length) {
-      if (done.length >= max) throw new Error(`hooks did not settle after ${max} runs; queue: ${JSON.stringify(this.queue.slice(0, 5))}`);
-      const e = this.queue.shift()!;
-      const r = await this.runHook(e);
-      done.push(r);
-      if (r.code !== 0) throw new Error(`hook ${e.hook} on ${e.unit} exited ${r.code}:\n${r.err}${r.out}`);
-    }
+    const busy = new Set<string>();
+    const lock = (e: HookEvent) => this.m!.units[e.unit]?.machine ?? e.unit;
+    const limit = Math.max(1, this.opts.concurrency ?? 4);
+    let failure: Error | undefined;
+    await new Promise<void>((resolve, reject) => {
+      const pump = (): void => {
+        if (failure) return void (busy.size === 0 && reject(failure));
+        if (this.queue.length === 0) return void (busy.size === 0 && resolve());
+        while (busy.size < limit) {
+          const i = this.queue.findIndex((q) => !busy.has(lock(q)));
+          if (i < 0) return;
+          if (done.length + busy.size >= max) {
+            failure = new Error(`hooks did not settle after ${max} runs; queue: ${JSON.stringify(this.queue.slice(0, 5))}`);
+            return void (busy.size === 0 && reject(failure));
+          }
+          const e = this.queue.splice(i, 1)[0]!;
+          const held = lock(e);
+          busy.add(held);
+          this.runHook(e).then(
+            (r) => {
+              busy.delete(held);
+              done.push(r);
+              if (r.code !== 0) failure ??= new Error(`hook ${e.hook} on ${e.unit} exited ${r.code}:\n${r.err}${r.out}`);
+              pump();
+            },
+            (err: Error) => {
+              busy.delete(held);
+              failure ??= err;
+              pump();
+            },
+          );
+        }
+      };
+      pump();
+    });
     return done;
   }
 
-  private env(unit: string, dispatchPath: string, ctxFile: string, extra: Record<string, string>): NodeJS.ProcessEnv {
+  /** A hook's context, live while it runs: the tools find it by this key. */
+  private register(ctx: HookCtx): string {
+    const key = `ctx-${this.running.size}-${++this.contexts}`;
+    this.running.set(key, ctx);
+    return key;
+  }
+
+  private env(unit: string, dispatchPath: string, ctxKey: string, extra: Record<string, string>): NodeJS.ProcessEnv {
     const m = this.model();
     return {
       PATH: `${this.binDir}:/usr/sbin:/usr/bin:/sbin:/bin`,
@@ -286,7 +348,7 @@ export class Sim {
       JUJU_AGENT_SOCKET_ADDRESS: `@/var/lib/juju/agents/unit-${unit.replace('/', '-')}/agent.socket`,
       JUJU_AGENT_SOCKET_NETWORK: 'unix',
       PINGER_SIM_SOCKET: this.socket,
-      PINGER_SIM_CONTEXT: ctxFile,
+      PINGER_SIM_CONTEXT: ctxKey,
       PINGER_CHARM_ROOT: this.root(unit),
       ...extra,
     };
@@ -312,11 +374,11 @@ export class Sim {
     if (rel && e.remote && e.hook.endsWith('-relation-joined')) {
       const seen = (rel.seen[e.unit] ??= []);
       if (!seen.includes(e.remote)) seen.push(e.remote);
-      saveModel(this.modelFile, m);
+      this.save(m);
     }
     if (rel && e.departing && e.hook.endsWith('-relation-departed')) {
       rel.seen[e.unit] = (rel.seen[e.unit] ?? []).filter((u) => u !== e.departing);
-      saveModel(this.modelFile, m);
+      this.save(m);
     }
     const ctx: HookCtx = {
       unit: e.unit,
@@ -325,8 +387,7 @@ export class Sim {
       ...(e.departing ? { departing: e.departing } : {}),
       pending: { units: {}, apps: {}, openPorts: [], state: {} },
     };
-    const ctxFile = join(this.dir, 'context.json');
-    writeFileSync(ctxFile, JSON.stringify(ctx));
+    const key = this.register(ctx);
     const relEnv: Record<string, string> = rel
       ? {
           JUJU_RELATION: rel.endpoint,
@@ -338,10 +399,12 @@ export class Sim {
       : {};
     const t0 = performance.now();
     const secEnv: Record<string, string> = e.secretId ? { JUJU_SECRET_ID: e.secretId, ...(e.secretLabel ? { JUJU_SECRET_LABEL: e.secretLabel } : {}) } : {};
-    const r = await this.dispatch(e.unit, this.env(e.unit, `hooks/${e.hook}`, ctxFile, { JUJU_HOOK_NAME: e.hook, ...relEnv, ...secEnv }));
+    const r = await this.dispatch(e.unit, this.env(e.unit, `hooks/${e.hook}`, key, { JUJU_HOOK_NAME: e.hook, ...relEnv, ...secEnv }));
+    const ms = performance.now() - t0;
     if (process.env.PINGER_SIM_TRACE)
-      process.stderr.write(`sim: ${e.unit} ${e.hook}${e.remote ? ` (${e.remote})` : ''} exit ${r.code} in ${Math.round(performance.now() - t0)} ms\n`);
-    if (r.code === 0) this.commit(e.unit, JSON.parse(readFileSync(ctxFile, 'utf8')) as HookCtx);
+      process.stderr.write(`sim: ${e.unit} ${e.hook}${e.remote ? ` (${e.remote})` : ''} exit ${r.code} in ${Math.round(ms)} ms\n`);
+    this.running.delete(key);
+    if (r.code === 0) this.commit(e.unit, ctx);
     if (r.code === 0 && e.hook === 'remove')
       this.update((mm) => {
         delete mm.units[e.unit];
@@ -350,7 +413,7 @@ export class Sim {
           delete rr.unitData[e.unit];
         }
       });
-    const run = { ...e, ...r };
+    const run = { ...e, ...r, ms };
     this.runs.push(run);
     return run;
   }
@@ -398,7 +461,7 @@ export class Sim {
       for (const other of Object.keys(m.units))
         if (other !== unit && m.units[other]!.life === 'alive') wake.push({ unit: other, hook: `${rel.endpoint}-relation-changed`, relId: rel.id });
     }
-    saveModel(this.modelFile, m);
+    this.save(m);
     for (const w of wake) this.enqueue(w);
   }
 
@@ -414,13 +477,13 @@ export class Sim {
       pending: { units: {}, apps: {}, openPorts: [], state: {} },
       action: { name, params: { ...(m.actionDefaults[name] ?? {}), ...params }, results: {}, logs: [] },
     };
-    const ctxFile = join(this.dir, 'context.json');
-    writeFileSync(ctxFile, JSON.stringify(ctx));
+    const key = this.register(ctx);
     const r = await this.dispatch(
       unit,
-      this.env(unit, `actions/${name}`, ctxFile, { JUJU_HOOK_NAME: '', JUJU_ACTION_NAME: name, JUJU_ACTION_UUID: `${++this.contexts}` }),
+      this.env(unit, `actions/${name}`, key, { JUJU_HOOK_NAME: '', JUJU_ACTION_NAME: name, JUJU_ACTION_UUID: `${++this.contexts}` }),
     );
-    const after = JSON.parse(readFileSync(ctxFile, 'utf8')) as HookCtx;
+    this.running.delete(key);
+    const after = ctx;
     if (r.code === 0) this.commit(unit, after);
     return {
       code: r.code,

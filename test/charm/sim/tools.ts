@@ -1,11 +1,11 @@
 // The hook tools as Juju's: same flags, same JSON, exit 2 on usage errors and 1 otherwise, with
-// `ERROR <message>` on stderr. Each tool reads the model (PINGER_SIM_MODEL) and the running hook's context
-// (PINGER_SIM_CONTEXT). relation-set, open-port and state-set go to the context's pending changes, which the
+// `ERROR <message>` on stderr. Each tool works on the model and the running hook's context (the simulator
+// keeps both in memory). relation-set, open-port and state-set go to the context's pending changes, which the
 // harness commits only if the hook exits 0; status-set and juju-log take effect at once, as in Juju.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { randomBytes } from 'node:crypto';
-import { inCidr, loadModel, realDevices, saveModel, type SimDevice, type SimModel, type SimRelation, type SimSecret } from './model.js';
+import { inCidr, realDevices, type SimDevice, type SimModel, type SimRelation, type SimSecret } from './model.js';
 
 export interface HookCtx {
   unit: string;
@@ -509,23 +509,22 @@ function xid(): string {
   return [...randomBytes(20)].map((b) => a[b & 31]).join('');
 }
 
-/** Runs one tool invocation against the model and context files; what the bin wrappers call. */
-export function runTool(name: string, argv: string[], stdin: string, env: NodeJS.ProcessEnv): ToolResult {
-  const modelFile = env.PINGER_SIM_MODEL;
-  const ctxFile = env.PINGER_SIM_CONTEXT;
-  if (!modelFile || !ctxFile) return { out: '', err: `ERROR ${name}: not running in a hook context (no JUJU_CONTEXT_ID)\n`, code: 1 };
+/**
+ * Runs one tool invocation against the model and the running hook's context, in place: the simulator keeps
+ * both in memory (tools are called ~25 times per hook). A failing call leaves the context as it was; the
+ * model is changed only by tools that validate everything first (status-set, juju-log, application-version-set).
+ */
+export function runToolOn(name: string, argv: string[], stdin: string, m: SimModel, ctx: HookCtx): ToolResult {
   const tool = tools[name];
   if (!tool) return { out: '', err: `ERROR unknown hook tool ${name}\n`, code: 1 };
-  const m = loadModel(modelFile);
-  const ctx = JSON.parse(readFileSync(ctxFile, 'utf8')) as HookCtx;
+  const pending = JSON.stringify(ctx.pending);
+  const action = ctx.action ? JSON.stringify(ctx.action) : undefined;
   try {
-    const out = tool(argv, m, ctx, stdin);
-    saveModel(modelFile, m);
-    writeFileSync(ctxFile, JSON.stringify(ctx));
-    return { out, err: '', code: 0 };
+    return { out: tool(argv, m, ctx, stdin), err: '', code: 0 };
   } catch (err) {
+    ctx.pending = JSON.parse(pending) as HookCtx['pending'];
+    if (action) ctx.action = JSON.parse(action) as HookCtx['action'];
     if (err instanceof Usage) return { out: '', err: `ERROR ${err.message}\n`, code: 2 };
-    if (err instanceof Failure) return { out: '', err: `ERROR ${err.message}\n`, code: 1 };
     return { out: '', err: `ERROR ${(err as Error).message}\n`, code: 1 };
   }
 }
