@@ -45,9 +45,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   if (opts.readToken) readAuth(app, { readToken: opts.readToken, secret: opts.token });
   // perMessageDeflate: agents' result rounds are repetitive JSON, ~10x smaller compressed, so agents may send
   // them compressed (the aggregator inflates). The aggregator itself sends uncompressed (threshold): its messages
-  // are few, and a deflate stream per connection (~300 KB each, kept for the connection's life) was 300 MiB of
-  // RSS and a core's worth of zlib at 1,000 agents (BENCHMARKS.md, fleet over real WebSockets).
-  const perMessageDeflate = { threshold: MAX_MESSAGE_BYTES + 1 };
+  // are few and small, and a deflate stream per connection, kept for the connection's life, was ~220 MB of
+  // RSS at 1,000 agents (BENCHMARKS.md, fleet over real WebSockets). ws honours `threshold` only with
+  // server_no_context_takeover negotiated (otherwise it compresses every message), hence both.
+  const perMessageDeflate = { threshold: MAX_MESSAGE_BYTES + 1, serverNoContextTakeover: true };
   await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate } });
   await app.register(agentWsRoutes, { state: opts.state, token: opts.token, pingIntervalMs: opts.pingIntervalMs });
   await app.register(apiRoutes, { state: opts.state, startedAt: Date.now(), token: opts.token });

@@ -3,6 +3,7 @@
 // on and keeps answering. (The fuzz test, fuzz.test.ts, does the same at volume with real agents alongside.)
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import WebSocket from 'ws';
 import { limits } from '../../agent/contract/wire.js';
 import { loopbackInventory, startCluster, type Cluster } from '../helpers/cluster.js';
 import { agentWsUrl, authAs, exchange } from '../helpers/ws-peer.js';
@@ -193,4 +194,21 @@ test('a flood of bad messages from one peer writes a bounded number of log lines
   assert.ok(lines.length <= 20, `${lines.length} lines from ${peer}`);
   assert.ok(added.length < 30_000, `${added.length} bytes of log for ${n} bad messages`);
   await alive();
+});
+
+test('the aggregator sends uncompressed: no deflate stream per agent connection, while agents may still compress', async () => {
+  // A deflate stream kept per connection for the aggregator's few small messages cost ~220 MB of RSS at 1,000
+  // agents (BENCHMARKS.md); ws skips compression only with server_no_context_takeover negotiated.
+  const ws = new WebSocket(url, { headers: { authorization: n1 }, perMessageDeflate: true });
+  const ext = new Promise<string>((res) => ws.once('upgrade', (r) => res(String(r.headers['sec-websocket-extensions'] ?? ''))));
+  const welcome = new Promise<string>((res) => ws.once('message', (d) => res(String(d))));
+  await new Promise((res, rej) => ws.once('open', res).once('error', rej));
+  ws.send(hello());
+  assert.match(await ext, /permessage-deflate/);
+  assert.match(await ext, /server_no_context_takeover/);
+  assert.match(await welcome, /"type":"welcome"/);
+  // Nothing was inflated on our side: the welcome (over 1 KB with its peer list) came as a plain frame.
+  const pmd = (ws as unknown as { _extensions: Record<string, { _inflate: unknown }> })._extensions['permessage-deflate'];
+  assert.equal(pmd?._inflate ?? null, null);
+  ws.close();
 });
