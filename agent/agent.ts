@@ -11,7 +11,8 @@ import { BandwidthSampler } from './bandwidth.js';
 import { LinkWatch } from './link-watch.js';
 import type { UdpKeyRef } from './probes/udp.js';
 import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
-import { resultsMessages } from './results-msg.js';
+import { resultsMessages, type RoundOut } from './results-msg.js';
+import { RowMemory } from './delta.js';
 import { runRound, type RoundProbes } from './round.js';
 import { RttHistory } from './stats.js';
 import { AGENT_VERSION } from './contract/version.js';
@@ -72,7 +73,10 @@ export class Agent {
   private readonly responders: Responders;
   private plan: ProbePlan | undefined;
   private hello: HelloMsg;
-  private lastResults: ResultsMsg[] = [];
+  /** The last full round, whole: what a reconnect re-sends (built then, not every round). */
+  private lastRound: RoundOut | undefined;
+  /** What was last sent toward each peer: a round sends only the peers whose rows changed (delta.ts). */
+  private readonly memory = new RowMemory();
   private round = 0;
   private running = false;
   private stopped = false;
@@ -105,13 +109,18 @@ export class Agent {
       ...(opts.ca ? { ca: opts.ca } : {}),
       node: opts.node,
       log: opts.log,
-      currentState: () => [this.hello, ...this.lastResults],
+      currentState: () => [this.hello, ...(this.lastRound ? resultsMessages(this.lastRound, this.opts.batchRows ?? 5000) : [])],
     });
+    // A new connection may be a new aggregator, a new plan may mean new probes: "unchanged" would refer to
+    // rows it never took. A resend names peers it holds nothing current for.
+    this.link.on('connected', () => this.memory.clear());
+    this.link.on('resend', (peers) => this.memory.forget(peers));
     this.link.on('udp-key', (key) => (udpKey.current = key));
     this.link.on('plan', (plan, up, peers) => {
       // Only this process's very first round is trimmed: after a reconnect the peers' state is unknown.
       if (up && !this.plan && this.round === 0) this.firstRoundOnly = new Set(up);
       if (peers) this.adoptPeers(peers, 'the aggregator');
+      this.memory.clear();
       void this.applyPlan(plan);
     });
     this.link.on('run-now', (peers, at) => (peers ? this.catchUp(peers, at) : this.runSoon()));
@@ -404,15 +413,18 @@ export class Agent {
   }
 
   private publish(rows: Record<string, TargetRow[]>, durationMs: number, startedAt: number, catchUpOf: { requestedAt?: number } | undefined): void {
-    const catchUp = catchUpOf !== undefined;
-    const msgs = resultsMessages(
-      { node: this.opts.node, round: this.round, durationMs, startedAt, ...(catchUpOf ? { catchUp: catchUpOf } : {}), bindings: rows },
-      this.opts.batchRows ?? 5000,
-    );
-    if (!catchUp) {
-      // What a reconnect re-sends: the last full round (a catch-up's rows are in the next one too).
+    const out: RoundOut = { node: this.opts.node, round: this.round, durationMs, startedAt, ...(catchUpOf ? { catchUp: catchUpOf } : {}), bindings: rows };
+    let msgs: ResultsMsg[];
+    if (catchUpOf) {
+      // A catch-up answers peers that just came up: whole rows, which later rounds may then call unchanged.
+      this.memory.remember(rows, Date.now());
+      msgs = resultsMessages(out, this.opts.batchRows ?? 5000);
+    } else {
+      const { changed, same } = this.memory.split(rows, Date.now());
+      msgs = resultsMessages({ ...out, bindings: changed, same }, this.opts.batchRows ?? 5000);
       this.round++;
-      this.lastResults = msgs;
+      // What a reconnect re-sends: the last full round, whole (a catch-up's rows are in the next one too).
+      this.lastRound = out;
     }
     for (const m of msgs) this.link.send(m);
   }

@@ -34,6 +34,7 @@ export interface ClockEstimate {
 export declare interface Link {
   on(e: 'plan', l: (plan: ProbePlan, up: string[] | undefined, peers?: PeerSpec[]) => void): this;
   on(e: 'run-now', l: (peers: string[] | undefined, at: number | undefined) => void): this;
+  on(e: 'resend', l: (peers: string[]) => void): this;
   on(e: 'udp-key', l: (key: Buffer) => void): this;
   on(e: 'connected', l: () => void): this;
   /** With the close code and reason the link ended with (1006: no close frame, e.g. missed pongs). */
@@ -119,6 +120,7 @@ export class Link extends EventEmitter {
         this.emit('plan', m.plan, m.up);
       } else if (m.type === 'plan') this.emit('plan', m.plan, undefined, m.peers);
       else if (m.type === 'run-now') this.emit('run-now', m.peers, m.at);
+      else if (m.type === 'resend') this.emit('resend', m.peers);
       else if (m.type === 'clock') {
         // offset = agent clock - aggregator clock, from the four NTP timestamps.
         const rttMs = t3 - m.t0 - (m.t2 - m.t1);

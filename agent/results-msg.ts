@@ -1,7 +1,8 @@
 // The results messages of one round (pure): what the agent sends, and what the fleet benchmark's simulated
 // agents send, so the benchmark measures the protocol the agent speaks.
 import { limits, WIRE_VERSION, type ResultsMsg, type TargetRow } from './contract/wire.js';
-import { packRows } from './contract/wire-packed.js';
+import { packRows, type PackedRows } from './contract/wire-packed.js';
+import { emptyTally, tallyPacked } from './contract/tally.js';
 
 export interface RoundOut {
   node: string;
@@ -12,7 +13,12 @@ export interface RoundOut {
   /** A catch-up (rows for the peers a run-now named), with the run-now's `at` when it had one. */
   catchUp?: { requestedAt?: number };
   bindings: Record<string, TargetRow[]>;
+  /** Delta rounds (agent/delta.ts): per binding, the peers left out as unchanged and their rows. */
+  same?: Record<string, { peers: string[]; rows: readonly TargetRow[] }>;
 }
+
+/** Peers named in one `same` table: 2,000 names of at most 253 characters stay far below the message bound. */
+const SAME_PER_TABLE = 2000;
 
 /**
  * Splits a round into wire v2 messages (packed tables) of at most `batchRows` rows (never more than the wire's
@@ -37,7 +43,7 @@ export function resultsMessages(out: RoundOut, batchRows = 5000): ResultsMsg[] {
     if (!cur[b] && list.length === 0) cur[b] = [];
   }
   parts.push(cur);
-  const msgs = parts.flatMap((p) => underBytes(out, p));
+  const msgs = [...parts.flatMap((p) => underBytes(out, p)), ...sameMessages(out)];
   msgs.forEach((m, i) => (m.final = i === msgs.length - 1));
   return msgs;
 }
@@ -72,4 +78,29 @@ function underBytes(out: RoundOut, rows: Record<string, TargetRow[]>): ResultsMs
   };
   const mid = flat.length >> 1;
   return [...underBytes(out, half(0, mid)), ...underBytes(out, half(mid, flat.length))];
+}
+
+/**
+ * The unchanged peers of a delta round: tables with no rows, `same` naming the peers and (on a binding's first
+ * table) the tally of their rows. Messages of their own, so the row messages' byte split never has to count them.
+ */
+function sameMessages(out: RoundOut): ResultsMsg[] {
+  const tables: [string, PackedRows][] = [];
+  for (const [b, s] of Object.entries(out.same ?? {})) {
+    if (!s.peers.length) continue;
+    const tally = emptyTally();
+    tallyPacked(tally, packRows(s.rows));
+    for (let i = 0; i < s.peers.length; i += SAME_PER_TABLE) {
+      const peers = s.peers.slice(i, i + SAME_PER_TABLE);
+      tables.push([b, { peers, addrs: [], tcp: [], udp: [], rows: [], same: peers.map((_, j) => j), tally: i === 0 ? tally : emptyTally() }]);
+    }
+  }
+  // One table per binding a message; a binding's further tables go in further messages.
+  const msgs: ResultsMsg[] = [];
+  for (const [b, t] of tables) {
+    let m = msgs.find((x) => !(b in x.bindings));
+    if (!m) msgs.push((m = { ...message(out, {}), bindings: {} }));
+    m.bindings[b] = t;
+  }
+  return msgs;
 }

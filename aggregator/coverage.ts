@@ -13,7 +13,7 @@ export interface Coverage {
 }
 
 /**
- * Coverage of one binding's matrix: `current` holds n x n cells, row-major (source x destination), 1 where
+ * Coverage of one binding's matrix: `current` holds n x n cells, row-major (source x destination), bit 0 set where
  * the pair's result is current and 0 where not (the matrix's currency cells); `member(i)` says whether node i holds an address on the binding.
  */
 export function coverageOf(n: number, current: ArrayLike<number>, member: (i: number) => boolean): Coverage {
@@ -26,7 +26,7 @@ export function coverageOf(n: number, current: ArrayLike<number>, member: (i: nu
   for (let s = 0; s < n; s++) {
     if (!mask[s]) continue;
     const base = s * n;
-    for (let d = 0; d < n; d++) covered += current[base + d]! & mask[d]!; // cells are 0 or 1: no branch to mispredict
+    for (let d = 0; d < n; d++) covered += current[base + d]! & mask[d]!; // bit 0 is currency, mask 0 or 1: no branch to mispredict
     covered -= current[base + s]! & 1; // the diagonal is no pair
   }
   const pairs = members > 1 ? members * (members - 1) : 0;

@@ -2,8 +2,8 @@
 // Sized for 1,000 nodes x 6 bindings: healthy cells live in typed arrays (17 bytes each); only cells
 // that are not ok keep their full per-address rows (sparse map). Pure: no I/O, no clocks (times are passed in).
 import type { TargetRow } from '../agent/contract/wire.js';
-import { ABSENT, code, col, FIXED, strideOf, unpackRow, type PackedRows } from '../agent/contract/wire-packed.js';
-import { packedFlags, stateOfFlags, type PairIcmp, type Scratch } from './row-flags.js';
+import { unpackRow, type PackedRows } from '../agent/contract/wire-packed.js';
+import { foldRows, newScratch, resetScratch, stateOfFlags, type PairIcmp, type Scratch } from './row-flags.js';
 
 export type { PairIcmp } from './row-flags.js';
 
@@ -30,6 +30,9 @@ export interface CellView {
   rows?: readonly TargetRow[];
 }
 
+const CURRENT = 1;
+const HELD = 2;
+
 export class BindingMatrix {
   readonly n: number;
   private readonly index: Map<string, number>;
@@ -39,8 +42,13 @@ export class BindingMatrix {
   private readonly loss: Float32Array;
   /** Seconds since the epoch (Uint32 is enough until 2106 and saves 4 bytes a cell). */
   private readonly updated: Uint32Array;
-  /** 1 once the cell was measured after its destination's agent (re)announced its responders. */
+  /**
+   * Bit CURRENT: the cell was measured after its destination's agent (re)announced its responders. Bit HELD:
+   * it holds a result taken from rows (what a delta round's "unchanged" may refer to).
+   */
   private readonly current: Uint8Array;
+  /** Bumped whenever a cell's CURRENT bit changes: coverage is recounted only then (6M cells at 1,000 x 6). */
+  currencyVersion = 0;
   private readonly detail = new Map<number, readonly TargetRow[]>();
 
   /** Cells per state code, kept by setState: verdict, metrics and report read counts without a scan. */
@@ -83,9 +91,9 @@ export class BindingMatrix {
    * Applies one source's rows from one round (one binding's packed table of a results message). Rows for a peer
    * whose responders came up after the round started (`peerReadyAt(peer) > roundStart`) are ignored: they would
    * blame a port that simply was not open yet; the cell keeps what it knew. Returns the peers named in rows that
-   * are not in this matrix (for a warning).
+   * are not in this matrix (for a warning); adds the peers whose rows were set aside to `setAside`.
    */
-  apply(from: string, p: PackedRows, roundStart: number, peerReadyAt: (peer: string) => number): string[] {
+  apply(from: string, p: PackedRows, roundStart: number, peerReadyAt: (peer: string) => number, setAside?: Set<string>): string[] {
     const src = this.index.get(from);
     if (src === undefined) return [];
     const unknown: string[] = [];
@@ -95,7 +103,7 @@ export class BindingMatrix {
       if (d === undefined) unknown.push(name);
       return d ?? -1;
     });
-    const touched = this.fold(p, src, dstOf);
+    const touched = foldRows(this.scratch(), p, src, dstOf);
     const sc = this.sc!;
     const stamp = Math.floor(roundStart / 1000);
     for (let i = 0; i < touched; i++) {
@@ -103,9 +111,35 @@ export class BindingMatrix {
       // Probed before the peer's responders were (re)announced: not held against it, and not allowed to
       // overwrite what the cell already knew either (a re-announcing peer must not flicker to 'no result').
       if (!(peerReadyAt(this.nodes[d]!) > roundStart)) this.store(src * this.n + d, d, p, stamp);
-      this.resetScratch(d);
+      else setAside?.add(this.nodes[d]!);
+      resetScratch(sc, d);
     }
     return unknown;
+  }
+
+  /**
+   * A delta round's unchanged peers (`p.same`): each cell keeps what it holds and counts as measured this round,
+   * if what it holds came from rows taken since the peer (re)announced. Otherwise (the aggregator restarted,
+   * cleared the row, or set those rows aside) it cannot: the peer goes into `resend`, and its agent sends it whole.
+   */
+  applySame(from: string, p: PackedRows, roundStart: number, peerReadyAt: (peer: string) => number, resend: Set<string>): void {
+    const src = this.index.get(from);
+    if (src === undefined || !p.same) return;
+    const stamp = Math.floor(roundStart / 1000);
+    for (const i of p.same) {
+      const name = p.peers[i]!;
+      const d = this.index.get(name);
+      if (d === undefined || d === src) continue;
+      const cell = src * this.n + d;
+      const ready = peerReadyAt(name);
+      if (ready > roundStart || (this.current[cell]! & HELD) === 0 || this.updated[cell]! * 1000 < ready) {
+        resend.add(name);
+        continue;
+      }
+      this.updated[cell] = stamp;
+      if (!(this.current[cell]! & CURRENT)) this.currencyVersion++;
+      this.current[cell] = HELD | CURRENT;
+    }
   }
 
   /** Pass 2, one destination: its cell from the accumulators; nothing allocated for a healthy pair. */
@@ -114,7 +148,8 @@ export class BindingMatrix {
     const st = stateOfFlags(sc.flags[d]!);
     this.setState(cell, stateCode.get(st)!);
     this.updated[cell] = stamp;
-    this.current[cell] = 1;
+    if (!(this.current[cell]! & CURRENT)) this.currencyVersion++;
+    this.current[cell] = HELD | CURRENT;
     const sent = sc.sent[d]!;
     const recv = sc.recv[d]!;
     this.loss[cell] = sent > 0 ? 1 - recv / sent : NaN;
@@ -157,76 +192,9 @@ export class BindingMatrix {
   private curD = -1;
   private readonly curRows = () => this.rowsOf(this.curP!, this.curD);
 
-  /** Pass 1: folds every row into its destination's accumulators (rows of one peer need not be adjacent). */
-  private fold(p: PackedRows, src: number, dstOf: readonly number[]): number {
-    const sc = this.scratch();
-    const v = p.rows;
-    const stride = strideOf(p);
-    const tcpEnd = FIXED + p.tcp.length;
-    let touched = 0;
-    for (let o = 0, i = 0; o < v.length; o += stride, i++) {
-      const dst = dstOf[v[o + col.peer]!]!;
-      if (dst < 0 || dst === src) continue;
-      if (sc.first[dst] === -1) {
-        sc.first[dst] = i;
-        sc.touched[touched++] = dst;
-      } else (sc.more[dst] ??= []).push(i);
-      sc.flags[dst]! |= packedFlags(v, o, tcpEnd, stride);
-      const ic = v[o + col.icmp]!;
-      if (ic === ABSENT || ic === code.notMeasured) continue;
-      const recv = v[o + col.recv]!;
-      sc.sent[dst]! += v[o + col.sent]!;
-      sc.recv[dst]! += recv;
-      if (v[o + col.rttMin] === ABSENT) continue;
-      sc.avgSum[dst]! += (v[o + col.rttAvg]! / 1000) * recv;
-      // NaN compares false: the first RTT always lands.
-      const min = v[o + col.rttMin]! / 1000;
-      if (!(sc.min[dst]! <= min)) sc.min[dst] = min;
-      const avg = v[o + col.rttAvg]! / 1000;
-      if (!(sc.avg[dst]! >= avg)) sc.avg[dst] = avg;
-      const max = v[o + col.rttMax]! / 1000;
-      if (!(sc.max[dst]! >= max)) sc.max[dst] = max;
-      const p50 = v[o + col.rttP50]! / 1000;
-      if (!(sc.p50[dst]! >= p50)) sc.p50[dst] = p50;
-      const p99 = v[o + col.rttP99]! / 1000;
-      if (!(sc.p99[dst]! >= p99)) sc.p99[dst] = p99;
-    }
-    return touched;
-  }
-
-  private resetScratch(d: number): void {
-    const sc = this.sc!;
-    sc.first[d] = -1;
-    sc.more[d] = undefined;
-    sc.flags[d] = 0;
-    sc.sent[d] = 0;
-    sc.recv[d] = 0;
-    sc.avgSum[d] = 0;
-    sc.min[d] = NaN;
-    sc.avg[d] = NaN;
-    sc.max[d] = NaN;
-    sc.p50[d] = NaN;
-    sc.p99[d] = NaN;
-  }
-
   private sc: Scratch | undefined;
-  /** Per-destination accumulators, allocated once per matrix and reset after each apply. */
   private scratch(): Scratch {
-    const nan = () => new Float64Array(this.n).fill(NaN);
-    return (this.sc ??= {
-      first: new Int32Array(this.n).fill(-1),
-      more: new Array<number[] | undefined>(this.n),
-      flags: new Uint8Array(this.n),
-      sent: new Uint32Array(this.n),
-      recv: new Uint32Array(this.n),
-      avgSum: new Float64Array(this.n),
-      min: nan(),
-      avg: nan(),
-      max: nan(),
-      p50: nan(),
-      p99: nan(),
-      touched: new Int32Array(this.n),
-    });
+    return (this.sc ??= newScratch(this.n));
   }
 
   /**
@@ -236,6 +204,7 @@ export class BindingMatrix {
    */
   adopt(old: BindingMatrix, keep: (from: string, to: string) => boolean, current = true): number {
     let kept = 0;
+    this.currencyVersion++;
     for (let s = 0; s < this.n; s++) {
       const os = old.index.get(this.nodes[s]!);
       if (os === undefined) continue;
@@ -263,6 +232,7 @@ export class BindingMatrix {
   clearRow(from: string): void {
     const src = this.index.get(from);
     if (src === undefined) return;
+    this.currencyVersion++;
     for (let dst = 0; dst < this.n; dst++) {
       if (dst === src) continue;
       const cell = src * this.n + dst;
@@ -279,7 +249,8 @@ export class BindingMatrix {
   expireColumn(to: string): void {
     const dst = this.index.get(to);
     if (dst === undefined) return;
-    for (let src = 0; src < this.n; src++) if (src !== dst) this.current[src * this.n + dst] = 0;
+    for (let src = 0; src < this.n; src++) if (src !== dst) this.current[src * this.n + dst]! &= HELD;
+    this.currencyVersion++;
   }
 
   /**
@@ -292,7 +263,7 @@ export class BindingMatrix {
     for (let d = 0; d < n; d++) {
       if (out.has(this.nodes[d]!) || !dst(d) || !member(d)) continue;
       for (let s = 0; s < n; s++) {
-        if (s !== d && this.current[s * n + d] === 0 && src(s) && member(s)) {
+        if (s !== d && (this.current[s * n + d]! & CURRENT) === 0 && src(s) && member(s)) {
           out.add(this.nodes[d]!);
           break;
         }
@@ -300,7 +271,7 @@ export class BindingMatrix {
     }
   }
 
-  /** The currency of every cell (n x n, row-major; 1 = measured since its destination came up): coverage.ts reads it. */
+  /** The currency of every cell (n x n, row-major; bit 0 = measured since its destination came up): coverage.ts reads it. */
   currentCells(): Readonly<Uint8Array> {
     return this.current;
   }

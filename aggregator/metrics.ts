@@ -10,7 +10,7 @@ import { senderMedians, type BandwidthTable } from './bandwidth-diagnosis.js';
 import { outcomes, probeKinds } from '../agent/contract/probe.js';
 import { AGENT_VERSION } from '../agent/contract/version.js';
 import type { ResultsMsg } from '../agent/contract/wire.js';
-import { ABSENT, code, col, FIXED, strideOf, type PackedRows } from '../agent/contract/wire-packed.js';
+import { bucketIndex, emptyTally, rttBuckets, tallyAt, tallyPacked } from '../agent/contract/tally.js';
 import type { Inventory } from '../agent/contract/inventory.js';
 import { addressFamilies, familyOf, findingKinds, type Finding } from './findings.js';
 import { classify, type BindingMatrix, type CellState } from './matrix.js';
@@ -72,6 +72,10 @@ export const metricDefs = {
   },
   pinger_result_messages_total: { type: 'counter', help: 'Result messages applied to the matrices.' },
   pinger_result_rows_total: { type: 'counter', help: 'Target rows applied to the matrices.' },
+  pinger_result_pairs_unchanged_total: {
+    type: 'counter',
+    help: 'Pairs agents reported as unchanged since their last rows (delta rounds): measured, not re-sent.',
+  },
   pinger_result_unknown_peer_rows_total: { type: 'counter', help: 'Target rows naming a peer not in the inventory (ignored).' },
   pinger_bandwidth_bits_per_second: {
     type: 'gauge',
@@ -92,7 +96,7 @@ export const pairStates: readonly CellState[] = ['ok', 'loss', 'udp', 'port', 'm
 export const knownFindingKinds: readonly string[] = findingKinds;
 
 /** RTT buckets in seconds: loopback (~50 us) through a congested WAN-like path (1 s is the probe timeout scale). */
-export const rttBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] as const;
+export { bucketIndex, rttBuckets };
 
 export interface MetricsOptions {
   /** Export every pair's series when a binding has at most this many nodes; above, failing pairs only. */
@@ -103,92 +107,61 @@ export interface MetricsOptions {
 
 export const defaultMetricsOptions: MetricsOptions = { pairMaxNodes: 20, pairProblemsMax: 200 };
 
+/** One binding's tally, read by collectMetrics (built on demand from the flat tally of ../agent/contract/tally.ts). */
 interface BindingTally {
   /** Non-cumulative bucket counts; the last slot is +Inf. */
-  buckets: Float64Array;
+  buckets: readonly number[];
   sum: number;
   count: number;
   echoRequests: number;
   echoReplies: number;
   /** Counts per probe kind x outcome (both closed sets): index kind * outcomes.length + outcome. */
-  probes: Float64Array;
+  probes: readonly number[];
 }
 
 export { probeKinds };
-const K_ICMP = probeKinds.indexOf('icmp') * outcomes.length;
-const K_TCP = probeKinds.indexOf('tcp') * outcomes.length;
-const K_UDP = probeKinds.indexOf('udp') * outcomes.length;
-const K_MTU = probeKinds.indexOf('mtu') * outcomes.length;
 
 /**
  * Counts every round's results per binding. Cheap per row (a few additions and a bucket search) because a
- * 1,000-node fleet sends ~600,000 rows every 10 s. Only the inventory's bindings are tallied: an agent
+ * 1,000-node fleet sends ~600,000 rows every 10 s; rows a delta round leaves out as unchanged arrive as their
+ * agent's tally of them (one fixed-size array a binding). Only the inventory's bindings are tallied: an agent
  * cannot create series by naming new ones.
  */
 export class ProbeTally {
-  private readonly byBinding = new Map<string, BindingTally>();
+  private readonly byBinding = new Map<string, number[]>();
 
   constructor(bindings: readonly string[]) {
-    for (const b of bindings) {
-      const probes = new Float64Array(probeKinds.length * outcomes.length);
-      this.byBinding.set(b, { buckets: new Float64Array(rttBuckets.length + 1), sum: 0, count: 0, echoRequests: 0, echoReplies: 0, probes });
-    }
+    for (const b of bindings) this.byBinding.set(b, emptyTally());
   }
 
-  /** `peerUp`: rows towards peers whose agent is gone are left out (agent-missing already covers them). */
+  /**
+   * `peerUp`: rows towards peers whose agent is gone are left out (agent-missing already covers them). An
+   * agent's tally of unchanged rows cannot be split by peer: it counts whole (an unchanged row toward a peer
+   * that went away is rare: its rows change when it goes).
+   */
   observe(msg: ResultsMsg, peerUp: (peer: string) => boolean = () => true): void {
     for (const [binding, table] of Object.entries(msg.bindings)) {
       const t = this.byBinding.get(binding);
-      if (t) tallyTable(t, table, peerUp);
+      if (!t) continue;
+      if (table.rows.length) tallyPacked(t, table, table.peers.map(peerUp));
+      const add = table.tally;
+      if (add) for (let i = 0; i < t.length; i++) t[i] = t[i]! + add[i]!;
     }
   }
 
   bindings(): [string, Readonly<BindingTally>][] {
-    return [...this.byBinding];
+    return [...this.byBinding].map(([b, t]) => [
+      b,
+      {
+        buckets: t.slice(tallyAt.buckets, tallyAt.probes),
+        sum: t[tallyAt.sumUs]! / 1e6,
+        count: t[tallyAt.count]!,
+        echoRequests: t[tallyAt.requests]!,
+        echoReplies: t[tallyAt.replies]!,
+        probes: t.slice(tallyAt.probes),
+      },
+    ]);
   }
-}
-
-/** One packed table into a binding's tally: outcome codes index the count arrays directly (no strings, no row objects). */
-function tallyTable(t: BindingTally, table: PackedRows, peerUp: (peer: string) => boolean): void {
-  const up = table.peers.map(peerUp);
-  const v = table.rows;
-  const stride = strideOf(table);
-  const tcpEnd = FIXED + table.tcp.length;
-  const p = t.probes;
-  for (let o = 0; o < v.length; o += stride) {
-    if (!up[v[o + col.peer]!]) continue;
-    const ic = v[o + col.icmp]!;
-    if (ic !== ABSENT) {
-      p[K_ICMP + ic]!++;
-      if (ic !== code.notMeasured) {
-        t.echoRequests += v[o + col.sent]!;
-        t.echoReplies += v[o + col.recv]!;
-        const avg = v[o + col.rttAvg]!;
-        if (avg !== ABSENT) {
-          const s = avg / 1e6;
-          t.buckets[bucketIndex(s)]!++;
-          t.sum += s;
-          t.count++;
-        }
-      }
-    }
-    for (let j = FIXED; j < tcpEnd; j++) if (v[o + j] !== ABSENT) p[K_TCP + v[o + j]!]!++;
-    for (let j = tcpEnd; j < stride; j++) if (v[o + j] !== ABSENT) p[K_UDP + v[o + j]!]!++;
-    const m = v[o + col.mtu]!;
-    if (m !== ABSENT) p[K_MTU + m]!++;
-  }
-}
-
-/** Index of the first bucket whose upper bound holds `s` (binary search; rttBuckets.length = +Inf). */
-export function bucketIndex(s: number): number {
-  let lo = 0;
-  let hi: number = rttBuckets.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (s <= rttBuckets[mid]!) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 export interface MetricsInput {
@@ -199,7 +172,7 @@ export interface MetricsInput {
   matrices: readonly BindingMatrix[];
   /** For the address families of each binding (pinger_binding_pairs is per family). */
   inventory: Inventory;
-  counters: { messages: number; rejectedByCode: Readonly<Record<string, number>>; results: number; rows: number; unknownPeers: number };
+  counters: { messages: number; rejectedByCode: Readonly<Record<string, number>>; results: number; rows: number; unchanged?: number; unknownPeers: number };
   tally: ProbeTally;
   options: MetricsOptions;
   lastCollectSeconds: number;
@@ -274,6 +247,7 @@ export function collectMetrics(input: MetricsInput): Family[] {
   for (const [code, n] of Object.entries(input.counters.rejectedByCode)) add('pinger_agent_messages_rejected_total', { code }, n);
   add('pinger_result_messages_total', {}, input.counters.results);
   add('pinger_result_rows_total', {}, input.counters.rows);
+  add('pinger_result_pairs_unchanged_total', {}, input.counters.unchanged ?? 0);
   add('pinger_result_unknown_peer_rows_total', {}, input.counters.unknownPeers);
   // One series per node and binding (the node's median as sender), never per pair.
   for (const m of input.matrices)

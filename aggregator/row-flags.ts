@@ -1,7 +1,7 @@
 // A pair's state from one round's rows (pure): the facts of each row as bits, from row objects (classify) or
 // straight from a packed wire v2 row (packedFlags), so a round is classified without allocating.
 import type { TargetRow } from '../agent/contract/wire.js';
-import { ABSENT, code, col, FIXED } from '../agent/contract/wire-packed.js';
+import { ABSENT, code, col, FIXED, strideOf, type PackedRows } from '../agent/contract/wire-packed.js';
 import type { CellState } from './matrix.js';
 
 // Per-row facts as bits, so a round is classified without allocating (6M rows a round at 1,000 nodes).
@@ -102,4 +102,77 @@ export interface PairIcmp {
   max: number;
   p50: number;
   p99: number;
+}
+
+/** Per-destination accumulators for a matrix of `n` nodes, allocated once and reset after each apply. */
+export function newScratch(n: number): Scratch {
+  const nan = () => new Float64Array(n).fill(NaN);
+  return {
+    first: new Int32Array(n).fill(-1),
+    more: new Array<number[] | undefined>(n),
+    flags: new Uint8Array(n),
+    sent: new Uint32Array(n),
+    recv: new Uint32Array(n),
+    avgSum: new Float64Array(n),
+    min: nan(),
+    avg: nan(),
+    max: nan(),
+    p50: nan(),
+    p99: nan(),
+    touched: new Int32Array(n),
+  };
+}
+
+export function resetScratch(sc: Scratch, d: number): void {
+  sc.first[d] = -1;
+  sc.more[d] = undefined;
+  sc.flags[d] = 0;
+  sc.sent[d] = 0;
+  sc.recv[d] = 0;
+  sc.avgSum[d] = 0;
+  sc.min[d] = NaN;
+  sc.avg[d] = NaN;
+  sc.max[d] = NaN;
+  sc.p50[d] = NaN;
+  sc.p99[d] = NaN;
+}
+
+/**
+ * Pass 1 of a matrix apply: folds every row of table `p` (from source `src`; `dstOf` maps its peer indices to
+ * matrix indices, -1 unknown) into its destination's accumulators. Rows of one peer need not be adjacent.
+ * Returns how many destinations it touched (their indices in `sc.touched`).
+ */
+export function foldRows(sc: Scratch, p: PackedRows, src: number, dstOf: readonly number[]): number {
+  const v = p.rows;
+  const stride = strideOf(p);
+  const tcpEnd = FIXED + p.tcp.length;
+  let touched = 0;
+  for (let o = 0, i = 0; o < v.length; o += stride, i++) {
+    const dst = dstOf[v[o + col.peer]!]!;
+    if (dst < 0 || dst === src) continue;
+    if (sc.first[dst] === -1) {
+      sc.first[dst] = i;
+      sc.touched[touched++] = dst;
+    } else (sc.more[dst] ??= []).push(i);
+    sc.flags[dst]! |= packedFlags(v, o, tcpEnd, stride);
+    const ic = v[o + col.icmp]!;
+    if (ic === ABSENT || ic === code.notMeasured) continue;
+    const recv = v[o + col.recv]!;
+    sc.sent[dst]! += v[o + col.sent]!;
+    sc.recv[dst]! += recv;
+    if (v[o + col.rttMin] === ABSENT) continue;
+    sc.avgSum[dst]! += (v[o + col.rttAvg]! / 1000) * recv;
+    // NaN compares false: the first RTT always lands.
+    const min = v[o + col.rttMin]! / 1000;
+    if (!(sc.min[dst]! <= min)) sc.min[dst] = min;
+    const avg = v[o + col.rttAvg]! / 1000;
+    if (!(sc.avg[dst]! >= avg)) sc.avg[dst] = avg;
+    const max = v[o + col.rttMax]! / 1000;
+    if (!(sc.max[dst]! >= max)) sc.max[dst] = max;
+    const p50 = v[o + col.rttP50]! / 1000;
+    if (!(sc.p50[dst]! >= p50)) sc.p50[dst] = p50;
+    const p99 = v[o + col.rttP99]! / 1000;
+    if (!(sc.p99[dst]! >= p99)) sc.p99[dst] = p99;
+  }
+  return touched;
 }

@@ -49,6 +49,8 @@ export class AggregatorState extends EventEmitter {
     rejectedByCode: Object.fromEntries(rejectCodes.map((c) => [c, 0])) as Record<RejectCode, number>,
     results: 0,
     rows: 0,
+    /** Pairs delta rounds reported as unchanged (wire-packed.ts `same`). */
+    unchanged: 0,
     unknownPeers: 0,
   };
 
@@ -193,11 +195,15 @@ export class AggregatorState extends EventEmitter {
     // A pinglist reports faults at once: rows toward a peer not up with its responders open do not count.
     const up = (p: string) => !this.pinglist || (this.nodes.get(p)?.connected && !this.awaitingPlan.has(p));
     const readyAt = (p: string) => (up(p) ? (this.nodes.get(p)?.readyAt ?? 0) : Number.POSITIVE_INFINITY);
+    // Peers whose rows were set aside or whose "unchanged" had nothing to refer to: the agent sends them whole next time.
+    const resend = new Set<string>();
     for (const [binding, table] of Object.entries(msg.bindings)) {
       this.counters.rows += rowCount(table);
+      this.counters.unchanged += table.same?.length ?? 0;
       const m = this.byBinding.get(binding);
       if (!m) continue;
-      this.counters.unknownPeers += m.apply(msg.node, table, roundStart, readyAt).length;
+      this.counters.unknownPeers += m.apply(msg.node, table, roundStart, readyAt, resend).length;
+      if (table.same) m.applySame(msg.node, table, roundStart, readyAt, resend);
       const bw = table.bw;
       if (!bw) continue;
       const stride = strideOf(table);
@@ -206,6 +212,7 @@ export class AggregatorState extends EventEmitter {
         if (this.nodes.get(peer)) this.bandwidth.record(binding, msg.node, peer, bw[k + 1]!, now);
       }
     }
+    if (resend.size) this.emit('resend', msg.node, [...resend]);
     r.lastSeenAt = now;
     r.lastResultsAt = now;
     this.lastRowsAt = now;
@@ -316,7 +323,7 @@ export class AggregatorState extends EventEmitter {
     const src = (i: number) => inv[i]!.state === 'reporting' && inv[i]!.record.fullRounds > 0;
     const dst = (i: number) => inv[i]!.state === 'reporting'; // a stale agent is a finding, not worth waiting for
     if (!this.pinglist) for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting); // else coverage says it
-    const coverage = new Map(this.matrices.map((m) => [m.binding, coverageOf(m.n, m.currentCells(), this.members.get(m)!)]));
+    const coverage = new Map(this.matrices.map((m) => [m.binding, this.coverageOf(m)]));
     const waitingFor = waiting.size;
     const all = totalCoverage([...coverage.values()]).ratio;
     if (all === 1) this.coveredOnce = true;
@@ -330,6 +337,16 @@ export class AggregatorState extends EventEmitter {
     }
     this.snap = { verdict, findings, nodes, waitingFor, waiting: why, coverage, at: now };
     return this.snap;
+  }
+
+  /** Each matrix's coverage as of its currency version: recounted only when a cell's currency changed. */
+  private readonly coverages = new WeakMap<BindingMatrix, { version: number; coverage: Coverage }>();
+  private coverageOf(m: BindingMatrix): Coverage {
+    const c = this.coverages.get(m);
+    if (c && c.version === m.currencyVersion) return c.coverage;
+    const coverage = coverageOf(m.n, m.currentCells(), this.members.get(m)!);
+    this.coverages.set(m, { version: m.currencyVersion, coverage });
+    return coverage;
   }
 
   private readonly reports = new Map<MatrixDetail, Report>();

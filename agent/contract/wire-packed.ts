@@ -19,6 +19,13 @@ export interface PackedRows {
   udp: string[];
   rows: number[];
   bw?: number[];
+  /**
+   * Delta rounds: peers (indices into `peers`) probed this round whose every row is as last sent, so their rows
+   * are left out; the aggregator keeps what it holds for them. `tally` then counts the rows left out
+   * (./tally.ts), so the metrics still count every probe.
+   */
+  same?: number[];
+  tally?: number[];
 }
 
 /** Column offsets within a row. RTTs are in microseconds (agents send ms with 3 decimals: exact). */
@@ -188,5 +195,15 @@ export function packedProblem(p: PackedRows): string | undefined {
     if (why) return `rows.${i}: ${why}`;
     for (let j = FIXED; j < stride; j++) if (!isCodeOrAbsent(v[o + j])) return `rows.${i}: bad port outcome code`;
   }
+  if (p.same) {
+    const seen = new Set<unknown>();
+    for (let i = 0; i < p.same.length; i++) {
+      const x: unknown = p.same[i];
+      if (!isInt(x) || x < 0 || x >= peers) return `same.${i}: not a peer index`;
+      if (seen.has(x)) return `same.${i}: peer ${x} twice`;
+      seen.add(x);
+    }
+  }
+  if ((p.tally === undefined) !== (p.same === undefined)) return 'same and tally come together';
   return p.bw ? bwProblem(p.bw, n) : undefined;
 }

@@ -6,7 +6,10 @@ import { z } from 'zod';
 import { outcomes } from './probe.js';
 import { ifaceMtu, linkFact, lldpState } from './link-wire.js';
 import { packedProblem, type PackedRows } from './wire-packed.js';
-import { isPlain, limits } from './wire-limits.js';
+import { TALLY_LENGTH, tallyProblem } from './tally.js';
+import { isPlain, limits, nestedDeeperThan } from './wire-limits.js';
+
+export { nestedDeeperThan };
 
 /** 2: results carry packed tables (./wire-packed.ts) instead of row objects. */
 export const WIRE_VERSION = 2;
@@ -103,9 +106,11 @@ export const packedTable = z
     udp: strings(limits.portsPerRow, 1, 5),
     rows: bounded(limits.rowsPerBinding * (12 + 2 * limits.portsPerRow), 'ints'),
     bw: bounded(3 * limits.rowsPerBinding, 'ints').optional(),
+    same: bounded(limits.rowsPerBinding, 'peers').optional(),
+    tally: bounded(TALLY_LENGTH, 'ints').optional(),
   })
   .superRefine((p, ctx) => {
-    const why = packedProblem(p as PackedRows);
+    const why = packedProblem(p as PackedRows) ?? (p.tally ? tallyProblem(p.tally, limits.rowsPerBinding) : undefined);
     if (why) ctx.addIssue({ code: 'custom', message: why });
   });
 
@@ -302,7 +307,16 @@ export const clockReplyMsg = z.strictObject({
   t1: z.number(),
   t2: z.number(),
 });
-export const serverMessage = z.discriminatedUnion('type', [welcomeMsg, planMsg, runNowMsg, clockReplyMsg]);
+/**
+ * Delta rounds: the aggregator holds no current result for these peers (it restarted, the peer came up again,
+ * it set rows aside), so the agent's next rows toward them go whole, never as unchanged.
+ */
+export const resendMsg = z.strictObject({
+  v: z.literal(WIRE_VERSION),
+  type: z.literal('resend'),
+  peers: z.array(name).max(100_000),
+});
+export const serverMessage = z.discriminatedUnion('type', [welcomeMsg, planMsg, runNowMsg, clockReplyMsg, resendMsg]);
 
 export type TargetRow = z.infer<typeof targetRow>;
 export type IcmpSummary = z.infer<typeof icmpSummary>;
@@ -320,32 +334,6 @@ export type ServerMessage = z.infer<typeof serverMessage>;
 /** Why a message was refused: `size` and `depth` before parsing, `version` before the schema. */
 export type DecodeFailure = 'size' | 'depth' | 'json' | 'version' | 'schema';
 export type Decoded<T> = { ok: true; msg: T } | { ok: false; error: string; why: DecodeFailure };
-
-/**
- * True when arrays and objects nest deeper than `max`. A scan of the raw bytes (strings skipped), so deep
- * input is refused before JSON.parse, zod or any error message walks it; ~1.5 ms a megabyte.
- */
-export function nestedDeeperThan(b: Uint8Array, max: number): boolean {
-  let depth = 0;
-  const n = b.length;
-  for (let i = 0; i < n; i++) {
-    const c = b[i];
-    if (c === 0x22) {
-      // To the closing quote: the next one not escaped by an odd run of backslashes.
-      for (;;) {
-        const j = b.indexOf(0x22, i + 1);
-        if (j < 0) return false; // unterminated: JSON.parse refuses it
-        let k = j - 1;
-        while (b[k] === 0x5c) k--;
-        i = j;
-        if ((j - 1 - k) % 2 === 0) break;
-      }
-    } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return false;
-}
 
 /** Cuts an error message from the input down to `max` characters. */
 const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 3)}...` : s);

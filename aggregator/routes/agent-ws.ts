@@ -206,6 +206,8 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
     for (const s of live.values()) s.send(text);
   };
   state.on('run-now', runNow);
+  // Delta rounds: the peers whose "unchanged" this agent's rows could not refer to go whole next time.
+  state.on('resend', (node: string, peers: string[]) => live.get(node)?.send(encode({ v: WIRE_VERSION, type: 'resend', peers })));
 
   // Live inventory: every agent still listed gets the new plan and peer set over its connection; one whose
   // node was removed is closed as unknown (a final code: it stops instead of reconnecting in a loop).

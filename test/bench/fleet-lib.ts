@@ -70,6 +70,19 @@ export class RowTable {
     if (!r) m.set(addr, (r = healthyRow(plan, binding, peer, addr, 0.2)));
     return r;
   }
+
+  /** The same row with a slower round: max 4x, p99 3x (an echo that waited); what a delta round must re-send. */
+  spiked(row: TargetRow): TargetRow {
+    let s = this.spikes.get(row);
+    if (!s) {
+      const ic = row.icmp;
+      const t = ic?.rtt;
+      s = t && ic ? { ...row, icmp: { ...ic, rtt: [t[0], t[1], t[2] * 4, t[3], t[4] * 3] } } : row;
+      this.spikes.set(row, s);
+    }
+    return s;
+  }
+  private spikes = new WeakMap<TargetRow, TargetRow>();
 }
 
 /**
@@ -84,11 +97,16 @@ export function roundRows(
   self: InventoryNode,
   round: number,
   only?: ReadonlySet<string>,
+  changing = 0,
 ): Record<string, TargetRow[]> {
   const peers = only ? nodes.filter((p) => only.has(p.name)) : nodes;
   const out: Record<string, TargetRow[]> = {};
   for (const b of Object.keys(plan.bindings)) if (self.addresses[b]) out[b] = [];
-  for (const t of targetsOf(self, peers, plan, only ? undefined : round)) out[t.binding]!.push(table.row(plan, nodes, t.binding, t.peer, t.addr));
+  for (const t of targetsOf(self, peers, plan, only ? undefined : round)) {
+    const r = table.row(plan, nodes, t.binding, t.peer, t.addr);
+    // A share `changing` of rows had a slow echo this round (every row stays healthy).
+    out[t.binding]!.push(changing > 0 && Math.random() < changing ? table.spiked(r) : r);
+  }
   return out;
 }
 
@@ -173,6 +191,8 @@ export interface RoundStats {
   loopP99Ms?: number;
   /** Result rows the aggregator took in over the window (pinger_result_rows_total). */
   rowsIn?: number;
+  /** Pairs reported unchanged over the window (pinger_result_pairs_unchanged_total): measured, not re-sent. */
+  unchangedIn?: number;
   verdict?: string;
   /** From lastSentAt to the first report whose verdict covers this round on every node (s). */
   verdictDelayS?: number;
@@ -193,6 +213,7 @@ export function formatTable(rows: readonly RoundStats[]): string {
     'sim CPU s',
     'RSS peak MiB',
     'rows in',
+    'unchanged',
     'dropped',
     'loop p99 ms',
     'verdict',
@@ -210,6 +231,7 @@ export function formatTable(rows: readonly RoundStats[]): string {
     fix(r.simCpuS, 2),
     fix(r.rssPeakMiB, 0),
     r.rowsIn === undefined ? '-' : `${(r.rowsIn / 1e6).toFixed(2)}M`,
+    r.unchangedIn === undefined ? '-' : `${(r.unchangedIn / 1e6).toFixed(2)}M`,
     r.dropped
       ? `${r.dropped} (${Object.entries(r.closeCodes)
           .map(([c, n]) => `${c}x${n}`)

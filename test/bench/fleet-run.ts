@@ -165,6 +165,8 @@ export interface Sample {
   loopP99Ms?: number;
   /** pinger_result_rows_total at the sample. */
   rows?: number;
+  /** pinger_result_pairs_unchanged_total at the sample (delta rounds). */
+  unchanged?: number;
   reportKiB?: number;
   reportMs?: number;
 }
@@ -179,10 +181,17 @@ export async function sample(agg: Aggregator, workers: Workers): Promise<Sample>
   };
   try {
     const m = await timedGet(`${agg.url}/metrics`);
-    const p = parseMetrics(m.body, ['nodejs_eventloop_lag_p99_seconds', 'pinger_result_rows_total']);
+    const p = parseMetrics(m.body, ['nodejs_eventloop_lag_p99_seconds', 'pinger_result_rows_total', 'pinger_result_pairs_unchanged_total']);
     const lag = p.values.nodejs_eventloop_lag_p99_seconds;
     const rows = p.values.pinger_result_rows_total;
-    Object.assign(s, { metricsMs: m.ms, series: p.series, ...(lag !== undefined ? { loopP99Ms: lag * 1000 } : {}), ...(rows !== undefined ? { rows } : {}) });
+    const unchanged = p.values.pinger_result_pairs_unchanged_total;
+    Object.assign(s, {
+      metricsMs: m.ms,
+      series: p.series,
+      ...(lag !== undefined ? { loopP99Ms: lag * 1000 } : {}),
+      ...(rows !== undefined ? { rows } : {}),
+      ...(unchanged !== undefined ? { unchanged } : {}),
+    });
     const r = await timedGet(`${agg.url}/api/v1/report`);
     Object.assign(s, { reportMs: r.ms, reportKiB: Buffer.byteLength(r.body) / 1024 });
   } catch {

@@ -8,7 +8,8 @@ import type { Inventory, InventoryNode } from '../../agent/contract/inventory.js
 import type { AgentMessage, PeerSpec, ProbePlan, ResultsMsg } from '../../agent/contract/wire.js';
 import { nodeCredential } from '../../agent/credential.js';
 import { Link } from '../../agent/link.js';
-import { resultsMessages } from '../../agent/results-msg.js';
+import { resultsMessages, type RoundOut } from '../../agent/results-msg.js';
+import { RowMemory } from '../../agent/delta.js';
 import { fleetInventory, pinglistOf, RowTable, roundRows, simHello } from './fleet-lib.js';
 
 export interface WorkerStart {
@@ -21,6 +22,8 @@ export interface WorkerStart {
   mine: string[];
   rounds: number;
   compression: boolean;
+  delta: boolean;
+  changing: number;
   /**
    * The round period (ms): the profile's interval. The plan's `intervalMs` is not used for it: the aggregator
    * may stretch it with the fleet's size (N x 40 ms), and issue 16 measures the profile's period unstretched.
@@ -42,7 +45,9 @@ class SimAgent {
   private readonly link: Link;
   private plan: ProbePlan | undefined;
   private hello: AgentMessage;
-  private lastResults: ResultsMsg[] = [];
+  /** The last full round, whole: what a reconnect re-sends. */
+  private lastRound: RoundOut | undefined;
+  private readonly memory = new RowMemory();
   private round = 0;
   private timer: NodeJS.Timeout | undefined;
   private firstOnly: ReadonlySet<string> | undefined;
@@ -59,11 +64,14 @@ class SimAgent {
       url: cfg.url,
       node: self.name,
       credential: nodeCredential(cfg.secret, self.name),
-      currentState: () => [this.hello, ...this.lastResults],
+      currentState: () => [this.hello, ...(this.lastRound ? resultsMessages(this.lastRound) : [])],
       log: () => undefined,
       compression: cfg.compression,
     });
     this.link.on('plan', (plan, up, peers) => this.onPlan(plan, up, peers));
+    // As the agent: "unchanged" only refers to rows this connection's aggregator took under this plan.
+    this.link.on('connected', () => this.memory.clear());
+    this.link.on('resend', (peers) => this.memory.forget(peers));
     this.link.on('run-now', (peers, at) => (peers ? this.catchUp(peers, at) : this.fullRoundNow()));
     this.link.on('disconnected', (code, reason) => send({ type: 'close', node: self.name, code, reason, at: Date.now() }));
   }
@@ -86,6 +94,7 @@ class SimAgent {
     }
     const first = !this.plan;
     this.plan = plan;
+    this.memory.clear();
     // As the agent: responders opened, hello again; the DNS lookups answer a little later in their own hello.
     this.hello = simHello(this.self, plan);
     this.link.send(this.hello);
@@ -124,9 +133,14 @@ class SimAgent {
     const only = pinglistOf(plan) ? undefined : this.firstOnly;
     this.firstOnly = undefined;
     const t0 = performance.now();
-    const rows = roundRows(table, plan, this.inventory.nodes, this.self, this.round, only);
-    const msgs = resultsMessages({ node: this.self.name, round: this.round, durationMs: performance.now() - t0, startedAt, bindings: rows });
-    this.lastResults = msgs;
+    const rows = roundRows(table, plan, this.inventory.nodes, this.self, this.round, only, this.cfg.changing);
+    const out: RoundOut = { node: this.self.name, round: this.round, durationMs: performance.now() - t0, startedAt, bindings: rows };
+    let msgs: ResultsMsg[];
+    if (this.cfg.delta) {
+      const { changed, same } = this.memory.split(rows, Date.now());
+      msgs = resultsMessages({ ...out, bindings: changed, same });
+    } else msgs = resultsMessages(out);
+    this.lastRound = out;
     // Sent = the round's last message compressed and written to the socket, not just queued for it.
     const round = this.round;
     let ok = true;
@@ -148,6 +162,7 @@ class SimAgent {
     const startedAt = Date.now();
     const rows = roundRows(table, this.plan, this.inventory.nodes, this.self, this.round, only);
     const catchUp = at !== undefined ? { requestedAt: at } : {};
+    if (this.cfg.delta) this.memory.remember(rows, Date.now());
     for (const m of resultsMessages({ node: this.self.name, round: this.round, durationMs: Date.now() - startedAt, startedAt, catchUp, bindings: rows }))
       this.link.send(m);
     send({ type: 'catch-up', node: this.self.name, at: Date.now(), peers: only.size });

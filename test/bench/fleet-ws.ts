@@ -6,7 +6,7 @@
 // the round's last results message to a verdict that includes it on every node, /metrics time and series,
 // report size and time.
 // Usage: node --import tsx test/bench/fleet-ws.ts [--nodes 50] [--bindings 6] [--rounds 3] [--workers 2]
-//        [--no-compression] [--load] [--max-seconds S] [--interval S] [--json]
+//        [--no-compression] [--no-delta] [--changing 0.05] [--load] [--max-seconds S] [--interval S] [--json]
 //        FLEET_AGG_PROF=DIR / FLEET_WORKER_PROF=DIR: CPU profiles (node --cpu-prof) of the aggregator / the workers.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -24,6 +24,10 @@ export interface FleetOptions {
   rounds: number;
   workers: number;
   compression: boolean;
+  /** Agents send delta rounds (only peers whose rows changed), as the agent does; false: every row every round. */
+  delta: boolean;
+  /** The share of rows that change a round (a slow echo), so a delta round re-sends them. */
+  changing: number;
   load: boolean;
   /** Stop after this long whatever state the rounds are in (0: no limit). */
   maxSeconds: number;
@@ -121,7 +125,17 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     const url = `${agg.url.replace('http', 'ws')}/api/v1/agent`;
     workers = startWorkers(
       o.workers,
-      { url, secret: agg.secret, nodes: o.nodes, bindings: o.bindings, rounds: o.rounds, compression: o.compression, periodMs: intervalMs },
+      {
+        url,
+        secret: agg.secret,
+        nodes: o.nodes,
+        bindings: o.bindings,
+        rounds: o.rounds,
+        compression: o.compression,
+        delta: o.delta,
+        changing: o.changing,
+        periodMs: intervalMs,
+      },
       tracker,
     );
     const before = await sample(agg, workers);
@@ -141,6 +155,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         rounds: o.rounds,
         workers: o.workers,
         compression: o.compression,
+        delta: o.delta,
+        changing: o.changing,
         load: o.load,
         maxSeconds: o.maxSeconds,
         ...(o.intervalS !== undefined ? { intervalS: o.intervalS } : {}),
@@ -218,6 +234,7 @@ function roundStats(samples: Sample[], tracker: Tracker, w: VerdictWatch): Round
       simCpuS: b.simCpu - a.simCpu,
       rssPeakMiB: b.rssPeakMiB,
       ...(a.rows !== undefined && b.rows !== undefined ? { rowsIn: b.rows - a.rows } : {}),
+      ...(a.unchanged !== undefined && b.unchanged !== undefined ? { unchangedIn: b.unchanged - a.unchanged } : {}),
       dropped: closes.length,
       closeCodes: codes,
       ...pick(b, ['loopP99Ms', 'metricsMs', 'series', 'reportKiB', 'reportMs']),
@@ -242,6 +259,8 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '3' },
       workers: { type: 'string', default: '2' },
       'no-compression': { type: 'boolean', default: false },
+      'no-delta': { type: 'boolean', default: false },
+      changing: { type: 'string', default: '0.05' },
       load: { type: 'boolean', default: false },
       'max-seconds': { type: 'string', default: '0' },
       interval: { type: 'string' },
@@ -254,6 +273,8 @@ async function main(): Promise<void> {
     rounds: Number(values.rounds),
     workers: Number(values.workers),
     compression: !values['no-compression'],
+    delta: !values['no-delta'],
+    changing: Number(values.changing),
     load: values.load,
     maxSeconds: Number(values['max-seconds']),
     ...(values.interval ? { intervalS: Number(values.interval) } : {}),
@@ -262,7 +283,7 @@ async function main(): Promise<void> {
   if (values.json) return void console.log(JSON.stringify(r, null, 2));
   const o = r.options;
   console.log(
-    `${o.nodes} nodes x ${o.bindings} bindings, ${o.workers} workers, round period ${r.intervalMs / 1000} s (the plan asked ${r.planIntervalMs / 1000} s), compression ${o.compression ? 'on' : 'off'}${o.load ? ', CPU burners on' : ''}; load average ${r.loadavg.start.map((x) => x.toFixed(1)).join(' ')} -> ${r.loadavg.end.map((x) => x.toFixed(1)).join(' ')}`,
+    `${o.nodes} nodes x ${o.bindings} bindings, ${o.workers} workers, round period ${r.intervalMs / 1000} s (the plan asked ${r.planIntervalMs / 1000} s), compression ${o.compression ? 'on' : 'off'}, ${o.delta ? `delta rounds (${(o.changing * 100).toFixed(0)}% of rows change a round)` : 'every row every round'}${o.load ? ', CPU burners on' : ''}; load average ${r.loadavg.start.map((x) => x.toFixed(1)).join(' ')} -> ${r.loadavg.end.map((x) => x.toFixed(1)).join(' ')}`,
   );
   console.log(formatTable(r.rounds));
   console.log(

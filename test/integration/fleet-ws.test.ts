@@ -1,6 +1,6 @@
 // The fleet benchmark as a smoke run (test/bench/fleet-ws.ts): the real aggregator process and 20 simulated
 // agents over real WebSockets in two worker processes, 2 bindings, 2 rounds of a 2 s period (a profile that
-// extends openstack). Every round must reach the verdict, nobody is dropped, every figure is there, and every
+// extends openstack), delta rounds with 5% of rows changing. Every round must reach the verdict, nobody is dropped, every figure is there, and every
 // process it started is gone afterwards.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -8,7 +8,18 @@ import { test } from 'node:test';
 import { runFleet } from '../bench/fleet-ws.js';
 
 test('fleet benchmark smoke run: 20 agents, 2 bindings, 2 rounds, each in the verdict, none dropped', { timeout: 90_000 }, async () => {
-  const r = await runFleet({ nodes: 20, bindings: 2, rounds: 2, workers: 2, compression: true, load: false, maxSeconds: 60, intervalS: 2 });
+  const r = await runFleet({
+    nodes: 20,
+    bindings: 2,
+    rounds: 2,
+    workers: 2,
+    compression: true,
+    delta: true,
+    changing: 0.05,
+    load: false,
+    maxSeconds: 60,
+    intervalS: 2,
+  });
   assert.equal(r.stoppedBy, 'rounds');
   assert.equal(r.intervalMs, 2000);
   assert.equal(r.rounds.length, 2);
@@ -26,6 +37,9 @@ test('fleet benchmark smoke run: 20 agents, 2 bindings, 2 rounds, each in the ve
     assert.ok(x.series !== undefined && x.series > 2 * 380 * 3, at);
     assert.ok(x.reportKiB !== undefined && x.reportKiB > 1 && x.reportMs !== undefined, at);
   }
+  // Delta rounds: the second round re-sends only what changed; the rest arrives as unchanged pairs.
+  const second = r.rounds[1]!;
+  assert.ok(second.unchangedIn !== undefined && second.unchangedIn > 0, `round 1: ${JSON.stringify(second)}`);
   assert.equal(r.summary.dropped, 0);
   assert.equal(r.summary.verdictMissing, 0);
   assert.ok(r.summary.aggCpuMedianS !== undefined && r.summary.verdictDelayMaxS !== undefined);
