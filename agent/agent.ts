@@ -48,6 +48,8 @@ export interface AgentOptions {
   /** Where the UDP echo key goes when the welcome brings it; give the same object to the probes. */
   udpKey?: UdpKeyRef;
   probes: RoundProbes;
+  /** permessage-deflate on the link (default off: see Link's `compression`). */
+  compression?: boolean;
   icmp: { state: 'available' | 'not-measured'; detail?: string };
   log: Log;
   concurrency?: number;
@@ -109,6 +111,7 @@ export class Agent {
       ...(opts.ca ? { ca: opts.ca } : {}),
       node: opts.node,
       log: opts.log,
+      ...(opts.compression ? { compression: true } : {}),
       currentState: () => [this.hello, ...(this.lastRound ? resultsMessages(this.lastRound, this.opts.batchRows ?? 5000) : [])],
     });
     // A new connection may be a new aggregator, a new plan may mean new probes: "unchanged" would refer to

@@ -22,7 +22,11 @@ export interface LinkOptions {
   minBackoffMs?: number;
   maxBackoffMs?: number;
   heartbeatMs?: number;
-  /** permessage-deflate on the link (default on); off for the fleet benchmark's comparison. */
+  /**
+   * permessage-deflate on the link (default off). Delta rounds keep a steady round small (~13 KB an agent at
+   * 1,000 nodes), while inflating every agent's messages cost the aggregator ~1.3 s of CPU a 10 s round at
+   * 1,000 nodes (BENCHMARKS.md); worth it only on a slow link to the aggregator (`pinger agent --compress`).
+   */
   compression?: boolean;
 }
 
@@ -95,7 +99,7 @@ export class Link extends EventEmitter {
     const { url, ...tls } = wsTarget(this.opts.url, this.opts.ca);
     const ws = new WebSocket(url, {
       headers: { authorization: agentAuthorization(this.opts.node, this.opts.credential) },
-      perMessageDeflate: this.opts.compression ?? true,
+      perMessageDeflate: this.opts.compression ?? false,
       handshakeTimeout: 10_000,
       ...tls,
     });

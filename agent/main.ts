@@ -23,6 +23,8 @@ export interface AgentOptions {
   dnsServer?: string;
   /** lldpd's control socket (lldpd -u), for LLDP neighbours. */
   lldpSocket?: string;
+  /** --compress: permessage-deflate on the link to the aggregator. */
+  compress?: boolean;
 }
 
 // size: the command's wiring, one step after another in start-up order
@@ -83,6 +85,7 @@ export async function agentMain(values: AgentOptions): Promise<number> {
     log,
     concurrency,
     respondersOn: values.responders !== false,
+    compression: values.compress === true,
   });
   agent.start();
   // Live inventory: `systemctl reload` (ExecReload=/bin/kill -HUP $MAINPID) re-reads the inventory file; a

@@ -33,6 +33,25 @@ export function coverageOf(n: number, current: ArrayLike<number>, member: (i: nu
   return { covered, pairs, ratio: pairs ? covered / pairs : 1 };
 }
 
+/** What coverage is counted from: a matrix's currency cells, and a version that moves when any of them changes. */
+export interface CurrencySource {
+  readonly n: number;
+  readonly currencyVersion: number;
+  currentCells(): ArrayLike<number>;
+}
+
+/** Each matrix's coverage as of its currency version: recounted only when a cell's currency changed. */
+export class CoverageCache {
+  private readonly byMatrix = new WeakMap<CurrencySource, { version: number; coverage: Coverage }>();
+  of(m: CurrencySource, member: (i: number) => boolean): Coverage {
+    const c = this.byMatrix.get(m);
+    if (c && c.version === m.currencyVersion) return c.coverage;
+    const coverage = coverageOf(m.n, m.currentCells(), member);
+    this.byMatrix.set(m, { version: m.currencyVersion, coverage });
+    return coverage;
+  }
+}
+
 /** The pairs of several bindings together. */
 export function totalCoverage(list: readonly Coverage[]): Coverage {
   let covered = 0;

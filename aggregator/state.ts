@@ -11,7 +11,7 @@ import type { Finding } from './findings.js';
 import { BindingMatrix } from './matrix.js';
 import { NodeTable, type NodeRecord, type NodeState } from './nodes.js';
 import { icmpComparisonsFail, pairComparisons } from './conditions.js';
-import { coverageOf, totalCoverage, type Coverage } from './coverage.js';
+import { CoverageCache, totalCoverage } from './coverage.js';
 import { pinglistFor, planFor, requirementFor, type Profile } from './profile.js';
 import { buildReport, type MatrixDetail, type Report, type Waiting } from './report.js';
 import { realClock, type StateClock } from './state-clock.js';
@@ -323,7 +323,7 @@ export class AggregatorState extends EventEmitter {
     const src = (i: number) => inv[i]!.state === 'reporting' && inv[i]!.record.fullRounds > 0;
     const dst = (i: number) => inv[i]!.state === 'reporting'; // a stale agent is a finding, not worth waiting for
     if (!this.pinglist) for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting); // else coverage says it
-    const coverage = new Map(this.matrices.map((m) => [m.binding, this.coverageOf(m)]));
+    const coverage = new Map(this.matrices.map((m) => [m.binding, this.coverages.of(m, this.members.get(m)!)]));
     const waitingFor = waiting.size;
     const all = totalCoverage([...coverage.values()]).ratio;
     if (all === 1) this.coveredOnce = true;
@@ -339,16 +339,7 @@ export class AggregatorState extends EventEmitter {
     return this.snap;
   }
 
-  /** Each matrix's coverage as of its currency version: recounted only when a cell's currency changed. */
-  private readonly coverages = new WeakMap<BindingMatrix, { version: number; coverage: Coverage }>();
-  private coverageOf(m: BindingMatrix): Coverage {
-    const c = this.coverages.get(m);
-    if (c && c.version === m.currencyVersion) return c.coverage;
-    const coverage = coverageOf(m.n, m.currentCells(), this.members.get(m)!);
-    this.coverages.set(m, { version: m.currencyVersion, coverage });
-    return coverage;
-  }
-
+  private readonly coverages = new CoverageCache();
   private readonly reports = new Map<MatrixDetail, Report>();
   /** The report for the current snapshot; built once per snapshot and matrix detail, shared by every reader. */
   report(matrix: MatrixDetail = 'states'): Report {

@@ -48,6 +48,7 @@ export function buildProgram(): Command {
     .option('--dns-server <ip:port>', "resolver for the forward/reverse DNS checks (default: the system's)")
     .option('--no-responders', "answer on no port (release OpenStack's ports); probing goes on")
     .option('--lldp-socket <file>', "lldpd's control socket, for the LLDP neighbours of each binding interface (default: lldpd's own)")
+    .option('--compress', 'compress what the agent sends (permessage-deflate): for a slow link to the aggregator; costs it CPU')
     .addHelpText(
       'after',
       examples([

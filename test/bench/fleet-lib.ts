@@ -186,6 +186,8 @@ export interface RoundStats {
   /** The simulator's worker processes, summed, over the same window (s). */
   simCpuS: number;
   rssPeakMiB: number;
+  /** V8 heap in use at the window's end (MiB). */
+  heapMiB?: number;
   dropped: number;
   closeCodes: Record<string, number>;
   loopP99Ms?: number;
@@ -212,6 +214,7 @@ export function formatTable(rows: readonly RoundStats[]): string {
     'agg CPU s',
     'sim CPU s',
     'RSS peak MiB',
+    'heap MiB',
     'rows in',
     'unchanged',
     'dropped',
@@ -230,6 +233,7 @@ export function formatTable(rows: readonly RoundStats[]): string {
     fix(r.aggCpuS, 2),
     fix(r.simCpuS, 2),
     fix(r.rssPeakMiB, 0),
+    fix(r.heapMiB, 0),
     r.rowsIn === undefined ? '-' : `${(r.rowsIn / 1e6).toFixed(2)}M`,
     r.unchangedIn === undefined ? '-' : `${(r.unchangedIn / 1e6).toFixed(2)}M`,
     r.dropped

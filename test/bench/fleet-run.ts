@@ -167,6 +167,8 @@ export interface Sample {
   rows?: number;
   /** pinger_result_pairs_unchanged_total at the sample (delta rounds). */
   unchanged?: number;
+  /** The aggregator's V8 heap in use (nodejs_heap_size_used_bytes), MiB: what of the RSS is JS objects. */
+  heapMiB?: number;
   reportKiB?: number;
   reportMs?: number;
 }
@@ -181,16 +183,23 @@ export async function sample(agg: Aggregator, workers: Workers): Promise<Sample>
   };
   try {
     const m = await timedGet(`${agg.url}/metrics`);
-    const p = parseMetrics(m.body, ['nodejs_eventloop_lag_p99_seconds', 'pinger_result_rows_total', 'pinger_result_pairs_unchanged_total']);
+    const p = parseMetrics(m.body, [
+      'nodejs_eventloop_lag_p99_seconds',
+      'pinger_result_rows_total',
+      'pinger_result_pairs_unchanged_total',
+      'nodejs_heap_size_used_bytes',
+    ]);
     const lag = p.values.nodejs_eventloop_lag_p99_seconds;
     const rows = p.values.pinger_result_rows_total;
     const unchanged = p.values.pinger_result_pairs_unchanged_total;
+    const heap = p.values.nodejs_heap_size_used_bytes;
     Object.assign(s, {
       metricsMs: m.ms,
       series: p.series,
       ...(lag !== undefined ? { loopP99Ms: lag * 1000 } : {}),
       ...(rows !== undefined ? { rows } : {}),
       ...(unchanged !== undefined ? { unchanged } : {}),
+      ...(heap !== undefined ? { heapMiB: heap / 2 ** 20 } : {}),
     });
     const r = await timedGet(`${agg.url}/api/v1/report`);
     Object.assign(s, { reportMs: r.ms, reportKiB: Buffer.byteLength(r.body) / 1024 });

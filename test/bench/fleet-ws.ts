@@ -6,7 +6,7 @@
 // the round's last results message to a verdict that includes it on every node, /metrics time and series,
 // report size and time.
 // Usage: node --import tsx test/bench/fleet-ws.ts [--nodes 50] [--bindings 6] [--rounds 3] [--workers 2]
-//        [--no-compression] [--no-delta] [--changing 0.05] [--load] [--max-seconds S] [--interval S] [--json]
+//        [--compress] [--no-delta] [--changing 0.05] [--load] [--max-seconds S] [--interval S] [--json]
 //        FLEET_AGG_PROF=DIR / FLEET_WORKER_PROF=DIR: CPU profiles (node --cpu-prof) of the aggregator / the workers.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -233,6 +233,7 @@ function roundStats(samples: Sample[], tracker: Tracker, w: VerdictWatch): Round
       aggCpuS: b.aggCpu - a.aggCpu,
       simCpuS: b.simCpu - a.simCpu,
       rssPeakMiB: b.rssPeakMiB,
+      ...(b.heapMiB !== undefined ? { heapMiB: b.heapMiB } : {}),
       ...(a.rows !== undefined && b.rows !== undefined ? { rowsIn: b.rows - a.rows } : {}),
       ...(a.unchanged !== undefined && b.unchanged !== undefined ? { unchangedIn: b.unchanged - a.unchanged } : {}),
       dropped: closes.length,
@@ -258,6 +259,7 @@ async function main(): Promise<void> {
       bindings: { type: 'string', default: '6' },
       rounds: { type: 'string', default: '3' },
       workers: { type: 'string', default: '2' },
+      compress: { type: 'boolean', default: false },
       'no-compression': { type: 'boolean', default: false },
       'no-delta': { type: 'boolean', default: false },
       changing: { type: 'string', default: '0.05' },
@@ -272,7 +274,8 @@ async function main(): Promise<void> {
     bindings: Number(values.bindings),
     rounds: Number(values.rounds),
     workers: Number(values.workers),
-    compression: !values['no-compression'],
+    // As the agent: uncompressed unless --compress (`pinger agent --compress`); --no-compression is the old default's switch.
+    compression: values.compress && !values['no-compression'],
     delta: !values['no-delta'],
     changing: Number(values.changing),
     load: values.load,
