@@ -1,5 +1,5 @@
 // The connectivity matrix of one binding: N x N cells, one per ordered pair (from -> to).
-// Sized for 1,000 nodes x 6 bindings: healthy cells live in typed arrays (17 bytes each); only cells
+// Sized for 1,000 nodes x 6 bindings: healthy cells live in typed arrays (11 bytes each); only cells
 // that are not ok keep their full per-address rows (sparse map). Pure: no I/O, no clocks (times are passed in).
 import type { TargetRow } from '../agent/contract/wire.js';
 import { unpackRow, type PackedRows } from '../agent/contract/wire-packed.js';
@@ -9,6 +9,7 @@ export type { PairIcmp } from './row-flags.js';
 
 export { classify } from './row-flags.js';
 import { cellStateDefs, cellStateNames, type CellState } from './cell-states.js';
+import { decodeLoss, decodeRtt, encodeLoss, encodeRtt } from './cell-codec.js';
 
 export type { CellState };
 /** Each state's one-character code in the report's compact rows (defined in cell-states.ts). */
@@ -37,9 +38,10 @@ export class BindingMatrix {
   readonly n: number;
   private readonly index: Map<string, number>;
   private readonly state: Uint8Array;
-  private readonly rttAvg: Float32Array;
-  private readonly rttP99: Float32Array;
-  private readonly loss: Float32Array;
+  /** RTTs and loss encoded by cell-codec.ts (0: none). */
+  private readonly rttAvg: Uint16Array;
+  private readonly rttP99: Uint16Array;
+  private readonly loss: Uint8Array;
   /** Seconds since the epoch (Uint32 is enough until 2106 and saves 4 bytes a cell). */
   private readonly updated: Uint32Array;
   /**
@@ -68,9 +70,9 @@ export class BindingMatrix {
     const cells = this.n * this.n;
     this.state = new Uint8Array(cells);
     this.byState[0] = cells;
-    this.rttAvg = new Float32Array(cells).fill(NaN);
-    this.rttP99 = new Float32Array(cells).fill(NaN);
-    this.loss = new Float32Array(cells).fill(NaN);
+    this.rttAvg = new Uint16Array(cells);
+    this.rttP99 = new Uint16Array(cells);
+    this.loss = new Uint8Array(cells);
     this.updated = new Uint32Array(cells);
     this.current = new Uint8Array(cells);
     for (let i = 0; i < this.n; i++) this.setState(i * this.n + i, stateCode.get('self')!);
@@ -152,9 +154,9 @@ export class BindingMatrix {
     this.current[cell] = HELD | CURRENT;
     const sent = sc.sent[d]!;
     const recv = sc.recv[d]!;
-    this.loss[cell] = sent > 0 ? 1 - recv / sent : NaN;
-    this.rttAvg[cell] = recv > 0 ? sc.avgSum[d]! / recv : NaN;
-    this.rttP99[cell] = sc.p99[d]!;
+    this.loss[cell] = encodeLoss(sent > 0 ? 1 - recv / sent : NaN);
+    this.rttAvg[cell] = encodeRtt(recv > 0 ? sc.avgSum[d]! / recv : NaN);
+    this.rttP99[cell] = encodeRtt(sc.p99[d]!);
     // Row objects only for cells that keep detail (not ok, or ok but failing a condition).
     if (st === 'ok') {
       const keep = this.keepDetail;
@@ -290,9 +292,9 @@ export class BindingMatrix {
       from: this.nodes[s]!,
       to: this.nodes[d]!,
       state: stateList[this.state[c]!]!,
-      rttAvg: this.rttAvg[c]!,
-      rttP99: this.rttP99[c]!,
-      loss: this.loss[c]!,
+      rttAvg: decodeRtt(this.rttAvg[c]!),
+      rttP99: decodeRtt(this.rttP99[c]!),
+      loss: decodeLoss(this.loss[c]!),
       updatedAt: this.updated[c]! * 1000,
       ...(rows ? { rows } : {}),
     };
@@ -348,7 +350,7 @@ export class BindingMatrix {
     for (let s = 0; s < this.n; s++) {
       const row: (number | null)[] = [];
       for (let d = 0; d < this.n; d++) {
-        const v = this.rttP99[s * this.n + d]!;
+        const v = decodeRtt(this.rttP99[s * this.n + d]!);
         row.push(Number.isNaN(v) ? null : Math.round(v * 1000) / 1000);
       }
       out.push(row);

@@ -186,8 +186,10 @@ export interface RoundStats {
   /** The simulator's worker processes, summed, over the same window (s). */
   simCpuS: number;
   rssPeakMiB: number;
-  /** V8 heap in use at the window's end (MiB). */
+  /** V8 heap in use at the window's end (MiB); committed; memory outside the heap (ArrayBuffers, Buffers). */
   heapMiB?: number;
+  heapTotalMiB?: number;
+  externalMiB?: number;
   dropped: number;
   closeCodes: Record<string, number>;
   loopP99Ms?: number;

@@ -29,8 +29,12 @@ export interface Aggregator {
   secret: string;
 }
 
-/** Inventory, cluster secret and (with `intervalS`) a profile extending openstack; then `pinger aggregator`. */
-export async function startAggregator(nodes: number, bindings: number, intervalS?: number): Promise<Aggregator> {
+/**
+ * Inventory, cluster secret and (with `intervalS`) a profile extending openstack; then `pinger aggregator`, as the
+ * charm's service runs it (`node dist/aggregator/cli/pinger.js`, built by `npm run build` first) or, with
+ * `runtime: 'sources'`, through tsx as `pinger` runs from a checkout (its loader thread costs ~40 MiB of RSS).
+ */
+export async function startAggregator(nodes: number, bindings: number, intervalS?: number, runtime: 'dist' | 'sources' = 'dist'): Promise<Aggregator> {
   const dir = mkdtempSync(join(tmpdir(), 'pinger-fleet-'));
   const inventoryFile = join(dir, 'inventory.yaml');
   const tokenFile = join(dir, 'secret');
@@ -42,7 +46,7 @@ export async function startAggregator(nodes: number, bindings: number, intervalS
     profile = join(dir, 'profile.yaml');
     writeFileSync(profile, `name: fleet-bench\nextends: openstack\ninterval: ${intervalS}s\n`);
   }
-  const [node, pre] = pingerCmd();
+  const [node, pre] = runtime === 'sources' ? pingerCmd() : [process.execPath, [buildDist()]];
   const args = ['aggregator', '--listen', '127.0.0.1:0', '--inventory', inventoryFile, '--token-file', tokenFile, '--plain', '--profile', profile];
   const proc = start(node, [
     ...(process.env.FLEET_AGG_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.FLEET_AGG_PROF] : []),
@@ -53,6 +57,15 @@ export async function startAggregator(nodes: number, bindings: number, intervalS
   ]);
   const line = await proc.waitFor(/listening on (https?:\/\/\S+?);/, 60_000);
   return { dir, proc, pid: proc.child.pid!, url: /listening on (https?:\/\/\S+?);/.exec(line)![1]!, secret };
+}
+
+/** `npm run build` (tsc into dist/), once a process: the aggregator the charm's service runs. */
+let built: string | undefined;
+function buildDist(): string {
+  if (built) return built;
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+  return (built = join(root, 'dist/aggregator/cli/pinger.js'));
 }
 
 export function cpuOf(pid: number): number {
@@ -169,6 +182,9 @@ export interface Sample {
   unchanged?: number;
   /** The aggregator's V8 heap in use (nodejs_heap_size_used_bytes), MiB: what of the RSS is JS objects. */
   heapMiB?: number;
+  /** V8 heap committed and memory outside it (ArrayBuffers, Buffers), MiB: where the RSS goes. */
+  heapTotalMiB?: number;
+  externalMiB?: number;
   reportKiB?: number;
   reportMs?: number;
 }
@@ -188,6 +204,8 @@ export async function sample(agg: Aggregator, workers: Workers): Promise<Sample>
       'pinger_result_rows_total',
       'pinger_result_pairs_unchanged_total',
       'nodejs_heap_size_used_bytes',
+      'nodejs_heap_size_total_bytes',
+      'nodejs_external_memory_bytes',
     ]);
     const lag = p.values.nodejs_eventloop_lag_p99_seconds;
     const rows = p.values.pinger_result_rows_total;
@@ -200,6 +218,8 @@ export async function sample(agg: Aggregator, workers: Workers): Promise<Sample>
       ...(rows !== undefined ? { rows } : {}),
       ...(unchanged !== undefined ? { unchanged } : {}),
       ...(heap !== undefined ? { heapMiB: heap / 2 ** 20 } : {}),
+      ...(p.values.nodejs_heap_size_total_bytes !== undefined ? { heapTotalMiB: p.values.nodejs_heap_size_total_bytes / 2 ** 20 } : {}),
+      ...(p.values.nodejs_external_memory_bytes !== undefined ? { externalMiB: p.values.nodejs_external_memory_bytes / 2 ** 20 } : {}),
     });
     const r = await timedGet(`${agg.url}/api/v1/report`);
     Object.assign(s, { reportMs: r.ms, reportKiB: Buffer.byteLength(r.body) / 1024 });

@@ -6,7 +6,7 @@
 // the round's last results message to a verdict that includes it on every node, /metrics time and series,
 // report size and time.
 // Usage: node --import tsx test/bench/fleet-ws.ts [--nodes 50] [--bindings 6] [--rounds 3] [--workers 2]
-//        [--compress] [--no-delta] [--changing 0.05] [--load] [--max-seconds S] [--interval S] [--json]
+//        [--compress] [--no-delta] [--sources] [--changing 0.05] [--load] [--max-seconds S] [--interval S] [--json]
 //        FLEET_AGG_PROF=DIR / FLEET_WORKER_PROF=DIR: CPU profiles (node --cpu-prof) of the aggregator / the workers.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -29,6 +29,8 @@ export interface FleetOptions {
   /** The share of rows that change a round (a slow echo), so a delta round re-sends them. */
   changing: number;
   load: boolean;
+  /** The aggregator as the charm's service runs it (dist/, built first; default) or through tsx from the sources. */
+  runtime?: 'dist' | 'sources';
   /** Stop after this long whatever state the rounds are in (0: no limit). */
   maxSeconds: number;
   /** Round period (s) instead of the openstack profile's (a profile extending openstack): smoke tests only. */
@@ -119,7 +121,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   let w: VerdictWatch | undefined;
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
-    agg = await startAggregator(o.nodes, o.bindings, o.intervalS);
+    agg = await startAggregator(o.nodes, o.bindings, o.intervalS, o.runtime ?? 'dist');
     log(`aggregator pid ${agg.pid} at ${agg.url}; ${o.nodes} agents in ${o.workers} workers, round period ${intervalMs / 1000} s`);
     const tracker = new Tracker();
     const url = `${agg.url.replace('http', 'ws')}/api/v1/agent`;
@@ -159,6 +161,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         changing: o.changing,
         load: o.load,
         maxSeconds: o.maxSeconds,
+        runtime: o.runtime ?? 'dist',
         ...(o.intervalS !== undefined ? { intervalS: o.intervalS } : {}),
       },
       intervalMs,
@@ -233,7 +236,7 @@ function roundStats(samples: Sample[], tracker: Tracker, w: VerdictWatch): Round
       aggCpuS: b.aggCpu - a.aggCpu,
       simCpuS: b.simCpu - a.simCpu,
       rssPeakMiB: b.rssPeakMiB,
-      ...(b.heapMiB !== undefined ? { heapMiB: b.heapMiB } : {}),
+      ...pick(b, ['heapMiB', 'heapTotalMiB', 'externalMiB']),
       ...(a.rows !== undefined && b.rows !== undefined ? { rowsIn: b.rows - a.rows } : {}),
       ...(a.unchanged !== undefined && b.unchanged !== undefined ? { unchangedIn: b.unchanged - a.unchanged } : {}),
       dropped: closes.length,
@@ -262,6 +265,7 @@ async function main(): Promise<void> {
       compress: { type: 'boolean', default: false },
       'no-compression': { type: 'boolean', default: false },
       'no-delta': { type: 'boolean', default: false },
+      sources: { type: 'boolean', default: false },
       changing: { type: 'string', default: '0.05' },
       load: { type: 'boolean', default: false },
       'max-seconds': { type: 'string', default: '0' },
@@ -277,6 +281,7 @@ async function main(): Promise<void> {
     // As the agent: uncompressed unless --compress (`pinger agent --compress`); --no-compression is the old default's switch.
     compression: values.compress && !values['no-compression'],
     delta: !values['no-delta'],
+    runtime: values.sources ? 'sources' : 'dist',
     changing: Number(values.changing),
     load: values.load,
     maxSeconds: Number(values['max-seconds']),
@@ -286,7 +291,7 @@ async function main(): Promise<void> {
   if (values.json) return void console.log(JSON.stringify(r, null, 2));
   const o = r.options;
   console.log(
-    `${o.nodes} nodes x ${o.bindings} bindings, ${o.workers} workers, round period ${r.intervalMs / 1000} s (the plan asked ${r.planIntervalMs / 1000} s), compression ${o.compression ? 'on' : 'off'}, ${o.delta ? `delta rounds (${(o.changing * 100).toFixed(0)}% of rows change a round)` : 'every row every round'}${o.load ? ', CPU burners on' : ''}; load average ${r.loadavg.start.map((x) => x.toFixed(1)).join(' ')} -> ${r.loadavg.end.map((x) => x.toFixed(1)).join(' ')}`,
+    `${o.nodes} nodes x ${o.bindings} bindings, ${o.workers} workers, aggregator from ${o.runtime === 'sources' ? 'the sources (tsx)' : 'dist/'}, round period ${r.intervalMs / 1000} s (the plan asked ${r.planIntervalMs / 1000} s), compression ${o.compression ? 'on' : 'off'}, ${o.delta ? `delta rounds (${(o.changing * 100).toFixed(0)}% of rows change a round)` : 'every row every round'}${o.load ? ', CPU burners on' : ''}; load average ${r.loadavg.start.map((x) => x.toFixed(1)).join(' ')} -> ${r.loadavg.end.map((x) => x.toFixed(1)).join(' ')}`,
   );
   console.log(formatTable(r.rounds));
   console.log(
@@ -294,6 +299,11 @@ async function main(): Promise<void> {
   );
   const m = r.summary;
   const f = (v: number | undefined, d: number) => (v === undefined ? '-' : v.toFixed(d));
+  const end = r.rounds.at(-1);
+  if (end)
+    console.log(
+      `memory at the end: V8 heap ${f(end.heapMiB, 0)} MiB used of ${f(end.heapTotalMiB, 0)} MiB committed; outside the heap (ArrayBuffers, Buffers) ${f(end.externalMiB, 0)} MiB`,
+    );
   console.log(
     `after round 0: aggregator CPU median ${f(m.aggCpuMedianS, 2)} s a round; verdict after the last message median ${f(m.verdictDelayMedianS, 2)} s, max ${f(m.verdictDelayMaxS, 2)} s, never ${m.verdictMissing}; event-loop p99 max ${f(m.loopP99MaxMs, 0)} ms; RSS peak ${f(m.rssPeakMiB, 0)} MiB; dropped ${m.dropped}`,
   );

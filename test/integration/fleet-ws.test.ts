@@ -19,6 +19,8 @@ test('fleet benchmark smoke run: 20 agents, 2 bindings, 2 rounds, each in the ve
     load: false,
     maxSeconds: 60,
     intervalS: 2,
+    // From the sources: building dist/ here could race another test's build.
+    runtime: 'sources',
   });
   assert.equal(r.stoppedBy, 'rounds');
   assert.equal(r.intervalMs, 2000);
