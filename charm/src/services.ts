@@ -46,8 +46,6 @@ export interface ServiceSpec {
   name: string;
   description: string;
   args: string[];
-  /** Flags for node itself, before the CLI (the aggregator's V8 flags). */
-  nodeFlags?: readonly string[];
 }
 
 /** The systemd unit: CAP_NET_RAW for ICMP, restarts on failure, nothing else privileged. */
@@ -60,7 +58,7 @@ After=network-online.target
 Wants=network-online.target
 
 [Service]
-ExecStart=${[p.node, ...(s.nodeFlags ?? []), p.cli, ...s.args].map(q).join(' ')}
+ExecStart=${[p.node, p.cli, ...s.args].map(q).join(' ')}
 # Live inventory: \`systemctl reload\` re-reads the inventory (and the aggregator's profile) in place.
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure

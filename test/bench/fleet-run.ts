@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inventoryToText } from '../../agent/contract/inventory.js';
-import { AGGREGATOR_NODE_FLAGS } from '../../aggregator/runtime-flags.js';
 import { pingerCmd, start, type Started } from '../helpers/procs.js';
 import { cpuSecondsOf, fleetInventory, parseMetrics, statusMiB } from './fleet-lib.js';
 import type { WorkerReport, WorkerStart } from './fleet-ws-worker.js';
@@ -32,7 +31,7 @@ export interface Aggregator {
 
 /**
  * Inventory, cluster secret and (with `intervalS`) a profile extending openstack; then `pinger aggregator`, as the
- * charm's service runs it (`node <AGGREGATOR_NODE_FLAGS> dist/aggregator/cli/pinger.js`, built first) or, with
+ * charm's service runs it (`node dist/aggregator/cli/pinger.js`, built by `npm run build` first) or, with
  * `runtime: 'sources'`, through tsx as `pinger` runs from a checkout (its loader thread costs ~40 MiB of RSS).
  */
 export async function startAggregator(nodes: number, bindings: number, intervalS?: number, runtime: 'dist' | 'sources' = 'dist'): Promise<Aggregator> {
@@ -47,7 +46,7 @@ export async function startAggregator(nodes: number, bindings: number, intervalS
     profile = join(dir, 'profile.yaml');
     writeFileSync(profile, `name: fleet-bench\nextends: openstack\ninterval: ${intervalS}s\n`);
   }
-  const [node, pre] = runtime === 'sources' ? pingerCmd() : [process.execPath, [...AGGREGATOR_NODE_FLAGS, buildDist()]];
+  const [node, pre] = runtime === 'sources' ? pingerCmd() : [process.execPath, [buildDist()]];
   const args = ['aggregator', '--listen', '127.0.0.1:0', '--inventory', inventoryFile, '--token-file', tokenFile, '--plain', '--profile', profile];
   const proc = start(node, [
     ...(process.env.FLEET_AGG_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.FLEET_AGG_PROF] : []),

@@ -13,8 +13,6 @@ import { buildInventory, fromDatabag, toDatabag } from '../../charm/src/discover
 import { parseNetworkGet } from '../../charm/src/network.js';
 import { profileOverrides } from '../../charm/src/profile-file.js';
 import { appStatus, unitStatus } from '../../charm/src/status.js';
-import { paths, unitFile } from '../../charm/src/services.js';
-import { AGGREGATOR_NODE_FLAGS } from '../../aggregator/runtime-flags.js';
 
 test('network-get: JSON (Juju >= 2.9) and legacy YAML give every address of every NIC', () => {
   const json = JSON.stringify({
@@ -221,12 +219,4 @@ test('profile overrides: none gives the built-in name; ports replace, MTU and in
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
-
-test("unit files: the aggregator's node runs with the aggregator's V8 flags before the CLI; the agent's without", () => {
-  const p = paths('/var/lib/juju/agents/unit-pinger-0/charm', '/');
-  const exec = (nodeFlags?: readonly string[]) =>
-    /^ExecStart=(.*)$/m.exec(unitFile(p, { name: 'x', description: 'x', args: ['aggregator', '--plain'], ...(nodeFlags ? { nodeFlags } : {}) }))![1]!;
-  assert.equal(exec(AGGREGATOR_NODE_FLAGS), `${p.node} --max-semi-space-size=4 ${p.cli} aggregator --plain`);
-  assert.equal(exec(), `${p.node} ${p.cli} aggregator --plain`);
 });
