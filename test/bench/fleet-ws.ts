@@ -16,7 +16,7 @@ import type { Report } from '../../aggregator/report.js';
 import { builtinProfile } from '../../aggregator/profile.js';
 import { burnCpu } from '../helpers/burn.js';
 import { formatTable, summarise, type FleetSummary, type RoundStats } from './fleet-lib.js';
-import { cpuOf, sample, startAggregator, startWorkers, timedGet, Tracker, type Aggregator, type Sample } from './fleet-run.js';
+import { cpuOf, sample, startAggregator, startWorkers, Tracker, type Aggregator, type Sample } from './fleet-run.js';
 
 export interface FleetOptions {
   nodes: number;
@@ -79,10 +79,17 @@ class VerdictWatch {
     await this.done;
   }
 
+  /** The report's entity tag: a poll while the snapshot stands gets 304, as the report page's polls do. */
+  private etag: string | undefined;
+
   private async loop(): Promise<void> {
     while (!this.stopped) {
       try {
-        const { body } = await timedGet(`${this.url}/api/v1/report?matrix=none`);
+        const res = await fetch(`${this.url}/api/v1/report?matrix=none`, this.etag ? { headers: { 'if-none-match': this.etag } } : {});
+        const body = await res.text();
+        if (res.status === 304) throw new Error('unchanged');
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        this.etag = res.headers.get('etag') ?? undefined;
         const at = Date.now();
         const r = JSON.parse(body) as Report;
         this.last = r.verdict;
@@ -94,7 +101,7 @@ class VerdictWatch {
         const verdict = onlyCoverage ? 'pending (coverage)' : r.verdict;
         if (r.verdict !== 'pending' || onlyCoverage) for (let k = 0; k <= covered; k++) if (!this.at.has(k)) this.at.set(k, { at, verdict });
       } catch {
-        // not answering right now: try again
+        // unchanged, or not answering right now: try again
       }
       await new Promise((res) => setTimeout(res, this.everyMs));
     }

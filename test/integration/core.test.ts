@@ -81,6 +81,26 @@ test('a responder whose port was freed listens on the next round', async () => {
   assert.deepEqual((await c.waitVerdict('ready')).findings, []);
 });
 
+test('delta rounds: once the matrix is steady, agents report unchanged pairs instead of re-sending their rows', async () => {
+  const counter = async (name: string) => {
+    const text = await (await fetch(`${c.url}/metrics`)).text();
+    return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  };
+  const rows0 = await counter('pinger_result_rows_total');
+  const same0 = await counter('pinger_result_pairs_unchanged_total');
+  // Loopback RTTs stay within 0.1 ms and every port answers: a round after the first is all "unchanged".
+  const same = await waitUntil(
+    async () => ((await counter('pinger_result_pairs_unchanged_total')) >= same0 + 3 * 2 * 3 ? true : undefined),
+    'unchanged pairs',
+    30_000,
+  );
+  assert.ok(same);
+  const rows = (await counter('pinger_result_rows_total')) - rows0;
+  const unchanged = (await counter('pinger_result_pairs_unchanged_total')) - same0;
+  assert.ok(unchanged > rows / 2, `rows ${rows}, unchanged pairs ${unchanged}: most of a steady round is not re-sent`);
+  assert.deepEqual((await c.waitVerdict('ready')).findings, [], 'and the verdict stands on them');
+});
+
 test('a wrong or missing credential is refused with 401 and the code', async () => {
   // The bare cluster secret is no agent credential: it names no node.
   for (const t of [undefined, 'Bearer wrong', `Bearer ${c.token}`, agentAuthorization('node-1', nodeCredential('another secret', 'node-1'))]) {
