@@ -24,7 +24,7 @@ export interface LinkOptions {
   heartbeatMs?: number;
   /**
    * permessage-deflate on the link (default off). Delta rounds keep a steady round small (~13 KB an agent at
-   * 1,000 nodes), while inflating every agent's messages cost the aggregator ~1.3 s of CPU a 10 s round at
+   * 1,000 nodes), while inflating every agent's messages cost the aggregator 0.8-1.3 s of CPU a 10 s round at
    * 1,000 nodes (BENCHMARKS.md); worth it only on a slow link to the aggregator (`pinger agent --compress`).
    */
   compression?: boolean;
