@@ -294,7 +294,8 @@ export class BindingMatrix {
       state: stateList[this.state[c]!]!,
       rttAvg: decodeRtt(this.rttAvg[c]!),
       rttP99: decodeRtt(this.rttP99[c]!),
-      loss: decodeLoss(this.loss[c]!),
+      // A cell with loss always keeps its rows (it is not ok): loss from them is exact; the byte is for the rest.
+      loss: rows ? lossOf(rows) : decodeLoss(this.loss[c]!),
       updatedAt: this.updated[c]! * 1000,
       ...(rows ? { rows } : {}),
     };
@@ -357,4 +358,16 @@ export class BindingMatrix {
     }
     return out;
   }
+}
+
+/** ICMP loss over a pair's rows, as store() counts it: rows whose ICMP was measured (NaN: none was). */
+function lossOf(rows: readonly TargetRow[]): number {
+  let sent = 0;
+  let recv = 0;
+  for (const r of rows) {
+    if (!r.icmp || r.icmp.outcome === 'not-measured') continue;
+    sent += r.icmp.sent;
+    recv += r.icmp.recv;
+  }
+  return sent > 0 ? 1 - recv / sent : NaN;
 }
