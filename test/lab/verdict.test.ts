@@ -119,8 +119,16 @@ describe('lab: every fault gives exactly one true finding', { concurrency: false
     const a = await lab.inject({ kind: 'mtu-mismatch', node: 'node-3', space: 'ceph-cluster', mtu: 1500 });
     let removedAt = 0;
     try {
-      const r = await exactlyOne(lab, { kind: 'mtu-mismatch', binding: 'ceph-cluster', family: 'ipv4', nodes: ['node-3'] });
-      assert.match(errorsOf(r)[0]!.hint!, /node-3's ceph-cluster interface \(eth3\) has MTU 1500; the profile needs 9000/);
+      // Peers' DF rows can arrive before node-3's hello with its new interface MTU (re-read every second); the
+      // hint names the path until then. Wait for the state asserted: one finding, naming the interface.
+      const e: One = { kind: 'mtu-mismatch', binding: 'ceph-cluster', family: 'ipv4', nodes: ['node-3'] };
+      const cause = /node-3's ceph-cluster interface \(eth3\) has MTU 1500; the profile needs 9000/;
+      const r = await lab.waitFor(
+        (x) => errorsOf(x).length === 1 && isIt(errorsOf(x)[0]!, e) && cause.test(errorsOf(x)[0]!.hint ?? ''),
+        `exactly one error naming the interface: ${JSON.stringify(e)}`,
+        SETTLE_MS,
+      );
+      assert.match(errorsOf(r)[0]!.hint!, cause);
       assert.deepEqual(r.nodes.find((n) => n.name === 'node-3')!.bindings['ceph-cluster'], [{ address: '198.18.3.3', iface: 'eth3', mtu: 1500 }]);
     } finally {
       await lab.remove(a);
