@@ -172,7 +172,7 @@ export interface MetricsInput {
   matrices: readonly BindingMatrix[];
   /** For the address families of each binding (pinger_binding_pairs is per family). */
   inventory: Inventory;
-  counters: { messages: number; rejectedByCode: Readonly<Record<string, number>>; results: number; rows: number; unchanged?: number; unknownPeers: number };
+  counters: { messages: number; rejectedByCode: Readonly<Record<string, number>>; results: number; rows: number; unchanged: number; unknownPeers: number };
   tally: ProbeTally;
   options: MetricsOptions;
   lastCollectSeconds: number;
@@ -247,7 +247,7 @@ export function collectMetrics(input: MetricsInput): Family[] {
   for (const [code, n] of Object.entries(input.counters.rejectedByCode)) add('pinger_agent_messages_rejected_total', { code }, n);
   add('pinger_result_messages_total', {}, input.counters.results);
   add('pinger_result_rows_total', {}, input.counters.rows);
-  add('pinger_result_pairs_unchanged_total', {}, input.counters.unchanged ?? 0);
+  add('pinger_result_pairs_unchanged_total', {}, input.counters.unchanged);
   add('pinger_result_unknown_peer_rows_total', {}, input.counters.unknownPeers);
   // One series per node and binding (the node's median as sender), never per pair.
   for (const m of input.matrices)
