@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
 import { finalCloseCodes } from './contract/close-codes.js';
+import { encodeResultsFrame } from './contract/wire-binary.js';
 import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type PeerSpec, type ProbePlan } from './contract/wire.js';
 import { agentAuthorization } from './credential.js';
 
@@ -45,6 +46,9 @@ export declare interface Link {
   on(e: 'disconnected', l: (code: number, reason: string) => void): this;
 }
 
+/** Results go as binary frames (wire v3: the aggregator reads their ints in place), everything else as JSON text. */
+const frameOf = (m: AgentMessage): string | Buffer => (m.type === 'results' ? (encodeResultsFrame(m) ?? encode(m)) : encode(m));
+
 export class Link extends EventEmitter {
   private ws: WebSocket | undefined;
   private attempt = 0;
@@ -77,7 +81,7 @@ export class Link extends EventEmitter {
   /** `written`: called once the message is compressed and handed to the socket (or failed), as ws's send callback. */
   send(msg: AgentMessage, written?: (err?: Error) => void): boolean {
     if (!this.connected) return false;
-    this.ws!.send(encode(msg), written);
+    this.ws!.send(frameOf(msg), written);
     return true;
   }
 
@@ -108,7 +112,7 @@ export class Link extends EventEmitter {
     ws.on('open', () => {
       openedAt = Date.now();
       this.opts.log('info', `connected to ${this.opts.url}`);
-      for (const m of this.opts.currentState()) ws.send(encode(m));
+      for (const m of this.opts.currentState()) ws.send(frameOf(m));
       this.sendClock();
       clearInterval(this.beatTimer);
       this.beatTimer = setInterval(() => this.beat(), this.opts.heartbeatMs ?? 5000);

@@ -3,6 +3,7 @@
 import { limits, WIRE_VERSION, type ResultsMsg, type TargetRow } from './contract/wire.js';
 import { packRows, type PackedRows } from './contract/wire-packed.js';
 import { emptyTally, tallyPacked } from './contract/tally.js';
+import { frameBytes } from './contract/wire-binary.js';
 
 export interface RoundOut {
   node: string;
@@ -64,11 +65,12 @@ function message(out: RoundOut, rows: Record<string, TargetRow[]>): ResultsMsg {
   };
 }
 
-/** One message, or (when its JSON would exceed the wire's bound) its rows split in halves until each fits. */
+/** One message, or (when it would exceed the wire's bound) its rows split in halves until each fits. */
 function underBytes(out: RoundOut, rows: Record<string, TargetRow[]>): ResultsMsg[] {
   const m = message(out, rows);
   const flat = Object.entries(rows).flatMap(([b, list]) => list.map((r) => [b, r] as const));
-  if (flat.length < 2 || Buffer.byteLength(JSON.stringify(m)) <= limits.resultsBytes) return [m];
+  // Below the bound both as the binary frame the agent sends and as the text it falls back to (./contract/wire-binary.ts).
+  if (flat.length < 2 || Math.max(frameBytes(m), Buffer.byteLength(JSON.stringify(m))) <= limits.resultsBytes) return [m];
   const half = (from: number, to: number) => {
     const part: Record<string, TargetRow[]> = {};
     // A binding without rows stays named (in the first half): the aggregator learns it was probed and had none.

@@ -172,7 +172,9 @@ export class BindingMatrix {
         this.curP = p;
         this.curD = d;
       }
-      if (!keep?.(this.icmp, this.curRows)) {
+      const kept = keep?.(this.icmp, this.curRows);
+      this.curP = undefined; // it may be a view of a whole results frame
+      if (!kept) {
         if (this.detail.size) this.detail.delete(cell);
         return;
       }

@@ -51,7 +51,7 @@ export function classify(rows: readonly TargetRow[]): CellState {
 }
 
 /** Row flags straight from a packed row at offset `o` (wire v2): no row object. */
-export function packedFlags(v: readonly number[], o: number, tcpEnd: number, stride: number): number {
+export function packedFlags(v: ArrayLike<number>, o: number, tcpEnd: number, stride: number): number {
   let f = 0;
   const ic = v[o + col.icmp]!;
   if (ic !== ABSENT && ic !== code.notMeasured) {

@@ -1,4 +1,4 @@
-// The state's shapes: its options, what a reload changed, and the snapshot every reader shares
+// The state's shapes: its options, what a reload changed, the snapshot every reader shares and how stale it may be
 // (kept apart so state.ts holds only the writer's logic).
 import type { Inventory } from '../agent/contract/inventory.js';
 import type { Coverage } from './coverage.js';
@@ -42,3 +42,6 @@ export interface Snapshot {
   coverage: Map<string, Coverage>;
   at: number;
 }
+
+/** How stale a changed snapshot may be served (ms): 1,000 nodes change many times a second, every reader shares one. */
+export const snapshotMaxAgeMs = (nodes: number) => (nodes > 500 ? 1000 : nodes > 200 ? 500 : 0);

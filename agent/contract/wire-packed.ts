@@ -17,7 +17,8 @@ export interface PackedRows {
   addrs: string[];
   tcp: string[];
   udp: string[];
-  rows: number[];
+  /** A JSON array, or a view of a binary frame's body (./wire-binary.ts). */
+  rows: number[] | Int32Array;
   bw?: number[];
   /**
    * Delta rounds: peers (indices into `peers`) probed this round whose every row is as last sent, so their rows
@@ -141,7 +142,7 @@ function keysProblem(keys: readonly string[], what: string): string | undefined 
 }
 
 /** One row's fixed columns (peer and addr indices checked by the caller). */
-function fixedProblem(v: readonly unknown[], o: number): string | undefined {
+function fixedProblem(v: ArrayLike<unknown>, o: number): string | undefined {
   const sent = v[o + col.sent];
   if (sent === ABSENT) {
     if (v[o + col.recv] !== ABSENT || v[o + col.icmp] !== ABSENT) return 'icmp columns partly absent';
@@ -180,7 +181,7 @@ export function packedProblem(p: PackedRows): string | undefined {
   const bad = keysProblem(p.tcp, 'tcp') ?? keysProblem(p.udp, 'udp');
   if (bad) return bad;
   for (let i = 0; i < p.addrs.length; i++) if (isIP(p.addrs[i]!) === 0) return `addrs.${i}: ${JSON.stringify(p.addrs[i]!.slice(0, 45))} is not an IP address`;
-  const v: readonly unknown[] = p.rows;
+  const v: ArrayLike<unknown> = p.rows;
   const stride = strideOf(p);
   if (v.length % stride !== 0) return `rows: ${v.length} ints is not a whole number of rows of ${stride}`;
   const n = v.length / stride;

@@ -8,11 +8,15 @@ import { ifaceMtu, linkFact, lldpState } from './link-wire.js';
 import { packedProblem, type PackedRows } from './wire-packed.js';
 import { TALLY_LENGTH, tallyProblem } from './tally.js';
 import { isPlain, limits, nestedDeeperThan } from './wire-limits.js';
+import { bounded, boundedInts, boundedRecord, strings } from './wire-bounds.js';
 
 export { nestedDeeperThan };
 
-/** 2: results carry packed tables (./wire-packed.ts) instead of row objects. */
-export const WIRE_VERSION = 2;
+/**
+ * 2: results carry packed tables (./wire-packed.ts) instead of row objects. 3: agents send results as binary
+ * frames (./wire-binary.ts); text results stay valid.
+ */
+export const WIRE_VERSION = 3;
 /** Path agents connect to; the aggregator serves it. */
 export const AGENT_WS_PATH = '/api/v1/agent';
 /** A results message above this size is refused (agents split a round into messages below it; see README). */
@@ -36,24 +40,6 @@ const ip = z
 const port = z.number().int().min(1).max(65535);
 const outcome = z.enum(outcomes);
 const ms = z.number().finite().min(0);
-/** A record with at most `max` keys, counted before any key or value is parsed. */
-function boundedRecord<K extends z.core.$ZodRecordKey, V extends z.ZodType>(key: K, value: V, max: number, what: string) {
-  return z.preprocess(
-    (x, ctx) => {
-      if (isPlain(x)) {
-        let n = 0;
-        for (const _ in x) {
-          if (++n > max) {
-            ctx.addIssue({ code: 'custom', message: `more than ${max} ${what}`, input: x });
-            return z.NEVER;
-          }
-        }
-      }
-      return x;
-    },
-    z.record(key, value),
-  );
-}
 /** Per-port outcome, keyed by the port number as a string (JSON object keys). */
 const portOutcomes = boundedRecord(z.string().regex(/^[1-9][0-9]{0,4}$/, 'must be a port number'), outcome, limits.portsPerRow, 'ports');
 
@@ -82,29 +68,14 @@ export const targetRow = z.strictObject({
   bandwidth: z.strictObject({ mbps: z.number().finite().min(0).max(limits.bandwidthMbps), ms: z.number().int().min(0).max(limits.bandwidthMs) }).optional(),
 });
 
-/** An array bounded in length whose elements the packed table's own check reads (not zod, one at a time). */
-const bounded = (max: number, what: string) =>
-  z.custom<number[]>((x) => Array.isArray(x) && x.length <= max, { error: (i) => (Array.isArray(i.input) ? `more than ${max} ${what}` : 'expected an array') });
-
-// A bounded list of bounded strings in one plain loop: ~6,000 a message, zod per element cost more than the rest.
-const strings = (max: number, minLen: number, maxLen: number) =>
-  z.custom<string[]>(
-    (x) => {
-      if (!Array.isArray(x) || x.length > max) return false;
-      for (const s of x) if (typeof s !== 'string' || s.length < minLen || s.length > maxLen) return false;
-      return true;
-    },
-    { error: `expected at most ${max} strings of ${minLen}-${maxLen} characters` },
-  );
-
-/** One binding's rows of a results message (wire v2): zod bounds the arrays, packedProblem checks every int. */
+/** One binding's rows of a results message (wire v2+): zod bounds the arrays, packedProblem checks every int. */
 export const packedTable = z
   .strictObject({
     peers: strings(limits.rowsPerBinding, 1, 253),
     addrs: strings(limits.rowsPerBinding, 1, 45),
     tcp: strings(limits.portsPerRow, 1, 5),
     udp: strings(limits.portsPerRow, 1, 5),
-    rows: bounded(limits.rowsPerBinding * (12 + 2 * limits.portsPerRow), 'ints'),
+    rows: boundedInts(limits.rowsPerBinding * (12 + 2 * limits.portsPerRow)),
     bw: bounded(3 * limits.rowsPerBinding, 'ints').optional(),
     same: bounded(limits.rowsPerBinding, 'peers').optional(),
     tally: bounded(TALLY_LENGTH, 'ints').optional(),
@@ -354,13 +325,22 @@ function decodeWith<T>(schema: z.ZodType<T>, data: string | Buffer, opts: Decode
   const len = bytes.length;
   const max = Math.min(opts.maxBytes ?? MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES);
   if (len > max) return { ok: false, why: 'size', error: `message of ${len} bytes exceeds ${max}` };
+  const raw = parseBounded(bytes);
+  return 'error' in raw ? raw : validateParsed(schema, raw.value, len, them);
+}
+
+/** JSON.parse behind the depth scan: deep input is refused before anything walks it. */
+export function parseBounded(bytes: Buffer): { value: unknown } | { ok: false; why: DecodeFailure; error: string } {
   if (nestedDeeperThan(bytes, limits.depth)) return { ok: false, why: 'depth', error: `nested deeper than ${limits.depth} levels` };
-  let raw: unknown;
   try {
-    raw = JSON.parse(bytes.toString());
+    return { value: JSON.parse(bytes.toString()) };
   } catch (err) {
     return { ok: false, why: 'json', error: `not JSON: ${clip((err as Error).message, 100)}` };
   }
+}
+
+/** The checks after parsing: version, the control bound for all but results, then the schema. */
+export function validateParsed<T>(schema: z.ZodType<T>, raw: unknown, len: number, them: 'agent' | 'aggregator' = 'agent'): Decoded<T> {
   if (isPlain(raw) && 'v' in raw && raw.v !== WIRE_VERSION) {
     return { ok: false, why: 'version', error: versionMismatch(raw.v, them, them === 'agent' ? 'aggregator' : 'agent') };
   }

@@ -8,6 +8,7 @@ import type {} from '@fastify/websocket';
 import { credentialMatches, parseAgentAuthorization } from '../../agent/credential.js';
 import { udpEchoKey } from '../../agent/probes/udp.js';
 import { AGENT_WS_PATH, WIRE_VERSION, decodeAgentMessage, encode, limits, type DecodeFailure } from '../../agent/contract/wire.js';
+import { decodeResultsFrame } from '../../agent/contract/wire-binary.js';
 import { aggregatorErrors, type RejectCode } from '../errors.js';
 import { LogLimiter, summaryLine, defaultLogLimit, type LogLimitOptions } from '../log-limit.js';
 import type { AggregatorState } from '../state.js';
@@ -114,9 +115,10 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
       const onMessage = (data: Buffer, isBinary: boolean) => {
         alive = true;
         state.counters.messages++;
-        if (isBinary) return reject('PINGER_ERR_WS_BAD_MESSAGE', 'binary frames are not part of the protocol');
+        // Binary frames carry results only (wire v3), so none is valid before the hello.
+        if (isBinary && !node) return reject('PINGER_ERR_WS_BAD_MESSAGE', 'a binary frame before hello (only results travel as binary)');
         // Before a hello only a hello or a clock request is valid: neither needs more than the control bound.
-        const d = decodeAgentMessage(data, node ? {} : { maxBytes: limits.controlBytes });
+        const d = isBinary ? decodeResultsFrame(data) : decodeAgentMessage(data, node ? {} : { maxBytes: limits.controlBytes });
         if (!d.ok) return reject(codeOf[d.why], d.error);
         const msg = d.msg;
         if (msg.type === 'clock') {

@@ -64,7 +64,7 @@ let clockMs = Date.now();
 const state = new AggregatorState({ inventory, profile: openstackProfile, now: () => clockMs });
 for (let i = 0; i < N; i++) {
   const hello: HelloMsg = {
-    v: 2,
+    v: 3,
     type: 'hello',
     node: name(i),
     agentVersion: '0.1.0',
@@ -75,17 +75,17 @@ for (let i = 0; i < N; i++) {
   };
   state.hello(hello);
   state.hello(hello); // again, as an agent does once its plan's responders are open (before that, rows toward it do not count)
-  state.heartbeat({ v: 2, type: 'heartbeat', node: name(i), at: Date.now(), clock: { offsetMs: ((i % 21) - 10) / 4, rttMs: 0.3 } });
+  state.heartbeat({ v: 3, type: 'heartbeat', node: name(i), at: Date.now(), clock: { offsetMs: ((i % 21) - 10) / 4, rttMs: 0.3 } });
 }
 clockMs += 1000; // rounds must start after every peer's hello
 for (let i = 0; i < N; i++) {
-  const msg: ResultsMsg = { v: 2, type: 'results', node: name(i), round: 1, durationMs: 0, final: true, bindings: {} };
+  const msg: ResultsMsg = { v: 3, type: 'results', node: name(i), round: 1, durationMs: 0, final: true, bindings: {} };
   for (const b of bindings) msg.bindings[b] = packRows(Array.from({ length: N - 1 }, (_, k) => row(b, i, k < i ? k : k + 1)));
   state.results(msg);
 }
 // Every agent heard from after its peers' rounds (so their port results count), then time stands still.
 clockMs += 2000;
-for (let i = 0; i < N; i++) state.heartbeat({ v: 2, type: 'heartbeat', node: name(i), at: clockMs });
+for (let i = 0; i < N; i++) state.heartbeat({ v: 3, type: 'heartbeat', node: name(i), at: clockMs });
 const fedMs = performance.now() - t0;
 const t1 = performance.now();
 state.snapshot(); // findings and verdict: the state's part of building a report

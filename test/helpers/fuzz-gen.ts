@@ -86,7 +86,7 @@ const outcomes = ['ok', 'refused', 'filtered', 'unreachable', 'too-big', 'error'
 export function hello(g: Gen, w: FuzzWorld, big = false): Record<string, unknown> {
   const n = big ? 4096 : g.int(0, 12);
   return {
-    v: 2,
+    v: 3,
     type: 'hello',
     node: w.node,
     agentVersion: g.text(20),
@@ -158,7 +158,7 @@ export function results(g: Gen, w: FuzzWorld, round: number, rows?: number): Rec
   }
   const catchUp = g.chance(0.2);
   return {
-    v: 2,
+    v: 3,
     type: 'results',
     node: w.node,
     round,
@@ -171,10 +171,10 @@ export function results(g: Gen, w: FuzzWorld, round: number, rows?: number): Rec
 }
 
 export function heartbeat(g: Gen, w: FuzzWorld): Record<string, unknown> {
-  return { v: 2, type: 'heartbeat', node: w.node, at: g.number(), ...(g.chance(0.5) ? { clock: { offsetMs: g.number(), rttMs: Math.abs(g.number()) } } : {}) };
+  return { v: 3, type: 'heartbeat', node: w.node, at: g.number(), ...(g.chance(0.5) ? { clock: { offsetMs: g.number(), rttMs: Math.abs(g.number()) } } : {}) };
 }
 
-export const clock = (g: Gen) => ({ v: 2, type: 'clock', t0: g.number() });
+export const clock = (g: Gen) => ({ v: 3, type: 'clock', t0: g.number() });
 
 /** A valid message in a session after the hello: the state must take it (or ignore it) without harm. */
 export class Session {
@@ -281,7 +281,7 @@ export function mutate(g: Gen, w: FuzzWorld, valid: string, kind: Mutation): Fra
     case 'unknown-node':
       return JSON.stringify({ ...hello(g, w), node: g.pick(['ghost', g.text(200) || 'x', 'node-1 ', 'NODE-1']) });
     case 'oversize':
-      return `{"v":2,"type":"results","pad":"${'x'.repeat(3 * 1024 * 1024)}"}`;
+      return `{"v":3,"type":"results","pad":"${'x'.repeat(3 * 1024 * 1024)}"}`;
   }
 }
 

@@ -112,18 +112,18 @@ test('a wrong or missing credential is refused with 401 and the code', async () 
 
 test('bad messages close only the sender, with a close code and reason; everyone else goes on', async () => {
   const cases: [string, number, RegExp, string][] = [
-    ['{"v":2,"type":"results"', 4400, /PINGER_ERR_WS_BAD_MESSAGE: not JSON/, 'node-1'],
+    ['{"v":3,"type":"results"', 4400, /PINGER_ERR_WS_BAD_MESSAGE: not JSON/, 'node-1'],
     [JSON.stringify({ v: 7, type: 'hello' }), 4426, /PINGER_ERR_WS_VERSION/, 'node-1'],
     // A wire v1 agent (row objects) meets a v2 aggregator: refused at its hello, told what to upgrade.
     [
       JSON.stringify({ v: 1, type: 'hello', node: 'node-1', agentVersion: 'x', hostname: 'h', icmp: 'available', interfaces: [], responders: [] }),
       4426,
-      /^PINGER_ERR_WS_VERSION: agent speaks wire v1; this aggregator speaks v2: upgrade the agent$/,
+      /^PINGER_ERR_WS_VERSION: agent speaks wire v1; this aggregator speaks v3: upgrade the agent$/,
       'node-1',
     ],
-    [JSON.stringify({ v: 2, type: 'heartbeat', node: 'node-1', at: 1 }), 4400, /heartbeat before hello/, 'node-1'],
+    [JSON.stringify({ v: 3, type: 'heartbeat', node: 'node-1', at: 1 }), 4400, /heartbeat before hello/, 'node-1'],
     [
-      JSON.stringify({ v: 2, type: 'hello', node: 'intruder', agentVersion: 'x', hostname: 'h', icmp: 'available', interfaces: [], responders: [] }),
+      JSON.stringify({ v: 3, type: 'hello', node: 'intruder', agentVersion: 'x', hostname: 'h', icmp: 'available', interfaces: [], responders: [] }),
       4404,
       /PINGER_ERR_WS_UNKNOWN_NODE/,
       'intruder',

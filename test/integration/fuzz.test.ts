@@ -97,7 +97,7 @@ function session(url: string, auth: string, frames: Frame[], o: { waitWelcome: b
       const sock = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
       sock?.cork();
       for (const f of frames.slice(o.waitWelcome ? 1 : 0)) send(f);
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ v: 2, type: 'clock', t0: marker }));
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ v: 3, type: 'clock', t0: marker }));
       sock?.uncork();
     };
     ws.on('open', () => (o.waitWelcome ? send(frames[0]!) : rest()));

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { limits } from '../../agent/contract/wire.js';
+import { encodeResultsFrame } from '../../agent/contract/wire-binary.js';
+import { packRows } from '../../agent/contract/wire-packed.js';
 import { loopbackInventory, startCluster, type Cluster } from '../helpers/cluster.js';
 import { agentWsUrl, authAs, exchange } from '../helpers/ws-peer.js';
 
@@ -20,7 +22,7 @@ before(async () => {
 after(async () => c?.close());
 
 const hello = (over: Record<string, unknown> = {}) =>
-  JSON.stringify({ v: 2, type: 'hello', node: 'node-1', agentVersion: 't', hostname: 'h', icmp: 'not-measured', interfaces: [], responders: [], ...over });
+  JSON.stringify({ v: 3, type: 'hello', node: 'node-1', agentVersion: 't', hostname: 'h', icmp: 'not-measured', interfaces: [], responders: [], ...over });
 const responder = (i: number, detail?: string) => ({
   binding: 'internal',
   address: '127.0.0.1',
@@ -68,7 +70,7 @@ test('a 128-byte message with non-ASCII text that ends in the close reason: the 
   const u = await exchange(url, [hello({ node: name })], { auth: authAs(c.token, name) });
   assert.equal(u.code, 4404);
   assertReason(u.reason, 'PINGER_ERR_WS_UNKNOWN_NODE');
-  const m = await exchange(url, [hello(), JSON.stringify({ v: 2, type: 'heartbeat', node: '節'.repeat(84), at: 1 })], { auth: n1, afterFirstWaitFor: 1 });
+  const m = await exchange(url, [hello(), JSON.stringify({ v: 3, type: 'heartbeat', node: '節'.repeat(84), at: 1 })], { auth: n1, afterFirstWaitFor: 1 });
   assert.equal(m.code, 4403);
   assertReason(m.reason, 'PINGER_ERR_WS_NODE_MISMATCH');
   assert.equal(await rejected('PINGER_ERR_WS_VERSION'), before + 1);
@@ -79,8 +81,8 @@ test('100,000-deep nesting is refused before anything walks it', async () => {
   const deep = (open: string, close: string) => open.repeat(100_000) + close.repeat(100_000);
   const frames = [
     `{"v":${deep('[', ']')}}`, // the wire version is quoted in the error: it used to be re-serialised whole
-    `{"v":2,"type":"hello","node":${deep('{"a":', '}').replace(/\{"a":\}/, '{"a":1}')}}`,
-    `{"v":2,"type":"clock","t0":${deep('[', ']')}}`,
+    `{"v":3,"type":"hello","node":${deep('{"a":', '}').replace(/\{"a":\}/, '{"a":1}')}}`,
+    `{"v":3,"type":"clock","t0":${deep('[', ']')}}`,
   ];
   for (const f of frames) {
     const r = await exchange(url, [f], { auth: n1 });
@@ -89,7 +91,7 @@ test('100,000-deep nesting is refused before anything walks it', async () => {
     assert.match(r.reason.toString(), /nested deeper than 10 levels/);
   }
   // After a hello too (results may be up to 16 MiB: the scan covers them).
-  const results = `{"v":2,"type":"results","node":"node-1","round":1,"durationMs":1,"final":true,"bindings":{"internal":${deep('[', ']')}}}`;
+  const results = `{"v":3,"type":"results","node":"node-1","round":1,"durationMs":1,"final":true,"bindings":{"internal":${deep('[', ']')}}}`;
   const r = await exchange(url, [hello(), results], { auth: n1, afterFirstWaitFor: 1 });
   assert.equal(r.code, 4413);
   await alive();
@@ -170,6 +172,33 @@ test('binary frames and invalid UTF-8 close the connection and are counted', asy
   await alive();
 });
 
+test('binary results after the hello: a well-formed frame is taken, a bad one closes with the reason', async () => {
+  const m = {
+    v: 3 as const,
+    type: 'results' as const,
+    node: 'node-1',
+    round: 1,
+    durationMs: 1,
+    startedAt: Date.now(),
+    final: true,
+    bindings: { internal: packRows([{ peer: 'node-2', addr: '127.0.0.1', icmp: { sent: 1, recv: 1, rtt: [0.1, 0.1, 0.1, 0.1, 0.1], outcome: 'ok' } }]) },
+  };
+  const good = encodeResultsFrame(m)!;
+  const rows = await (async () => Number(/^pinger_result_rows_total (\d+)$/m.exec(await (await fetch(`${c.url}/metrics`)).text())![1]))();
+  const ok = await exchange(url, [hello(), { binary: good }], { auth: n1, afterFirstWaitFor: 1, timeoutMs: 1500 });
+  assert.equal(ok.code, 0, `closed ${ok.code} ${ok.reason}`); // still open at the deadline: taken
+  assert.equal(Number(/^pinger_result_rows_total (\d+)$/m.exec(await (await fetch(`${c.url}/metrics`)).text())![1]), rows + 1);
+  const bad = Buffer.from(good);
+  bad.writeUInt32LE(bad.length, 0); // a head longer than the frame
+  const before = await rejected('PINGER_ERR_WS_BAD_MESSAGE');
+  const r = await exchange(url, [hello(), { binary: bad }], { auth: n1, afterFirstWaitFor: 1 });
+  assert.equal(r.code, 4400);
+  assertReason(r.reason, 'PINGER_ERR_WS_BAD_MESSAGE');
+  assert.match(r.reason.toString(), /binary frame: head of \d+ bytes in a frame of \d+/);
+  assert.equal(await rejected('PINGER_ERR_WS_BAD_MESSAGE'), before + 1);
+  await alive();
+});
+
 test('a flood of bad messages from one peer writes a bounded number of log lines', async () => {
   const peer = '127.0.0.77';
   const n = 1500;
@@ -183,7 +212,7 @@ test('a flood of bad messages from one peer writes a bounded number of log lines
         sent++;
         // Mostly bad messages, some with a bad token: both are the peer's doing.
         if (sent % 10 === 0) await exchange(url, ['{}'], { auth: 'Bearer node-1:wrong', localAddress: peer });
-        else await exchange(url, [`{"v":2,"type":"nope","n":${w}}`], { auth: n1, localAddress: peer });
+        else await exchange(url, [`{"v":3,"type":"nope","n":${w}}`], { auth: n1, localAddress: peer });
       }
     }),
   );

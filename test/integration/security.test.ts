@@ -37,7 +37,7 @@ function client(authorization: string): WebSocket {
   return new WebSocket(c.agentUrl(), { headers: { authorization }, ca: execFileSync('cat', [c.tls!.ca]) });
 }
 const hello = (n: string) =>
-  JSON.stringify({ v: 2, type: 'hello', node: n, agentVersion: 'x', hostname: 'h', icmp: 'not-measured', interfaces: [], responders: [] });
+  JSON.stringify({ v: 3, type: 'hello', node: n, agentVersion: 'x', hostname: 'h', icmp: 'not-measured', interfaces: [], responders: [] });
 const closed = (ws: WebSocket) => new Promise<[number, string]>((r) => ws.once('close', (code, why) => r([code, why.toString()])));
 const rounds = async (n: string) => (await c.report()).nodes.find((x) => x.name === n)!.rounds;
 
@@ -113,7 +113,7 @@ test('a second connection with the same credential takes over, and the takeover 
     .find((l) => l.includes('agent takeover'))!;
   assert.equal(JSON.parse(line).node, 'node-1');
   // Taken over or not, the connection still speaks for node-1 only.
-  ws.send(JSON.stringify({ v: 2, type: 'results', node: 'node-2', round: 1, durationMs: 1, startedAt: Date.now(), final: true, bindings: {} }));
+  ws.send(JSON.stringify({ v: 3, type: 'results', node: 'node-2', round: 1, durationMs: 1, startedAt: Date.now(), final: true, bindings: {} }));
   const [code, why] = await closed(ws);
   assert.equal(code, 4403, why);
   assert.match(why, /PINGER_ERR_WS_NODE_MISMATCH: results for node-2 on node-1's connection/);

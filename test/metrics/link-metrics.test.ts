@@ -56,7 +56,7 @@ test("bandwidth: the node's median as sender, per node and binding, never per pa
   const rows = (to: string[], mbps: number[]) =>
     packRows(to.map((peer, i) => ({ peer, addr: f.inv.nodes.find((n) => n.name === peer)!.addresses.internal![0]!, bandwidth: { mbps: mbps[i]!, ms: 2000 } })));
   f.state.results({
-    v: 2,
+    v: 3,
     type: 'results',
     node: 'node-1',
     round: 99,
@@ -64,7 +64,7 @@ test("bandwidth: the node's median as sender, per node and binding, never per pa
     final: true,
     bindings: { internal: rows(['node-2', 'node-3', 'node-4'], [900, 100, 950]) },
   });
-  f.state.results({ v: 2, type: 'results', node: 'node-2', round: 99, durationMs: 5, final: true, bindings: { internal: rows(['node-1'], [20]) } });
+  f.state.results({ v: 3, type: 'results', node: 'node-2', round: 99, durationMs: 5, final: true, bindings: { internal: rows(['node-1'], [20]) } });
   const s = f.state.snapshot();
   const fams = collectMetrics({
     inventory: f.inv,

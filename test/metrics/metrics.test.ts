@@ -262,7 +262,7 @@ describe('collectMetrics on hand-made inputs', () => {
 
   test('clock offset is exported in seconds for connected agents that measured it', () => {
     const { f, tally } = fleet(2, ['internal']);
-    f.state.heartbeat({ v: 2, type: 'heartbeat', node: 'node-1', at: 0, clock: { offsetMs: -120, rttMs: 1 } });
+    f.state.heartbeat({ v: 3, type: 'heartbeat', node: 'node-1', at: 0, clock: { offsetMs: -120, rttMs: 1 } });
     f.state.close();
     const m = collect(f, tally);
     assert.equal(value(m, 'pinger_agent_clock_offset_seconds', { node: 'node-1' }), -0.12);
@@ -272,7 +272,7 @@ describe('collectMetrics on hand-made inputs', () => {
   test('the tally ignores bindings outside the inventory (agents cannot create series)', () => {
     const tally = new ProbeTally(['internal']);
     tally.observe({
-      v: 2,
+      v: 3,
       type: 'results',
       node: 'a',
       round: 0,

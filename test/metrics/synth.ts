@@ -28,7 +28,7 @@ export function synthInventory(nodes: number, bindings: string[] = sixBindings):
 export function helloFor(inv: Inventory, node: string, icmp: HelloMsg['icmp'] = 'available'): HelloMsg {
   const n = inv.nodes.find((x) => x.name === node)!;
   return {
-    v: 2,
+    v: 3,
     type: 'hello',
     node,
     agentVersion: 'test',

@@ -75,7 +75,7 @@ interface Case {
 
 function hello(n: string, mtus: Record<string, number>, extra: Partial<HelloMsg> = {}): HelloMsg {
   return {
-    v: 2,
+    v: 3,
     type: 'hello',
     node: n,
     agentVersion: 't',

@@ -63,7 +63,7 @@ function run(profile: Profile, links: (n: string) => LinkFact[], cut: Cut = () =
     state: 'reporting',
     expected: true,
     hello: {
-      v: 2,
+      v: 3,
       type: 'hello',
       node: name,
       agentVersion: 't',
@@ -192,7 +192,7 @@ test('LLDP summary: none says "no LLDP data" and why; all heard is ok', () => {
     name,
     state: 'reporting',
     expected: true,
-    hello: { v: 2, type: 'hello', node: name, agentVersion: 't', hostname: name, icmp: 'available', interfaces: [], responders: [], links, lldp },
+    hello: { v: 3, type: 'hello', node: name, agentVersion: 't', hostname: name, icmp: 'available', interfaces: [], responders: [], links, lldp },
   });
   const none = lldpSummary(N.map((n) => node(n, 'not-running', [fact('veth', 'eth1')])));
   assert.equal(none.state, 'none');

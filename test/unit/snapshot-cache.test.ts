@@ -20,7 +20,7 @@ function readyFleet(n: number) {
   clock.t += 1000;
   for (const x of names) state.results(roundFor(inv, x, 0));
   const beat = (node: string, clk?: HeartbeatMsg['clock']): void =>
-    state.heartbeat({ v: 2, type: 'heartbeat', node, at: clock.t, ...(clk ? { clock: clk } : {}) });
+    state.heartbeat({ v: 3, type: 'heartbeat', node, at: clock.t, ...(clk ? { clock: clk } : {}) });
   return { inv, clock, state, names, beat };
 }
 

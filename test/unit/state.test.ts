@@ -60,8 +60,8 @@ test('the verdict waits for agents during the grace, then an absent agent makes 
   assert.match(f.state.report('none').summary, /^pending: 2\/3 nodes reporting; waiting for 1 agent\(s\) to connect \(node-3\)$/);
   // demo profile: grace = max(3 x 3 s + 0.5 s, 10 s) = 10 s from the aggregator's start
   f.clock.t += 9500;
-  f.state.heartbeat({ v: 2, type: 'heartbeat', node: 'node-1', at: f.clock.t });
-  f.state.heartbeat({ v: 2, type: 'heartbeat', node: 'node-2', at: f.clock.t });
+  f.state.heartbeat({ v: 3, type: 'heartbeat', node: 'node-1', at: f.clock.t });
+  f.state.heartbeat({ v: 3, type: 'heartbeat', node: 'node-2', at: f.clock.t });
   const s = f.state.snapshot();
   assert.equal(s.verdict, 'not-ready');
   assert.deepEqual(
@@ -91,7 +91,7 @@ test('an agent that disconnects is waited for again for the grace, counted from 
   f.state.disconnected('node-2');
   assert.equal(f.state.snapshot().verdict, 'pending');
   f.clock.t += 11_000;
-  f.state.heartbeat({ v: 2, type: 'heartbeat', node: 'node-1', at: f.clock.t });
+  f.state.heartbeat({ v: 3, type: 'heartbeat', node: 'node-1', at: f.clock.t });
   assert.equal(f.state.snapshot().verdict, 'not-ready');
   f.state.close();
 });
@@ -104,7 +104,7 @@ test('a node whose rounds outlast the interval is not stalled; one whose rounds 
   f.state.results(slow);
   f.state.results(f.round('node-2'));
   f.clock.t += 15_000; // past 3 x interval + timeout (9.5 s), within 3 x its 20 s rounds
-  for (const n of ['node-1', 'node-2']) f.state.heartbeat({ v: 2, type: 'heartbeat', node: n, at: f.clock.t });
+  for (const n of ['node-1', 'node-2']) f.state.heartbeat({ v: 3, type: 'heartbeat', node: n, at: f.clock.t });
   let s = f.state.snapshot();
   assert.equal(s.nodes.find((n) => n.record.name === 'node-1')!.state, 'reporting');
   assert.equal(s.nodes.find((n) => n.record.name === 'node-2')!.state, 'stalled');
@@ -114,7 +114,7 @@ test('a node whose rounds outlast the interval is not stalled; one whose rounds 
     ['agent-stalled'],
   );
   f.clock.t += 60_000;
-  for (const n of ['node-1', 'node-2']) f.state.heartbeat({ v: 2, type: 'heartbeat', node: n, at: f.clock.t });
+  for (const n of ['node-1', 'node-2']) f.state.heartbeat({ v: 3, type: 'heartbeat', node: n, at: f.clock.t });
   s = f.state.snapshot();
   assert.equal(s.nodes.find((n) => n.record.name === 'node-1')!.state, 'stalled');
   // Heartbeats stop too (a SIGSTOPped agent): stale, one finding, nothing about its ports.
@@ -258,7 +258,7 @@ test('a round is dated by its start on the agent (with the clock offset), not by
   const f = fleet(3);
   for (const n of ['node-1', 'node-3']) f.state.hello(f.hello(n));
   // node-1's clock runs 2 s ahead of ours.
-  f.state.heartbeat({ v: 2, type: 'heartbeat', node: 'node-1', at: f.clock.t + 2000, clock: { offsetMs: 2000, rttMs: 1 } });
+  f.state.heartbeat({ v: 3, type: 'heartbeat', node: 'node-1', at: f.clock.t + 2000, clock: { offsetMs: 2000, rttMs: 1 } });
   const begun = f.clock.t + 500; // our clock
   f.clock.t += 1000;
   f.state.hello(f.hello('node-2')); // node-2's responders come up after node-1's round began
@@ -289,7 +289,7 @@ test('a catch-up counts from the run-now it answers, even when the clock offset 
   for (const n of ['node-1', 'node-3']) f.state.hello(f.hello(n));
   // node-1's offset estimate is 1.5 s off (a starved clock exchange): its agent clock reads 1.5 s behind what
   // the estimate assumes, so its start times look 1.5 s early to us.
-  f.state.heartbeat({ v: 2, type: 'heartbeat', node: 'node-1', at: f.clock.t, clock: { offsetMs: 1500, rttMs: 3000 } });
+  f.state.heartbeat({ v: 3, type: 'heartbeat', node: 'node-1', at: f.clock.t, clock: { offsetMs: 1500, rttMs: 3000 } });
   f.clock.t += 1000;
   for (const n of ['node-1', 'node-3']) f.state.results(f.round(n));
   f.clock.t += 1000;
@@ -354,7 +354,7 @@ test('a hello that only adds DNS results keeps the catch-up asked for before it 
   f.clock.t += 100;
   f.state.hello(withResponders('node-2'));
   f.clock.advance(1000); // the catch-up debounce (100 ms) runs on the state's clock
-  f.state.heartbeat({ v: 2, type: 'heartbeat', node: 'node-1', at: f.clock.t });
+  f.state.heartbeat({ v: 3, type: 'heartbeat', node: 'node-1', at: f.clock.t });
   const at = runNows.at(-1);
   assert.equal(typeof at, 'number', 'a targeted run-now was asked for');
   // ...then its DNS lookups finish and it says hello again with the same responders, after the run-now went out.

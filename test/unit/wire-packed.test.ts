@@ -74,7 +74,7 @@ function* mutations(): Generator<[string, PackedRows, boolean]> {
   const base = packRows([
     { peer: 'n', addr: '198.18.0.1', icmp: { sent: 3, recv: 3, rtt, outcome: 'ok' }, tcp: { '22': 'ok' }, mtu: { size: 1472, outcome: 'ok' } },
   ]);
-  const set = (i: number, v: unknown): PackedRows => ({ ...base, rows: base.rows.map((x, j) => (j === i ? v : x)) as number[] });
+  const set = (i: number, v: unknown): PackedRows => ({ ...base, rows: [...base.rows].map((x, j) => (j === i ? v : x)) as number[] });
   yield ['the base', base, true];
   for (const [name, i] of Object.entries(col)) {
     for (const v of [1.5, '1', null, -2, Number.MAX_SAFE_INTEGER + 2]) yield [`${name} = ${JSON.stringify(v)}`, set(i, v), false];

@@ -5,7 +5,7 @@ import { resultsMessages } from '../../agent/results-msg.js';
 import { decodeAgentMessage, decodeServerMessage, encode, limits, MAX_MESSAGE_BYTES, nestedDeeperThan, type AgentMessage } from '../../agent/contract/wire.js';
 
 const hello: AgentMessage = {
-  v: 2,
+  v: 3,
   type: 'hello',
   node: 'node-1',
   agentVersion: '0.1.0',
@@ -15,7 +15,7 @@ const hello: AgentMessage = {
   responders: [{ binding: 'internal', address: '198.18.1.1', proto: 'tcp', port: 3306, state: 'in-use', detail: 'EADDRINUSE' }],
 };
 const results: AgentMessage = {
-  v: 2,
+  v: 3,
   type: 'results',
   node: 'node-1',
   round: 3,
@@ -40,8 +40,8 @@ test('every agent message survives encode -> decode unchanged', () => {
   for (const m of [
     hello,
     results,
-    { v: 2, type: 'heartbeat', node: 'node-1', at: 1, clock: { offsetMs: -3.2, rttMs: 0.4 } },
-    { v: 2, type: 'clock', t0: 5 },
+    { v: 3, type: 'heartbeat', node: 'node-1', at: 1, clock: { offsetMs: -3.2, rttMs: 0.4 } },
+    { v: 3, type: 'clock', t0: 5 },
   ] as AgentMessage[]) {
     const d = decodeAgentMessage(encode(m));
     assert.ok(d.ok, d.ok ? '' : d.error);
@@ -50,10 +50,10 @@ test('every agent message survives encode -> decode unchanged', () => {
 });
 
 const bad: [what: string, input: string, error: RegExp][] = [
-  ['not JSON', '{"v":2,', /^not JSON/],
-  ['other version', JSON.stringify({ ...hello, v: 3 }), /^agent speaks wire v3; this aggregator speaks v2: upgrade the aggregator$/],
-  ['a version that is no number', JSON.stringify({ ...hello, v: 'two' }), /^unsupported wire version "two" \(this aggregator speaks v2\)$/],
-  ['unknown type', JSON.stringify({ v: 2, type: 'nope' }), /type/],
+  ['not JSON', '{"v":3,', /^not JSON/],
+  ['other version', JSON.stringify({ ...hello, v: 4 }), /^agent speaks wire v4; this aggregator speaks v3: upgrade the aggregator$/],
+  ['a version that is no number', JSON.stringify({ ...hello, v: 'two' }), /^unsupported wire version "two" \(this aggregator speaks v3\)$/],
+  ['unknown type', JSON.stringify({ v: 3, type: 'nope' }), /type/],
   [
     'bad address',
     JSON.stringify({ ...hello, interfaces: [{ binding: 'internal', address: '1.2.3', iface: null, mtu: null }] }),
@@ -92,7 +92,7 @@ test('decode refuses an oversized message before parsing it', () => {
 
 test('server messages decode, and agent messages are not server messages', () => {
   const w = {
-    v: 2,
+    v: 3,
     type: 'welcome',
     serverTime: 1,
     plan: { profile: 'p', intervalMs: 1000, timeoutMs: 100, icmpCount: 3, bindings: { internal: { tcp: [22], udp: [], mtu: 9000 } } },
@@ -103,9 +103,9 @@ test('server messages decode, and agent messages are not server messages', () =>
 
 test('a wire v1 agent is refused as such, naming both versions and who upgrades', () => {
   const d = decodeAgentMessage(JSON.stringify({ ...hello, v: 1 }));
-  assert.deepEqual(d, { ok: false, why: 'version', error: 'agent speaks wire v1; this aggregator speaks v2: upgrade the agent' });
-  const s = decodeServerMessage(JSON.stringify({ v: 3, type: 'run-now' }));
-  assert.deepEqual(s, { ok: false, why: 'version', error: 'aggregator speaks wire v3; this agent speaks v2: upgrade the agent' });
+  assert.deepEqual(d, { ok: false, why: 'version', error: 'agent speaks wire v1; this aggregator speaks v3: upgrade the agent' });
+  const s = decodeServerMessage(JSON.stringify({ v: 4, type: 'run-now' }));
+  assert.deepEqual(s, { ok: false, why: 'version', error: 'aggregator speaks wire v4; this agent speaks v3: upgrade the agent' });
 });
 
 test('a 1,000-node round for 6 bindings packs to well under a megabyte of JSON, in messages under the bound', () => {

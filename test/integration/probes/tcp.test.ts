@@ -100,7 +100,10 @@ for (const [how, listen] of [
         assert.deepEqual(new Set(results.map((r) => r.outcome)), new Set(['ok']));
         await assert.rejects(listen(spec), (e: NodeJS.ErrnoException) => e.code === 'EADDRINUSE');
         await new Promise((r) => setTimeout(r, 200)); // let the last FINs and RSTs cross
-        const tw = execFileSync('ss', ['-Htan', 'state', 'time-wait', `( sport = :${spec.port} or dport = :${spec.port} )`], { encoding: 'utf8' }).trim();
+        // By address and port: another test's connections on the same port number (another loopback address) are not ours.
+        const tw = execFileSync('ss', ['-Htan', 'state', 'time-wait', `( src ${address}:${spec.port} or dst ${address}:${spec.port} )`], {
+          encoding: 'utf8',
+        }).trim();
         assert.equal(tw, '', 'TIME_WAIT entries on the responder port');
       } finally {
         await resp.close();

@@ -1,0 +1,43 @@
+// zod schemas for bounded collections (pure): each counts or checks its input in one plain loop before any
+// element is parsed, so a peer's 16 MB array or 100,000-key object costs one bounded pass, not zod's per-element work.
+import { z } from 'zod';
+import { isPlain } from './wire-limits.js';
+
+/** A record with at most `max` keys, counted before any key or value is parsed. */
+export function boundedRecord<K extends z.core.$ZodRecordKey, V extends z.ZodType>(key: K, value: V, max: number, what: string) {
+  return z.preprocess(
+    (x, ctx) => {
+      if (isPlain(x)) {
+        let n = 0;
+        for (const _ in x) {
+          if (++n > max) {
+            ctx.addIssue({ code: 'custom', message: `more than ${max} ${what}`, input: x });
+            return z.NEVER;
+          }
+        }
+      }
+      return x;
+    },
+    z.record(key, value),
+  );
+}
+/** An array bounded in length whose elements the packed table's own check reads (not zod, one at a time). */
+export const bounded = (max: number, what: string) =>
+  z.custom<number[]>((x) => Array.isArray(x) && x.length <= max, { error: (i) => (Array.isArray(i.input) ? `more than ${max} ${what}` : 'expected an array') });
+
+/** A table's ints: a JSON array, or (binary results frames, ./wire-binary.ts) a view of the frame's body. */
+export const boundedInts = (max: number) =>
+  z.custom<number[] | Int32Array>((x) => (Array.isArray(x) || x instanceof Int32Array) && x.length <= max, {
+    error: (i) => (Array.isArray(i.input) || i.input instanceof Int32Array ? `more than ${max} ints` : 'expected an array'),
+  });
+
+// A bounded list of bounded strings in one plain loop: ~6,000 a message, zod per element cost more than the rest.
+export const strings = (max: number, minLen: number, maxLen: number) =>
+  z.custom<string[]>(
+    (x) => {
+      if (!Array.isArray(x) || x.length > max) return false;
+      for (const s of x) if (typeof s !== 'string' || s.length < minLen || s.length > maxLen) return false;
+      return true;
+    },
+    { error: `expected at most ${max} strings of ${minLen}-${maxLen} characters` },
+  );
