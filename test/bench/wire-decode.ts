@@ -1,8 +1,9 @@
-// Cost of the aggregator's validation path for one agent's round at fleet scale: JSON.parse + the envelope's zod
-// schema + the packed tables' int check (wire v2) for the results messages of 999 peers x 6 bindings (one agent of
+// Cost of the aggregator's validation path for one agent's round at fleet scale: parsing + the envelope's zod
+// schema + the packed tables' int check, as text (wire v2) and as binary frames (wire v3), for the results messages of 999 peers x 6 bindings (one agent of
 // a 1,000-node fleet), as the agent's own encoder (agent/results-msg.ts) splits them.
 // Usage: node --import tsx test/bench/wire-decode.ts   (or the compiled file under dist/)
 import { decodeAgentMessage, encode } from '../../agent/contract/wire.js';
+import { decodeResultsFrame, encodeResultsFrame } from '../../agent/contract/wire-binary.js';
 import { resultsMessages } from '../../agent/results-msg.js';
 
 const row = (i: number) => ({
@@ -12,20 +13,26 @@ const row = (i: number) => ({
   tcp: { '3306': 'ok' as const, '33060': 'ok' as const, '5000': 'ok' as const },
 });
 const bindings = Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((b) => [b, Array.from({ length: 999 }, (_, i) => row(i + 1))]));
-// As frames arrive from ws: Buffers.
-const texts = resultsMessages({ node: 'node-0', round: 1, durationMs: 5000, startedAt: 0, bindings }).map((m) => Buffer.from(encode(m)));
-const bytes = texts.reduce((a, t) => a + t.length, 0);
-const runs: number[] = [];
-for (let k = 0; k < 15; k++) {
-  const a = performance.now();
-  for (const text of texts) {
-    const d = decodeAgentMessage(text);
-    if (!d.ok) throw new Error(d.error);
+// As frames arrive from ws: Buffers. Text (wire v2's JSON results, still accepted) and binary (wire v3, what agents send).
+const msgs = resultsMessages({ node: 'node-0', round: 1, durationMs: 5000, startedAt: 0, bindings });
+const encodings: [string, Buffer[], (b: Buffer) => { ok: boolean; error?: string }][] = [
+  ['text', msgs.map((m) => Buffer.from(encode(m))), (b) => decodeAgentMessage(b)],
+  ['binary', msgs.map((m) => encodeResultsFrame(m)!), (b) => decodeResultsFrame(b)],
+];
+for (const [what, frames, decode] of encodings) {
+  const bytes = frames.reduce((a, t) => a + t.length, 0);
+  const runs: number[] = [];
+  for (let k = 0; k < 15; k++) {
+    const a = performance.now();
+    for (const f of frames) {
+      const d = decode(f);
+      if (!d.ok) throw new Error(d.error);
+    }
+    runs.push(performance.now() - a);
   }
-  runs.push(performance.now() - a);
+  runs.sort((x, y) => x - y);
+  const med = runs[Math.floor(runs.length / 2)]!;
+  console.log(
+    `results (${what}): ${frames.length} messages, ${(bytes / 1e6).toFixed(2)} MB, 5994 rows; decode+validate median ${med.toFixed(1)} ms (${((med * 1000) / 5994).toFixed(2)} us a row); a 1,000-node round = ${((med * 1000) / 1000).toFixed(1)} s of one core`,
+  );
 }
-runs.sort((x, y) => x - y);
-const med = runs[Math.floor(runs.length / 2)]!;
-console.log(
-  `results: ${texts.length} messages, ${(bytes / 1e6).toFixed(2)} MB, 5994 rows; decode+validate median ${med.toFixed(1)} ms (${((med * 1000) / 5994).toFixed(2)} us a row); a 1,000-node round = ${((med * 1000) / 1000).toFixed(1)} s of one core`,
-);
