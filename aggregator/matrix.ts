@@ -75,6 +75,8 @@ export class BindingMatrix {
     this.loss = new Uint8Array(cells);
     this.updated = new Uint32Array(cells);
     this.current = new Uint8Array(cells);
+    // Fault the pages in now (~0.2 s for 6 x 1,000 x 1,000 cells), at start or reload, not on the first round's writes.
+    for (const a of [this.state, this.rttAvg, this.rttP99, this.loss, this.updated, this.current]) a.fill(0);
     for (let i = 0; i < this.n; i++) this.setState(i * this.n + i, stateCode.get('self')!);
   }
 
