@@ -7,6 +7,7 @@ import { MAX_EVIDENCE } from './findings.js';
 import { formatRate } from './link-conditions.js';
 import type { Profile } from './profile.js';
 import { requirementFor } from './profile.js';
+import { byNodeName } from './diagnosis-util.js';
 
 export interface PairSample {
   from: string;
@@ -47,8 +48,6 @@ export function senderMedians(pairs: readonly PairSample[]): Map<string, number>
   return out;
 }
 
-const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
-
 /**
  * Who is likely slow: repeatedly the node in slow pairs with the most distinct peers (at least 2, and more than
  * half of the peers it was measured with), its pairs then explained. What is left names both ends of each pair.
@@ -71,7 +70,7 @@ export function blameSlow(pairs: readonly PairSample[], minMbps: number, present
     const best = [...peers]
       .map(([node, s]) => ({ node, slow: s.size, of: measured.get(node)!.size }))
       .filter((x) => x.slow >= 2 && x.slow * 2 > x.of)
-      .sort((a, b) => b.slow - a.slow || b.slow / b.of - a.slow / a.of || byName(a.node, b.node))[0];
+      .sort((a, b) => b.slow - a.slow || b.slow / b.of - a.slow / a.of || byNodeName(a.node, b.node))[0];
     if (!best) break;
     out.push(best);
     slow = slow.filter((p) => p.from !== best.node && p.to !== best.node);
@@ -89,12 +88,12 @@ export function bandwidthFindings(profile: Profile, bindings: readonly string[],
     const min = req.bandwidthMbps;
     if (!cond || min === undefined) continue;
     const pairs = table.pairs(b).filter((p) => present.has(p.from) && present.has(p.to));
-    const slow = pairs.filter((p) => p.mbps < min).sort((x, y) => x.mbps - y.mbps || byName(x.from, y.from) || byName(x.to, y.to));
+    const slow = pairs.filter((p) => p.mbps < min).sort((x, y) => x.mbps - y.mbps || byNodeName(x.from, y.from) || byNodeName(x.to, y.to));
     if (!slow.length) continue;
     const blamed = blameSlow(pairs, min, present);
     const named = new Set(blamed.map((x) => x.node));
     const loose = slow.filter((p) => !named.has(p.from) && !named.has(p.to));
-    const nodes = [...new Set([...named, ...loose.flatMap((p) => [p.from, p.to])])].sort(byName);
+    const nodes = [...new Set([...named, ...loose.flatMap((p) => [p.from, p.to])])].sort(byNodeName);
     const need = formatRate(min);
     const parts = [
       ...blamed.map((x) => `${x.node} is slow with ${x.slow} of ${x.of} peers`),

@@ -12,7 +12,9 @@ export interface Fail {
 }
 
 export const worst = (fs: { severity: Severity }[]): Severity => (fs.some((f) => f.severity === 'error') ? 'error' : 'warning');
-export const sortNodes = (a: Iterable<string>) => [...new Set(a)].sort((x, y) => x.localeCompare(y, 'en', { numeric: true }));
+/** Node names in natural order (node-2 before node-10). One collator: localeCompare with options builds one a call (~30x slower). */
+export const byNodeName = new Intl.Collator('en', { numeric: true }).compare;
+export const sortNodes = (a: Iterable<string>) => [...new Set(a)].sort(byNodeName);
 export const evidenceOf = (fs: Fail[]): Evidence[] => fs.slice(0, MAX_EVIDENCE).map(({ from, to, detail }) => ({ from, to, detail }));
 
 /**

@@ -9,11 +9,11 @@ import type { Evidence, Finding, FindingKind, Severity } from './findings.js';
 import { MAX_EVIDENCE } from './findings.js';
 import { formatRate, type LinkCondition } from './link-conditions.js';
 import { requirementFor } from './profile.js';
+import { sortNodes } from './diagnosis-util.js';
 
 /** The kinds this file produces (test/unit/link-diagnosis.test.ts makes each of them). */
 export const linkFindingKinds: readonly FindingKind[] = ['switch-fault', 'link-speed-low', 'bond-degraded', 'speed-mismatch', 'port-description-mismatch'];
 
-const sortNodes = (a: Iterable<string>) => [...new Set(a)].sort((x, y) => x.localeCompare(y, 'en', { numeric: true }));
 const list = (names: string[], max = 6) => (names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`);
 const ZERO_MAC = '00:00:00:00:00:00';
 /** LACP port state bit: the partner has this port in sync with its aggregator (IEEE 802.1AX). */

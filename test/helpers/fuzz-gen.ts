@@ -2,7 +2,8 @@
 // (valid but odd: out-of-order rounds, replays, unknown peers, unicode, values at the bounds) and mutations
 // of them (bit flips, truncation, type swaps, huge and nested values, invalid UTF-8, binary frames).
 // Deterministic for a seed, so a failure can be replayed: PINGER_FUZZ_SEED=<seed>.
-import type { TargetRow } from '../../agent/contract/wire.js';
+import type { ResultsMsg, TargetRow } from '../../agent/contract/wire.js';
+import { encodeResultsFrame } from '../../agent/contract/wire-binary.js';
 import { packRows } from '../../agent/contract/wire-packed.js';
 
 /** mulberry32: small, fast, good enough to pick mutations; the same seed gives the same run. */
@@ -268,8 +269,16 @@ export function mutate(g: Gen, w: FuzzWorld, valid: string, kind: Mutation): Fra
       b[g.int(0, b.length - 1)] = g.pick([0xff, 0xc0, 0xed, 0xf8, 0x80]);
       return b;
     }
-    case 'binary':
+    case 'binary': {
+      // Wire v3's results frame with flipped bits or cut short (head length, refs, body ints), else text or noise as binary.
+      const m = JSON.parse(valid) as ResultsMsg;
+      const f = m.type === 'results' && g.chance(0.7) ? encodeResultsFrame(m) : undefined;
+      if (f) {
+        for (let i = g.int(0, 6); i > 0; i--) f[g.int(0, f.length - 1)]! ^= 1 << g.int(0, 7);
+        return { binary: g.chance(0.3) ? f.subarray(0, g.int(0, f.length)) : f };
+      }
       return { binary: g.chance(0.5) ? Buffer.from(valid) : Buffer.from(Array.from({ length: g.int(0, 64) }, () => g.int(0, 255))) };
+    }
     case 'mismatch': {
       // A hello, results or heartbeat for another node, real agents' included: the connection's credential
       // is w.node's, so each is refused (4403) and the real agent stays connected.
@@ -277,7 +286,7 @@ export function mutate(g: Gen, w: FuzzWorld, valid: string, kind: Mutation): Fra
       return JSON.stringify({ ...(m.type === 'clock' ? heartbeat(g, w) : m), node: g.pick(w.nodes.filter((n) => n !== w.node)) });
     }
     case 'version':
-      return JSON.stringify({ ...(JSON.parse(valid) as object), v: g.pick<unknown>([0, 1, 3, '2', null, 'é'.repeat(60), [2], 2.5]) });
+      return JSON.stringify({ ...(JSON.parse(valid) as object), v: g.pick<unknown>([0, 1, 2, 4, '3', null, 'é'.repeat(60), [3], 3.5]) });
     case 'unknown-node':
       return JSON.stringify({ ...hello(g, w), node: g.pick(['ghost', g.text(200) || 'x', 'node-1 ', 'NODE-1']) });
     case 'oversize':
