@@ -8,7 +8,7 @@
 // array. The tables' refs tile the body exactly (no gaps, no overlap, nothing after), so every byte sent is read.
 import { endianness } from 'node:os';
 import { isPlain, limits } from './wire-limits.js';
-import { parseBounded, resultsMsg, validateParsed, MAX_MESSAGE_BYTES, type Decoded, type ResultsMsg } from './wire.js';
+import { parseBounded, resultsMsg, validateParsed, MAX_MESSAGE_BYTES, WIRE_VERSION, type Decoded, type ResultsMsg } from './wire.js';
 
 const HEAD_AT = 4;
 const LE = endianness() === 'LE';
@@ -86,6 +86,8 @@ export function decodeResultsFrame(frame: Buffer): Decoded<ResultsMsg> {
   const raw = parsed.value;
   if (isPlain(raw) && 'v' in raw && raw.type !== 'results')
     return refused(`binary frame: a ${String(raw.type).slice(0, 20)} message (only results travel as binary)`);
+  // Another version's head may lay its refs out differently: say the version, not what its refs look like to us.
+  if (isPlain(raw) && 'v' in raw && raw.v !== WIRE_VERSION) return validateParsed(resultsMsg, raw, len);
   const count = (len - bodyAt) / 4;
   const why = attachBodies(raw, frame, bodyAt, count);
   return why ? refused(why) : validateParsed(resultsMsg, raw, len);

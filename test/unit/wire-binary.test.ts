@@ -108,6 +108,7 @@ const refusals: [string, Buffer, RegExp][] = [
   ['a head nested too deep', frame(undefined, [], Buffer.from(`{"v":3,"x":${'['.repeat(12)}${']'.repeat(12)}}`)), /nested deeper than 10/],
   ['a hello as a binary frame', frame({ v: WIRE_VERSION, type: 'hello', node: 'n' }, []), /only results travel as binary/],
   ['another wire version', frame({ ...headWith({ at: 0, n: stride }), v: 4 }, oneInts), /agent speaks wire v4; this aggregator speaks v3/],
+  ['another version whose rows are not refs', frame({ ...headWith(oneInts), v: 4 }, []), /agent speaks wire v4; this aggregator speaks v3/],
   ['rows as a JSON array', frame(headWith(oneInts), []), /bindings\.a\.rows: expected \{at, n\}/],
   ['a ref with a third key', frame(headWith({ at: 0, n: stride, x: 1 }), oneInts), /expected \{at, n\}/],
   ['a ref past the body', frame(headWith({ at: 0, n: stride + 1 }), oneInts), /do not tile the body/],
