@@ -51,6 +51,12 @@ export class BindingMatrix {
   private readonly current: Uint8Array;
   /** Bumped whenever a cell's CURRENT bit changes: coverage is recounted only then (6M cells at 1,000 x 6). */
   currencyVersion = 0;
+  /**
+   * Per destination: 1 once a cell of its column may have its CURRENT bit set. A hello expires its node's column,
+   * a strided walk of n cells a binding; a fleet starting says ~2 hellos a node before any cell is current, so
+   * skipping clean columns saves ~0.1 s of round 0 at 1,000 x 6.
+   */
+  private readonly colCurrent: Uint8Array;
   private readonly detail = new Map<number, readonly TargetRow[]>();
 
   /** Cells per state code, kept by setState: verdict, metrics and report read counts without a scan. */
@@ -75,6 +81,7 @@ export class BindingMatrix {
     this.loss = new Uint8Array(cells);
     this.updated = new Uint32Array(cells);
     this.current = new Uint8Array(cells);
+    this.colCurrent = new Uint8Array(this.n);
     // Fault the pages in now (~0.2 s for 6 x 1,000 x 1,000 cells), at start or reload, not on the first round's writes.
     for (const a of [this.state, this.rttAvg, this.rttP99, this.loss, this.updated, this.current]) a.fill(0);
     for (let i = 0; i < this.n; i++) this.setState(i * this.n + i, stateCode.get('self')!);
@@ -143,6 +150,7 @@ export class BindingMatrix {
       this.updated[cell] = stamp;
       if (!(this.current[cell]! & CURRENT)) this.currencyVersion++;
       this.current[cell] = HELD | CURRENT;
+      this.colCurrent[d] = 1;
     }
   }
 
@@ -154,6 +162,7 @@ export class BindingMatrix {
     this.updated[cell] = stamp;
     if (!(this.current[cell]! & CURRENT)) this.currencyVersion++;
     this.current[cell] = HELD | CURRENT;
+    this.colCurrent[d] = 1;
     const sent = sc.sent[d]!;
     const recv = sc.recv[d]!;
     this.loss[cell] = encodeLoss(sent > 0 ? 1 - recv / sent : NaN);
@@ -226,6 +235,7 @@ export class BindingMatrix {
         this.loss[c] = old.loss[oc]!;
         this.updated[c] = old.updated[oc]!;
         this.current[c] = current ? old.current[oc]! : 0;
+        if (this.current[c]! & CURRENT) this.colCurrent[d] = 1;
         const rows = old.detail.get(oc);
         if (rows) this.detail.set(c, rows);
         kept++;
@@ -254,8 +264,9 @@ export class BindingMatrix {
    */
   expireColumn(to: string): void {
     const dst = this.index.get(to);
-    if (dst === undefined) return;
+    if (dst === undefined || !this.colCurrent[dst]) return;
     for (let src = 0; src < this.n; src++) if (src !== dst) this.current[src * this.n + dst]! &= HELD;
+    this.colCurrent[dst] = 0;
     this.currencyVersion++;
   }
 

@@ -168,3 +168,23 @@ test('cells toward a node are current only once measured after its column expire
   m.clearRow('c');
   assert.deepEqual(waiting(), ['a', 'b']);
 });
+
+test('expiring a column: a clean one is left alone (no recount), one with current cells is cleared once', () => {
+  const m = new BindingMatrix('internal', ['a', 'b', 'c']);
+  const v0 = m.currencyVersion;
+  m.expireColumn('b');
+  assert.equal(m.currencyVersion, v0, 'nothing in column b was current: coverage need not be recounted');
+  apply(m, 'a', [row({ peer: 'b', icmp: icmp(3, 3) }), row({ peer: 'c', icmp: icmp(3, 3) })], 10, () => 0);
+  const cur = () => [...m.currentCells()].map((x) => x & 1).join('');
+  assert.equal(cur(), '011000000');
+  const v1 = m.currencyVersion;
+  m.expireColumn('b');
+  assert.equal(cur(), '001000000', 'a -> b is no longer current; a -> c keeps its currency');
+  assert.ok(m.currencyVersion > v1, 'a cleared bit moves the version');
+  const v2 = m.currencyVersion;
+  m.expireColumn('b');
+  assert.equal(m.currencyVersion, v2, 'expiring it again changes nothing');
+  apply(m, 'c', [row({ peer: 'b', icmp: icmp(3, 3) })], 20, () => 0);
+  m.expireColumn('b');
+  assert.equal(cur(), '001000000', 'c -> b, measured after the first expiry, is expired by the second');
+});
