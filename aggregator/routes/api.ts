@@ -6,12 +6,16 @@ import type { AggregatorState } from '../state.js';
 
 const details: readonly MatrixDetail[] = ['none', 'states', 'runs', 'full'];
 
-/** Each report's JSON, written once: the state shares one report object per snapshot among its readers. */
-const serialized = new WeakMap<object, string>();
-export function reportJson(report: object): string {
-  let s = serialized.get(report);
-  if (s === undefined) serialized.set(report, (s = JSON.stringify(report)));
-  return s;
+/**
+ * Each report's JSON as UTF-8 bytes, encoded once: the state shares one report object per snapshot among its
+ * readers. Bytes, not the string: a string body is encoded again into a new buffer on every write (6.4 MiB a
+ * poll of the default report at 1,000 x 6), and the V8 string would stay alive beside the bytes.
+ */
+const serialized = new WeakMap<object, Buffer>();
+export function reportBody(report: object): Buffer {
+  let b = serialized.get(report);
+  if (b === undefined) serialized.set(report, (b = Buffer.from(JSON.stringify(report))));
+  return b;
 }
 
 /**
@@ -40,7 +44,7 @@ export async function apiRoutes(app: FastifyInstance, opts: { state: AggregatorS
     const etag = etagOf(report);
     reply.header('etag', etag).header('cache-control', 'no-cache');
     if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-    return reply.type('application/json; charset=utf-8').send(reportJson(report));
+    return reply.type('application/json; charset=utf-8').send(reportBody(report));
   });
 
   app.get<{ Querystring: { binding?: string; from?: string; to?: string } }>('/api/v1/pair', async (req, reply) => {
