@@ -50,6 +50,8 @@ export async function startAggregator(nodes: number, bindings: number, intervalS
   const args = ['aggregator', '--listen', '127.0.0.1:0', '--inventory', inventoryFile, '--token-file', tokenFile, '--plain', '--profile', profile];
   const proc = start(node, [
     ...(process.env.FLEET_AGG_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.FLEET_AGG_PROF] : []),
+    // Extra node flags for the aggregator (e.g. --heap-prof, --max-semi-space-size=8), for experiments.
+    ...(process.env.FLEET_AGG_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
     ...pre,
     ...args,
     '--log-level',
