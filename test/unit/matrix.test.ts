@@ -188,3 +188,27 @@ test('expiring a column: a clean one is left alone (no recount), one with curren
   m.expireColumn('b');
   assert.equal(cur(), '001000000', 'c -> b, measured after the first expiry, is expired by the second');
 });
+
+test('stamps take 2 bytes a cell: exact within the span, and a pair not measured for longer reads as measured at the span start', () => {
+  const m = new BindingMatrix('internal', ['a', 'b', 'c']);
+  const s0 = 1_796_000_000;
+  const at = (s: number) => (s0 + s) * 1000;
+  const ok = (peer: string) => [row({ peer, icmp: icmp(3, 3) })];
+  apply(m, 'a', ok('b'), at(0), () => 0);
+  apply(m, 'b', ok('a'), at(30_000), () => 0);
+  assert.equal(m.cell('a', 'b')!.updatedAt, at(0));
+  assert.equal(m.cell('b', 'a')!.updatedAt, at(30_000));
+  // 40,000 s after the first stamp is past the 2^16 s a Uint16 spans from the epoch: the epoch moves on.
+  apply(m, 'c', ok('a'), at(40_000), () => 0);
+  assert.equal(m.cell('c', 'a')!.updatedAt, at(40_000));
+  assert.equal(m.cell('b', 'a')!.updatedAt, at(30_000), 'inside the new span: exact');
+  assert.equal(m.cell('a', 'b')!.updatedAt, at(40_000 - 0x8000 + 1), 'older than the new span: its start');
+  assert.equal(m.cell('a', 'c')!.updatedAt, 0, 'never measured');
+  const next = new BindingMatrix('internal', ['c', 'b', 'a']);
+  next.adopt(m, () => true);
+  assert.deepEqual(
+    [next.cell('b', 'a')!.updatedAt, next.cell('c', 'a')!.updatedAt, next.cell('a', 'c')!.updatedAt],
+    [at(30_000), at(40_000), 0],
+    'a reload keeps the stamps',
+  );
+});
