@@ -20,6 +20,7 @@ import { HookToolError, networkGet, tools, type Databag } from './hook-tools.js'
 import { credentialLabel, freshSecret, hasSecrets, nodeCredential } from './identity.js';
 import type { Target } from './metrics.js';
 import { parseNetworkGet } from './network.js';
+import { AGGREGATOR_NODE_FLAGS } from '../../aggregator/node-flags.js';
 import { AGENT_SERVICE, AGGREGATOR_SERVICE, ensureService, paths, removeData, removeService, writeIfChanged, type Paths } from './services.js';
 import { appStatus, unitStatus } from './status.js';
 import { ensureServerCert, makeCa, type Ca } from './tls.js';
@@ -365,7 +366,11 @@ export async function reconcile(ctx: HookContext): Promise<void> {
     if (tlsOn) args.push('--tls-cert', join(p.tls, 'aggregator.pem'), '--tls-key', join(p.tls, 'aggregator.key'));
     else if (can.tls) args.push('--plain');
     if (can.readAuth && sec.read) args.push('--read-token-file', p.readToken);
-    const r = ensureService(p, { name: AGGREGATOR_SERVICE, description: 'Pinger aggregator', args }, { restart: restart || upgraded, reload });
+    const r = ensureService(
+      p,
+      { name: AGGREGATOR_SERVICE, description: 'Pinger aggregator', nodeFlags: AGGREGATOR_NODE_FLAGS, args },
+      { restart: restart || upgraded, reload },
+    );
     if (r !== 'unchanged') tools.log('INFO', `${AGGREGATOR_SERVICE} ${r} on ${url}`);
     if (state['aggregator-port'] && state['aggregator-port'] !== port) tools.closePort(state['aggregator-port']);
     tools.openPort(port);

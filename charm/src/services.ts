@@ -45,6 +45,8 @@ export function writeIfChanged(file: string, content: string, mode = 0o644): boo
 export interface ServiceSpec {
   name: string;
   description: string;
+  /** Flags for node itself, before the script. */
+  nodeFlags?: readonly string[];
   args: string[];
 }
 
@@ -58,7 +60,7 @@ After=network-online.target
 Wants=network-online.target
 
 [Service]
-ExecStart=${[p.node, p.cli, ...s.args].map(q).join(' ')}
+ExecStart=${[p.node, ...(s.nodeFlags ?? []), p.cli, ...s.args].map(q).join(' ')}
 # Live inventory: \`systemctl reload\` re-reads the inventory (and the aggregator's profile) in place.
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure

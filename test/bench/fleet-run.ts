@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inventoryToText } from '../../agent/contract/inventory.js';
+import { AGGREGATOR_NODE_FLAGS } from '../../aggregator/node-flags.js';
 import { pingerCmd, start, type Started } from '../helpers/procs.js';
 import { cpuSecondsOf, fleetInventory, parseMetrics, statusMiB } from './fleet-lib.js';
 import type { WorkerReport, WorkerStart } from './fleet-ws-worker.js';
@@ -50,7 +51,9 @@ export async function startAggregator(nodes: number, bindings: number, intervalS
   const args = ['aggregator', '--listen', '127.0.0.1:0', '--inventory', inventoryFile, '--token-file', tokenFile, '--plain', '--profile', profile];
   const proc = start(node, [
     ...(process.env.FLEET_AGG_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.FLEET_AGG_PROF] : []),
-    // Extra node flags for the aggregator (e.g. --heap-prof, --max-semi-space-size=8), for experiments.
+    // The node flags the charm's service runs the aggregator with, then extra ones for experiments (e.g.
+    // --heap-prof, --max-semi-space-size=16; the last of a flag wins).
+    ...AGGREGATOR_NODE_FLAGS,
     ...(process.env.FLEET_AGG_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
     ...pre,
     ...args,

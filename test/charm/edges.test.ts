@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { AGGREGATOR_NODE_FLAGS } from '../../aggregator/node-flags.js';
 import { addr, appData, block, inventoryOf, machine, simOptions } from './fixture.js';
 import { Sim } from './sim/sim.js';
 
@@ -105,6 +106,14 @@ test('the leader changing: the new leader runs the aggregator, the old one stops
     assert.deepEqual(sim.model().units['pinger/0']!.openPorts, [], 'the old leader closed the aggregator port');
     assert.deepEqual(sim.model().units['pinger/1']!.openPorts, [`${port}/tcp`]);
     assert.ok(sim.service('pinger/1', 'pinger-aggregator').active);
+    const exec = (u: string, svc: string) => /^ExecStart=(.*)$/m.exec(sim.service(u, svc).file!)![1]!.split(' ');
+    assert.deepEqual(
+      exec('pinger/1', 'pinger-aggregator').slice(1, 1 + AGGREGATOR_NODE_FLAGS.length),
+      AGGREGATOR_NODE_FLAGS,
+      "node's flags for the aggregator, before the script",
+    );
+    assert.match(exec('pinger/1', 'pinger-aggregator')[1 + AGGREGATOR_NODE_FLAGS.length]!, /pinger\.js$/);
+    assert.match(exec('pinger/1', 'pinger-agent')[1]!, /pinger\.js$/, 'the agent runs with node defaults');
     assert.equal(sim.service('pinger/0', 'pinger-aggregator').file, undefined);
     assert.equal(sim.service('pinger/0', 'pinger-aggregator').active, false);
     for (const u of ['pinger/0', 'pinger/1', 'pinger/2'])
