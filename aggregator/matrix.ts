@@ -3,20 +3,20 @@
 // that are not ok keep their full per-address rows (sparse map). Pure: no I/O, no clocks (times are passed in).
 import type { TargetRow } from '../agent/contract/wire.js';
 import { unpackRow, type PackedRows } from '../agent/contract/wire-packed.js';
-import { foldRows, newScratch, resetScratch, stateOfFlags, type PairIcmp, type Scratch } from './row-flags.js';
-
-export type { PairIcmp } from './row-flags.js';
-
-export { classify } from './row-flags.js';
-import { cellStateDefs, cellStateNames, type CellState } from './cell-states.js';
 import { decodeLoss, decodeRtt, encodeLoss, encodeRtt } from './cell-codec.js';
 import { CellStamps } from './cell-stamps.js';
+import { cellStateDefs, cellStateNames, type CellState } from './cell-states.js';
+import { foldRows, lossOf, newScratch, resetScratch, stateOfFlags, type PairIcmp, type Scratch } from './row-flags.js';
+import { RowTexts } from './row-text.js';
 
+export { classify, type PairIcmp } from './row-flags.js';
 export type { CellState };
 /** Each state's one-character code in the report's compact rows (defined in cell-states.ts). */
 export const cellStates = Object.fromEntries(cellStateNames.map((s) => [s, cellStateDefs[s].code])) as { [K in CellState]: (typeof cellStateDefs)[K]['code'] };
 const stateList = cellStateNames;
 const stateCode = new Map(stateList.map((s, i) => [s, i] as const));
+/** Each state code's character, as bytes (one a cell of a report row). */
+const stateChars = Buffer.from(stateList.map((s) => cellStates[s]).join(''), 'latin1');
 
 export interface CellView {
   from: string;
@@ -61,6 +61,9 @@ export class BindingMatrix {
   private readonly colCurrent: Uint8Array;
   private readonly detail = new Map<number, readonly TargetRow[]>();
 
+  /** The report's rows as text, kept per source row until one of its cells changes state (row-text.ts). */
+  private readonly texts: RowTexts;
+
   /** Cells per state code, kept by setState: verdict, metrics and report read counts without a scan. */
   private readonly byState = new Uint32Array(stateList.length);
 
@@ -83,6 +86,11 @@ export class BindingMatrix {
     this.loss = new Uint8Array(cells);
     this.updated = new CellStamps(cells);
     this.colCurrent = new Uint8Array(this.n);
+    const row = Buffer.allocUnsafe(this.n);
+    this.texts = new RowTexts(this.n, (s) => {
+      for (let d = 0; d < this.n; d++) row[d] = stateChars[this.state[s * this.n + d]! >> 2]!;
+      return row.toString('latin1');
+    });
     // Fault the pages in now (~0.2 s for 6 x 1,000 x 1,000 cells), at start or reload, not on the first round's writes.
     for (const a of [this.state, this.rttAvg, this.rttP99, this.loss]) a.fill(0);
     for (let i = 0; i < this.n; i++) this.setState(i * this.n + i, stateCode.get('self')!);
@@ -99,6 +107,7 @@ export class BindingMatrix {
   /** The one way a cell's state changes: the per-state counts follow. */
   private setState(cell: number, st: number): void {
     const v = this.state[cell]!;
+    if (v >> 2 !== st) this.texts.invalidate((cell / this.n) | 0);
     this.byState[v >> 2]!--;
     this.byState[st]!++;
     this.state[cell] = (st << 2) | (v & FLAGS);
@@ -356,15 +365,12 @@ export class BindingMatrix {
 
   /** Compact rows for the report: one string per source node, one character per destination. */
   stateRows(): string[] {
-    const chars = Buffer.from(stateList.map((s) => cellStates[s]).join(''), 'latin1');
-    const row = Buffer.allocUnsafe(this.n);
-    const out: string[] = [];
-    for (let s = 0; s < this.n; s++) {
-      const base = s * this.n;
-      for (let d = 0; d < this.n; d++) row[d] = chars[this.state[base + d]! >> 2]!;
-      out.push(row.toString('latin1'));
-    }
-    return out;
+    return this.texts.rows();
+  }
+
+  /** `stateRows` through `encode` (the report's run-length form), each kept like its row. */
+  encodedRows(encode: (row: string) => string): string[] {
+    return this.texts.encodedRows(encode);
   }
 
   /** RTT p99 rows in ms (3 decimals, as agents send them: kernel-timed LAN RTTs are tens of us; null where unknown). */
@@ -380,16 +386,4 @@ export class BindingMatrix {
     }
     return out;
   }
-}
-
-/** ICMP loss over a pair's rows, as store() counts it: rows whose ICMP was measured (NaN: none was). */
-function lossOf(rows: readonly TargetRow[]): number {
-  let sent = 0;
-  let recv = 0;
-  for (const r of rows) {
-    if (!r.icmp || r.icmp.outcome === 'not-measured') continue;
-    sent += r.icmp.sent;
-    recv += r.icmp.recv;
-  }
-  return sent > 0 ? 1 - recv / sent : NaN;
 }

@@ -176,3 +176,15 @@ export function foldRows(sc: Scratch, p: PackedRows, src: number, dstOf: readonl
   }
   return touched;
 }
+
+/** ICMP loss over a pair's rows, as store() counts it: rows whose ICMP was measured (NaN: none was). */
+export function lossOf(rows: readonly TargetRow[]): number {
+  let sent = 0;
+  let recv = 0;
+  for (const r of rows) {
+    if (!r.icmp || r.icmp.outcome === 'not-measured') continue;
+    sent += r.icmp.sent;
+    recv += r.icmp.recv;
+  }
+  return sent > 0 ? 1 - recv / sent : NaN;
+}

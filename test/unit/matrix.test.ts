@@ -212,3 +212,22 @@ test('stamps take 2 bytes a cell: exact within the span, and a pair not measured
     'a reload keeps the stamps',
   );
 });
+
+test('report rows are kept per source row until a cell of it changes state, in both forms', () => {
+  const m = new BindingMatrix('internal', ['a', 'b', 'c']);
+  const runs = (r: string) => r.replace(/(.)\1+/g, (x, c: string) => `${c}${x.length}`);
+  assert.deepEqual(m.stateRows(), ['-??', '?-?', '??-']);
+  assert.deepEqual(m.encodedRows(runs), ['-?2', '?-?', '?2-']);
+  apply(m, 'a', [row({ peer: 'b', icmp: icmp(3, 3) }), row({ peer: 'c', icmp: icmp(3, 3) })], 10, () => 0);
+  assert.deepEqual(m.encodedRows(runs), ['-o2', '?-?', '?2-'], 'a changed row is encoded again');
+  apply(m, 'a', [row({ peer: 'c', icmp: icmp(3, 0), tcp: { '22': 'filtered' } })], 20, () => 0);
+  assert.deepEqual(m.stateRows(), ['-ox', '?-?', '??-']);
+  assert.deepEqual(m.encodedRows(runs), ['-ox', '?-?', '?2-'], 'rebuilt by stateRows first, its encoding is not stale');
+  apply(m, 'a', [row({ peer: 'b', icmp: icmp(3, 3) })], 30, () => 0);
+  assert.deepEqual(m.encodedRows(runs), ['-ox', '?-?', '?2-'], 'a cell measured again in the same state');
+  assert.deepEqual(
+    m.encodedRows((r) => r.toUpperCase()),
+    ['-OX', '?-?', '??-'],
+    'another encoder starts afresh',
+  );
+});
