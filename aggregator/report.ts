@@ -125,15 +125,7 @@ export function buildReport(input: ReportInput): Report {
     return Object.keys(out).length ? { bandwidthMbps: out } : {};
   };
   const nodes: ReportNode[] = input.nodes.map(({ record: r, state, lastRound = r.lastRound }) => {
-    const bindings: ReportNode['bindings'] = {};
-    const seen: InterfaceInfo[] = r.hello?.interfaces ?? [];
-    const declared = inv.get(r.name)?.addresses ?? {};
-    for (const [b, addrs] of Object.entries(declared)) {
-      bindings[b] = addrs.map((a) => {
-        const i = seen.find((x) => x.binding === b && x.address === a);
-        return { address: a, iface: i?.iface ?? null, mtu: i?.mtu ?? null };
-      });
-    }
+    const { bindings, responderProblems } = helloParts(inv.get(r.name), r.hello);
     return {
       name: r.name,
       state,
@@ -143,7 +135,7 @@ export function buildReport(input: ReportInput): Report {
       ...(lastRound >= 0 ? { lastRound } : {}),
       ...(r.fullRounds > 0 ? { lastRoundMs: Math.round(r.lastDurationMs) } : {}),
       bindings,
-      responderProblems: (r.hello?.responders ?? []).filter((x) => x.state !== 'listening'),
+      responderProblems,
       ...(r.hello?.links ? { links: r.hello.links } : {}),
       ...(r.hello?.lldp ? { lldp: r.hello.lldp } : {}),
       ...bandwidthOf(r.name),
@@ -176,6 +168,32 @@ export function buildReport(input: ReportInput): Report {
   };
 }
 
+type HelloParts = Pick<ReportNode, 'bindings' | 'responderProblems'>;
+const noHello = {};
+/**
+ * A node's addresses with the interface and MTU its agent found, and its responders that could not listen: built
+ * once per hello and inventory entry, not once per snapshot (1,000 nodes x 6 bindings is ~13,000 objects, rebuilt
+ * up to once a second). Shared by the reports that use them: read-only.
+ */
+const partsCache = new WeakMap<object, WeakMap<object, HelloParts>>();
+function helloParts(node: Inventory['nodes'][number] | undefined, hello: NodeRecord['hello']): HelloParts {
+  let byHello = partsCache.get(node ?? noHello);
+  if (!byHello) partsCache.set(node ?? noHello, (byHello = new WeakMap()));
+  let parts = byHello.get(hello ?? noHello);
+  if (parts) return parts;
+  const bindings: ReportNode['bindings'] = {};
+  const seen: InterfaceInfo[] = hello?.interfaces ?? [];
+  for (const [b, addrs] of Object.entries(node?.addresses ?? {})) {
+    bindings[b] = addrs.map((a) => {
+      const i = seen.find((x) => x.binding === b && x.address === a);
+      return { address: a, iface: i?.iface ?? null, mtu: i?.mtu ?? null };
+    });
+  }
+  parts = { bindings, responderProblems: (hello?.responders ?? []).filter((x) => x.state !== 'listening') };
+  byHello.set(hello ?? noHello, parts);
+  return parts;
+}
+
 const coverageField = (c: Coverage | undefined) => (c ? { coverage: { ratio: reportRatio(c), covered: c.covered, pairs: c.pairs } } : {});
 
 /** With a pinglist that has not covered every pair yet: "coverage 43% of pairs (pinglist: full coverage every 10 rounds)". */
@@ -189,7 +207,7 @@ function pinglistNote(input: ReportInput): string | undefined {
 const RUNS_RTT_MAX_NODES = 100;
 
 function matrixOf(m: BindingMatrix, detail: Exclude<MatrixDetail, 'none'>, nodes: number): NonNullable<ReportBinding['matrix']> {
-  if (detail === 'runs') return { legend, states: [], runs: m.stateRows().map(runLength), ...(nodes <= RUNS_RTT_MAX_NODES ? { rttP99Ms: m.rttRows() } : {}) };
+  if (detail === 'runs') return { legend, states: [], runs: m.encodedRows(runLength), ...(nodes <= RUNS_RTT_MAX_NODES ? { rttP99Ms: m.rttRows() } : {}) };
   return { legend, states: m.stateRows(), ...(detail === 'full' ? { rttP99Ms: m.rttRows() } : {}) };
 }
 
