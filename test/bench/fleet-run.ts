@@ -4,7 +4,7 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,8 @@ export interface Aggregator {
  * `runtime: 'sources'`, through tsx as `pinger` runs from a checkout (its loader thread costs ~40 MiB of RSS).
  */
 export async function startAggregator(nodes: number, bindings: number, intervalS?: number, runtime: 'dist' | 'sources' = 'dist'): Promise<Aggregator> {
+  // Built before the temporary directory is made: a failed build leaves nothing behind.
+  const [node, pre] = runtime === 'sources' ? pingerCmd() : [process.execPath, [buildDist()]];
   const dir = mkdtempSync(join(tmpdir(), 'pinger-fleet-'));
   const inventoryFile = join(dir, 'inventory.yaml');
   const tokenFile = join(dir, 'secret');
@@ -47,7 +49,6 @@ export async function startAggregator(nodes: number, bindings: number, intervalS
     profile = join(dir, 'profile.yaml');
     writeFileSync(profile, `name: fleet-bench\nextends: openstack\ninterval: ${intervalS}s\n`);
   }
-  const [node, pre] = runtime === 'sources' ? pingerCmd() : [process.execPath, [buildDist()]];
   const args = ['aggregator', '--listen', '127.0.0.1:0', '--inventory', inventoryFile, '--token-file', tokenFile, '--plain', '--profile', profile];
   const proc = start(node, [
     ...(process.env.FLEET_AGG_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.FLEET_AGG_PROF] : []),
@@ -60,7 +61,14 @@ export async function startAggregator(nodes: number, bindings: number, intervalS
     '--log-level',
     'warn',
   ]);
-  const line = await proc.waitFor(/listening on (https?:\/\/\S+?);/, 60_000);
+  let line: string;
+  try {
+    line = await proc.waitFor(/listening on (https?:\/\/\S+?);/, 60_000);
+  } catch (err) {
+    await proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return { dir, proc, pid: proc.child.pid!, url: /listening on (https?:\/\/\S+?);/.exec(line)![1]!, secret };
 }
 

@@ -8,6 +8,7 @@
 // Usage: node --import tsx test/bench/fleet-ws.ts [--nodes 50] [--bindings 6] [--rounds 3] [--workers 2]
 //        [--compress] [--no-delta] [--sources] [--changing 0.05] [--load] [--max-seconds S] [--interval S] [--json]
 //        FLEET_AGG_PROF=DIR / FLEET_WORKER_PROF=DIR: CPU profiles (node --cpu-prof) of the aggregator / the workers.
+//        FLEET_AGG_NODE_FLAGS='--heap-prof ...': node flags for the aggregator, after those its service runs with.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
