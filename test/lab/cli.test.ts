@@ -30,6 +30,10 @@ test('npm run lab: up with a fault, the report URL, then Ctrl-C cleans up', asyn
   if (isRoot()) ensureTools(); // installs iproute2 / nftables when missing
   if (!requireEnv(t, { root: true, commands: ['ip', 'nft', 'perl'] })) return;
   const p = lab(['--nodes', '3', '--spaces', '2', '--listen', '127.0.0.1:0', '--fault', 'port-refused:node-2:shared-db:3306']);
+  // A failed assertion must still tear the lab down: stopAll's SIGKILL would leave its namespaces and agents.
+  t.after(async () => {
+    if (p.child.exitCode === null && p.child.signalCode === null) await p.stop('SIGINT');
+  });
   const line = await p.waitFor(/report: +https:\/\/127\.0\.0\.1:\d+\//, 60_000);
   const url = /https:\S+\//.exec(line)![0];
   const ca = /TLS: the per-run CA is (\S+)/.exec(await p.waitFor(/TLS: the per-run CA is \S+/))![1]!;
