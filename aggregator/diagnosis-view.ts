@@ -33,7 +33,7 @@ export interface FamilyView {
 }
 
 /** Returns the row as far as it is not explained by another cause (undefined: nothing of it is left). */
-export type RowFilter = (binding: string, from: string, to: string, row: TargetRow, updatedAt: number) => TargetRow | undefined;
+export type RowFilter = (binding: string, from: string, to: string, row: TargetRow, since: number) => TargetRow | undefined;
 
 export function familyViews(m: BindingMatrix, present: string[], families: Family[], filter: RowFilter): FamilyView[] {
   const presentSet = new Set(present);
@@ -48,7 +48,7 @@ export function familyViews(m: BindingMatrix, present: string[], families: Famil
       if (!cells) continue;
       let pc = cells.get(k);
       if (!pc) cells.set(k, (pc = { from: c.from, to: c.to, state: 'none', rows: [], updatedAt: c.updatedAt }));
-      const kept = filter(m.binding, c.from, c.to, r, c.updatedAt);
+      const kept = filter(m.binding, c.from, c.to, r, c.since ?? c.updatedAt);
       if (kept) pc.rows.push(kept);
     }
   }

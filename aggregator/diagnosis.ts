@@ -40,6 +40,11 @@ export interface DiagnosisInput {
   matrices: BindingMatrix[];
   /** The last bandwidth sample of each pair (bandwidth-diagnosis.ts). */
   bandwidth?: BandwidthTable;
+  /**
+   * Filled in: nodes toward which port results were held back because the node was not heard from since they
+   * began failing. The verdict waits for their next word rather than read as ready while it hides them.
+   */
+  heldBack?: Set<string>;
 }
 
 export function describeCell(c: CellView): string {
@@ -173,22 +178,32 @@ function addressFindings(ctx: Ctx): Finding[] {
 /**
  * What of a row another finding explains: rows to an address its node lost, or from a node that lost its
  * every address of the row's family on the binding; and the port results towards an agent not heard from
- * since the round began (its responders are its process: a stopped agent is not a firewall).
+ * since they began to fail (its responders are its process: a stopped agent is not a firewall).
  */
 function rowFilter(ctx: Ctx): RowFilter {
   // Runs for every row of every pair that is not ok: the common case (nothing lost) costs two lookups.
   const lost = ctx.lostAddress.size > 0;
-  return (binding, from, to, row, updatedAt) => {
+  return (binding, from, to, row, since) => {
     if (lost && (ctx.lostAddress.has(row.addr) || ctx.lostFamily.has(`${from}\u0000${binding}\u0000${familyOf(row.addr)}`))) return undefined;
     const seen = ctx.byName.get(to)?.lastSeenAt;
-    // updatedAt is to the second: an agent heard within that second may predate the round; wait for the next word.
-    if (seen !== undefined && seen < updatedAt + 1000 && (row.tcp || row.udp)) {
+    // `since` is when the failure was first measured, not this round: measured again every round, a failure would
+    // otherwise hide until its node's next word each round, and the verdict flap. It is to the second: an agent
+    // heard within that second may predate the failure; wait for the next word.
+    if (seen !== undefined && seen < since + 1000 && (row.tcp || row.udp) && !portsOk(row)) {
+      ctx.input.heldBack?.add(to);
       const { tcp: _t, udp: _u, ...rest } = row;
       return rest as TargetRow;
     }
     return row;
   };
 }
+
+/** No port of the row failed: nothing of it to hold back. */
+const portsOk = (row: TargetRow): boolean => {
+  for (const o of Object.values(row.tcp ?? {})) if (o !== 'ok' && o !== 'not-measured') return false;
+  for (const o of Object.values(row.udp ?? {})) if (o !== 'ok' && o !== 'not-measured') return false;
+  return true;
+};
 
 /** DNS of each binding address (where the binding asks for it) and of each node's hostname. */
 function dnsFindings(ctx: Ctx): Finding[] {

@@ -8,29 +8,17 @@ import { CellStamps } from './cell-stamps.js';
 import { cellStateDefs, cellStateNames, type CellState } from './cell-states.js';
 import { foldRows, lossOf, newScratch, resetScratch, stateOfFlags, type PairIcmp, type Scratch } from './row-flags.js';
 import { RowTexts } from './row-text.js';
+import type { CellView } from './cell-view.js';
 
 export { classify, type PairIcmp } from './row-flags.js';
 export type { CellState };
+export type { CellView } from './cell-view.js';
 /** Each state's one-character code in the report's compact rows (defined in cell-states.ts). */
 export const cellStates = Object.fromEntries(cellStateNames.map((s) => [s, cellStateDefs[s].code])) as { [K in CellState]: (typeof cellStateDefs)[K]['code'] };
 const stateList = cellStateNames;
 const stateCode = new Map(stateList.map((s, i) => [s, i] as const));
 /** Each state code's character, as bytes (one a cell of a report row). */
 const stateChars = Buffer.from(stateList.map((s) => cellStates[s]).join(''), 'latin1');
-
-export interface CellView {
-  from: string;
-  to: string;
-  state: CellState;
-  /** ms; NaN when unknown */
-  rttAvg: number;
-  rttP99: number;
-  /** 0..1 */
-  loss: number;
-  updatedAt: number;
-  /** Full rows, kept only for cells that are not ok. */
-  rows?: readonly TargetRow[];
-}
 
 const CURRENT = 1;
 const HELD = 2;
@@ -60,6 +48,8 @@ export class BindingMatrix {
    */
   private readonly colCurrent: Uint8Array;
   private readonly detail = new Map<number, readonly TargetRow[]>();
+  /** Per cell with detail: when its current state was first measured (seconds since 1970; sparse, like detail). */
+  private readonly since = new Map<number, number>();
 
   /** The report's rows as text, kept per source row until one of its cells changes state (row-text.ts). */
   private readonly texts: RowTexts;
@@ -175,7 +165,9 @@ export class BindingMatrix {
   private store(cell: number, d: number, p: PackedRows, stamp: number): void {
     const sc = this.sc!;
     const st = stateOfFlags(sc.flags[d]!);
-    this.setState(cell, stateCode.get(st)!);
+    const code = stateCode.get(st)!;
+    const changed = this.state[cell]! >> 2 !== code;
+    this.setState(cell, code);
     this.updated.set(cell, stamp);
     this.markHeld(cell, d);
     const sent = sc.sent[d]!;
@@ -201,11 +193,15 @@ export class BindingMatrix {
       const kept = keep?.(this.icmp, this.curRows);
       this.curP = undefined; // it may be a view of a whole results frame
       if (!kept) {
-        if (this.detail.size) this.detail.delete(cell);
+        if (this.detail.size) {
+          this.detail.delete(cell);
+          this.since.delete(cell);
+        }
         return;
       }
     }
     this.detail.set(cell, this.rowsOf(p, d));
+    if (changed || !this.since.has(cell)) this.since.set(cell, this.updated.at(cell));
   }
 
   /** The row objects toward destination `d` of the table being applied (before its accumulators reset). */
@@ -254,6 +250,8 @@ export class BindingMatrix {
         if (flags & CURRENT) this.colCurrent[d] = 1;
         const rows = old.detail.get(oc);
         if (rows) this.detail.set(c, rows);
+        const since = old.since.get(oc);
+        if (since !== undefined) this.since.set(c, since);
         kept++;
       }
     }
@@ -271,6 +269,7 @@ export class BindingMatrix {
       this.setState(cell, 0);
       this.state[cell] = 0;
       this.detail.delete(cell);
+      this.since.delete(cell);
     }
   }
 
@@ -328,7 +327,7 @@ export class BindingMatrix {
       // A cell with loss always keeps its rows (it is not ok): loss from them is exact; the byte is for the rest.
       loss: rows ? lossOf(rows) : decodeLoss(this.loss[c]!),
       updatedAt: this.updated.at(c) * 1000,
-      ...(rows ? { rows } : {}),
+      ...(rows ? { rows, since: (this.since.get(c) ?? this.updated.at(c)) * 1000 } : {}),
     };
   }
 

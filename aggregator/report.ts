@@ -11,7 +11,7 @@ import { coverageText, reportRatio, totalCoverage, type Coverage } from './cover
 import { list } from './diagnosis.js';
 import type { Finding } from './findings.js';
 import type { NodeRecord, NodeState } from './nodes.js';
-import type { Verdict } from './verdict.js';
+import type { Verdict, Waiting } from './verdict.js';
 
 export interface ReportNode {
   name: string;
@@ -66,15 +66,7 @@ export interface ReportBinding {
   };
 }
 
-/** What a pending verdict waits for: agents to connect, first rounds, pairs to measure again. */
-export interface Waiting {
-  /** Expected agents not connected yet (within the grace). */
-  connect: string[];
-  /** Connected agents whose first full round is not in yet. */
-  firstRound: string[];
-  /** Nodes that came up (or changed their responders) since their peers last probed them. */
-  remeasure: string[];
-}
+export type { Waiting } from './verdict.js';
 
 export interface Report {
   verdict: Verdict;
@@ -236,6 +228,7 @@ export function summaryLine(verdict: Verdict, expected: number, reporting: numbe
         waiting.connect.length ? `${waiting.connect.length} agent(s) to connect (${list(waiting.connect)})` : '',
         waiting.firstRound.length ? `the first round of ${list(waiting.firstRound)}` : '',
         waiting.remeasure.length ? `new measurements toward ${list(waiting.remeasure)}, which came up since` : '',
+        waiting.heard.length ? `word from ${list(waiting.heard)}, whose ports began to fail after its agent was last heard` : '',
         coverage ?? '',
       ].filter(Boolean);
       return `pending: ${reporting}/${expected} nodes reporting; waiting for ${parts.join('; ')}`;

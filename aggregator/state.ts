@@ -13,9 +13,9 @@ import { NodeTable, type NodeRecord, type NodeState } from './nodes.js';
 import { icmpComparisonsFail, pairComparisons } from './conditions.js';
 import { CoverageCache, totalCoverage } from './coverage.js';
 import { pinglistFor, planFor, requirementFor, type Profile } from './profile.js';
-import { buildReport, type MatrixDetail, type Report, type Waiting } from './report.js';
+import { buildReport, type MatrixDetail, type Report } from './report.js';
 import { realClock, type StateClock } from './state-clock.js';
-import { verdictOf, type Verdict } from './verdict.js';
+import { verdictOf, waitingReasons, type Verdict } from './verdict.js';
 import { snapshotMaxAgeMs, type ReloadSummary, type Snapshot, type StateOptions } from './state-types.js';
 
 export { realClock, type StateClock } from './state-clock.js';
@@ -293,7 +293,9 @@ export class AggregatorState extends EventEmitter {
     this.reports.clear();
     const nodes = this.nodes.all().map((record) => ({ record, state: this.nodes.state(record, now), lastRound: record.lastRound }));
     this.snapUntil = nodes.reduce((t, n) => Math.min(t, this.nodes.validUntil(n.record, now)), Number.POSITIVE_INFINITY);
+    const heldBack = new Set<string>();
     const findings = diagnose({
+      heldBack,
       inventory: this.inventory,
       profile: this.profile,
       nodes: nodes.map((n) => ({
@@ -322,19 +324,14 @@ export class AggregatorState extends EventEmitter {
     const src = (i: number) => inv[i]!.state === 'reporting' && inv[i]!.record.fullRounds > 0;
     const dst = (i: number) => inv[i]!.state === 'reporting'; // a stale agent is a finding, not worth waiting for
     if (!this.pinglist) for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting); // else coverage says it
+    // ... and for the next word of nodes whose failing ports were held back (a stale agent is a finding of its own).
+    for (const n of heldBack) if (byName.get(n)?.state === 'reporting') waiting.add(n);
     const coverage = new Map(this.matrices.map((m) => [m.binding, this.coverages.of(m, this.members.get(m)!)]));
     const waitingFor = waiting.size;
     const all = totalCoverage([...coverage.values()]).ratio;
     if (all === 1) this.coveredOnce = true;
     const verdict = verdictOf({ waitingFor, findings, ...(this.pinglist ? { coverage: all } : {}) });
-    const why: Waiting = { connect: [], firstRound: [], remeasure: [] };
-    for (const n of inv) {
-      if (!waiting.has(n.record.name)) continue;
-      if (n.state === 'missing') why.connect.push(n.record.name);
-      else if (n.record.fullRounds === 0) why.firstRound.push(n.record.name);
-      else why.remeasure.push(n.record.name);
-    }
-    this.snap = { verdict, findings, nodes, waitingFor, waiting: why, coverage, at: now };
+    this.snap = { verdict, findings, nodes, waitingFor, waiting: waitingReasons(inv, waiting, heldBack), coverage, at: now };
     return this.snap;
   }
 

@@ -3,6 +3,18 @@ import type { Finding } from './findings.js';
 
 export type Verdict = 'ready' | 'degraded' | 'not-ready' | 'pending';
 
+/** What a pending verdict waits for: agents to connect, first rounds, pairs to measure again. */
+export interface Waiting {
+  /** Expected agents not connected yet (within the grace). */
+  connect: string[];
+  /** Connected agents whose first full round is not in yet. */
+  firstRound: string[];
+  /** Nodes that came up (or changed their responders) since their peers last probed them. */
+  remeasure: string[];
+  /** Nodes whose ports began to fail after their agent was last heard: is it up, or is it a firewall? */
+  heard: string[];
+}
+
 export interface VerdictInput {
   /** Expected nodes the verdict still waits for: starting up (not yet a full round), or away for less than the grace. */
   waitingFor: number;
@@ -25,4 +37,21 @@ export function verdictOf(input: VerdictInput): Verdict {
   if (input.coverage !== undefined && input.coverage < 1) return 'pending';
   if (input.findings.some((f) => f.severity === 'warning')) return 'degraded';
   return 'ready';
+}
+
+/** Why the verdict waits for each node it waits for (`waiting`), in the order of `nodes`. */
+export function waitingReasons(
+  nodes: readonly { record: { name: string; fullRounds: number }; state: string }[],
+  waiting: ReadonlySet<string>,
+  heldBack: ReadonlySet<string>,
+): Waiting {
+  const why: Waiting = { connect: [], firstRound: [], remeasure: [], heard: [] };
+  for (const { record: n, state } of nodes) {
+    if (!waiting.has(n.name)) continue;
+    if (state === 'missing') why.connect.push(n.name);
+    else if (n.fullRounds === 0) why.firstRound.push(n.name);
+    else if (heldBack.has(n.name)) why.heard.push(n.name);
+    else why.remeasure.push(n.name);
+  }
+  return why;
 }

@@ -115,6 +115,32 @@ describe('lab: every fault gives exactly one true finding', { concurrency: false
     ),
   );
 
+  run('a refused port reads not-ready in every report while it lasts, through rounds and heartbeats', async (lab) => {
+    // Each round measures the failure again; it must not be held back afresh each time until node-2 is heard.
+    const a = await lab.inject({ kind: 'port-refused', node: 'node-2', space: 'shared-db', port: 3306 });
+    try {
+      await exactlyOne(lab, { kind: 'port-refused', binding: 'shared-db', family: 'ipv4', nodes: ['node-2'] });
+      const other: string[] = [];
+      let polls = 0;
+      const until = Date.now() + 3 * ROUND_MS + 6000; // three rounds and more than a heartbeat period (5 s)
+      await lab.waitFor(
+        (r) => {
+          polls++;
+          if (r.verdict !== 'not-ready') other.push(r.summary);
+          return Date.now() >= until;
+        },
+        'the watch to end',
+        SETTLE_MS,
+        100,
+      );
+      assert.ok(polls >= 20, `polled ${polls} times`);
+      assert.deepEqual(other, [], 'never anything but not-ready while port 3306 is refused');
+    } finally {
+      await lab.remove(a);
+    }
+    await lab.waitVerdict('ready', SETTLE_MS);
+  });
+
   run('MTU: node-3 at 1500 on the 9000 ceph-cluster, then repaired: ready within one round + 2 s', async (lab, t) => {
     const a = await lab.inject({ kind: 'mtu-mismatch', node: 'node-3', space: 'ceph-cluster', mtu: 1500 });
     let removedAt = 0;

@@ -212,7 +212,7 @@ test('what the others measured toward a node before its agent came up does not c
   let s = f.state.snapshot();
   assert.equal(s.verdict, 'pending', 'the refused rows are from before node-3 came up');
   assert.equal(s.waitingFor, 1);
-  assert.deepEqual(s.waiting, { connect: [], firstRound: [], remeasure: ['node-3'] });
+  assert.deepEqual(s.waiting, { connect: [], firstRound: [], remeasure: ['node-3'], heard: [] });
   // The operator reads what the verdict waits for, not the refused ports it is about to clear.
   assert.equal(f.state.report('none').summary, 'pending: 3/3 nodes reporting; waiting for new measurements toward node-3, which came up since');
   assert.deepEqual(f.state.report('none').waiting, s.waiting);
@@ -315,7 +315,7 @@ test('a catch-up counts from the run-now it answers, even when the clock offset 
   f.state.results(skewed);
   assert.equal(f.state.snapshot().verdict, 'pending', 'dated by the skewed clock alone it is held back');
   f.state.results({ ...skewed, requestedAt: asked[0]![1] });
-  assert.deepEqual(f.state.snapshot().waiting, { connect: [], firstRound: [], remeasure: [] });
+  assert.deepEqual(f.state.snapshot().waiting, { connect: [], firstRound: [], remeasure: [], heard: [] });
   assert.equal(f.state.snapshot().verdict, 'ready');
   f.state.close();
 });
