@@ -324,14 +324,14 @@ export class AggregatorState extends EventEmitter {
     const src = (i: number) => inv[i]!.state === 'reporting' && inv[i]!.record.fullRounds > 0;
     const dst = (i: number) => inv[i]!.state === 'reporting'; // a stale agent is a finding, not worth waiting for
     if (!this.pinglist) for (const m of this.matrices) m.notCurrent(src, dst, this.members.get(m)!, waiting); // else coverage says it
-    // ... and for the next word of nodes whose failing ports were held back (a stale agent is a finding of its own).
-    for (const n of heldBack) if (byName.get(n)?.state === 'reporting') waiting.add(n);
+    // Not ready on what is known, it waits for the next word of nodes whose failing ports were held back (a stale one is a finding).
+    const heard = new Set([...heldBack].filter((n) => byName.get(n)?.state === 'reporting'));
     const coverage = new Map(this.matrices.map((m) => [m.binding, this.coverages.of(m, this.members.get(m)!)]));
     const waitingFor = waiting.size;
     const all = totalCoverage([...coverage.values()]).ratio;
     if (all === 1) this.coveredOnce = true;
-    const verdict = verdictOf({ waitingFor, findings, ...(this.pinglist ? { coverage: all } : {}) });
-    this.snap = { verdict, findings, nodes, waitingFor, waiting: waitingReasons(inv, waiting, heldBack), coverage, at: now };
+    const verdict = verdictOf({ waitingFor, findings, holding: heard.size, ...(this.pinglist ? { coverage: all } : {}) });
+    this.snap = { verdict, findings, nodes, waitingFor, waiting: waitingReasons(inv, waiting, heard), coverage, at: now };
     return this.snap;
   }
 

@@ -24,33 +24,39 @@ export interface VerdictInput {
    * but an error is reported at once: a fault found in the pairs measured so far is not held back.
    */
   coverage?: number;
+  /**
+   * Nodes toward which failing ports are held back until the node is heard from again (a stopped agent is not a
+   * firewall). Without an error, the verdict waits for them rather than read ready while it hides a failure.
+   */
+  holding?: number;
 }
 
 /**
  * pending while agents are still starting (an agent away longer than the grace no longer counts as starting:
- * its agent-missing finding is an error); then errors -> not-ready; then pending while a pinglist has not yet
- * covered every pair; then warnings -> degraded.
+ * its agent-missing finding is an error); then errors -> not-ready; then pending while failing ports are held
+ * back or a pinglist has not yet covered every pair; then warnings -> degraded.
  */
 export function verdictOf(input: VerdictInput): Verdict {
   if (input.waitingFor > 0) return 'pending';
   if (input.findings.some((f) => f.severity === 'error')) return 'not-ready';
+  if (input.holding) return 'pending';
   if (input.coverage !== undefined && input.coverage < 1) return 'pending';
   if (input.findings.some((f) => f.severity === 'warning')) return 'degraded';
   return 'ready';
 }
 
-/** Why the verdict waits for each node it waits for (`waiting`), in the order of `nodes`. */
+/** Why the verdict waits for each node it waits for (`waiting`, `heard`: see `holding`), in the order of `nodes`. */
 export function waitingReasons(
   nodes: readonly { record: { name: string; fullRounds: number }; state: string }[],
   waiting: ReadonlySet<string>,
-  heldBack: ReadonlySet<string>,
+  heard: ReadonlySet<string>,
 ): Waiting {
   const why: Waiting = { connect: [], firstRound: [], remeasure: [], heard: [] };
   for (const { record: n, state } of nodes) {
+    if (heard.has(n.name)) why.heard.push(n.name);
     if (!waiting.has(n.name)) continue;
     if (state === 'missing') why.connect.push(n.name);
     else if (n.fullRounds === 0) why.firstRound.push(n.name);
-    else if (heldBack.has(n.name)) why.heard.push(n.name);
     else why.remeasure.push(n.name);
   }
   return why;

@@ -1,5 +1,6 @@
 // Port results held back toward an agent not heard from since they began to fail (a stopped agent is not a
-// firewall): the verdict waits for that agent's next word, once, and never reads ready while it hides them.
+// firewall): without an error, the verdict waits for that agent's next word, once, and never reads ready while it
+// hides them; with one, it is not-ready at once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { builtinProfile } from '../../aggregator/profile.js';

@@ -5,7 +5,7 @@ import { verdictOf } from '../../aggregator/verdict.js';
 
 const e: Finding = { severity: 'error', kind: 'unreachable', nodes: ['a'], summary: '' };
 const w: Finding = { severity: 'warning', kind: 'dns-mismatch', nodes: ['a'], summary: '' };
-const cases: [string, number, Finding[], string, number?][] = [
+const cases: [string, number, Finding[], string, number?, number?][] = [
   ['all reporting, no findings', 0, [], 'ready'],
   ['waiting for an agent, even with errors', 1, [e], 'pending'],
   ['an error', 0, [w, e], 'not-ready'],
@@ -15,6 +15,10 @@ const cases: [string, number, Finding[], string, number?][] = [
   ['pinglist coverage short, only warnings', 0, [w], 'pending', 0.99],
   ['pinglist coverage complete', 0, [], 'ready', 1],
   ['pinglist coverage complete, warnings', 0, [w], 'degraded', 1],
+  ['failing ports held back, nothing else', 0, [], 'pending', undefined, 1],
+  ['failing ports held back, only warnings', 0, [w], 'pending', undefined, 2],
+  ['failing ports held back, an error: reported at once', 0, [e], 'not-ready', undefined, 1],
 ];
-for (const [what, waitingFor, findings, want, coverage] of cases)
-  test(`verdict: ${what} -> ${want}`, () => assert.equal(verdictOf({ waitingFor, findings, ...(coverage !== undefined ? { coverage } : {}) }), want));
+for (const [what, waitingFor, findings, want, coverage, holding] of cases)
+  test(`verdict: ${what} -> ${want}`, () =>
+    assert.equal(verdictOf({ waitingFor, findings, ...(coverage !== undefined ? { coverage } : {}), ...(holding ? { holding } : {}) }), want));
