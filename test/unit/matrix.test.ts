@@ -231,3 +231,28 @@ test('report rows are kept per source row until a cell of it changes state, in b
     'another encoder starts afresh',
   );
 });
+
+test('a failing cell keeps when its state was first measured: through re-measurement and a reload, not a change', () => {
+  const refused = [row({ icmp: icmp(3, 3), tcp: { '22': 'refused' } })];
+  const udpLost = [row({ icmp: icmp(3, 3), udp: { '6081': 'filtered' } })];
+  const m = new BindingMatrix('internal', ['a', 'b']);
+  const since = (x: BindingMatrix) => x.cell('a', 'b')!.since;
+  apply(m, 'a', refused, 1_000_000, () => 0);
+  assert.equal(since(m), 1_000_000);
+  apply(m, 'a', refused, 1_010_000, () => 0);
+  assert.equal(m.cell('a', 'b')!.updatedAt, 1_010_000, 'measured again');
+  assert.equal(since(m), 1_000_000, 'failing the same way since the first round');
+  const reloaded = new BindingMatrix('internal', ['a', 'b', 'c']);
+  reloaded.adopt(m, () => true);
+  assert.equal(since(reloaded), 1_000_000, 'a live reload keeps it');
+  apply(m, 'a', [row({ icmp: icmp(3, 3), tcp: { '22': 'filtered' } })], 1_015_000, () => 0);
+  assert.equal(since(m), 1_000_000, 'refused then filtered: a port failure all along');
+  apply(m, 'a', udpLost, 1_020_000, () => 0);
+  assert.equal(since(m), 1_020_000, 'another state starts again');
+  apply(m, 'a', [row({ icmp: icmp(3, 3), tcp: { '22': 'ok' } })], 1_030_000, () => 0);
+  assert.equal(since(m), undefined, 'an ok cell keeps no rows and no since');
+  apply(m, 'a', refused, 1_040_000, () => 0);
+  assert.equal(since(m), 1_040_000, 'failing again counts from then');
+  m.clearRow('a');
+  assert.equal(since(m), undefined);
+});
