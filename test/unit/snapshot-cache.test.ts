@@ -101,3 +101,31 @@ test('a disconnected agent is waited for during the grace, then is missing on ti
   );
   f.state.close();
 });
+
+test('while agents still connect a changed snapshot may be twice as old; once all are in, the usual age', () => {
+  const inv = synthInventory(4, ['internal']);
+  const clock = { t: 1_000_000 };
+  const state = new AggregatorState({ inventory: inv, profile: builtinProfile('demo'), now: () => clock.t });
+  const maxAge = 1000;
+  state.hello(helloFor(inv, 'node-1'));
+  const s1 = state.snapshot(maxAge);
+  assert.deepEqual(s1.waiting.connect, ['node-2', 'node-3', 'node-4']);
+  clock.t += 1500;
+  state.hello(helloFor(inv, 'node-2'));
+  assert.equal(state.snapshot(maxAge), s1, '1.5 s old while agents connect: still served (the verdict is pending anyway)');
+  clock.t += 600;
+  const s2 = state.snapshot(maxAge);
+  assert.notEqual(s2, s1, 'past twice the age: rebuilt');
+  assert.deepEqual(s2.waiting.connect, ['node-3', 'node-4']);
+  for (const n of ['node-3', 'node-4']) state.hello(helloFor(inv, n));
+  clock.t += 2100;
+  const s3 = state.snapshot(maxAge);
+  assert.deepEqual(s3.waiting.connect, []);
+  clock.t += 500;
+  for (const n of ['node-1', 'node-2', 'node-3', 'node-4']) state.results(roundFor(inv, n, 0));
+  clock.t += 600;
+  const s4 = state.snapshot(maxAge);
+  assert.notEqual(s4, s3, 'nobody left to connect: a change is rebuilt after the usual age');
+  assert.equal(s4.verdict, 'ready');
+  state.close();
+});
