@@ -17,37 +17,75 @@ export interface Coverage {
  * the pair's result is current and 0 where not (the matrix's currency cells); `member(i)` says whether node i holds an address on the binding.
  */
 export function coverageOf(n: number, current: ArrayLike<number>, member: (i: number) => boolean): Coverage {
-  // Typed arrays, index loops, no branch per cell: 1,000 nodes x 6 bindings is 6M cells on every snapshot
-  // (about 7 ms of CPU here, see the commit that made it so).
-  const mask = new Uint8Array(n);
-  let members = 0;
-  for (let i = 0; i < n; i++) if (member(i)) (mask[i] = 1), members++;
+  const mask = maskOf(n, member);
   let covered = 0;
-  for (let s = 0; s < n; s++) {
-    if (!mask[s]) continue;
-    const base = s * n;
-    for (let d = 0; d < n; d++) covered += current[base + d]! & mask[d]!; // bit 0 is currency, mask 0 or 1: no branch to mispredict
-    covered -= current[base + s]! & 1; // the diagonal is no pair
-  }
+  for (let s = 0; s < n; s++) covered += rowCovered(n, current, mask, s);
+  return coverageFrom(covered, mask);
+}
+
+function maskOf(n: number, member: (i: number) => boolean): Uint8Array {
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) if (member(i)) mask[i] = 1;
+  return mask;
+}
+
+/** The current pairs of source row s among members. */
+function rowCovered(n: number, current: ArrayLike<number>, mask: Uint8Array, s: number): number {
+  // Typed arrays, index loops, no branch per cell: 1,000 nodes x 6 bindings is 6M cells on a full count.
+  if (!mask[s]) return 0;
+  const base = s * n;
+  let covered = 0;
+  for (let d = 0; d < n; d++) covered += current[base + d]! & mask[d]!; // bit 0 is currency, mask 0 or 1: no branch to mispredict
+  return covered - (current[base + s]! & 1); // the diagonal is no pair
+}
+
+function coverageFrom(covered: number, mask: Uint8Array): Coverage {
+  let members = 0;
+  for (const m of mask) members += m;
   const pairs = members > 1 ? members * (members - 1) : 0;
   return { covered, pairs, ratio: pairs ? covered / pairs : 1 };
 }
 
-/** What coverage is counted from: a matrix's currency cells, and a version that moves when any of them changes. */
+/** What coverage is counted from: a matrix's currency cells, and versions that move when any of them changes. */
 export interface CurrencySource {
   readonly n: number;
   readonly currencyVersion: number;
+  /** Per source row, the currencyVersion of its last change: only rows past the counted version are recounted. */
+  readonly rowCurrency: ArrayLike<number>;
   currentCells(): ArrayLike<number>;
 }
 
-/** Each matrix's coverage as of its currency version: recounted only when a cell's currency changed. */
+interface Counted {
+  version: number;
+  mask: Uint8Array;
+  rows: Int32Array;
+  coverage: Coverage;
+}
+
+/**
+ * Each matrix's coverage as of its currency version. While a fleet's first rounds fill the matrices, currency
+ * changes between any two snapshots, but only in the rows of the agents heard since: those rows are recounted,
+ * not all 6M cells (a full count again when who holds an address on the binding changes).
+ */
 export class CoverageCache {
-  private readonly byMatrix = new WeakMap<CurrencySource, { version: number; coverage: Coverage }>();
+  private readonly byMatrix = new WeakMap<CurrencySource, Counted>();
   of(m: CurrencySource, member: (i: number) => boolean): Coverage {
     const c = this.byMatrix.get(m);
-    if (c && c.version === m.currencyVersion) return c.coverage;
-    const coverage = coverageOf(m.n, m.currentCells(), member);
-    this.byMatrix.set(m, { version: m.currencyVersion, coverage });
+    const mask = maskOf(m.n, member);
+    const same = c !== undefined && c.mask.length === mask.length && c.mask.every((v, i) => v === mask[i]);
+    if (same && c.version === m.currencyVersion) return c.coverage;
+    const cells = m.currentCells();
+    const rows = same ? c.rows : new Int32Array(m.n);
+    const since = same ? c.version : -1;
+    let covered = same ? c.coverage.covered : 0;
+    for (let s = 0; s < m.n; s++) {
+      if (same && !(m.rowCurrency[s]! > since)) continue;
+      const now = rowCovered(m.n, cells, mask, s);
+      covered += now - (same ? rows[s]! : 0);
+      rows[s] = now;
+    }
+    const coverage = coverageFrom(covered, mask);
+    this.byMatrix.set(m, { version: m.currencyVersion, mask, rows, coverage });
     return coverage;
   }
 }

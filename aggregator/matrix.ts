@@ -41,6 +41,8 @@ export class BindingMatrix {
   private readonly updated: CellStamps;
   /** Bumped whenever a cell's CURRENT bit changes: coverage is recounted only then (6M cells at 1,000 x 6). */
   currencyVersion = 0;
+  /** Per source row: the currencyVersion of its last CURRENT change, so coverage recounts only those rows. Read only. */
+  readonly rowCurrency: Float64Array;
   /**
    * Per destination: 1 once a cell of its column may have its CURRENT bit set. A hello expires its node's column,
    * a strided walk of n cells a binding; a fleet starting says ~2 hellos a node before any cell is current, so
@@ -76,6 +78,7 @@ export class BindingMatrix {
     this.loss = new Uint8Array(cells);
     this.updated = new CellStamps(cells);
     this.colCurrent = new Uint8Array(this.n);
+    this.rowCurrency = new Float64Array(this.n);
     const row = Buffer.allocUnsafe(this.n);
     this.texts = new RowTexts(this.n, (s) => {
       for (let d = 0; d < this.n; d++) row[d] = stateChars[this.state[s * this.n + d]! >> 2]!;
@@ -89,7 +92,7 @@ export class BindingMatrix {
   /** Cell `cell` (toward `d`) holds a result taken now: HELD and CURRENT (coverage is recounted if that bit was not set). */
   private markHeld(cell: number, d: number): void {
     const v = this.state[cell]!;
-    if (!(v & CURRENT)) this.currencyVersion++;
+    if (!(v & CURRENT)) this.rowCurrency[(cell - d) / this.n] = ++this.currencyVersion;
     this.state[cell] = v | FLAGS;
     this.colCurrent[d] = 1;
   }
@@ -230,7 +233,7 @@ export class BindingMatrix {
    */
   adopt(old: BindingMatrix, keep: (from: string, to: string) => boolean, current = true): number {
     let kept = 0;
-    this.currencyVersion++;
+    this.rowCurrency.fill(++this.currencyVersion);
     for (let s = 0; s < this.n; s++) {
       const os = old.index.get(this.nodes[s]!);
       if (os === undefined) continue;
@@ -262,7 +265,7 @@ export class BindingMatrix {
   clearRow(from: string): void {
     const src = this.index.get(from);
     if (src === undefined) return;
-    this.currencyVersion++;
+    this.rowCurrency[src] = ++this.currencyVersion;
     for (let dst = 0; dst < this.n; dst++) {
       if (dst === src) continue;
       const cell = src * this.n + dst;
@@ -280,9 +283,14 @@ export class BindingMatrix {
   expireColumn(to: string): void {
     const dst = this.index.get(to);
     if (dst === undefined || !this.colCurrent[dst]) return;
-    for (let src = 0; src < this.n; src++) if (src !== dst) this.state[src * this.n + dst] = this.state[src * this.n + dst]! & ~CURRENT;
+    const version = ++this.currencyVersion;
+    for (let src = 0; src < this.n; src++) {
+      const c = src * this.n + dst;
+      if (src === dst || !(this.state[c]! & CURRENT)) continue;
+      this.state[c] = this.state[c]! & ~CURRENT;
+      this.rowCurrency[src] = version;
+    }
     this.colCurrent[dst] = 0;
-    this.currencyVersion++;
   }
 
   /**

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TargetRow } from '../../agent/contract/wire.js';
 import { packRows } from '../../agent/contract/wire-packed.js';
-import { coverageOf, coverageText, percentOf, reportRatio, totalCoverage, type Coverage } from '../../aggregator/coverage.js';
+import { CoverageCache, coverageOf, coverageText, percentOf, reportRatio, totalCoverage, type Coverage } from '../../aggregator/coverage.js';
 import { BindingMatrix } from '../../aggregator/matrix.js';
 
 /** n x n cells from rows of '1'/'0' (the diagonal is ignored whatever it holds). */
@@ -74,4 +74,39 @@ test("a pair's last result is kept until it is measured again; coverage adds up 
   m.expireColumn('c');
   assert.equal(cov(), 2);
   assert.equal(m.cell('a', 'c')!.state, 'ok');
+});
+
+test('the cache recounts only changed rows, and always agrees with a full count', () => {
+  // A seeded walk of everything that moves currency: rows taken, unchanged peers, a column expired by a hello,
+  // a row cleared, who is a member changing. After each step the cache must say what a full count says.
+  let seed = 7;
+  const rand = (k: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), (seed >>> 16) % k); // the high bits: the low ones cycle
+  const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+  const m = new BindingMatrix('internal', names);
+  const cache = new CoverageCache();
+  let outside = -1; // the node without an address on the binding, or -1
+  const member = (i: number) => i !== outside;
+  const row = (peer: string): TargetRow => ({ peer, addr: '198.18.0.1', icmp: { sent: 3, recv: 3, rtt: [1, 1, 1, 1, 1], outcome: 'ok' } });
+  let t = 1000;
+  const kinds = new Set<number>();
+  for (let step = 0; step < 400; step++) {
+    const kind = rand(10);
+    kinds.add(kind);
+    const from = names[rand(names.length)]!;
+    const peers = names.filter((p) => p !== from && rand(2) === 0);
+    if (kind < 5) m.apply(from, packRows(peers.map(row)), (t += 1000), () => 0);
+    else if (kind < 7) {
+      const p = packRows(peers.map(row));
+      m.applySame(from, { ...p, same: peers.map((_, i) => i) }, (t += 1000), () => 0, new Set());
+    } else if (kind === 7) m.expireColumn(from);
+    else if (kind === 8) m.clearRow(from);
+    else outside = rand(3) === 0 ? -1 : rand(names.length);
+    // Not asked after every step: a count must also catch up over several changes.
+    if (rand(3) === 0) continue;
+    const want = coverageOf(m.n, m.currentCells(), member);
+    assert.deepEqual(cache.of(m, member), want, `step ${step} (kind ${kind})`);
+    assert.equal(cache.of(m, member), cache.of(m, member), 'unchanged: the cached figure itself');
+  }
+  assert.equal(kinds.size, 10, 'every kind of step was taken');
+  assert.ok(coverageOf(m.n, m.currentCells(), member).covered > 0, 'the walk left pairs covered');
 });
