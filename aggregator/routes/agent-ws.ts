@@ -146,7 +146,10 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
             live.set(msg.node, socket);
             node = msg.node;
             clearTimeout(helloTimer);
-            socket.send(encode({ v: WIRE_VERSION, type: 'welcome', plan: state.plan, serverTime: Date.now(), up: state.upNodes(msg.node), udpKey }));
+            // `up` trims a first round to the peers up now; with a pinglist the agent probes its window instead, so
+            // the list (O(N) to build and ~10 KB a welcome at 1,000 nodes, 1,000 welcomes as a fleet starts) is left out.
+            const up = state.plan.pinglist ? {} : { up: state.upNodes(msg.node) };
+            socket.send(encode({ v: WIRE_VERSION, type: 'welcome', plan: state.plan, serverTime: Date.now(), ...up, udpKey }));
             // After a live reload the agent's own inventory file may predate ours: send the peer set too.
             if (state.generation > 0) socket.send(planText());
             peerLog(req.log, peer(), 'info', { node, remote, agentVersion: msg.agentVersion, icmp: msg.icmp }, 'agent connected');
