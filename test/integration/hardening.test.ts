@@ -232,9 +232,13 @@ test('the aggregator sends uncompressed: no deflate stream per agent connection,
   const ext = new Promise<string>((res) => ws.once('upgrade', (r) => res(String(r.headers['sec-websocket-extensions'] ?? ''))));
   const welcome = new Promise<string>((res) => ws.once('message', (d) => res(String(d))));
   await new Promise((res, rej) => ws.once('open', res).once('error', rej));
-  ws.send(hello());
+  // Over ws's 1 KiB threshold, so it goes deflated with the window the aggregator asked for, and must inflate.
+  const big = hello({ responders: Array.from({ length: 30 }, (_, i) => responder(i)) });
+  assert.ok(big.length > 2048, `${big.length} bytes`);
+  ws.send(big);
   assert.match(await ext, /permessage-deflate/);
   assert.match(await ext, /server_no_context_takeover/);
+  assert.match(await ext, /client_max_window_bits=11/, 'agents are asked for a 2 KiB window: less inflate state kept a connection');
   assert.match(await welcome, /"type":"welcome"/);
   // Nothing was inflated on our side: the welcome (over 1 KB with its peer list) came as a plain frame.
   const pmd = (ws as unknown as { _extensions: Record<string, { _inflate: unknown }> })._extensions['permessage-deflate'];
