@@ -34,6 +34,8 @@ import {
  * by a few ports per target.
  */
 export const DEFAULT_CONCURRENCY = 256;
+/** How long the hello that says the responders are open waits for DNS answers and link facts (a healthy resolver: ms). */
+const HELLO_WAIT_MS = 250;
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -246,8 +248,7 @@ export class Agent {
   private async refreshLinks(): Promise<void> {
     try {
       if (!(await this.links.refresh(this.hello.interfaces)) || this.stopped) return;
-      this.hello = this.makeHello();
-      this.link.send(this.hello);
+      this.sayHello();
     } catch (err) {
       this.opts.log('warn', `link facts: ${(err as Error).message}`);
     }
@@ -271,8 +272,7 @@ export class Agent {
       if (bad) this.opts.log('warn', `DNS: ${bad} of ${dns.length} forward/reverse checks disagree`);
       if (this.stopped) return;
       this.dns = dns;
-      this.hello = this.makeHello();
-      this.link.send(this.hello);
+      this.sayHello();
     } catch (err) {
       this.opts.log('warn', `DNS checks failed: ${(err as Error).message}`);
     } finally {
@@ -280,18 +280,34 @@ export class Agent {
     }
   }
 
+  /** Hellos held back while a plan is applied: what comes meanwhile rides in the plan's hello. */
+  private helloHeld = 0;
+  private sayHello(): void {
+    this.hello = this.makeHello();
+    if (!this.helloHeld) this.link.send(this.hello);
+  }
+
   private async applyPlan(plan: ProbePlan): Promise<void> {
     this.plan = plan;
-    const wanted = this.respondersOn ? wantedResponders(plan, this.self.addresses) : [];
-    const status = await this.responders.sync(wanted);
-    // The sinks follow the responders: off while OpenStack takes the ports.
-    await this.bandwidth.apply(this.respondersOn ? plan : { ...plan, bandwidth: undefined });
-    for (const r of status) {
-      if (r.state !== 'listening') this.opts.log('warn', `responder ${r.proto} ${r.address}:${r.port} (${r.binding}): ${r.state} ${r.detail ?? ''}`);
+    // DNS answers and link facts are read beside the responders opening and ride in the same hello when they come
+    // within HELLO_WAIT_MS: 2 hellos an agent as a fleet starts, not 4 (BENCHMARKS.md, AFTER 7). Later ones send their own.
+    this.helloHeld++;
+    const extras = Promise.all([plan.dns ? this.refreshDns() : undefined, this.refreshLinks()]);
+    try {
+      const wanted = this.respondersOn ? wantedResponders(plan, this.self.addresses) : [];
+      const status = await this.responders.sync(wanted);
+      // The sinks follow the responders: off while OpenStack takes the ports.
+      await this.bandwidth.apply(this.respondersOn ? plan : { ...plan, bandwidth: undefined });
+      for (const r of status) {
+        if (r.state !== 'listening') this.opts.log('warn', `responder ${r.proto} ${r.address}:${r.port} (${r.binding}): ${r.state} ${r.detail ?? ''}`);
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([extras, new Promise((r) => (timer = setTimeout(r, HELLO_WAIT_MS)))]);
+      clearTimeout(timer);
+    } finally {
+      this.helloHeld--;
     }
-    this.hello = this.makeHello();
-    this.link.send(this.hello);
-    if (plan.dns) void this.refreshDns();
+    this.sayHello();
     if (!this.running) void this.loop();
   }
 

@@ -70,6 +70,10 @@ export const metricDefs = {
     type: 'counter',
     help: 'Agent WebSocket messages or connections refused, by error code (bad message, too large, auth, unknown node, ...).',
   },
+  pinger_agent_hellos_total: {
+    type: 'counter',
+    help: 'Agent hellos taken: on connecting, once responders are open, and on a change of interfaces, link facts or DNS answers.',
+  },
   pinger_result_messages_total: { type: 'counter', help: 'Result messages applied to the matrices.' },
   pinger_result_rows_total: { type: 'counter', help: 'Target rows applied to the matrices.' },
   pinger_result_pairs_unchanged_total: {
@@ -172,7 +176,15 @@ export interface MetricsInput {
   matrices: readonly BindingMatrix[];
   /** For the address families of each binding (pinger_binding_pairs is per family). */
   inventory: Inventory;
-  counters: { messages: number; rejectedByCode: Readonly<Record<string, number>>; results: number; rows: number; unchanged: number; unknownPeers: number };
+  counters: {
+    messages: number;
+    hellos: number;
+    rejectedByCode: Readonly<Record<string, number>>;
+    results: number;
+    rows: number;
+    unchanged: number;
+    unknownPeers: number;
+  };
   tally: ProbeTally;
   options: MetricsOptions;
   lastCollectSeconds: number;
@@ -245,6 +257,7 @@ export function collectMetrics(input: MetricsInput): Family[] {
 
   add('pinger_agent_messages_total', {}, input.counters.messages);
   for (const [code, n] of Object.entries(input.counters.rejectedByCode)) add('pinger_agent_messages_rejected_total', { code }, n);
+  add('pinger_agent_hellos_total', {}, input.counters.hellos);
   add('pinger_result_messages_total', {}, input.counters.results);
   add('pinger_result_rows_total', {}, input.counters.rows);
   add('pinger_result_pairs_unchanged_total', {}, input.counters.unchanged);

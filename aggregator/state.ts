@@ -46,10 +46,10 @@ export class AggregatorState extends EventEmitter {
     rejected: 0,
     /** Refusals by code (every code of the closed set starts at 0). */
     rejectedByCode: Object.fromEntries(rejectCodes.map((c) => [c, 0])) as Record<RejectCode, number>,
+    hellos: 0,
     results: 0,
     rows: 0,
-    /** Pairs delta rounds reported as unchanged (wire-packed.ts `same`). */
-    unchanged: 0,
+    unchanged: 0, // pairs delta rounds reported as unchanged (wire-packed.ts `same`)
     unknownPeers: 0,
   };
 
@@ -150,6 +150,7 @@ export class AggregatorState extends EventEmitter {
   private readonly awaitingPlan = new Set<string>();
 
   hello(msg: HelloMsg): void {
+    this.counters.hellos++;
     const prev = this.nodes.get(msg.node);
     const first = !prev?.connected;
     const planned = this.awaitingPlan.delete(msg.node);

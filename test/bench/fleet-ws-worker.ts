@@ -1,7 +1,7 @@
 // One worker process of the fleet benchmark (test/bench/fleet-ws.ts): simulated agents, each the agent's
 // own Link (hello on connect, clock exchange, heartbeats, reconnects, permessage-deflate) with its own node
-// credential, sending what agent/agent.ts sends: the hello again once the plan's responders are "open", a
-// DNS hello when the plan asks, a round every plan interval (resultsMessages(), the pinglist's window when the
+// credential, sending what agent/agent.ts sends: the hello again once the plan's responders are "open" (with
+// the DNS answers when the plan asks for them), a round every plan interval (resultsMessages(), the pinglist's window when the
 // plan has one), and catch-ups for run-now. Only the probing is synthetic: every row is healthy.
 // Talks to the parent over IPC; started by fleet-ws.ts only.
 import type { Inventory, InventoryNode } from '../../agent/contract/inventory.js';
@@ -95,17 +95,13 @@ class SimAgent {
     const first = !this.plan;
     this.plan = plan;
     this.memory.clear();
-    // As the agent: responders opened, hello again; the DNS lookups answer a little later in their own hello.
-    this.hello = simHello(this.self, plan);
-    this.link.send(this.hello);
-    if (plan.dns)
-      setTimeout(
-        () => {
-          this.hello = simHello(this.self, this.plan, true);
-          this.link.send(this.hello);
-        },
-        20 + Math.random() * 80,
-      );
+    // As the agent: responders opened, hello again, with the DNS answers (lookups made meanwhile, 20-100 ms).
+    const hello = () => {
+      this.hello = simHello(this.self, this.plan, this.plan?.dns === true);
+      this.link.send(this.hello);
+    };
+    if (plan.dns) setTimeout(hello, 20 + Math.random() * 80);
+    else hello();
     if (first) {
       send({ type: 'planned', node: this.self.name, at: Date.now(), intervalMs: plan.intervalMs });
       // The agent's start offset: up to 500 ms (a quarter interval at most).

@@ -62,6 +62,19 @@ test('UDP echo works between agents, and a DNS mismatch is one warning naming th
   assert.ok(dns.queries > 0, 'the agents asked our DNS server');
 });
 
+test('an agent starting says hello twice: on connecting, then with its responders, DNS answers and link facts', async () => {
+  // Two more rounds each after the first, so a later hello (link facts read at a round, DNS) would be counted.
+  const rounds = (x: Report) => Math.min(...x.nodes.map((n) => n.rounds));
+  const r0 = await c.report();
+  await waitFindings((x) => rounds(x) >= rounds(r0) + 2, 'two more rounds from every agent');
+  const text = await (await fetch(`${c.url}/metrics`)).text();
+  const hellos = Number(/^pinger_agent_hellos_total (\d+)$/m.exec(text)?.[1]);
+  // 3 agents: 2 each. Before, each also sent its DNS answers and its first link facts in hellos of their own (4 each).
+  assert.equal(hellos, 2 * inventory.nodes.length, `hellos taken: ${hellos}`);
+  const r = await c.report();
+  for (const n of r.nodes) assert.ok(n.links?.length, `${n.name}'s link facts came with its hello`);
+});
+
 test('the UDP responder answers only tagged probes for its own address, never larger, and rate-limited', async () => {
   const target = addr('node-2', 'overlay');
   const sock = dgram.createSocket('udp4');
