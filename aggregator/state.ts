@@ -192,9 +192,9 @@ export class AggregatorState extends EventEmitter {
     // A catch-up began after the run-now it answers was sent: that bound needs no clock offset, whose estimate
     // is rough while the agent's machine is busy (a starved clock exchange has a long round trip).
     if (catchUp && msg.requestedAt !== undefined && msg.requestedAt <= now) roundStart = Math.max(roundStart, msg.requestedAt);
-    // A pinglist reports faults at once: rows toward a peer not up with its responders open do not count.
-    const up = (p: string) => !this.pinglist || (this.nodes.get(p)?.connected && !this.awaitingPlan.has(p));
-    const readyAt = (p: string) => (up(p) ? (this.nodes.get(p)?.readyAt ?? 0) : Number.POSITIVE_INFINITY);
+    // A pinglist reports faults at once: rows toward a peer not up with its responders open do not count (one lookup a peer).
+    const readyAt = (p: string, r = this.nodes.get(p)) =>
+      !this.pinglist ? (r?.readyAt ?? 0) : r?.connected && !(this.awaitingPlan.size && this.awaitingPlan.has(p)) ? r.readyAt : Number.POSITIVE_INFINITY;
     // Peers whose rows were set aside or whose "unchanged" had nothing to refer to: the agent sends them whole next time.
     const resend = new Set<string>();
     for (const [binding, table] of Object.entries(msg.bindings)) {
