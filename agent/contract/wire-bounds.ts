@@ -41,3 +41,17 @@ export const strings = (max: number, minLen: number, maxLen: number) =>
     },
     { error: `expected at most ${max} strings of ${minLen}-${maxLen} characters` },
   );
+
+/**
+ * An array whose elements a plain loop accepts as they are (`ok` must refuse whatever `element` refuses); only
+ * when one fails does zod parse the array, so the error is zod's own. A hello lists ~120 responders: zod's parse
+ * of each was 60% of decoding it (~35 of ~57 us).
+ */
+export function checkedArray<T extends z.ZodType>(element: T, max: number, ok: (x: unknown) => boolean) {
+  const full = z.array(element).max(max);
+  return z.unknown().superRefine((x, ctx) => {
+    if (Array.isArray(x) && x.length <= max && x.every(ok)) return;
+    const r = full.safeParse(x);
+    if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+  }) as unknown as z.ZodType<z.output<T>[]>;
+}

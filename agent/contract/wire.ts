@@ -8,7 +8,7 @@ import { ifaceMtu, linkFact, lldpState } from './link-wire.js';
 import { packedProblem, type PackedRows } from './wire-packed.js';
 import { TALLY_LENGTH, tallyProblem } from './tally.js';
 import { isPlain, limits, nestedDeeperThan } from './wire-limits.js';
-import { bounded, boundedInts, boundedRecord, strings } from './wire-bounds.js';
+import { bounded, boundedInts, boundedRecord, checkedArray, strings } from './wire-bounds.js';
 
 export { nestedDeeperThan };
 
@@ -107,6 +107,29 @@ export const responderInfo = z.strictObject({
   state: z.enum(['listening', 'in-use', 'denied', 'error']),
   detail: z.string().max(limits.responderDetailChars).optional(),
 });
+const responderKeys = new Set(Object.keys(responderInfo.shape));
+const responderProtos = new Set<unknown>(responderInfo.shape.proto.options);
+const responderStates = new Set<unknown>(responderInfo.shape.state.options);
+/** responderInfo in a plain loop (never wider): what a hello's ~120 responders are checked with (wire-bounds.ts). */
+export function responderOk(x: unknown): boolean {
+  if (!isPlain(x)) return false;
+  for (const k in x) if (!responderKeys.has(k)) return false;
+  const { binding, address, port, detail } = x;
+  return (
+    typeof binding === 'string' &&
+    binding.length >= 1 &&
+    binding.length <= 253 &&
+    typeof address === 'string' &&
+    address.length <= 45 &&
+    isIP(address) !== 0 &&
+    responderProtos.has(x.proto) &&
+    Number.isSafeInteger(port) &&
+    (port as number) >= 1 &&
+    (port as number) <= 65535 &&
+    responderStates.has(x.state) &&
+    (detail === undefined ? !('detail' in x) : typeof detail === 'string' && detail.length <= limits.responderDetailChars)
+  );
+}
 
 /**
  * One DNS consistency check made by the agent. 'address': the reverse (PTR) names of a binding address, and
@@ -132,7 +155,7 @@ export const helloMsg = z.strictObject({
   icmp: z.enum(['available', 'not-measured']),
   icmpDetail: z.string().max(limits.detailChars).optional(),
   interfaces: z.array(interfaceInfo).max(limits.interfaces),
-  responders: z.array(responderInfo).max(limits.responders),
+  responders: checkedArray(responderInfo, limits.responders, responderOk),
   /** Forward/reverse DNS checks (optional: older agents and agents still looking up send none). */
   dns: z.array(dnsCheck).max(limits.dnsChecks).optional(),
   /** Link facts per binding interface (speed, bond/LACP, LLDP neighbours: ./link-wire.ts). */

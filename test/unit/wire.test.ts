@@ -2,7 +2,19 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { packRows } from '../../agent/contract/wire-packed.js';
 import { resultsMessages } from '../../agent/results-msg.js';
-import { decodeAgentMessage, decodeServerMessage, encode, limits, MAX_MESSAGE_BYTES, nestedDeeperThan, type AgentMessage } from '../../agent/contract/wire.js';
+import { z } from 'zod';
+import {
+  decodeAgentMessage,
+  decodeServerMessage,
+  encode,
+  helloMsg,
+  limits,
+  MAX_MESSAGE_BYTES,
+  nestedDeeperThan,
+  responderInfo,
+  responderOk,
+  type AgentMessage,
+} from '../../agent/contract/wire.js';
 
 const hello: AgentMessage = {
   v: 3,
@@ -185,4 +197,43 @@ test('arrays and records at their bounds pass, one more is refused naming the fi
   const detail = (n: number) => JSON.stringify({ ...hello, responders: [{ ...responders(1)[0], detail: 'é'.repeat(n) }] });
   assert.ok(decodeAgentMessage(detail(limits.responderDetailChars)).ok);
   assert.match((decodeAgentMessage(detail(limits.responderDetailChars + 1)) as { error: string }).error, /^responders\.0\.detail: Too big/);
+});
+
+test("a hello's responders: the plain-loop check accepts exactly what responderInfo accepts, and errors stay zod's", () => {
+  const good = { binding: 'internal', address: '198.18.1.1', proto: 'tcp', port: 3306, state: 'listening' };
+  const cases: [string, unknown][] = [
+    ['as the agent sends it', good],
+    ['with a detail', { ...good, state: 'in-use', detail: 'EADDRINUSE' }],
+    ['IPv6, udp, denied', { ...good, address: '2001:db8::1', proto: 'udp', state: 'denied' }],
+    ['port 65535', { ...good, port: 65535 }],
+    ['detail at its bound', { ...good, detail: 'x'.repeat(limits.responderDetailChars) }],
+    ['an extra key', { ...good, extra: 1 }],
+    ['port 0', { ...good, port: 0 }],
+    ['port 65536', { ...good, port: 65536 }],
+    ['port 80.5', { ...good, port: 80.5 }],
+    ['port as text', { ...good, port: '80' }],
+    ['not an IP', { ...good, address: 'node-1' }],
+    ['an address of 46 characters', { ...good, address: `${'1'.repeat(46)}` }],
+    ['empty binding', { ...good, binding: '' }],
+    ['binding of 254', { ...good, binding: 'b'.repeat(254) }],
+    ['proto sctp', { ...good, proto: 'sctp' }],
+    ['state open', { ...good, state: 'open' }],
+    ['detail too long', { ...good, detail: 'x'.repeat(limits.responderDetailChars + 1) }],
+    ['detail null', { ...good, detail: null }],
+    ['binding missing', { address: good.address, proto: 'tcp', port: 1, state: 'listening' }],
+    ['an array', [good]],
+    ['null', null],
+  ];
+  for (const [what, r] of cases) {
+    const zod = responderInfo.safeParse(r).success;
+    assert.equal(responderOk(r), zod, `${what}: plain loop ${responderOk(r)}, zod ${zod}`);
+    const d = decodeAgentMessage(JSON.stringify({ ...hello, responders: [good, r] }));
+    const full = z.strictObject({ ...helloMsg.shape, responders: z.array(responderInfo) }).safeParse({ ...hello, responders: [good, r] });
+    assert.equal(d.ok, full.success, what);
+    if (!d.ok && !full.success)
+      assert.match(d.error, new RegExp(`^responders\\.1${full.error.issues[0]!.path.length > 2 ? '\\.' : ':'}`), `${what}: ${d.error}`);
+  }
+  // Accepted responders come out as they came in.
+  const d = decodeAgentMessage(JSON.stringify({ ...hello, responders: [good] }));
+  assert.ok(d.ok && d.msg.type === 'hello' && JSON.stringify(d.msg.responders) === JSON.stringify([good]));
 });
