@@ -1,6 +1,6 @@
 // Cost of a hello at the aggregator (decode: size and depth checks, JSON.parse, the zod schema) for the hellos a
-// fleet's start sends: each agent says hello three times (before its plan, with its responders open, with its DNS
-// results), so a 1,000-node start is 3,000 hellos. Usage: node --import tsx test/bench/hello-cost.ts
+// fleet's start sends: each agent says hello twice (before its plan, then with its responders open and its DNS
+// answers), so a 1,000-node start is 2,000 hellos. Usage: node --import tsx test/bench/hello-cost.ts
 import { decodeAgentMessage, encode } from '../../agent/contract/wire.js';
 import { builtinProfile, planFor } from '../../aggregator/profile.js';
 import { fleetInventory, simHello } from './fleet-lib.js';
@@ -8,7 +8,7 @@ import { fleetInventory, simHello } from './fleet-lib.js';
 const inv = fleetInventory(1000, 6);
 const plan = planFor(builtinProfile('openstack'), inv);
 const self = inv.nodes[7]!;
-const hellos = [simHello(self), simHello(self, plan), simHello(self, plan, true)].map((h) => Buffer.from(encode(h)));
+const hellos = [simHello(self), simHello(self, plan, true)].map((h) => Buffer.from(encode(h)));
 for (const [i, h] of hellos.entries()) {
   const runs: number[] = [];
   for (let k = 0; k < 7; k++) {
@@ -17,5 +17,5 @@ for (const [i, h] of hellos.entries()) {
     runs.push((performance.now() - t) / 200);
   }
   runs.sort((a, b) => a - b);
-  console.log(`hello ${i + 1} of 3: ${h.length} bytes, decode median ${(runs[3]! * 1000).toFixed(0)} us`);
+  console.log(`hello ${i + 1} of 2: ${h.length} bytes, decode median ${(runs[3]! * 1000).toFixed(0)} us`);
 }
