@@ -34,8 +34,11 @@ import {
  * by a few ports per target.
  */
 export const DEFAULT_CONCURRENCY = 256;
-/** How long the hello that says the responders are open waits for DNS answers and link facts (a healthy resolver: ms). */
-const HELLO_WAIT_MS = 250;
+/**
+ * How long the hello that says the responders are open may wait for DNS answers and link facts: a healthy
+ * resolver and /sys answer in ms, but spawning lldpcli on a loaded machine can take a few hundred.
+ */
+const HELLO_WAIT_MS = 1000;
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
