@@ -43,7 +43,6 @@ export class AggregatorState extends EventEmitter {
   /** Counters for metrics and health. */
   readonly counters = {
     messages: 0,
-    rejected: 0,
     /** Refusals by code (every code of the closed set starts at 0). */
     rejectedByCode: Object.fromEntries(rejectCodes.map((c) => [c, 0])) as Record<RejectCode, number>,
     hellos: 0,
@@ -61,24 +60,23 @@ export class AggregatorState extends EventEmitter {
   }
 
   private setup(inventory: Inventory, profile: Profile): void {
-    const opts = { inventory, profile };
     this.inventory = inventory;
     this.profile = profile;
-    this.plan = planFor(opts.profile, opts.inventory);
-    this.pinglist = pinglistFor(opts.profile, opts.inventory.nodes.length);
-    const names = opts.inventory.nodes.map((n) => n.name);
+    this.plan = planFor(profile, inventory);
+    this.pinglist = pinglistFor(profile, inventory.nodes.length);
+    const names = inventory.nodes.map((n) => n.name);
     // Stale after three missed intervals (plus the probe timeout): one slow round is not a fault.
-    this.nodes = new NodeTable(names, 3 * this.plan.intervalMs + opts.profile.timeoutMs, this.now());
+    this.nodes = new NodeTable(names, 3 * this.plan.intervalMs + profile.timeoutMs, this.now());
     // Cells that pass the raw checks but fail a profile condition (an RTT bound) keep their rows for the
     // diagnosis. Only comparisons can fail on an 'ok' cell: a failed port already makes it not ok.
-    this.matrices = opts.inventory.bindings.map((b) => {
-      const conds = pairComparisons(requirementFor(opts.profile, b).conditions);
+    this.matrices = inventory.bindings.map((b) => {
+      const conds = pairComparisons(requirementFor(profile, b).conditions);
       return new BindingMatrix(b, names, conds.length ? (icmp) => icmpComparisonsFail(conds, icmp) : undefined);
     });
     this.byBinding = new Map(this.matrices.map((m) => [m.binding, m]));
     this.members = new Map(
       this.matrices.map((m) => {
-        const has = Uint8Array.from(opts.inventory.nodes, (n) => ((n.addresses[m.binding]?.length ?? 0) > 0 ? 1 : 0));
+        const has = Uint8Array.from(inventory.nodes, (n) => ((n.addresses[m.binding]?.length ?? 0) > 0 ? 1 : 0));
         return [m, (i: number) => has[i] === 1];
       }),
     );
@@ -192,9 +190,11 @@ export class AggregatorState extends EventEmitter {
     // A catch-up began after the run-now it answers was sent: that bound needs no clock offset, whose estimate
     // is rough while the agent's machine is busy (a starved clock exchange has a long round trip).
     if (catchUp && msg.requestedAt !== undefined && msg.requestedAt <= now) roundStart = Math.max(roundStart, msg.requestedAt);
-    // A pinglist reports faults at once: rows toward a peer not up with its responders open do not count (one lookup a peer).
-    const readyAt = (p: string, r = this.nodes.get(p)) =>
-      !this.pinglist ? (r?.readyAt ?? 0) : r?.connected && !(this.awaitingPlan.size && this.awaitingPlan.has(p)) ? r.readyAt : Number.POSITIVE_INFINITY;
+    // A pinglist reports faults at once: rows toward a peer not up with its responders open do not count.
+    const readyAt = (p: string) => {
+      const r = this.nodes.get(p); // one lookup a peer (600 a frame at 1,000 x 6), not three
+      return !this.pinglist ? (r?.readyAt ?? 0) : r?.connected && !this.awaitingPlan.has(p) ? r.readyAt : Number.POSITIVE_INFINITY;
+    };
     // Peers whose rows were set aside or whose "unchanged" had nothing to refer to: the agent sends them whole next time.
     const resend = new Set<string>();
     for (const [binding, table] of Object.entries(msg.bindings)) {

@@ -60,7 +60,6 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
   const remoteOf = new WeakMap<WebSocket, string>();
   const udpKey = udpEchoKey(token).toString('hex');
   const countReject = (code: RejectCode) => {
-    state.counters.rejected++;
     state.counters.rejectedByCode[code]++;
   };
 
