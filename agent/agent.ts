@@ -12,6 +12,7 @@ import { LinkWatch } from './link-watch.js';
 import type { UdpKeyRef } from './probes/udp.js';
 import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
 import { resultsMessages, type RoundOut } from './results-msg.js';
+import { PeerOffer } from './peer-offer.js';
 import { RowMemory } from './delta.js';
 import { runRound, type RoundProbes } from './round.js';
 import { RttHistory } from './stats.js';
@@ -84,6 +85,8 @@ export class Agent {
   private lastRound: RoundOut | undefined;
   /** What was last sent toward each peer: a round sends only the peers whose rows changed (delta.ts). */
   private readonly memory = new RowMemory();
+  /** The peer set the aggregator offered on this connection: rounds name peers by index into it. */
+  private readonly offer = new PeerOffer();
   private round = 0;
   private running = false;
   private stopped = false;
@@ -121,13 +124,17 @@ export class Agent {
     });
     // A new connection may be a new aggregator, a new plan may mean new probes: "unchanged" would refer to
     // rows it never took. A resend names peers it holds nothing current for.
-    this.link.on('connected', () => this.memory.clear());
+    this.link.on('connected', () => {
+      this.memory.clear();
+      this.offer.clear();
+    });
     this.link.on('resend', (peers) => this.memory.forget(peers));
     this.link.on('udp-key', (key) => (udpKey.current = key));
-    this.link.on('plan', (plan, up, peers) => {
+    this.link.on('plan', (plan, up, peers, peerSet) => {
       // Only this process's very first round is trimmed: after a reconnect the peers' state is unknown.
       if (up && !this.plan && this.round === 0) this.firstRoundOnly = new Set(up);
       if (peers) this.adoptPeers(peers, 'the aggregator');
+      this.offer.offer(peerSet);
       this.memory.clear();
       void this.applyPlan(plan);
     });
@@ -440,10 +447,10 @@ export class Agent {
     if (catchUpOf) {
       // A catch-up answers peers that just came up: whole rows, which later rounds may then call unchanged.
       this.memory.remember(rows, Date.now());
-      msgs = resultsMessages(out, this.opts.batchRows ?? 5000);
+      msgs = resultsMessages(out, this.opts.batchRows ?? 5000, this.offer.setFor(this.inventory.nodes));
     } else {
       const { changed, same } = this.memory.split(rows, Date.now());
-      msgs = resultsMessages({ ...out, bindings: changed, same }, this.opts.batchRows ?? 5000);
+      msgs = resultsMessages({ ...out, bindings: changed, same }, this.opts.batchRows ?? 5000, this.offer.setFor(this.inventory.nodes));
       this.round++;
       // What a reconnect re-sends: the last full round, whole (a catch-up's rows are in the next one too).
       this.lastRound = out;

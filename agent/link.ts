@@ -37,7 +37,8 @@ export interface ClockEstimate {
 }
 
 export declare interface Link {
-  on(e: 'plan', l: (plan: ProbePlan, up: string[] | undefined, peers?: PeerSpec[]) => void): this;
+  /** `peerSet`: the id of the aggregator's peer set, when it offers one (agent/contract/peer-set.ts). */
+  on(e: 'plan', l: (plan: ProbePlan, up: string[] | undefined, peers: PeerSpec[] | undefined, peerSet: string | undefined) => void): this;
   on(e: 'run-now', l: (peers: string[] | undefined, at: number | undefined) => void): this;
   on(e: 'resend', l: (peers: string[]) => void): this;
   on(e: 'udp-key', l: (key: Buffer) => void): this;
@@ -125,8 +126,8 @@ export class Link extends EventEmitter {
       const m = d.msg;
       if (m.type === 'welcome') {
         if (m.udpKey) this.emit('udp-key', Buffer.from(m.udpKey, 'hex'));
-        this.emit('plan', m.plan, m.up);
-      } else if (m.type === 'plan') this.emit('plan', m.plan, undefined, m.peers);
+        this.emit('plan', m.plan, m.up, undefined, m.peerSet);
+      } else if (m.type === 'plan') this.emit('plan', m.plan, undefined, m.peers, m.peerSet);
       else if (m.type === 'run-now') this.emit('run-now', m.peers, m.at);
       else if (m.type === 'resend') this.emit('resend', m.peers);
       else if (m.type === 'clock') {

@@ -1,7 +1,8 @@
 // The results messages of one round (pure): what the agent sends, and what the fleet benchmark's simulated
 // agents send, so the benchmark measures the protocol the agent speaks.
 import { limits, WIRE_VERSION, type ResultsMsg, type TargetRow } from './contract/wire.js';
-import { packRows, type PackedRows } from './contract/wire-packed.js';
+import { packRows, packRowsIn, type PackedRows } from './contract/wire-packed.js';
+import type { PeerSet } from './contract/peer-set.js';
 import { emptyTally, tallyPacked } from './contract/tally.js';
 import { frameBytes } from './contract/wire-binary.js';
 
@@ -22,10 +23,13 @@ export interface RoundOut {
 const SAME_PER_TABLE = 2000;
 
 /**
+ * With `set` (the peer set the aggregator offered on this connection), peers and addresses go as indices into
+ * it (./contract/peer-set.ts); a message with a row outside the set names them instead.
+ *
  * Splits a round into wire v2 messages (packed tables) of at most `batchRows` rows (never more than the wire's
  * rows per binding) and below the wire's results bytes (a message over it is split in two); the last says final.
  */
-export function resultsMessages(out: RoundOut, batchRows = 5000): ResultsMsg[] {
+export function resultsMessages(out: RoundOut, batchRows = 5000, set?: PeerSet): ResultsMsg[] {
   const max = Math.max(1, Math.min(batchRows, limits.rowsPerBinding));
   const parts: Record<string, TargetRow[]>[] = [];
   let cur: Record<string, TargetRow[]> = {};
@@ -44,12 +48,30 @@ export function resultsMessages(out: RoundOut, batchRows = 5000): ResultsMsg[] {
     if (!cur[b] && list.length === 0) cur[b] = [];
   }
   parts.push(cur);
-  const msgs = [...parts.flatMap((p) => underBytes(out, p)), ...sameMessages(out)];
+  const msgs = [...parts.flatMap((p) => underBytes(out, p, set)), ...sameMessages(out, set)];
   msgs.forEach((m, i) => (m.final = i === msgs.length - 1));
   return msgs;
 }
 
-function message(out: RoundOut, rows: Record<string, TargetRow[]>): ResultsMsg {
+function message(out: RoundOut, rows: Record<string, TargetRow[]>, set?: PeerSet): ResultsMsg {
+  const indexed = set && packedIn(rows, set);
+  return indexed
+    ? { ...head(out), peerSet: set.id, bindings: indexed }
+    : { ...head(out), bindings: Object.fromEntries(Object.entries(rows).map(([b, list]) => [b, packRows(list)])) };
+}
+
+/** Every binding's rows packed as indices into `set`, or undefined when a row is outside it. */
+function packedIn(rows: Record<string, TargetRow[]>, set: PeerSet): Record<string, PackedRows> | undefined {
+  const out: Record<string, PackedRows> = {};
+  for (const [b, list] of Object.entries(rows)) {
+    const p = packRowsIn(list, set, b);
+    if (!p) return undefined;
+    out[b] = p;
+  }
+  return out;
+}
+
+function head(out: RoundOut): Omit<ResultsMsg, 'bindings'> {
   const { catchUp } = out;
   const asked = catchUp?.requestedAt !== undefined ? { requestedAt: catchUp.requestedAt } : {};
   return {
@@ -61,13 +83,12 @@ function message(out: RoundOut, rows: Record<string, TargetRow[]>): ResultsMsg {
     startedAt: out.startedAt,
     final: false,
     ...(catchUp ? { catchUp: true, ...asked } : {}),
-    bindings: Object.fromEntries(Object.entries(rows).map(([b, list]) => [b, packRows(list)])),
   };
 }
 
 /** One message, or (when it would exceed the wire's bound) its rows split in halves until each fits. */
-function underBytes(out: RoundOut, rows: Record<string, TargetRow[]>): ResultsMsg[] {
-  const m = message(out, rows);
+function underBytes(out: RoundOut, rows: Record<string, TargetRow[]>, set: PeerSet | undefined): ResultsMsg[] {
+  const m = message(out, rows, set);
   const flat = Object.entries(rows).flatMap(([b, list]) => list.map((r) => [b, r] as const));
   // Below the bound both as the binary frame the agent sends and as the text it falls back to (./contract/wire-binary.ts).
   if (flat.length < 2 || Math.max(frameBytes(m), Buffer.byteLength(JSON.stringify(m))) <= limits.resultsBytes) return [m];
@@ -79,29 +100,32 @@ function underBytes(out: RoundOut, rows: Record<string, TargetRow[]>): ResultsMs
     return part;
   };
   const mid = flat.length >> 1;
-  return [...underBytes(out, half(0, mid)), ...underBytes(out, half(mid, flat.length))];
+  return [...underBytes(out, half(0, mid), set), ...underBytes(out, half(mid, flat.length), set)];
 }
 
 /**
  * The unchanged peers of a delta round: tables with no rows, `same` naming the peers and (on a binding's first
  * table) the tally of their rows. Messages of their own, so the row messages' byte split never has to count them.
  */
-function sameMessages(out: RoundOut): ResultsMsg[] {
+function sameMessages(out: RoundOut, set: PeerSet | undefined): ResultsMsg[] {
   const tables: [string, PackedRows][] = [];
+  // Indices into the set when every unchanged peer is in it (it is, unless the set changed under the round).
+  const indexed = set && Object.values(out.same ?? {}).every((s) => s.peers.every((p) => set.indexOf(p) >= 0)) ? set : undefined;
   for (const [b, s] of Object.entries(out.same ?? {})) {
     if (!s.peers.length) continue;
     const tally = emptyTally();
     tallyPacked(tally, packRows(s.rows));
     for (let i = 0; i < s.peers.length; i += SAME_PER_TABLE) {
       const peers = s.peers.slice(i, i + SAME_PER_TABLE);
-      tables.push([b, { peers, addrs: [], tcp: [], udp: [], rows: [], same: peers.map((_, j) => j), tally: i === 0 ? tally : emptyTally() }]);
+      const same = indexed ? peers.map((p) => indexed.indexOf(p)) : peers.map((_, j) => j);
+      tables.push([b, { peers: indexed ? [] : peers, addrs: [], tcp: [], udp: [], rows: [], same, tally: i === 0 ? tally : emptyTally() }]);
     }
   }
   // One table per binding a message; a binding's further tables go in further messages.
   const msgs: ResultsMsg[] = [];
   for (const [b, t] of tables) {
     let m = msgs.find((x) => !(b in x.bindings));
-    if (!m) msgs.push((m = { ...message(out, {}), bindings: {} }));
+    if (!m) msgs.push((m = { ...head(out), ...(indexed ? { peerSet: indexed.id } : {}), bindings: {} }));
     m.bindings[b] = t;
   }
   return msgs;

@@ -120,12 +120,15 @@ export class BindingMatrix {
     const src = this.index.get(from);
     if (src === undefined) return [];
     const unknown: string[] = [];
-    // Each peer string of the message resolved once, not once a row.
-    const dstOf = p.peers.map((name) => {
-      const d = this.index.get(name);
-      if (d === undefined) unknown.push(name);
-      return d ?? -1;
-    });
+    // A resolved peer set's tables index this very node list: no lookup. Named peers: one lookup a message, not a row.
+    const dstOf =
+      p.peers === this.nodes
+        ? (this.identity ??= Array.from({ length: this.n }, (_, i) => i))
+        : p.peers.map((name) => {
+            const d = this.index.get(name);
+            if (d === undefined) unknown.push(name);
+            return d ?? -1;
+          });
     const touched = foldRows(this.scratch(), p, src, dstOf);
     const sc = this.sc!;
     const stamp = this.updated.offsetOf(Math.floor(roundStart / 1000));
@@ -149,9 +152,10 @@ export class BindingMatrix {
     const src = this.index.get(from);
     if (src === undefined || !p.same) return;
     const stamp = this.updated.offsetOf(Math.floor(roundStart / 1000));
+    const own = p.peers === this.nodes;
     for (const i of p.same) {
       const name = p.peers[i]!;
-      const d = this.index.get(name);
+      const d = own ? i : this.index.get(name);
       if (d === undefined || d === src) continue;
       const cell = src * this.n + d;
       const ready = peerReadyAt(name);
@@ -221,6 +225,7 @@ export class BindingMatrix {
   private curD = -1;
   private readonly curRows = () => this.rowsOf(this.curP!, this.curD);
 
+  private identity: number[] | undefined;
   private sc: Scratch | undefined;
   private scratch(): Scratch {
     return (this.sc ??= newScratch(this.n));
@@ -319,8 +324,7 @@ export class BindingMatrix {
   cell(from: string, to: string): CellView | undefined {
     const s = this.index.get(from);
     const d = this.index.get(to);
-    if (s === undefined || d === undefined) return undefined;
-    return this.view(s, d);
+    return s === undefined || d === undefined ? undefined : this.view(s, d);
   }
 
   private view(s: number, d: number): CellView {

@@ -74,7 +74,10 @@ export const metricDefs = {
     type: 'counter',
     help: 'Agent hellos taken: on connecting, once responders are open, and on a change of interfaces, link facts or DNS answers.',
   },
-  pinger_result_messages_total: { type: 'counter', help: 'Result messages applied to the matrices.' },
+  pinger_result_messages_total: {
+    type: 'counter',
+    help: 'Result messages applied to the matrices, by how they name peers: indexed (into the peer set the aggregator offered) or named.',
+  },
   pinger_result_rows_total: { type: 'counter', help: 'Target rows applied to the matrices.' },
   pinger_result_pairs_unchanged_total: {
     type: 'counter',
@@ -181,6 +184,8 @@ export interface MetricsInput {
     hellos: number;
     rejectedByCode: Readonly<Record<string, number>>;
     results: number;
+    /** Results naming peers by index into the offered peer set (the rest name them). */
+    resultsIndexed: number;
     rows: number;
     unchanged: number;
     unknownPeers: number;
@@ -258,7 +263,9 @@ export function collectMetrics(input: MetricsInput): Family[] {
   add('pinger_agent_messages_total', {}, input.counters.messages);
   for (const [code, n] of Object.entries(input.counters.rejectedByCode)) add('pinger_agent_messages_rejected_total', { code }, n);
   add('pinger_agent_hellos_total', {}, input.counters.hellos);
-  add('pinger_result_messages_total', {}, input.counters.results);
+  // Named while an agent's inventory differs from ours (it was not offered our set, or its own has another id).
+  add('pinger_result_messages_total', { peers: 'indexed' }, input.counters.resultsIndexed);
+  add('pinger_result_messages_total', { peers: 'named' }, input.counters.results - input.counters.resultsIndexed);
   add('pinger_result_rows_total', {}, input.counters.rows);
   add('pinger_result_pairs_unchanged_total', {}, input.counters.unchanged);
   add('pinger_result_unknown_peer_rows_total', {}, input.counters.unknownPeers);

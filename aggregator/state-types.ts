@@ -2,6 +2,7 @@
 // (kept apart so state.ts holds only the writer's logic).
 import type { Inventory } from '../agent/contract/inventory.js';
 import type { Coverage } from './coverage.js';
+import { rejectCodes, type RejectCode } from './errors.js';
 import type { Finding } from './findings.js';
 import type { NodeRecord, NodeState } from './nodes.js';
 import type { Profile } from './profile.js';
@@ -45,3 +46,19 @@ export interface Snapshot {
 
 /** How stale a changed snapshot may be served (ms): 1,000 nodes change many times a second, every reader shares one. */
 export const snapshotMaxAgeMs = (nodes: number) => (nodes > 500 ? 1000 : nodes > 200 ? 500 : 0);
+
+/** The state's counters, for metrics and health: each only ever grows. */
+export function newCounters() {
+  return {
+    messages: 0,
+    /** Refusals by code (every code of the closed set starts at 0). */
+    rejectedByCode: Object.fromEntries(rejectCodes.map((c) => [c, 0])) as Record<RejectCode, number>,
+    hellos: 0,
+    results: 0,
+    /** Results naming peers by index into the offered peer set (agent/contract/peer-set.ts). */
+    resultsIndexed: 0,
+    rows: 0,
+    unchanged: 0, // pairs delta rounds reported as unchanged (wire-packed.ts `same`)
+    unknownPeers: 0,
+  };
+}

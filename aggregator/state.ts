@@ -6,17 +6,17 @@ import type { HeartbeatMsg, HelloMsg, ProbePlan, ResultsMsg } from '../agent/con
 import { col, rowCount, strideOf } from '../agent/contract/wire-packed.js';
 import { diagnose } from './diagnosis.js';
 import { BandwidthTable } from './bandwidth-diagnosis.js';
-import { rejectCodes, type RejectCode } from './errors.js';
 import type { Finding } from './findings.js';
 import { BindingMatrix } from './matrix.js';
 import { NodeTable, type NodeRecord, type NodeState } from './nodes.js';
+import { PeerSets } from './peer-sets.js';
 import { icmpComparisonsFail, pairComparisons } from './conditions.js';
 import { CoverageCache, totalCoverage } from './coverage.js';
 import { pinglistFor, planFor, requirementFor, type Profile } from './profile.js';
 import { buildReport, type MatrixDetail, type Report } from './report.js';
 import { realClock, type StateClock } from './state-clock.js';
 import { verdictOf, waitingReasons, type Verdict } from './verdict.js';
-import { snapshotMaxAgeMs, type ReloadSummary, type Snapshot, type StateOptions } from './state-types.js';
+import { newCounters, snapshotMaxAgeMs, type ReloadSummary, type Snapshot, type StateOptions } from './state-types.js';
 
 export { realClock, type StateClock } from './state-clock.js';
 export type { ReloadSummary, Snapshot, StateOptions } from './state-types.js';
@@ -37,20 +37,12 @@ export class AggregatorState extends EventEmitter {
   private members!: Map<BindingMatrix, (i: number) => boolean>;
   /** Reloads applied so far (0: the inventory the process started with). */
   generation = 0;
+  readonly peerSets = new PeerSets();
   private readonly now: () => number;
   private readonly clock: StateClock;
   private snap: Snapshot | undefined;
   /** Counters for metrics and health. */
-  readonly counters = {
-    messages: 0,
-    /** Refusals by code (every code of the closed set starts at 0). */
-    rejectedByCode: Object.fromEntries(rejectCodes.map((c) => [c, 0])) as Record<RejectCode, number>,
-    hellos: 0,
-    results: 0,
-    rows: 0,
-    unchanged: 0, // pairs delta rounds reported as unchanged (wire-packed.ts `same`)
-    unknownPeers: 0,
-  };
+  readonly counters = newCounters();
 
   constructor(opts: StateOptions) {
     super();
@@ -64,7 +56,7 @@ export class AggregatorState extends EventEmitter {
     this.profile = profile;
     this.plan = planFor(profile, inventory);
     this.pinglist = pinglistFor(profile, inventory.nodes.length);
-    const names = inventory.nodes.map((n) => n.name);
+    const names = this.peerSets.adopt(inventory.nodes).names; // shared with the matrices: resolved tables index them as they are
     // Stale after three missed intervals (plus the probe timeout): one slow round is not a fault.
     this.nodes = new NodeTable(names, 3 * this.plan.intervalMs + profile.timeoutMs, this.now());
     // Cells that pass the raw checks but fail a profile condition (an RTT bound) keep their rows for the
@@ -179,6 +171,7 @@ export class AggregatorState extends EventEmitter {
     const r = this.nodes.get(msg.node);
     if (!r || !r.connected) return;
     this.counters.results++;
+    if (msg.peerSet !== undefined) this.counters.resultsIndexed++;
     const catchUp = msg.catchUp === true;
     // Metrics tally probe outcomes and RTTs per binding from here: counters need every round, not just the latest.
     this.emit('results', msg);
@@ -213,9 +206,7 @@ export class AggregatorState extends EventEmitter {
       }
     }
     if (resend.size) this.emit('resend', msg.node, [...resend]);
-    r.lastSeenAt = now;
-    r.lastResultsAt = now;
-    this.lastRowsAt = now;
+    r.lastSeenAt = r.lastResultsAt = this.lastRowsAt = now;
     if (catchUp) {
       // A few peers' rows, not a round: the node's round count and round time are its full rounds'.
       this.changed();

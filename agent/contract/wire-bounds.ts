@@ -33,7 +33,7 @@ export const boundedInts = (max: number) =>
 
 // A bounded list of bounded strings in one plain loop: ~6,000 a message, zod per element cost more than the rest.
 export const strings = (max: number, minLen: number, maxLen: number) =>
-  z.custom<string[]>(
+  z.custom<readonly string[]>(
     (x) => {
       if (!Array.isArray(x) || x.length > max) return false;
       for (const s of x) if (typeof s !== 'string' || s.length < minLen || s.length > maxLen) return false;

@@ -56,3 +56,10 @@ export function nestedDeeperThan(b: Uint8Array, max: number): boolean {
   }
   return false;
 }
+
+/** A value from the input, quoted for an error message: short, whatever the peer sent. */
+export function quote(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > limits.quoteChars ? `${v.slice(0, limits.quoteChars)}...` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  return Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : typeof v;
+}

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { outcomes, type Outcome } from './probe.js';
 import type { TargetRow } from './wire.js';
 import { limits } from './wire-limits.js';
+import type { PeerSet } from './peer-set.js';
 
 /**
  * One binding's rows. `rows` holds `rows.length / stride` rows of `stride = FIXED + tcp.length + udp.length`
@@ -13,10 +14,11 @@ import { limits } from './wire-limits.js';
  * `bw` (optional): bandwidth samples as triples [row index, Mb/s, window ms] (Mb/s is not an int).
  */
 export interface PackedRows {
-  peers: string[];
-  addrs: string[];
-  tcp: string[];
-  udp: string[];
+  /** Empty in a message that names peers by index into a peer set (./peer-set.ts) until the aggregator resolves it. */
+  peers: readonly string[];
+  addrs: readonly string[];
+  tcp: readonly string[];
+  udp: readonly string[];
   /** A JSON array, or a view of a binary frame's body (./wire-binary.ts). */
   rows: number[] | Int32Array;
   bw?: number[];
@@ -61,11 +63,32 @@ function interner(list: string[]): (s: string) => number {
 
 /** Packs rows (one binding's, one message's). A `tcp: {}` or `udp: {}` of a row comes back absent. */
 export function packRows(rows: readonly TargetRow[]): PackedRows {
-  const p: PackedRows = { peers: [], addrs: [], tcp: [], udp: [], rows: [] };
-  const peer = interner(p.peers);
-  const addr = interner(p.addrs);
-  const tcpKey = interner(p.tcp);
-  const udpKey = interner(p.udp);
+  const peers: string[] = [];
+  const addrs: string[] = [];
+  return packWith(rows, peers, addrs, interner(peers), interner(addrs));
+}
+
+/**
+ * Packs rows naming peers and addresses by index into `set` (binding `binding`'s addresses): the table has no
+ * peers or addrs of its own. Undefined when a row's peer or address is not in the set (then name them).
+ */
+export function packRowsIn(rows: readonly TargetRow[], set: PeerSet, binding: string): PackedRows | undefined {
+  for (const r of rows) if (set.indexOf(r.peer) < 0 || set.addrIndexOf(binding, r.addr) < 0) return undefined;
+  return packWith(
+    rows,
+    [],
+    [],
+    (s) => set.indexOf(s),
+    (a) => set.addrIndexOf(binding, a),
+  );
+}
+
+function packWith(rows: readonly TargetRow[], peers: string[], addrs: string[], peer: (s: string) => number, addr: (s: string) => number): PackedRows {
+  const tcp: string[] = [];
+  const udp: string[] = [];
+  const p: PackedRows = { peers, addrs, tcp, udp, rows: [] };
+  const tcpKey = interner(tcp);
+  const udpKey = interner(udp);
   for (const r of rows) {
     for (const k in r.tcp) tcpKey(k);
     for (const k in r.udp) udpKey(k);
@@ -107,7 +130,7 @@ export function unpackRow(p: PackedRows, i: number): TargetRow {
     const rtt = v[o + col.rttMin] === ABSENT ? null : ([0, 1, 2, 3, 4].map((j) => v[o + col.rttMin + j]! / 1000) as [number, number, number, number, number]);
     r.icmp = { sent: v[o + col.sent]!, recv: v[o + col.recv]!, rtt, outcome: outcomes[v[o + col.icmp]!]! };
   }
-  const ports = (keys: string[], at: number): Record<string, Outcome> | undefined => {
+  const ports = (keys: readonly string[], at: number): Record<string, Outcome> | undefined => {
     let m: Record<string, Outcome> | undefined;
     keys.forEach((k, j) => {
       const c = v[o + at + j]!;
@@ -177,17 +200,19 @@ function bwProblem(bw: readonly unknown[], n: number): string | undefined {
  * Why a packed table (its arrays' shapes and lengths already bounded by the schema) is refused, or undefined.
  * O(rows), fixed work a row: every index in bounds, ints only, codes in the vocabulary, stride exact.
  */
-export function packedProblem(p: PackedRows): string | undefined {
+export function packedProblem(p: PackedRows, indexed = false): string | undefined {
   const bad = keysProblem(p.tcp, 'tcp') ?? keysProblem(p.udp, 'udp');
   if (bad) return bad;
+  // Indices into a peer set (./peer-set.ts): bounded here by the wire, checked against the set when resolved.
+  if (indexed && (p.peers.length || p.addrs.length)) return 'a message with a peerSet names no peers or addrs in its tables';
   for (let i = 0; i < p.addrs.length; i++) if (isIP(p.addrs[i]!) === 0) return `addrs.${i}: ${JSON.stringify(p.addrs[i]!.slice(0, 45))} is not an IP address`;
   const v: ArrayLike<unknown> = p.rows;
   const stride = strideOf(p);
   if (v.length % stride !== 0) return `rows: ${v.length} ints is not a whole number of rows of ${stride}`;
   const n = v.length / stride;
   if (n > limits.rowsPerBinding) return `rows: more than ${limits.rowsPerBinding} rows`;
-  const peers = p.peers.length;
-  const addrs = p.addrs.length;
+  const peers = indexed ? limits.rowsPerBinding : p.peers.length;
+  const addrs = indexed ? limits.rowsPerBinding : p.addrs.length;
   for (let i = 0, o = 0; i < n; i++, o += stride) {
     const peer = v[o + col.peer];
     const addr = v[o + col.addr];

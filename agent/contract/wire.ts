@@ -6,30 +6,22 @@ import { z } from 'zod';
 import { outcomes } from './probe.js';
 import { ifaceMtu, linkFact, lldpState } from './link-wire.js';
 import { packedProblem, type PackedRows } from './wire-packed.js';
+import { peerSetIdPattern } from './peer-set.js';
 import { TALLY_LENGTH, tallyProblem } from './tally.js';
-import { isPlain, limits, nestedDeeperThan } from './wire-limits.js';
+import { isPlain, limits, nestedDeeperThan, quote } from './wire-limits.js';
+import { WIRE_VERSION } from './version.js';
+import { decodeWith, type DecodeOptions } from './wire-decode.js';
 import { bounded, boundedInts, boundedRecord, checkedArray, strings } from './wire-bounds.js';
 
 export { nestedDeeperThan };
+export { WIRE_VERSION } from './version.js';
+export { quote } from './wire-limits.js';
+export { MAX_MESSAGE_BYTES, parseBounded, validateParsed, versionMismatch, type DecodeFailure, type DecodeOptions, type Decoded } from './wire-decode.js';
 
-/**
- * 2: results carry packed tables (./wire-packed.ts) instead of row objects. 3: agents send results as binary
- * frames (./wire-binary.ts); text results stay valid.
- */
-export const WIRE_VERSION = 3;
 /** Path agents connect to; the aggregator serves it. */
 export const AGENT_WS_PATH = '/api/v1/agent';
-/** A results message above this size is refused (agents split a round into messages below it; see README). */
-export const MAX_MESSAGE_BYTES = limits.resultsBytes;
 
 export { limits } from './wire-limits.js';
-
-/** A value from the input, quoted for an error message: short, whatever the peer sent. */
-export function quote(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > limits.quoteChars ? `${v.slice(0, limits.quoteChars)}...` : v);
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
-  return Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : typeof v;
-}
 
 const name = z.string().min(1).max(253);
 // The length check aborts first: the refinement (and its message, which quotes the input) never sees 16 MB.
@@ -68,22 +60,20 @@ export const targetRow = z.strictObject({
   bandwidth: z.strictObject({ mbps: z.number().finite().min(0).max(limits.bandwidthMbps), ms: z.number().int().min(0).max(limits.bandwidthMs) }).optional(),
 });
 
-/** One binding's rows of a results message (wire v2+): zod bounds the arrays, packedProblem checks every int. */
-export const packedTable = z
-  .strictObject({
-    peers: strings(limits.rowsPerBinding, 1, 253),
-    addrs: strings(limits.rowsPerBinding, 1, 45),
-    tcp: strings(limits.portsPerRow, 1, 5),
-    udp: strings(limits.portsPerRow, 1, 5),
-    rows: boundedInts(limits.rowsPerBinding * (12 + 2 * limits.portsPerRow)),
-    bw: bounded(3 * limits.rowsPerBinding, 'ints').optional(),
-    same: bounded(limits.rowsPerBinding, 'peers').optional(),
-    tally: bounded(TALLY_LENGTH, 'ints').optional(),
-  })
-  .superRefine((p, ctx) => {
-    const why = packedProblem(p as PackedRows) ?? (p.tally ? tallyProblem(p.tally, limits.rowsPerBinding) : undefined);
-    if (why) ctx.addIssue({ code: 'custom', message: why });
-  });
+/**
+ * One binding's rows of a results message (wire v2+): zod bounds the arrays; packedProblem checks every int, from
+ * the message (resultsMsg), which knows whether the tables index a peer set.
+ */
+export const packedTable = z.strictObject({
+  peers: strings(limits.rowsPerBinding, 1, 253),
+  addrs: strings(limits.rowsPerBinding, 1, 45),
+  tcp: strings(limits.portsPerRow, 1, 5),
+  udp: strings(limits.portsPerRow, 1, 5),
+  rows: boundedInts(limits.rowsPerBinding * (12 + 2 * limits.portsPerRow)),
+  bw: bounded(3 * limits.rowsPerBinding, 'ints').optional(),
+  same: bounded(limits.rowsPerBinding, 'peers').optional(),
+  tally: bounded(TALLY_LENGTH, 'ints').optional(),
+});
 
 export const interfaceInfo = z.strictObject({
   binding: name,
@@ -164,32 +154,45 @@ export const helloMsg = z.strictObject({
   lldp: lldpState.optional(),
 });
 
-export const resultsMsg = z.strictObject({
-  v: z.literal(WIRE_VERSION),
-  type: z.literal('results'),
-  node: name,
-  round: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  /** How long the round took on the agent (the aggregator dates the round with it, in its own clock). A day at most. */
-  durationMs: ms.max(86_400_000),
-  /**
-   * When the round began, agent clock (ms since the epoch). With the clock offset the aggregator dates the
-   * round exactly even when the message waited in a busy agent or aggregator (receive time - duration does not).
-   */
-  startedAt: z.number().finite().optional(),
-  /** A large round may be split into several messages; the last one says final. */
-  final: z.boolean(),
-  /**
-   * A catch-up, not a round: rows for the peers a targeted run-now named (they just came up). It updates their
-   * cells only; the node's round count and round time stay those of its last full round.
-   */
-  catchUp: z.boolean().optional(),
-  /**
-   * A catch-up's answer to run-now messages: the latest `at` among those it covers (aggregator clock). Its
-   * probes began after that, whatever the clock offset estimate says (rough while an agent is starved).
-   */
-  requestedAt: z.number().finite().optional(),
-  bindings: boundedRecord(name, packedTable, limits.resultBindings, 'bindings'),
-});
+export const resultsMsg = z
+  .strictObject({
+    v: z.literal(WIRE_VERSION),
+    type: z.literal('results'),
+    node: name,
+    round: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    /** How long the round took on the agent (the aggregator dates the round with it, in its own clock). A day at most. */
+    durationMs: ms.max(86_400_000),
+    /**
+     * When the round began, agent clock (ms since the epoch). With the clock offset the aggregator dates the
+     * round exactly even when the message waited in a busy agent or aggregator (receive time - duration does not).
+     */
+    startedAt: z.number().finite().optional(),
+    /** A large round may be split into several messages; the last one says final. */
+    final: z.boolean(),
+    /**
+     * A catch-up, not a round: rows for the peers a targeted run-now named (they just came up). It updates their
+     * cells only; the node's round count and round time stay those of its last full round.
+     */
+    catchUp: z.boolean().optional(),
+    /**
+     * A catch-up's answer to run-now messages: the latest `at` among those it covers (aggregator clock). Its
+     * probes began after that, whatever the clock offset estimate says (rough while an agent is starved).
+     */
+    requestedAt: z.number().finite().optional(),
+    /**
+     * The tables name peers and addresses by index into this peer set (./peer-set.ts), which the aggregator
+     * offered in its welcome or plan on this connection; their own peers and addrs are empty.
+     */
+    peerSet: z.string().regex(peerSetIdPattern).optional(),
+    bindings: boundedRecord(name, packedTable, limits.resultBindings, 'bindings'),
+  })
+  .superRefine((m, ctx) => {
+    for (const b in m.bindings) {
+      const p = m.bindings[b]!;
+      const why = packedProblem(p as PackedRows, m.peerSet !== undefined) ?? (p.tally ? tallyProblem(p.tally, limits.rowsPerBinding) : undefined);
+      if (why) ctx.addIssue({ code: 'custom', message: why, path: ['bindings', b] });
+    }
+  });
 
 export const heartbeatMsg = z.strictObject({
   v: z.literal(WIRE_VERSION),
@@ -262,6 +265,8 @@ export const welcomeMsg = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
+  /** The aggregator's peer set: an agent whose own has this id may name peers by index (./peer-set.ts). */
+  peerSet: z.string().regex(peerSetIdPattern).optional(),
 });
 /**
  * A node of the peer set as the aggregator's inventory has it (live inventory). Bounded: 64 bindings of
@@ -281,6 +286,8 @@ export const planMsg = z.strictObject({
   type: z.literal('plan'),
   plan: probePlan,
   peers: z.array(peerSpec).max(10_000).optional(),
+  /** The id of the aggregator's peer set from now on (see welcome). */
+  peerSet: z.string().regex(peerSetIdPattern).optional(),
 });
 /**
  * Probe now instead of waiting out the interval. With `peers`: only those nodes (they just came up or re-announced
@@ -324,66 +331,6 @@ export type AgentMessage = z.infer<typeof agentMessage>;
 export type ProbePlan = z.infer<typeof probePlan>;
 export type PeerSpec = z.infer<typeof peerSpec>;
 export type ServerMessage = z.infer<typeof serverMessage>;
-
-/** Why a message was refused: `size` and `depth` before parsing, `version` before the schema. */
-export type DecodeFailure = 'size' | 'depth' | 'json' | 'version' | 'schema';
-export type Decoded<T> = { ok: true; msg: T } | { ok: false; error: string; why: DecodeFailure };
-
-/** Cuts an error message from the input down to `max` characters. */
-const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 3)}...` : s);
-
-export interface DecodeOptions {
-  /** Refuse anything larger unparsed (default MAX_MESSAGE_BYTES; the aggregator passes less before a hello). */
-  maxBytes?: number;
-}
-
-/** Who speaks which version, for the refusal: the side that is older is the one to upgrade. */
-export function versionMismatch(theirs: unknown, them: 'agent' | 'aggregator', us: 'agent' | 'aggregator'): string {
-  if (typeof theirs !== 'number' || !Number.isSafeInteger(theirs)) return `unsupported wire version ${quote(theirs)} (this ${us} speaks v${WIRE_VERSION})`;
-  return `${them} speaks wire v${theirs}; this ${us} speaks v${WIRE_VERSION}: upgrade the ${theirs < WIRE_VERSION ? them : us}`;
-}
-
-function decodeWith<T>(schema: z.ZodType<T>, data: string | Buffer, opts: DecodeOptions = {}, them: 'agent' | 'aggregator' = 'agent'): Decoded<T> {
-  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-  const len = bytes.length;
-  const max = Math.min(opts.maxBytes ?? MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES);
-  if (len > max) return { ok: false, why: 'size', error: `message of ${len} bytes exceeds ${max}` };
-  const raw = parseBounded(bytes);
-  return 'error' in raw ? raw : validateParsed(schema, raw.value, len, them);
-}
-
-/** JSON.parse behind the depth scan: deep input is refused before anything walks it. */
-export function parseBounded(bytes: Buffer): { value: unknown } | { ok: false; why: DecodeFailure; error: string } {
-  if (nestedDeeperThan(bytes, limits.depth)) return { ok: false, why: 'depth', error: `nested deeper than ${limits.depth} levels` };
-  try {
-    return { value: JSON.parse(bytes.toString()) };
-  } catch (err) {
-    return { ok: false, why: 'json', error: `not JSON: ${clip((err as Error).message, 100)}` };
-  }
-}
-
-/** The checks after parsing: version, the control bound for all but results, then the schema. */
-export function validateParsed<T>(schema: z.ZodType<T>, raw: unknown, len: number, them: 'agent' | 'aggregator' = 'agent'): Decoded<T> {
-  if (isPlain(raw) && 'v' in raw && raw.v !== WIRE_VERSION) {
-    return { ok: false, why: 'version', error: versionMismatch(raw.v, them, them === 'agent' ? 'aggregator' : 'agent') };
-  }
-  if (len > limits.controlBytes && isPlain(raw) && raw.type !== 'results') {
-    return {
-      ok: false,
-      why: 'size',
-      error: `${typeof raw.type === 'string' ? clip(raw.type, 20) : 'message'} of ${len} bytes exceeds ${limits.controlBytes} (only results may be larger)`,
-    };
-  }
-  const r = schema.safeParse(raw);
-  if (r.success) return { ok: true, msg: r.data };
-  // Paths and messages can carry the peer's keys (an unknown key of 1 MB): each is cut short.
-  const first = r.error.issues.slice(0, 3).map((i) => {
-    // A bad record key carries its own reason one level down; say that rather than "Invalid key".
-    const msg = i.code === 'invalid_key' && i.issues[0] ? `${quote(i.path.at(-1))} ${i.issues[0].message}` : i.message;
-    return `${clip(i.path.map((p) => clip(String(p), limits.quoteChars)).join('.'), 120) || '(message)'}: ${clip(msg, 200)}`;
-  });
-  return { ok: false, why: 'schema', error: first.join('; ') };
-}
 
 export const decodeAgentMessage = (data: string | Buffer, opts?: DecodeOptions) => decodeWith(agentMessage, data, opts);
 export const decodeServerMessage = (data: string | Buffer) => decodeWith(serverMessage, data, {}, 'aggregator');

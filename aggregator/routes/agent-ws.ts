@@ -9,6 +9,7 @@ import { credentialMatches, parseAgentAuthorization } from '../../agent/credenti
 import { udpEchoKey } from '../../agent/probes/udp.js';
 import { AGENT_WS_PATH, WIRE_VERSION, decodeAgentMessage, encode, limits, type DecodeFailure } from '../../agent/contract/wire.js';
 import { decodeResultsFrame } from '../../agent/contract/wire-binary.js';
+import { resolvePeerSet } from '../../agent/contract/peer-set.js';
 import { aggregatorErrors, type RejectCode } from '../errors.js';
 import { LogLimiter, summaryLine, defaultLogLimit, type LogLimitOptions } from '../log-limit.js';
 import type { AggregatorState } from '../state.js';
@@ -148,7 +149,8 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
             // `up` trims a first round to the peers up now; with a pinglist the agent probes its window instead, so
             // the list (O(N) to build and ~10 KB a welcome at 1,000 nodes, 1,000 welcomes as a fleet starts) is left out.
             const up = state.plan.pinglist ? {} : { up: state.upNodes(msg.node) };
-            socket.send(encode({ v: WIRE_VERSION, type: 'welcome', plan: state.plan, serverTime: Date.now(), ...up, udpKey }));
+            const peerSet = state.peerSets.offered;
+            socket.send(encode({ v: WIRE_VERSION, type: 'welcome', plan: state.plan, serverTime: Date.now(), ...up, udpKey, ...(peerSet ? { peerSet } : {}) }));
             // After a live reload the agent's own inventory file may predate ours: send the peer set too.
             if (state.generation > 0) socket.send(planText());
             peerLog(req.log, peer(), 'info', { node, remote, agentVersion: msg.agentVersion, icmp: msg.icmp }, 'agent connected');
@@ -158,8 +160,11 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
         }
         if (!node) return reject('PINGER_ERR_WS_BAD_MESSAGE', `${msg.type} before hello`);
         if (msg.node !== node) return reject('PINGER_ERR_WS_NODE_MISMATCH', `${msg.type} for ${msg.node} on ${node}'s connection`);
-        if (msg.type === 'results') state.results(msg);
-        else state.heartbeat(msg);
+        if (msg.type !== 'results') return state.heartbeat(msg);
+        // Peers named by index: checked against the set it names, then its tables carry that set's names.
+        const why = resolvePeerSet(msg, msg.peerSet === undefined ? undefined : state.peerSets.get(msg.peerSet));
+        if (why) return reject('PINGER_ERR_WS_BAD_MESSAGE', why);
+        state.results(msg);
       };
 
       socket.on('message', (data: Buffer, isBinary: boolean) => {
@@ -215,7 +220,10 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
 
   // Live inventory: every agent still listed gets the new plan and peer set over its connection; one whose
   // node was removed is closed as unknown (a final code: it stops instead of reconnecting in a loop).
-  const planText = () => encode({ v: WIRE_VERSION, type: 'plan', plan: state.plan, peers: state.inventory.nodes });
+  const planText = () => {
+    const peerSet = state.peerSets.offered;
+    return encode({ v: WIRE_VERSION, type: 'plan', plan: state.plan, peers: state.inventory.nodes, ...(peerSet ? { peerSet } : {}) });
+  };
   const onReload = () => {
     const text = planText();
     for (const [n, s] of live) {

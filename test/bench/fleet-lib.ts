@@ -197,6 +197,8 @@ export interface RoundStats {
   rowsIn?: number;
   /** Pairs reported unchanged over the window (pinger_result_pairs_unchanged_total): measured, not re-sent. */
   unchangedIn?: number;
+  /** Results messages over the window that named their peers instead of indexing the offered peer set. */
+  namedIn?: number;
   verdict?: string;
   /** From lastSentAt to the first report whose verdict covers this round on every node (s). */
   verdictDelayS?: number;

@@ -193,6 +193,8 @@ export interface Sample {
   rows?: number;
   /** pinger_result_pairs_unchanged_total at the sample (delta rounds). */
   unchanged?: number;
+  /** pinger_result_messages_total{peers="named"} at the sample: results that named their peers (not indices). */
+  named?: number;
   /** The aggregator's V8 heap in use (nodejs_heap_size_used_bytes), MiB: what of the RSS is JS objects. */
   heapMiB?: number;
   /** V8 heap committed and memory outside it (ArrayBuffers, Buffers), MiB: where the RSS goes. */
@@ -201,6 +203,8 @@ export interface Sample {
   reportKiB?: number;
   reportMs?: number;
 }
+
+const NAMED = 'pinger_result_messages_total{peers="named"}';
 
 /** One sample at a window's end: CPU of the aggregator and the workers, peak RSS, a /metrics scrape, the report. */
 export async function sample(agg: Aggregator, workers: Workers): Promise<Sample> {
@@ -216,6 +220,7 @@ export async function sample(agg: Aggregator, workers: Workers): Promise<Sample>
       'nodejs_eventloop_lag_p99_seconds',
       'pinger_result_rows_total',
       'pinger_result_pairs_unchanged_total',
+      NAMED,
       'nodejs_heap_size_used_bytes',
       'nodejs_heap_size_total_bytes',
       'nodejs_external_memory_bytes',
@@ -223,6 +228,7 @@ export async function sample(agg: Aggregator, workers: Workers): Promise<Sample>
     const lag = p.values.nodejs_eventloop_lag_p99_seconds;
     const rows = p.values.pinger_result_rows_total;
     const unchanged = p.values.pinger_result_pairs_unchanged_total;
+    const named = p.values[NAMED];
     const heap = p.values.nodejs_heap_size_used_bytes;
     Object.assign(s, {
       metricsMs: m.ms,
@@ -230,6 +236,7 @@ export async function sample(agg: Aggregator, workers: Workers): Promise<Sample>
       ...(lag !== undefined ? { loopP99Ms: lag * 1000 } : {}),
       ...(rows !== undefined ? { rows } : {}),
       ...(unchanged !== undefined ? { unchanged } : {}),
+      ...(named !== undefined ? { named } : {}),
       ...(heap !== undefined ? { heapMiB: heap / 2 ** 20 } : {}),
       ...(p.values.nodejs_heap_size_total_bytes !== undefined ? { heapTotalMiB: p.values.nodejs_heap_size_total_bytes / 2 ** 20 } : {}),
       ...(p.values.nodejs_external_memory_bytes !== undefined ? { externalMiB: p.values.nodejs_external_memory_bytes / 2 ** 20 } : {}),

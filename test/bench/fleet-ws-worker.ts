@@ -10,6 +10,7 @@ import { nodeCredential } from '../../agent/credential.js';
 import { Link } from '../../agent/link.js';
 import { resultsMessages, type RoundOut } from '../../agent/results-msg.js';
 import { RowMemory } from '../../agent/delta.js';
+import { PeerSet } from '../../agent/contract/peer-set.js';
 import { fleetInventory, pinglistOf, RowTable, roundRows, simHello } from './fleet-lib.js';
 
 export interface WorkerStart {
@@ -40,6 +41,13 @@ export type WorkerReport =
 
 const send = (m: WorkerReport) => process.send?.(m);
 const table = new RowTable();
+/** One peer set a node list, shared by this worker's agents (as agent/peer-offer.ts, without 500 copies). */
+const sets = new WeakMap<readonly InventoryNode[], PeerSet>();
+function setOf(nodes: readonly InventoryNode[]): PeerSet {
+  let s = sets.get(nodes);
+  if (!s) sets.set(nodes, (s = new PeerSet(nodes)));
+  return s;
+}
 
 class SimAgent {
   private readonly link: Link;
@@ -48,6 +56,8 @@ class SimAgent {
   /** The last full round, whole: what a reconnect re-sends. */
   private lastRound: RoundOut | undefined;
   private readonly memory = new RowMemory();
+  /** The peer set id the aggregator offered on this connection (as the agent: indices only into that set). */
+  private offered: string | undefined;
   private round = 0;
   private timer: NodeJS.Timeout | undefined;
   private firstOnly: ReadonlySet<string> | undefined;
@@ -68,9 +78,15 @@ class SimAgent {
       log: () => undefined,
       compression: cfg.compression,
     });
-    this.link.on('plan', (plan, up, peers) => this.onPlan(plan, up, peers));
+    this.link.on('plan', (plan, up, peers, peerSet) => {
+      this.onPlan(plan, up, peers);
+      this.offered = peerSet;
+    });
     // As the agent: "unchanged" only refers to rows this connection's aggregator took under this plan.
-    this.link.on('connected', () => this.memory.clear());
+    this.link.on('connected', () => {
+      this.memory.clear();
+      this.offered = undefined;
+    });
     this.link.on('resend', (peers) => this.memory.forget(peers));
     this.link.on('run-now', (peers, at) => (peers ? this.catchUp(peers, at) : this.fullRoundNow()));
     this.link.on('disconnected', (code, reason) => send({ type: 'close', node: self.name, code, reason, at: Date.now() }));
@@ -78,6 +94,12 @@ class SimAgent {
 
   start(): void {
     this.link.start();
+  }
+
+  private set(): PeerSet | undefined {
+    if (this.offered === undefined) return undefined;
+    const s = setOf(this.inventory.nodes);
+    return s.id === this.offered && s.fits ? s : undefined;
   }
 
   stop(): Promise<void> {
@@ -134,8 +156,8 @@ class SimAgent {
     let msgs: ResultsMsg[];
     if (this.cfg.delta) {
       const { changed, same } = this.memory.split(rows, Date.now());
-      msgs = resultsMessages({ ...out, bindings: changed, same });
-    } else msgs = resultsMessages(out);
+      msgs = resultsMessages({ ...out, bindings: changed, same }, 5000, this.set());
+    } else msgs = resultsMessages(out, 5000, this.set());
     this.lastRound = out;
     // Sent = the round's last message compressed and written to the socket, not just queued for it.
     const round = this.round;
@@ -159,7 +181,11 @@ class SimAgent {
     const rows = roundRows(table, this.plan, this.inventory.nodes, this.self, this.round, only);
     const catchUp = at !== undefined ? { requestedAt: at } : {};
     if (this.cfg.delta) this.memory.remember(rows, Date.now());
-    for (const m of resultsMessages({ node: this.self.name, round: this.round, durationMs: Date.now() - startedAt, startedAt, catchUp, bindings: rows }))
+    for (const m of resultsMessages(
+      { node: this.self.name, round: this.round, durationMs: Date.now() - startedAt, startedAt, catchUp, bindings: rows },
+      5000,
+      this.set(),
+    ))
       this.link.send(m);
     send({ type: 'catch-up', node: this.self.name, at: Date.now(), peers: only.size });
   }

@@ -247,6 +247,7 @@ function roundStats(samples: Sample[], tracker: Tracker, w: VerdictWatch): Round
       ...pick(b, ['heapMiB', 'heapTotalMiB', 'externalMiB']),
       ...(a.rows !== undefined && b.rows !== undefined ? { rowsIn: b.rows - a.rows } : {}),
       ...(a.unchanged !== undefined && b.unchanged !== undefined ? { unchangedIn: b.unchanged - a.unchanged } : {}),
+      ...(a.named !== undefined && b.named !== undefined ? { namedIn: b.named - a.named } : {}),
       dropped: closes.length,
       closeCodes: codes,
       ...pick(b, ['loopP99Ms', 'metricsMs', 'series', 'reportKiB', 'reportMs']),

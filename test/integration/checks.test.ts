@@ -71,6 +71,10 @@ test('an agent starting says hello twice: on connecting, then with its responder
   const hellos = Number(/^pinger_agent_hellos_total (\d+)$/m.exec(text)?.[1]);
   // 3 agents: 2 each. Before, each also sent its DNS answers and its first link facts in hellos of their own (4 each).
   assert.equal(hellos, 2 * inventory.nodes.length, `hellos taken: ${hellos}`);
+  // Every round came after the welcome offered the peer set the agents' inventory matches: peers by index.
+  const results = (peers: string) => Number(new RegExp(`^pinger_result_messages_total\\{peers="${peers}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+  assert.ok(results('indexed') >= 3 * inventory.nodes.length, `indexed results: ${results('indexed')}`);
+  assert.equal(results('named'), 0);
   const r = await c.report();
   for (const n of r.nodes) assert.ok(n.links?.length, `${n.name}'s link facts came with its hello`);
 });

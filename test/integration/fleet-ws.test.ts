@@ -38,6 +38,8 @@ test('fleet benchmark smoke run: 20 agents, 2 bindings, 2 rounds, each in the ve
     // 20 nodes: every pair has series (--pair-metrics-max-nodes 20): 2 bindings x 380 pairs x 3 at least.
     assert.ok(x.series !== undefined && x.series > 2 * 380 * 3, at);
     assert.ok(x.reportKiB !== undefined && x.reportKiB > 1 && x.reportMs !== undefined, at);
+    // Every results message came after the welcome offered the peer set, which the agents' inventory matches.
+    assert.equal(x.namedIn, 0, at);
   }
   // Delta rounds: the second round re-sends only what changed; the rest arrives as unchanged pairs.
   const second = r.rounds[1]!;

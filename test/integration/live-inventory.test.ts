@@ -184,3 +184,18 @@ test('a bad file is refused with file:line:field, and the running inventory stay
   const unauth = await fetch(`${c.url}/api/v1/admin/reload`, { method: 'POST' });
   assert.equal(unauth.status, 401);
 });
+
+test('through every reload the agents named peers by index into the peer set offered, and none was refused for it', async () => {
+  const text = await (await fetch(`${c.url}/metrics`)).text();
+  const value = (series: string) =>
+    Number(
+      text
+        .split('\n')
+        .find((l) => l.startsWith(`${series} `))
+        ?.split(' ')[1],
+    );
+  // Each agent takes the set of every plan the aggregator pushes (or re-reads the same file), so its ids match.
+  assert.ok(value('pinger_result_messages_total{peers="indexed"}') > 20, text.match(/^pinger_result_messages_total.*$/gm)?.join('; '));
+  assert.equal(value('pinger_result_messages_total{peers="named"}'), 0);
+  assert.equal(value('pinger_agent_messages_rejected_total{code="PINGER_ERR_WS_BAD_MESSAGE"}'), 0);
+});
