@@ -150,7 +150,8 @@ export class ProbeTally {
     for (const [binding, table] of Object.entries(msg.bindings)) {
       const t = this.byBinding.get(binding);
       if (!t) continue;
-      if (table.rows.length) tallyPacked(t, table, table.peers.map(peerUp));
+      // Asked per row, not per peer of the table: a table resolved against the peer set lists every node.
+      if (table.rows.length) tallyPacked(t, table, (i) => peerUp(table.peers[i]!));
       const add = table.tally;
       if (add) for (let i = 0; i < t.length; i++) t[i] = t[i]! + add[i]!;
     }
