@@ -65,7 +65,7 @@ function interner(list: string[]): (s: string) => number {
 export function packRows(rows: readonly TargetRow[]): PackedRows {
   const peers: string[] = [];
   const addrs: string[] = [];
-  return packWith(rows, peers, addrs, interner(peers), interner(addrs));
+  return packWith(rows, peers, addrs, interner(peers), interner(addrs))!; // interning never gives -1
 }
 
 /**
@@ -73,7 +73,6 @@ export function packRows(rows: readonly TargetRow[]): PackedRows {
  * peers or addrs of its own. Undefined when a row's peer or address is not in the set (then name them).
  */
 export function packRowsIn(rows: readonly TargetRow[], set: PeerSet, binding: string): PackedRows | undefined {
-  for (const r of rows) if (set.indexOf(r.peer) < 0 || set.addrIndexOf(binding, r.addr) < 0) return undefined;
   return packWith(
     rows,
     [],
@@ -83,7 +82,14 @@ export function packRowsIn(rows: readonly TargetRow[], set: PeerSet, binding: st
   );
 }
 
-function packWith(rows: readonly TargetRow[], peers: string[], addrs: string[], peer: (s: string) => number, addr: (s: string) => number): PackedRows {
+/** Undefined when `peer` or `addr` gives a row -1 (not in the peer set): the caller names the peers instead. */
+function packWith(
+  rows: readonly TargetRow[],
+  peers: string[],
+  addrs: string[],
+  peer: (s: string) => number,
+  addr: (s: string) => number,
+): PackedRows | undefined {
   const tcp: string[] = [];
   const udp: string[] = [];
   const p: PackedRows = { peers, addrs, tcp, udp, rows: [] };
@@ -96,10 +102,14 @@ function packWith(rows: readonly TargetRow[], peers: string[], addrs: string[], 
   const stride = strideOf(p);
   const out = new Array<number>(rows.length * stride).fill(ABSENT);
   const bw: number[] = [];
-  rows.forEach((r, i) => {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
     const o = i * stride;
-    out[o + col.peer] = peer(r.peer);
-    out[o + col.addr] = addr(r.addr);
+    const pi = peer(r.peer);
+    const ai = addr(r.addr);
+    if (pi < 0 || ai < 0) return undefined;
+    out[o + col.peer] = pi;
+    out[o + col.addr] = ai;
     const ic = r.icmp;
     if (ic) {
       out[o + col.sent] = ic.sent;
@@ -114,7 +124,7 @@ function packWith(rows: readonly TargetRow[], peers: string[], addrs: string[], 
     for (const k in r.tcp) out[o + FIXED + tcpKey(k)] = outcomeCode.get(r.tcp[k]!)!;
     for (const k in r.udp) out[o + FIXED + p.tcp.length + udpKey(k)] = outcomeCode.get(r.udp[k]!)!;
     if (r.bandwidth) bw.push(i, r.bandwidth.mbps, r.bandwidth.ms);
-  });
+  }
   p.rows = out;
   if (bw.length) p.bw = bw;
   return p;
