@@ -35,11 +35,21 @@ export const findingKinds = Object.keys(findingKindTable) as FindingKind[];
 export type Family = 'ipv4' | 'ipv6';
 export const familyOf = (address: string): Family => (address.includes(':') ? 'ipv6' : 'ipv4');
 
+type FamilyInventory = { nodes: readonly { addresses: Record<string, readonly string[]> }[] };
+/** Per inventory object (a reload makes a new one): a snapshot asks for every binding's, 6,000 addresses a time at 1,000 x 6. */
+const familiesKnown = new WeakMap<FamilyInventory, Map<string, Family[]>>();
+
 /** The address families a binding's inventory addresses use, IPv4 first. */
-export function addressFamilies(inv: { nodes: readonly { addresses: Record<string, readonly string[]> }[] }, binding: string): Family[] {
-  const fams = new Set<Family>();
-  for (const n of inv.nodes) for (const a of n.addresses[binding] ?? []) fams.add(familyOf(a));
-  return (['ipv4', 'ipv6'] as const).filter((f) => fams.has(f));
+export function addressFamilies(inv: FamilyInventory, binding: string): Family[] {
+  let known = familiesKnown.get(inv);
+  if (!known) familiesKnown.set(inv, (known = new Map()));
+  let out = known.get(binding);
+  if (!out) {
+    const fams = new Set<Family>();
+    for (const n of inv.nodes) for (const a of n.addresses[binding] ?? []) fams.add(familyOf(a));
+    known.set(binding, (out = (['ipv4', 'ipv6'] as const).filter((f) => fams.has(f))));
+  }
+  return out;
 }
 /** How a family is written in summaries: "internal IPv6". */
 export const familyText = (f: Family | undefined): string => (f === 'ipv6' ? ' IPv6' : f === 'ipv4' ? ' IPv4' : '');

@@ -73,13 +73,15 @@ function finding(kind: FindingKind, severity: Severity, binding: string, hits: H
 // size: one pass over each binding's link facts, one finding kind per branch
 export function linkFindings(input: DiagnosisInput): Finding[] {
   const out: Finding[] = [];
-  const present = input.nodes.filter((n) => n.state !== 'missing' && n.hello);
+  // Only nodes that sent link facts have anything to judge here (none: no set of 1,000 members a binding).
+  const present = input.nodes.filter((n) => n.state !== 'missing' && n.hello?.links?.length);
+  if (!present.length) return out;
   for (const m of input.matrices) {
     const b = m.binding;
     const req = requirementFor(input.profile, b);
     const cond = (check: LinkCondition['check']) => req.conditions.find((c): c is LinkCondition => c.type === 'link' && c.check === check);
     const members = new Set(m.nodes);
-    const on = present.filter((n) => members.has(n.name) && n.hello?.links?.length);
+    const on = present.filter((n) => members.has(n.name));
 
     const speedCond = cond('link_speed');
     const slow = new Set<string>();
@@ -281,9 +283,11 @@ export function lldpSummary(nodes: DiagnosisNode[]): { state: 'ok' | 'partial' |
   const ok = sortNodes(
     withHello.filter((n) => n.hello!.lldp === 'ok' && (n.hello!.links ?? []).some((l) => l.ports.some((p) => p.lldp?.length))).map((n) => n.name),
   );
-  const without = sortNodes(withHello.map((n) => n.name).filter((n) => !ok.includes(n)));
+  const okSet = new Set(ok); // sets, not includes/find: 1,000 nodes a report
+  const without = sortNodes(withHello.map((n) => n.name).filter((n) => !okSet.has(n)));
   if (!without.length) return { state: 'ok', nodes: ok };
-  const why = (n: string) => withHello.find((x) => x.name === n)!.hello!.lldp ?? 'not reported';
+  const byName = new Map(withHello.map((n) => [n.name, n]));
+  const why = (n: string) => byName.get(n)!.hello!.lldp ?? 'not reported';
   const reasons = [...new Set(without.map(why))]
     .map((r) => (r === 'ok' ? 'no neighbour heard' : r === 'not-installed' ? 'lldpd not installed' : r === 'not-running' ? 'lldpd not running' : r))
     .join(', ');

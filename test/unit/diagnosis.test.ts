@@ -246,6 +246,21 @@ const cases: Case[] = [
     want: [['dns-mismatch', undefined, ['node-1'], 'warning']],
   },
   {
+    what: 'dns-mismatch on two bindings and a hostname: evidence binding by binding (inventory order), hostnames last',
+    nodes: (n) => {
+      const host: DnsCheck = { kind: 'hostname', query: n, names: [], addresses: [], ok: false, detail: 'ENOTFOUND' };
+      if (n === 'node-1') return { hello: hello(n, {}, { dns: [host, { ...dnsBad, binding: 'shared-db', query: addr('shared-db', n) }] }) };
+      if (n === 'node-3') return { hello: hello(n, {}, { dns: [{ ...dnsBad, query: addr('internal', n) }] }) };
+      return undefined;
+    },
+    want: [['dns-mismatch', undefined, ['node-1', 'node-3'], 'warning']],
+    check: (f) =>
+      assert.deepEqual(
+        f[0]!.evidence!.map((e) => `${e.from} ${e.detail.split(' ')[0]}`),
+        [`node-3 ${addr('internal', 'node-3')}`, `node-1 ${addr('shared-db', 'node-1')}`, 'node-1 node-1:'],
+      ),
+  },
+  {
     what: 'clock-skew',
     nodes: (n) => (n === 'node-3' ? { clock: { offsetMs: 2000, rttMs: 1 } } : undefined),
     want: [['clock-skew', undefined, ['node-3'], 'error']],
