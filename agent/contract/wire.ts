@@ -89,6 +89,25 @@ export const interfaceInfo = z.strictObject({
   link: z.enum(['up', 'down']).optional(),
 });
 
+const interfaceKeys = new Set(Object.keys(interfaceInfo.shape));
+/** interfaceInfo in a plain loop (never wider), as responderOk: zod parses a hello's interfaces only to word a refusal. */
+export function interfaceOk(x: unknown): boolean {
+  if (!isPlain(x)) return false;
+  for (const k in x) if (!interfaceKeys.has(k)) return false;
+  const { iface, mtu, link } = x;
+  return (
+    nameOk(x.binding) &&
+    ipOk(x.address) &&
+    (iface === null || (typeof iface === 'string' && iface.length <= 64)) &&
+    (mtu === null || (Number.isSafeInteger(mtu) && (mtu as number) >= 68 && (mtu as number) <= 1 << 20)) &&
+    (link === undefined ? !('link' in x) : link === 'up' || link === 'down')
+  );
+}
+const nameOk = (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= 253;
+const ipOk = (v: unknown) => typeof v === 'string' && v.length <= 45 && isIP(v) !== 0;
+const optionalText = (x: Record<string, unknown>, k: string, max: number) =>
+  x[k] === undefined ? !(k in x) : typeof x[k] === 'string' && (x[k] as string).length <= max;
+
 export const responderInfo = z.strictObject({
   binding: name,
   address: ip,
@@ -104,20 +123,16 @@ const responderStates = new Set<unknown>(responderInfo.shape.state.options);
 export function responderOk(x: unknown): boolean {
   if (!isPlain(x)) return false;
   for (const k in x) if (!responderKeys.has(k)) return false;
-  const { binding, address, port, detail } = x;
+  const { port } = x;
   return (
-    typeof binding === 'string' &&
-    binding.length >= 1 &&
-    binding.length <= 253 &&
-    typeof address === 'string' &&
-    address.length <= 45 &&
-    isIP(address) !== 0 &&
+    nameOk(x.binding) &&
+    ipOk(x.address) &&
     responderProtos.has(x.proto) &&
     Number.isSafeInteger(port) &&
     (port as number) >= 1 &&
     (port as number) <= 65535 &&
     responderStates.has(x.state) &&
-    (detail === undefined ? !('detail' in x) : typeof detail === 'string' && detail.length <= limits.responderDetailChars)
+    optionalText(x, 'detail', limits.responderDetailChars)
   );
 }
 
@@ -136,6 +151,29 @@ export const dnsCheck = z.strictObject({
   detail: z.string().max(limits.detailChars).optional(),
 });
 
+const dnsKeys = new Set(Object.keys(dnsCheck.shape));
+const dnsKinds = new Set<unknown>(dnsCheck.shape.kind.options);
+/** dnsCheck in a plain loop (never wider), as responderOk. */
+export function dnsCheckOk(x: unknown): boolean {
+  if (!isPlain(x)) return false;
+  for (const k in x) if (!dnsKeys.has(k)) return false;
+  const { names, addresses } = x;
+  return (
+    dnsKinds.has(x.kind) &&
+    (x.binding === undefined ? !('binding' in x) : nameOk(x.binding)) &&
+    typeof x.query === 'string' &&
+    x.query.length <= 253 &&
+    Array.isArray(names) &&
+    names.length <= 32 &&
+    names.every((n) => typeof n === 'string' && n.length <= 253) &&
+    Array.isArray(addresses) &&
+    addresses.length <= 64 &&
+    addresses.every(ipOk) &&
+    typeof x.ok === 'boolean' &&
+    optionalText(x, 'detail', limits.detailChars)
+  );
+}
+
 export const helloMsg = z.strictObject({
   v: z.literal(WIRE_VERSION),
   type: z.literal('hello'),
@@ -144,10 +182,10 @@ export const helloMsg = z.strictObject({
   hostname: z.string().max(253),
   icmp: z.enum(['available', 'not-measured']),
   icmpDetail: z.string().max(limits.detailChars).optional(),
-  interfaces: z.array(interfaceInfo).max(limits.interfaces),
+  interfaces: checkedArray(interfaceInfo, limits.interfaces, interfaceOk),
   responders: checkedArray(responderInfo, limits.responders, responderOk),
   /** Forward/reverse DNS checks (optional: older agents and agents still looking up send none). */
-  dns: z.array(dnsCheck).max(limits.dnsChecks).optional(),
+  dns: checkedArray(dnsCheck, limits.dnsChecks, dnsCheckOk).optional(),
   /** Link facts per binding interface (speed, bond/LACP, LLDP neighbours: ./link-wire.ts). */
   links: z.array(linkFact).max(64).optional(),
   /** Whether LLDP could be read (lldpd running); absent from older agents. */

@@ -13,6 +13,10 @@ import {
   nestedDeeperThan,
   responderInfo,
   responderOk,
+  interfaceInfo,
+  interfaceOk,
+  dnsCheck,
+  dnsCheckOk,
   type AgentMessage,
 } from '../../agent/contract/wire.js';
 
@@ -236,4 +240,75 @@ test("a hello's responders: the plain-loop check accepts exactly what responderI
   // Accepted responders come out as they came in.
   const d = decodeAgentMessage(JSON.stringify({ ...hello, responders: [good] }));
   assert.ok(d.ok && d.msg.type === 'hello' && JSON.stringify(d.msg.responders) === JSON.stringify([good]));
+});
+
+test("a hello's interfaces and DNS answers: the plain-loop checks accept exactly what zod accepts, and errors stay zod's", () => {
+  const iface = { binding: 'internal', address: '198.18.1.1', iface: 'eth0', mtu: 9000, link: 'up' };
+  const dns = { kind: 'address', binding: 'internal', query: '198.18.1.1', names: ['node-1.maas'], addresses: ['198.18.1.1'], ok: true };
+  const tables: [string, z.ZodType, (x: unknown) => boolean, 'interfaces' | 'dns', [string, unknown][]][] = [
+    [
+      'interfaces',
+      interfaceInfo,
+      interfaceOk,
+      'interfaces',
+      [
+        ['as the agent sends it', iface],
+        ['no interface holds it, link unknown', { binding: 'internal', address: '2001:db8::1', iface: null, mtu: null }],
+        ['lo: MTU 65536', { ...iface, iface: 'lo', mtu: 65536 }],
+        ['MTU 68 and 2^20', { ...iface, mtu: 68 }],
+        ['MTU 2^20', { ...iface, mtu: 1 << 20 }],
+        ['MTU 67', { ...iface, mtu: 67 }],
+        ['MTU past 2^20', { ...iface, mtu: (1 << 20) + 1 }],
+        ['MTU 1500.5', { ...iface, mtu: 1500.5 }],
+        ['MTU missing', { binding: 'internal', address: '198.18.1.1', iface: 'eth0' }],
+        ['iface missing', { binding: 'internal', address: '198.18.1.1', mtu: 1500 }],
+        ['iface of 65', { ...iface, iface: 'e'.repeat(65) }],
+        ['link sideways', { ...iface, link: 'sideways' }],
+        ['link null', { ...iface, link: null }],
+        ['not an IP', { ...iface, address: 'eth0' }],
+        ['empty binding', { ...iface, binding: '' }],
+        ['an extra key', { ...iface, speed: 1000 }],
+        ['a string', 'eth0'],
+      ],
+    ],
+    [
+      'dns',
+      dnsCheck,
+      dnsCheckOk,
+      'dns',
+      [
+        ['as the agent sends it', dns],
+        ['a hostname check without a binding, failed', { kind: 'hostname', query: 'node-1', names: [], addresses: [], ok: false, detail: 'ENOTFOUND' }],
+        ['32 names, 64 addresses', { ...dns, names: Array(32).fill('n'), addresses: Array(64).fill('198.18.1.1') }],
+        ['33 names', { ...dns, names: Array(33).fill('n') }],
+        ['65 addresses', { ...dns, addresses: Array(65).fill('198.18.1.1') }],
+        ['a name of 254', { ...dns, names: ['n'.repeat(254)] }],
+        ['a name that is a number', { ...dns, names: [7] }],
+        ['an address that is not one', { ...dns, addresses: ['node-1'] }],
+        ['kind other', { ...dns, kind: 'other' }],
+        ['binding null', { ...dns, binding: null }],
+        ['empty binding', { ...dns, binding: '' }],
+        ['query of 254', { ...dns, query: 'q'.repeat(254) }],
+        ['ok as text', { ...dns, ok: 'true' }],
+        ['names missing', { kind: 'address', query: 'x', addresses: [], ok: true }],
+        ['detail too long', { ...dns, detail: 'd'.repeat(limits.detailChars + 1) }],
+        ['detail at its bound', { ...dns, detail: 'd'.repeat(limits.detailChars) }],
+        ['an extra key', { ...dns, ttl: 60 }],
+        ['null', null],
+      ],
+    ],
+  ];
+  for (const [what, schema, ok, key, cases] of tables) {
+    const good = cases[0]![1];
+    for (const [c, x] of cases) {
+      const zod = schema.safeParse(x).success;
+      assert.equal(ok(x), zod, `${what}, ${c}: plain loop ${ok(x)}, zod ${zod}`);
+      const d = decodeAgentMessage(JSON.stringify({ ...hello, [key]: [good, x] }));
+      assert.equal(d.ok, zod, `${what}, ${c}`);
+      if (!d.ok) assert.match(d.error, new RegExp(`^${key}\\.1[.:]`), `${what}, ${c}: ${d.error}`);
+    }
+    // Accepted entries come out as they came in.
+    const d = decodeAgentMessage(JSON.stringify({ ...hello, [key]: [good] }));
+    assert.ok(d.ok && d.msg.type === 'hello' && JSON.stringify(d.msg[key]) === JSON.stringify([good]), what);
+  }
 });
