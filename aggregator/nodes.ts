@@ -12,7 +12,10 @@ export interface NodeRecord {
   name: string;
   expected: boolean;
   connected: boolean;
+  /** The last hello, with only the responders that could not listen (state.ts keeps the rest as `respondersKey`). */
   hello?: HelloMsg;
+  /** The last hello's responders as JSON: a hello with other responders re-announces the node. */
+  respondersKey?: string;
   /** When this agent's responders were last (re)announced: rounds that started before are not held against it. */
   readyAt: number;
   lastSeenAt: number;

@@ -144,11 +144,15 @@ export class AggregatorState extends EventEmitter {
     const prev = this.nodes.get(msg.node);
     const first = !prev?.connected;
     const planned = this.awaitingPlan.delete(msg.node);
-    const announced = first || planned || JSON.stringify(prev?.hello?.responders) !== JSON.stringify(msg.responders);
+    // The responders are compared whole (a change re-announces the node) but kept as that one string plus those that
+    // could not listen (all findings and the report read): not ~120 objects a node, 120,000 at 1,000 for the GC to trace.
+    const respondersKey = JSON.stringify(msg.responders);
+    const announced = first || planned || prev?.respondersKey !== respondersKey;
     // Its interfaces changed (an MTU set, an address removed or put back): what peers measured toward it is
     // out of date; have them look again now rather than at their next round, so a repair shows within seconds.
     const refacts = !announced && JSON.stringify(prev?.hello?.interfaces) !== JSON.stringify(msg.interfaces);
-    this.nodes.connected(msg.node, msg, this.now(), announced);
+    const kept: HelloMsg = { ...msg, responders: msg.responders.filter((x) => x.state !== 'listening') };
+    this.nodes.connected(msg.node, kept, this.now(), announced).respondersKey = respondersKey;
     if (refacts) this.catchUpSoon(msg.node);
     if (first) this.emit('node', msg.node, 'connected');
     if (announced) {

@@ -1,10 +1,13 @@
 // Cost of the aggregator's validation path for one agent's round at fleet scale: parsing + the envelope's zod
-// schema + the packed tables' int check, as text (wire v2) and as binary frames (wire v3), for the results messages of 999 peers x 6 bindings (one agent of
+// schema + the packed tables' int check, as text (wire v2), as binary frames (wire v3) and as binary frames naming peers by index into the
+// peer set (resolved against it, as the aggregator does), for the results messages of 999 peers x 6 bindings (one agent of
 // a 1,000-node fleet), as the agent's own encoder (agent/results-msg.ts) splits them.
 // Usage: node --import tsx test/bench/wire-decode.ts   (or the compiled file under dist/)
 import { decodeAgentMessage, encode } from '../../agent/contract/wire.js';
 import { decodeResultsFrame, encodeResultsFrame } from '../../agent/contract/wire-binary.js';
 import { resultsMessages } from '../../agent/results-msg.js';
+import { PeerSet, resolvePeerSet } from '../../agent/contract/peer-set.js';
+import type { ResultsMsg } from '../../agent/contract/wire.js';
 
 const row = (i: number) => ({
   peer: `node-${i}`,
@@ -15,9 +18,21 @@ const row = (i: number) => ({
 const bindings = Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((b) => [b, Array.from({ length: 999 }, (_, i) => row(i + 1))]));
 // As frames arrive from ws: Buffers. Text (wire v2's JSON results, still accepted) and binary (wire v3, what agents send).
 const msgs = resultsMessages({ node: 'node-0', round: 1, durationMs: 5000, startedAt: 0, bindings });
+// The peer set both ends hold (agent/contract/peer-set.ts): the same rows with peers and addresses as indices.
+const set = new PeerSet(
+  Array.from({ length: 1000 }, (_, i) => ({ name: `node-${i}`, addresses: Object.fromEntries(Object.keys(bindings).map((b) => [b, [row(i).addr]])) })),
+);
+const indexed = resultsMessages({ node: 'node-0', round: 1, durationMs: 5000, startedAt: 0, bindings }, 5000, set);
+if (indexed.some((m) => m.peerSet !== set.id)) throw new Error('expected every message to index the peer set');
+const resolved = (b: Buffer) => {
+  const d = decodeResultsFrame(b);
+  const why = d.ok ? resolvePeerSet(d.msg as ResultsMsg, set) : undefined;
+  return why ? { ok: false, error: why } : d;
+};
 const encodings: [string, Buffer[], (b: Buffer) => { ok: boolean; error?: string }][] = [
   ['text', msgs.map((m) => Buffer.from(encode(m))), (b) => decodeAgentMessage(b)],
   ['binary', msgs.map((m) => encodeResultsFrame(m)!), (b) => decodeResultsFrame(b)],
+  ['binary, peers by index', indexed.map((m) => encodeResultsFrame(m)!), resolved],
 ];
 for (const [what, frames, decode] of encodings) {
   const bytes = frames.reduce((a, t) => a + t.length, 0);

@@ -337,6 +337,26 @@ test('a joining agent is told which peers are up: connected, with their responde
   f.state.close();
 });
 
+test("a hello's responders: kept as the ones that could not listen plus one string; other responders re-announce the node", () => {
+  const f = fleet(2);
+  const address = f.hello('node-1').interfaces[0]!.address;
+  const r = (port: number, state: 'listening' | 'in-use' | 'denied') => ({ binding: 'internal', address, proto: 'tcp' as const, port, state });
+  const responders = [r(5000, 'listening'), r(3306, 'in-use'), r(6800, 'listening')];
+  f.state.hello({ ...f.hello('node-1'), responders });
+  const rec = f.state.nodes.get('node-1')!;
+  assert.deepEqual(rec.hello!.responders, [r(3306, 'in-use')], 'only what findings and the report read');
+  assert.equal(rec.respondersKey, JSON.stringify(responders));
+  const ready = rec.readyAt;
+  f.clock.t += 1000;
+  f.state.hello({ ...f.hello('node-1'), responders: responders.map((x) => ({ ...x })), dns: [] });
+  assert.equal(f.state.nodes.get('node-1')!.readyAt, ready, 'the same responders: not re-announced');
+  f.clock.t += 1000;
+  f.state.hello({ ...f.hello('node-1'), responders: [r(5000, 'listening'), r(3306, 'listening'), r(6800, 'denied')] });
+  assert.equal(f.state.nodes.get('node-1')!.readyAt, f.clock.t, 'other responders: re-announced');
+  assert.deepEqual(f.state.report('none').nodes.find((n) => n.name === 'node-1')!.responderProblems, [r(6800, 'denied')]);
+  f.state.close();
+});
+
 test('a hello that only adds DNS results keeps the catch-up asked for before it (first verdict waits no round)', () => {
   const f = fleet(2, { manualTimers: true });
   const runNows: (number | undefined)[] = [];
