@@ -24,18 +24,8 @@ export interface BindingInput {
 
 type Groups = Map<FindingKind, Fail[]>;
 
-/**
- * A hello's responders held by another process (almost always none), found once per hello: every findings
- * rebuild asks for each node on each binding, and a scan of ~120 responders x 1,000 nodes x 6 bindings took
- * ~5 ms of each rebuild at 1,000 x 6 (about once a second).
- */
-const inUseByHello = new WeakMap<HelloMsg, ResponderInfo[]>();
-function inUse(hello: HelloMsg | undefined): readonly ResponderInfo[] {
-  if (!hello) return [];
-  let list = inUseByHello.get(hello);
-  if (!list) inUseByHello.set(hello, (list = hello.responders.filter((x) => x.state === 'in-use')));
-  return list;
-}
+/** A hello's responders held by another process. The state keeps only those that could not listen (a handful at most). */
+const inUse = (hello: HelloMsg | undefined): readonly ResponderInfo[] => (hello?.responders ?? []).filter((x) => x.state === 'in-use');
 const add = (g: Groups, kind: FindingKind, f: Fail) => (g.get(kind) ?? g.set(kind, []).get(kind)!).push(f);
 
 export function bindingFindings(b: BindingInput): Finding[] {

@@ -10,7 +10,8 @@ import { nodeCredential } from '../../agent/credential.js';
 import { Link } from '../../agent/link.js';
 import { resultsMessages, type RoundOut } from '../../agent/results-msg.js';
 import { RowMemory } from '../../agent/delta.js';
-import { PeerSet } from '../../agent/contract/peer-set.js';
+import { PeerSet, type PeerSetNode } from '../../agent/contract/peer-set.js';
+import { PeerOffer } from '../../agent/peer-offer.js';
 import { fleetInventory, pinglistOf, RowTable, roundRows, simHello } from './fleet-lib.js';
 
 export interface WorkerStart {
@@ -41,9 +42,9 @@ export type WorkerReport =
 
 const send = (m: WorkerReport) => process.send?.(m);
 const table = new RowTable();
-/** One peer set a node list, shared by this worker's agents (as agent/peer-offer.ts, without 500 copies). */
-const sets = new WeakMap<readonly InventoryNode[], PeerSet>();
-function setOf(nodes: readonly InventoryNode[]): PeerSet {
+/** One peer set a node list, shared by this worker's agents (not 500 copies of its name and address maps). */
+const sets = new WeakMap<readonly PeerSetNode[], PeerSet>();
+function setOf(nodes: readonly PeerSetNode[]): PeerSet {
   let s = sets.get(nodes);
   if (!s) sets.set(nodes, (s = new PeerSet(nodes)));
   return s;
@@ -56,8 +57,8 @@ class SimAgent {
   /** The last full round, whole: what a reconnect re-sends. */
   private lastRound: RoundOut | undefined;
   private readonly memory = new RowMemory();
-  /** The peer set id the aggregator offered on this connection (as the agent: indices only into that set). */
-  private offered: string | undefined;
+  /** As the agent: indices only into the peer set the aggregator offered on this connection. */
+  private readonly offer = new PeerOffer(setOf);
   private round = 0;
   private timer: NodeJS.Timeout | undefined;
   private firstOnly: ReadonlySet<string> | undefined;
@@ -80,12 +81,12 @@ class SimAgent {
     });
     this.link.on('plan', (plan, up, peers, peerSet) => {
       this.onPlan(plan, up, peers);
-      this.offered = peerSet;
+      this.offer.offer(peerSet);
     });
     // As the agent: "unchanged" only refers to rows this connection's aggregator took under this plan.
     this.link.on('connected', () => {
       this.memory.clear();
-      this.offered = undefined;
+      this.offer.clear();
     });
     this.link.on('resend', (peers) => this.memory.forget(peers));
     this.link.on('run-now', (peers, at) => (peers ? this.catchUp(peers, at) : this.fullRoundNow()));
@@ -97,9 +98,7 @@ class SimAgent {
   }
 
   private set(): PeerSet | undefined {
-    if (this.offered === undefined) return undefined;
-    const s = setOf(this.inventory.nodes);
-    return s.id === this.offered && s.fits ? s : undefined;
+    return this.offer.setFor(this.inventory.nodes);
   }
 
   stop(): Promise<void> {

@@ -190,4 +190,13 @@ test('the aggregator keeps the sets of the last reloads; an agent indexes only i
   assert.equal(offer.setFor(nodes.slice(1)), undefined, 'our inventory differs from the one offered');
   offer.clear();
   assert.equal(offer.setFor(nodes), undefined, 'a new connection forgets the offer');
+  // Agents of one process may share the sets (the fleet benchmark's 500 a worker): the factory given is what builds them.
+  const shared = new PeerSet(nodes);
+  const built: unknown[] = [];
+  const offers = [0, 1].map(() => new PeerOffer((n) => (built.push(n), shared)));
+  for (const o of offers) o.offer(shared.id);
+  assert.ok(offers.every((o) => o.setFor(nodes) === shared));
+  assert.equal(built.length, 2, 'once an offer, not once a round');
+  offers[0]!.setFor(nodes);
+  assert.equal(built.length, 2);
 });
