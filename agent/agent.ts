@@ -404,9 +404,11 @@ export class Agent {
     const { only, catchUp } = opts;
     const started = performance.now();
     const startedAt = Date.now();
+    // The peer set this round probes: a push during the round changes this.inventory, not these rows.
+    const peers = this.inventory.nodes;
     const rows = await runRound({
       self: this.self,
-      peers: this.inventory.nodes,
+      peers,
       plan,
       probes: this.opts.probes,
       concurrency: this.opts.concurrency ?? DEFAULT_CONCURRENCY,
@@ -425,7 +427,7 @@ export class Agent {
             if (s) r.bandwidth = s;
           }
       }
-    if (!this.stopped) this.publish(rows, performance.now() - started, startedAt, catchUp);
+    if (!this.stopped) this.publish(rows, peers, performance.now() - started, startedAt, catchUp);
   }
 
   private pause(ms: number): Promise<void> {
@@ -441,16 +443,23 @@ export class Agent {
     });
   }
 
-  private publish(rows: Record<string, TargetRow[]>, durationMs: number, startedAt: number, catchUpOf: { requestedAt?: number } | undefined): void {
+  private publish(
+    rows: Record<string, TargetRow[]>,
+    peers: readonly InventoryNode[],
+    durationMs: number,
+    startedAt: number,
+    catchUpOf: { requestedAt?: number } | undefined,
+  ): void {
     const out: RoundOut = { node: this.opts.node, round: this.round, durationMs, startedAt, ...(catchUpOf ? { catchUp: catchUpOf } : {}), bindings: rows };
+    const set = this.offer.setFor(peers);
     let msgs: ResultsMsg[];
     if (catchUpOf) {
       // A catch-up answers peers that just came up: whole rows, which later rounds may then call unchanged.
       this.memory.remember(rows, Date.now());
-      msgs = resultsMessages(out, this.opts.batchRows ?? 5000, this.offer.setFor(this.inventory.nodes));
+      msgs = resultsMessages(out, this.opts.batchRows ?? 5000, set);
     } else {
       const { changed, same } = this.memory.split(rows, Date.now());
-      msgs = resultsMessages({ ...out, bindings: changed, same }, this.opts.batchRows ?? 5000, this.offer.setFor(this.inventory.nodes));
+      msgs = resultsMessages({ ...out, bindings: changed, same }, this.opts.batchRows ?? 5000, set);
       this.round++;
       // What a reconnect re-sends: the last full round, whole (a catch-up's rows are in the next one too).
       this.lastRound = out;

@@ -173,7 +173,7 @@ test('the matrix reads a resolved table by position and a named one by name: the
   assert.equal(byIndex.cell('a', 'c')!.state, 'port');
 });
 
-test('the aggregator keeps the sets of the last reloads; an agent indexes only into the set offered on its connection', () => {
+test('the aggregator keeps the sets of the last reloads; an agent indexes only into a set offered on its connection (the last three)', () => {
   const sets = new PeerSets();
   const ids = [nodes, nodes.slice(0, 2), nodes.slice(1), nodes.slice(0, 1), nodes.slice(2)].map((n) => sets.adopt(n).id);
   assert.equal(sets.offered, ids[4]);
@@ -188,6 +188,18 @@ test('the aggregator keeps the sets of the last reloads; an agent indexes only i
   offer.offer(new PeerSet(nodes).id);
   assert.equal(offer.setFor(nodes)?.id, new PeerSet(nodes).id);
   assert.equal(offer.setFor(nodes.slice(1)), undefined, 'our inventory differs from the one offered');
+  // A push mid-round: the round's rows were probed with the old set, which the aggregator still holds.
+  const inventories = [nodes.slice(1), nodes.slice(2), nodes.slice(3)];
+  for (const inv of inventories) offer.offer(new PeerSet(inv).id);
+  assert.equal(offer.setFor(nodes), undefined, 'three offers later, the first set is no longer used');
+  for (const inv of inventories) assert.equal(offer.setFor(inv)?.id, new PeerSet(inv).id, 'each of the last three offers indexes');
+  offer.offer(new PeerSet(inventories[0]!).id); // offered again (a plan with the same peers): newest again
+  offer.offer(new PeerSet(nodes).id);
+  assert.equal(offer.setFor(inventories[0]!)?.id, new PeerSet(inventories[0]!).id);
+  assert.equal(offer.setFor(inventories[1]!), undefined);
+  offer.offer(undefined);
+  assert.equal(offer.setFor(nodes), undefined, 'an aggregator that stops offering: no earlier offer counts');
+  offer.offer(new PeerSet(nodes).id);
   offer.clear();
   assert.equal(offer.setFor(nodes), undefined, 'a new connection forgets the offer');
   // Agents of one process may share the sets (the fleet benchmark's 500 a worker): the factory given is what builds them.
