@@ -19,8 +19,7 @@ export class PeerOffer {
 
   /** The aggregator's offer on this connection (undefined: it offers none now, so none before counts either). */
   offer(id: string | undefined): void {
-    if (id === undefined) return this.clear();
-    this.offered = [...this.offered.filter((o) => o !== id), id].slice(-OFFERS_KEPT);
+    this.offered = id === undefined ? [] : [...this.offered.filter((o) => o !== id), id].slice(-OFFERS_KEPT);
   }
 
   clear(): void {
