@@ -11,6 +11,7 @@ import { BandwidthSampler } from './bandwidth.js';
 import { LinkWatch } from './link-watch.js';
 import type { UdpKeyRef } from './probes/udp.js';
 import { listenTcp, listenUdpEcho, Responders, wantedResponders } from './responders.js';
+import { splitResponders } from './contract/listening.js';
 import { resultsMessages, type RoundOut } from './results-msg.js';
 import { PeerOffer } from './peer-offer.js';
 import { RowMemory } from './delta.js';
@@ -247,7 +248,7 @@ export class Agent {
       icmp: this.opts.icmp.state,
       ...(this.opts.icmp.detail ? { icmpDetail: this.opts.icmp.detail } : {}),
       interfaces: this.interfaces,
-      responders: this.responders.status(),
+      ...splitResponders(this.responders.status()),
       ...(this.dns ? { dns: this.dns } : {}),
       ...this.links.fields(),
     };

@@ -146,12 +146,13 @@ export class AggregatorState extends EventEmitter {
     const planned = this.awaitingPlan.delete(msg.node);
     // The responders are compared whole (a change re-announces the node) but kept as that one string plus those that
     // could not listen (all findings and the report read): not ~120 objects a node, 120,000 at 1,000 for the GC to trace.
-    const respondersKey = JSON.stringify(msg.responders);
+    const respondersKey = msg.listening ? JSON.stringify([msg.responders, msg.listening]) : JSON.stringify(msg.responders);
     const announced = first || planned || prev?.respondersKey !== respondersKey;
     // Its interfaces changed (an MTU set, an address removed or put back): what peers measured toward it is
     // out of date; have them look again now rather than at their next round, so a repair shows within seconds.
     const refacts = !announced && JSON.stringify(prev?.hello?.interfaces) !== JSON.stringify(msg.interfaces);
-    const kept: HelloMsg = { ...msg, responders: msg.responders.filter((x) => x.state !== 'listening') };
+    const { listening, ...rest } = msg;
+    const kept: HelloMsg = { ...rest, responders: msg.responders.filter((x) => x.state !== 'listening') };
     this.nodes.connected(msg.node, kept, this.now(), announced).respondersKey = respondersKey;
     if (refacts) this.catchUpSoon(msg.node);
     if (first) this.emit('node', msg.node, 'connected');
@@ -164,7 +165,7 @@ export class AggregatorState extends EventEmitter {
       // then finds every port refused and costs the whole fleet a probe for nothing. The agent says hello
       // again once its responders are open (it always does after applying a plan); ask for the catch-up then.
       // A pinglist fleet starting (not covered once yet) gets no catch-up: N^2 probes at once; the rotation covers it.
-      if (first && msg.responders.length === 0) this.awaitingPlan.add(msg.node);
+      if (first && msg.responders.length === 0 && !listening?.length) this.awaitingPlan.add(msg.node);
       else if (!this.pinglist || this.coveredOnce) this.catchUpSoon(msg.node);
     }
     this.changed();

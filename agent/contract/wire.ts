@@ -12,6 +12,7 @@ import { isPlain, limits, nestedDeeperThan, quote } from './wire-limits.js';
 import { WIRE_VERSION } from './version.js';
 import { decodeWith, type DecodeOptions } from './wire-decode.js';
 import { bounded, boundedInts, boundedRecord, checkedArray, strings } from './wire-bounds.js';
+import { listeningGroups } from './listening.js';
 
 export { nestedDeeperThan };
 export { WIRE_VERSION } from './version.js';
@@ -183,7 +184,10 @@ export const helloMsg = z.strictObject({
   icmp: z.enum(['available', 'not-measured']),
   icmpDetail: z.string().max(limits.detailChars).optional(),
   interfaces: checkedArray(interfaceInfo, limits.interfaces, interfaceOk),
+  /** Responders that could not listen (an older agent lists the listening ones here too). */
   responders: checkedArray(responderInfo, limits.responders, responderOk),
+  /** The listening ones, grouped by address (./listening.ts). */
+  listening: listeningGroups.optional(),
   /** Forward/reverse DNS checks (optional: older agents and agents still looking up send none). */
   dns: checkedArray(dnsCheck, limits.dnsChecks, dnsCheckOk).optional(),
   /** Link facts per binding interface (speed, bond/LACP, LLDP neighbours: ./link-wire.ts). */

@@ -3,6 +3,7 @@
 import type { Inventory, InventoryNode } from '../../agent/contract/inventory.js';
 import type { DnsCheck, HelloMsg, ProbePlan, ResponderInfo, TargetRow } from '../../agent/contract/wire.js';
 import { wantedResponders } from '../../agent/responders.js';
+import { splitResponders } from '../../agent/contract/listening.js';
 import { dfSizeFor, targetsOf } from '../../agent/round.js';
 import { AGENT_VERSION } from '../../agent/contract/version.js';
 import { WIRE_VERSION } from '../../agent/contract/wire.js';
@@ -128,7 +129,7 @@ export function simHello(self: InventoryNode, plan?: ProbePlan, withDns = false)
     hostname: self.name,
     icmp: 'available',
     interfaces,
-    responders,
+    ...splitResponders(responders),
     ...(withDns ? { dns } : {}),
   };
 }

@@ -1,5 +1,6 @@
 // The fleet benchmark's pure parts (test/bench/fleet-lib.ts): inventory, rows shaped by the plan, /proc and
 // /metrics parsing, percentiles and the table.
+import { listeningCount } from '../../agent/contract/listening.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeAgentMessage, type ProbePlan } from '../../agent/contract/wire.js';
@@ -88,10 +89,15 @@ test('a round is every other peer on every planned binding; only / pinglist narr
 test('the hello says every responder of the plan listens, and decodes', () => {
   const self = fleetInventory(3, 2).nodes[1]!;
   const h = simHello(self, plan, true);
-  assert.equal(h.responders.length, 2); // internal's two ports; the node has no ceph-cluster address
-  assert.ok(h.responders.every((r) => r.state === 'listening'));
+  // As the agent sends them: internal's two ports grouped under its address (the node has no ceph-cluster address).
+  assert.deepEqual(h.responders, []);
+  assert.equal(listeningCount(h), 2);
+  assert.deepEqual(
+    h.listening?.map((g) => g.binding),
+    ['internal'],
+  );
   assert.equal(h.dns?.length, 3);
-  assert.equal(simHello(self).responders.length, 0);
+  assert.equal(listeningCount(simHello(self)), 0);
   assert.ok(decodeAgentMessage(JSON.stringify(h)).ok);
 });
 

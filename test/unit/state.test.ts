@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HelloMsg, ResultsMsg } from '../../agent/contract/wire.js';
+import { splitResponders } from '../../agent/contract/listening.js';
 import { builtinProfile } from '../../aggregator/profile.js';
 import { AggregatorState } from '../../aggregator/state.js';
 import { helloFor, roundFor, synthInventory } from '../metrics/synth.js';
@@ -354,6 +355,30 @@ test("a hello's responders: kept as the ones that could not listen plus one stri
   f.state.hello({ ...f.hello('node-1'), responders: [r(5000, 'listening'), r(3306, 'listening'), r(6800, 'denied')] });
   assert.equal(f.state.nodes.get('node-1')!.readyAt, f.clock.t, 'other responders: re-announced');
   assert.deepEqual(f.state.report('none').nodes.find((n) => n.name === 'node-1')!.responderProblems, [r(6800, 'denied')]);
+  f.state.close();
+});
+
+test('a hello with its listening responders grouped (as agents send it): the same rules as the long form', () => {
+  const f = fleet(2);
+  const address = f.hello('node-1').interfaces[0]!.address;
+  const r = (port: number, state: 'listening' | 'in-use' | 'denied') => ({ binding: 'internal', address, proto: 'tcp' as const, port, state });
+  const grouped = (list: ReturnType<typeof r>[]) => ({ ...f.hello('node-1'), ...splitResponders(list) });
+  // Before the plan: no responders in either form, so the node waits for the hello that opens them.
+  f.state.hello(grouped([]));
+  f.clock.t += 1000;
+  f.state.hello(grouped([r(5000, 'listening'), r(3306, 'in-use'), r(6800, 'listening')]));
+  const rec = f.state.nodes.get('node-1')!;
+  assert.equal(rec.readyAt, f.clock.t, 'the hello that opened them announced the node');
+  assert.deepEqual(rec.hello!.responders, [r(3306, 'in-use')]);
+  assert.equal(rec.hello!.listening, undefined, 'the groups are kept only as the key');
+  const ready = rec.readyAt;
+  f.clock.t += 1000;
+  f.state.hello(grouped([r(5000, 'listening'), r(3306, 'in-use'), r(6800, 'listening')]));
+  assert.equal(f.state.nodes.get('node-1')!.readyAt, ready, 'the same responders: not re-announced');
+  f.clock.t += 1000;
+  f.state.hello(grouped([r(5000, 'listening'), r(3306, 'listening'), r(6800, 'listening')]));
+  assert.equal(f.state.nodes.get('node-1')!.readyAt, f.clock.t, 'a port that listens now: re-announced');
+  assert.deepEqual(f.state.report('none').nodes.find((n) => n.name === 'node-1')!.responderProblems, []);
   f.state.close();
 });
 
