@@ -4,6 +4,7 @@ import type { Inventory, InventoryNode } from '../../agent/contract/inventory.js
 import type { DnsCheck, HelloMsg, ProbePlan, ResponderInfo, TargetRow } from '../../agent/contract/wire.js';
 import { wantedResponders } from '../../agent/responders.js';
 import { splitResponders } from '../../agent/contract/listening.js';
+import type { LinkFact } from '../../agent/contract/link-wire.js';
 import { dfSizeFor, targetsOf } from '../../agent/round.js';
 import { AGENT_VERSION } from '../../agent/contract/version.js';
 import { WIRE_VERSION } from '../../agent/contract/wire.js';
@@ -112,7 +113,7 @@ export function roundRows(
 }
 
 /** The hello a healthy agent sends: interfaces found; with a plan, its responders listening; DNS when asked. */
-export function simHello(self: InventoryNode, plan?: ProbePlan, withDns = false): HelloMsg {
+export function simHello(self: InventoryNode, plan?: ProbePlan, withDns = false, withLinks = false): HelloMsg {
   const interfaces = Object.entries(self.addresses).flatMap(([binding, addrs]) =>
     addrs.map((address) => ({ binding, address, iface: `eth-${binding}`.slice(0, 15), mtu: 9000, link: 'up' as const })),
   );
@@ -131,7 +132,37 @@ export function simHello(self: InventoryNode, plan?: ProbePlan, withDns = false)
     interfaces,
     ...splitResponders(responders),
     ...(withDns ? { dns } : {}),
+    ...(withLinks && plan ? { links: simLinks(self), lldp: 'ok' as const } : {}),
   };
+}
+
+/**
+ * Link facts as a real agent reads them on a bonded node: each binding a VLAN on an 802.3ad bond of two 10G
+ * members, with the LACP partner and one LLDP neighbour a member (~1 KB a binding).
+ */
+export function simLinks(self: InventoryNode): LinkFact[] {
+  const lacp = (systemMac: string, key: number) => ({ systemMac, key, portState: 61 });
+  const up = { duplex: 'full' as const, carrier: true, mtu: 9000, operstate: 'up' };
+  const n = Number(/\d+$/.exec(self.name)?.[0] ?? 0);
+  return Object.keys(self.addresses).map((binding, k) => ({
+    binding,
+    iface: `bond0.${100 + k}`,
+    kind: 'vlan' as const,
+    speedMbps: 20000,
+    ...up,
+    bond: { mode: '802.3ad', mii: 'up', aggregatorId: 1, ports: 2, actorKey: 15, partnerKey: 8, partnerMac: '58:6a:b1:c7:02:fa' },
+    ports: ['eno1', 'eno2'].map((iface, i) => ({
+      iface,
+      speedMbps: 10000,
+      ...up,
+      mii: 'up',
+      aggregatorId: 1,
+      linkFailures: 0,
+      actor: lacp('74:85:c4:17:a5:48', 15),
+      partner: lacp('58:6a:b1:c7:02:fa', 8),
+      lldp: [{ chassis: `leaf-${(n >> 5) + 1}`, chassisId: '58:6a:b1:c7:02:fa', port: `swp${((n * 2 + i) % 64) + 1}`, portDescr: `${self.name} ${iface}` }],
+    })),
+  }));
 }
 
 /** utime + stime of /proc/PID/stat, in seconds (fields 14 and 15, counted after the command's parenthesis). */

@@ -26,6 +26,8 @@ export interface WorkerStart {
   compression: boolean;
   delta: boolean;
   changing: number;
+  /** The hello with responders open carries link facts (a bonded node's: fleet-lib.ts simLinks). */
+  links: boolean;
   /**
    * The round period (ms): the profile's interval. The plan's `intervalMs` is not used for it: the aggregator
    * may stretch it with the fleet's size (N x 40 ms), and issue 16 measures the profile's period unstretched.
@@ -118,7 +120,7 @@ class SimAgent {
     this.memory.clear();
     // As the agent: responders opened, hello again, with the DNS answers (lookups made meanwhile, 20-100 ms).
     const hello = () => {
-      this.hello = simHello(this.self, this.plan, this.plan?.dns === true);
+      this.hello = simHello(this.self, this.plan, this.plan?.dns === true, this.cfg.links);
       this.link.send(this.hello);
     };
     if (plan.dns) setTimeout(hello, 20 + Math.random() * 80);

@@ -6,7 +6,7 @@
 // the round's last results message to a verdict that includes it on every node, /metrics time and series,
 // report size and time.
 // Usage: node --import tsx test/bench/fleet-ws.ts [--nodes 50] [--bindings 6] [--rounds 3] [--workers 2]
-//        [--compress] [--no-delta] [--sources] [--changing 0.05] [--load] [--max-seconds S] [--interval S] [--json]
+//        [--compress] [--links] [--no-delta] [--sources] [--changing 0.05] [--load] [--max-seconds S] [--interval S] [--json]
 //        FLEET_AGG_PROF=DIR / FLEET_WORKER_PROF=DIR: CPU profiles (node --cpu-prof) of the aggregator / the workers.
 //        FLEET_AGG_NODE_FLAGS='--heap-prof ...': node flags for the aggregator, after those its service runs with.
 import { loadavg } from 'node:os';
@@ -30,6 +30,8 @@ export interface FleetOptions {
   /** The share of rows that change a round (a slow echo), so a delta round re-sends them. */
   changing: number;
   load: boolean;
+  /** The hello with responders open carries link facts, as a real agent's on a bonded node (fleet-lib.ts simLinks). */
+  links?: boolean;
   /** The aggregator as the charm's service runs it (dist/, built first; default) or through tsx from the sources. */
   runtime?: 'dist' | 'sources';
   /** Stop after this long whatever state the rounds are in (0: no limit). */
@@ -144,6 +146,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         compression: o.compression,
         delta: o.delta,
         changing: o.changing,
+        links: o.links === true,
         periodMs: intervalMs,
       },
       tracker,
@@ -168,6 +171,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         delta: o.delta,
         changing: o.changing,
         load: o.load,
+        links: o.links === true,
         maxSeconds: o.maxSeconds,
         runtime: o.runtime ?? 'dist',
         ...(o.intervalS !== undefined ? { intervalS: o.intervalS } : {}),
@@ -277,6 +281,7 @@ async function main(): Promise<void> {
       sources: { type: 'boolean', default: false },
       changing: { type: 'string', default: '0.05' },
       load: { type: 'boolean', default: false },
+      links: { type: 'boolean', default: false },
       'max-seconds': { type: 'string', default: '0' },
       interval: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -293,6 +298,7 @@ async function main(): Promise<void> {
     runtime: values.sources ? 'sources' : 'dist',
     changing: Number(values.changing),
     load: values.load,
+    links: values.links,
     maxSeconds: Number(values['max-seconds']),
     ...(values.interval ? { intervalS: Number(values.interval) } : {}),
     log: (l) => console.error(l),
@@ -300,7 +306,7 @@ async function main(): Promise<void> {
   if (values.json) return void console.log(JSON.stringify(r, null, 2));
   const o = r.options;
   console.log(
-    `${o.nodes} nodes x ${o.bindings} bindings, ${o.workers} workers, aggregator from ${o.runtime === 'sources' ? 'the sources (tsx)' : 'dist/'}, round period ${r.intervalMs / 1000} s (the plan asked ${r.planIntervalMs / 1000} s), compression ${o.compression ? 'on' : 'off'}, ${o.delta ? `delta rounds (${(o.changing * 100).toFixed(0)}% of rows change a round)` : 'every row every round'}${o.load ? ', CPU burners on' : ''}; load average ${r.loadavg.start.map((x) => x.toFixed(1)).join(' ')} -> ${r.loadavg.end.map((x) => x.toFixed(1)).join(' ')}`,
+    `${o.nodes} nodes x ${o.bindings} bindings, ${o.workers} workers, aggregator from ${o.runtime === 'sources' ? 'the sources (tsx)' : 'dist/'}, round period ${r.intervalMs / 1000} s (the plan asked ${r.planIntervalMs / 1000} s), compression ${o.compression ? 'on' : 'off'}, ${o.delta ? `delta rounds (${(o.changing * 100).toFixed(0)}% of rows change a round)` : 'every row every round'}${o.load ? ', CPU burners on' : ''}${o.links ? ', hellos with link facts' : ''}; load average ${r.loadavg.start.map((x) => x.toFixed(1)).join(' ')} -> ${r.loadavg.end.map((x) => x.toFixed(1)).join(' ')}`,
   );
   console.log(formatTable(r.rounds));
   console.log(

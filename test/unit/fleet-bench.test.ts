@@ -99,6 +99,15 @@ test('the hello says every responder of the plan listens, and decodes', () => {
   assert.equal(h.dns?.length, 3);
   assert.equal(listeningCount(simHello(self)), 0);
   assert.ok(decodeAgentMessage(JSON.stringify(h)).ok);
+  // --links: a bonded node's link facts, one a binding, as the agent reads them; they decode too.
+  const l = simHello(self, plan, true, true);
+  assert.deepEqual(
+    l.links?.map((f) => [f.binding, f.ports.length]),
+    Object.keys(self.addresses).map((b) => [b, 2]),
+  );
+  const d = decodeAgentMessage(JSON.stringify(l));
+  assert.ok(d.ok, d.ok ? '' : d.error);
+  assert.equal(simHello(self, undefined, false, true).links, undefined, 'not before the responders open');
 });
 
 test('/proc parsing: CPU seconds after a command with spaces and parentheses, VmHWM in MiB', () => {
