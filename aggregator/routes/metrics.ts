@@ -1,9 +1,11 @@
 // GET /metrics: Prometheus exposition from the aggregator's own prom-client Registry (never the global one,
-// so tests and embedders get exactly these series). The families come from metrics.ts, built once per scrape.
+// so tests and embedders get exactly these series), then Pinger's families from metrics.ts, built once per scrape
+// and written by exposition.ts.
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { ResultsMsg } from '../../agent/contract/wire.js';
-import { collectMetrics, defaultMetricsOptions, metricDefs, ProbeTally, type Family, type MetricsOptions } from '../metrics.js';
+import { exposition } from '../exposition.js';
+import { collectMetrics, defaultMetricsOptions, ProbeTally, type MetricsOptions } from '../metrics.js';
 import type { AggregatorState } from '../state.js';
 
 /** prom-client's default metrics that break Prometheus naming (gauges ending in _total; promtool rejects them). */
@@ -28,25 +30,6 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRouteOpti
   state.on('results', onResults);
   app.addHook('onClose', async () => void state.off('results', onResults));
 
-  let current = new Map<string, Family>();
-  for (const [name, def] of Object.entries(metricDefs)) {
-    // A collector in prom-client's shape: the registry only calls get() and reads name/help/type.
-    const collector = {
-      name,
-      help: def.help,
-      type: def.type,
-      get: async () => ({
-        name,
-        help: def.help,
-        type: def.type,
-        aggregator: 'sum',
-        values: (current.get(name)?.samples ?? []).map((s) => ({ labels: s.labels, value: s.value, ...(s.suffix ? { metricName: name + s.suffix } : {}) })),
-      }),
-      reset: () => undefined,
-    };
-    registry.registerMetric(collector as unknown as Metric);
-  }
-
   let lastCollectSeconds = 0;
   app.get('/metrics', async (_req, reply) => {
     const t0 = process.hrtime.bigint();
@@ -65,8 +48,8 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRouteOpti
       bandwidth: state.bandwidth,
       coverage: s.coverage,
     });
-    current = new Map(families.map((f) => [f.name, f]));
-    const text = await registry.metrics();
+    // The process's metrics from prom-client, then ours from one plain writer (exposition.ts: ~5x faster a series).
+    const text = `${await registry.metrics()}\n${exposition(families)}`;
     lastCollectSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     return reply.type(registry.contentType).send(text);
   });

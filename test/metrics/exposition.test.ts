@@ -1,0 +1,83 @@
+// Pinger's own families are written by exposition.ts, not prom-client: the text must be what prom-client's
+// Registry writes for the same families, byte for byte (prom-client is the reference here), escapes included.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Registry, type Metric } from 'prom-client';
+import { exposition } from '../../aggregator/exposition.js';
+import type { Family } from '../../aggregator/metrics.js';
+
+/** What prom-client's Registry writes for these families (the collector shape routes/metrics.ts used before). */
+async function viaPromClient(families: Family[]): Promise<string> {
+  const registry = new Registry();
+  for (const f of families) {
+    const values = f.samples.map((s) => ({ labels: s.labels, value: s.value, ...(s.suffix ? { metricName: f.name + s.suffix } : {}) }));
+    registry.registerMetric({
+      name: f.name,
+      help: f.help,
+      type: f.type,
+      get: async () => ({ ...f, aggregator: 'sum', values }),
+      reset: () => undefined,
+    } as unknown as Metric);
+  }
+  return registry.metrics();
+}
+
+const cases: [string, Family[]][] = [
+  ['no labels', [{ name: 'pinger_agents_expected', help: 'Nodes in the inventory.', type: 'gauge', samples: [{ labels: {}, value: 1000 }] }]],
+  [
+    'labels in their order, several series',
+    [
+      {
+        name: 'pinger_bond_members',
+        help: 'Members by MII state.',
+        type: 'gauge',
+        samples: [
+          { labels: { node: 'node-1', binding: 'internal', state: 'up' }, value: 2 },
+          { labels: { node: 'node-1', binding: 'internal', state: 'down' }, value: 0 },
+        ],
+      },
+    ],
+  ],
+  ['an empty family keeps its HELP and TYPE', [{ name: 'pinger_findings', help: 'Findings.', type: 'gauge', samples: [] }]],
+  [
+    'escapes: backslash, quote and newline in label values; backslash and newline in help',
+    [{ name: 'pinger_build_info', help: 'a \\ b\nc "d"', type: 'gauge', samples: [{ labels: { version: 'x\\y"z\nw' }, value: 1 }] }],
+  ],
+  [
+    'a histogram with its suffixes, and values: fractions, exponents, negatives, infinities',
+    [
+      {
+        name: 'pinger_rtt_seconds',
+        help: 'RTT.',
+        type: 'histogram',
+        samples: [
+          { labels: { binding: 'internal', le: '0.001' }, value: 3, suffix: '_bucket' },
+          { labels: { binding: 'internal', le: '+Inf' }, value: 5, suffix: '_bucket' },
+          { labels: { binding: 'internal' }, value: 1.5e-7, suffix: '_sum' },
+          { labels: { binding: 'internal' }, value: 5, suffix: '_count' },
+        ],
+      },
+      {
+        name: 'pinger_agent_clock_offset_seconds',
+        help: 'Offset.',
+        type: 'gauge',
+        samples: [
+          { labels: { node: 'n1' }, value: -0.25 },
+          { labels: { node: 'n2' }, value: Number.POSITIVE_INFINITY },
+          { labels: { node: 'n3' }, value: Number.NEGATIVE_INFINITY },
+          { labels: { node: 'n4' }, value: 1e21 },
+        ],
+      },
+      { name: 'pinger_agent_messages_total', help: 'Messages.', type: 'counter', samples: [{ labels: {}, value: 12345678901 }] },
+    ],
+  ],
+];
+
+test('exposition(): the same text as prom-client for the same families', async () => {
+  for (const [what, families] of cases) assert.equal(exposition(families), await viaPromClient(families), what);
+});
+
+test('exposition(): NaN as the format spells it (prom-client writes "Nan"), nothing at all for no families', () => {
+  assert.equal(exposition([{ name: 'x', help: 'h', type: 'gauge', samples: [{ labels: {}, value: Number.NaN }] }]), '# HELP x h\n# TYPE x gauge\nx NaN\n');
+  assert.equal(exposition([]), '');
+});
