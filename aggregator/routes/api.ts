@@ -1,6 +1,7 @@
 // The JSON API people and tools read: the report, one pair's details, health.
 import type { FastifyInstance } from 'fastify';
-import type { MatrixDetail } from '../report.js';
+import type { MatrixDetail, Report } from '../report.js';
+import { reportBytes } from '../report-bytes.js';
 import { tokenMatches } from './agent-ws.js';
 import type { AggregatorState } from '../state.js';
 
@@ -9,12 +10,13 @@ const details: readonly MatrixDetail[] = ['none', 'states', 'runs', 'full'];
 /**
  * Each report's JSON as UTF-8 bytes, encoded once: the state shares one report object per snapshot among its
  * readers. Bytes, not the string: a string body is encoded again into a new buffer on every write (6.4 MiB a
- * poll of the default report at 1,000 x 6), and the V8 string would stay alive beside the bytes.
+ * poll of the default report at 1,000 x 6), and the V8 string would stay alive beside the bytes. Nodes' link
+ * facts are encoded once per hello (report-bytes.ts).
  */
-const serialized = new WeakMap<object, Buffer>();
-export function reportBody(report: object): Buffer {
+const serialized = new WeakMap<Report, Buffer>();
+export function reportBody(report: Report): Buffer {
   let b = serialized.get(report);
-  if (b === undefined) serialized.set(report, (b = Buffer.from(JSON.stringify(report))));
+  if (b === undefined) serialized.set(report, (b = reportBytes(report)));
   return b;
 }
 

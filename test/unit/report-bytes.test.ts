@@ -1,0 +1,69 @@
+// The report's bytes with link facts encoded once per hello: they parse to what JSON.stringify's do, whatever
+// the strings inside (agents choose hostnames and LLDP names), non-ASCII included.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { LinkFact } from '../../agent/contract/link-wire.js';
+import type { Report, ReportNode } from '../../aggregator/report.js';
+import { reportBytes } from '../../aggregator/report-bytes.js';
+import { fleetInventory, simLinks } from '../bench/fleet-lib.js';
+
+const inv = fleetInventory(4, 3);
+const node = (i: number, over: Partial<ReportNode> = {}): ReportNode => ({
+  name: inv.nodes[i]!.name,
+  state: 'reporting',
+  rounds: 3,
+  bindings: { internal: [{ address: '198.18.0.1', iface: 'bond0.100', mtu: 9000 }] },
+  responderProblems: [],
+  ...over,
+});
+const report = (nodes: ReportNode[], over: Partial<Report> = {}): Report => ({
+  verdict: 'ready',
+  generatedAt: '2026-12-07T01:30:00.000Z',
+  profile: 'openstack',
+  summary: 'all 4 nodes reach each other',
+  expected: 4,
+  reporting: 4,
+  nodes,
+  bindings: [],
+  findings: [],
+  ...over,
+});
+
+test('reportBytes parses to the report JSON.stringify writes, with and without link facts', () => {
+  const links = inv.nodes.map((n) => simLinks(n));
+  const hostile: LinkFact[] = structuredClone(links[2]!);
+  hostile[0]!.ports[0]!.lldp![0]!.chassis = '"nodes":[],"x":"}]"pinger-nodes-0000 \u00e9\u4e2d \\ \n';
+  const cases: [string, Report][] = [
+    ['no nodes', report([])],
+    ['no link facts', report([node(0), node(1)])],
+    [
+      'link facts on some nodes, and after other keys',
+      report([node(0, { links: links[0]!, lldp: 'ok', bandwidthMbps: { internal: 9400 } }), node(1), node(2, { links: hostile })]),
+    ],
+    [
+      'strings about nodes in the report around them',
+      report([node(3, { links: links[3]!, hostname: '"nodes":"pinger-nodes-x"' })], { summary: 'nodes: "nodes":[1]' }),
+    ],
+  ];
+  for (const [what, r] of cases) {
+    const bytes = reportBytes(r);
+    assert.deepEqual(JSON.parse(bytes.toString('utf8')), JSON.parse(JSON.stringify(r)), what);
+    assert.equal(bytes.length, Buffer.byteLength(JSON.stringify(r)), `${what}: the same length (only key order differs)`);
+  }
+});
+
+test("reportBytes: a node's link facts are the same bytes in every report until its next hello", () => {
+  const links = simLinks(inv.nodes[0]!);
+  const a = reportBytes(report([node(0, { links, rounds: 1 })])).toString();
+  const b = reportBytes(report([node(0, { links, rounds: 2 })])).toString();
+  const linksText = JSON.stringify(links);
+  assert.ok(a.includes(`"links":${linksText}`) && b.includes(`"links":${linksText}`));
+  // A new hello's facts (another array): encoded anew.
+  const changed = structuredClone(links);
+  changed[0]!.ports[1]!.mii = 'down';
+  assert.ok(
+    reportBytes(report([node(0, { links: changed })]))
+      .toString()
+      .includes('"mii":"down"'),
+  );
+});
