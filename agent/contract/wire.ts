@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { outcomes } from './probe.js';
 import { ifaceMtu, linkFact, lldpState } from './link-wire.js';
+import { linkFactOk } from './link-check.js';
 import { packedProblem, type PackedRows } from './wire-packed.js';
 import { peerSetIdPattern } from './peer-set.js';
 import { TALLY_LENGTH, tallyProblem } from './tally.js';
@@ -191,7 +192,7 @@ export const helloMsg = z.strictObject({
   /** Forward/reverse DNS checks (optional: older agents and agents still looking up send none). */
   dns: checkedArray(dnsCheck, limits.dnsChecks, dnsCheckOk).optional(),
   /** Link facts per binding interface (speed, bond/LACP, LLDP neighbours: ./link-wire.ts). */
-  links: z.array(linkFact).max(64).optional(),
+  links: checkedArray(linkFact, 64, linkFactOk).optional(),
   /** Whether LLDP could be read (lldpd running); absent from older agents. */
   lldp: lldpState.optional(),
 });
