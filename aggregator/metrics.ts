@@ -16,6 +16,7 @@ import { addressFamilies, familyOf, findingKinds, type Finding } from './finding
 import { classify, type BindingMatrix, type CellState } from './matrix.js';
 import type { NodeRecord, NodeState } from './nodes.js';
 import type { Verdict } from './verdict.js';
+import { linkSamples } from './link-metrics.js';
 
 export type MetricType = 'gauge' | 'counter' | 'histogram';
 
@@ -24,6 +25,8 @@ export interface Sample {
   value: number;
   /** For histograms: which of the family's series this is. */
   suffix?: '_bucket' | '_sum' | '_count';
+  /** The same object, never changed, in scrape after scrape (link-metrics.ts): its line is formatted once. */
+  stable?: true;
 }
 
 export interface Family {
@@ -224,18 +227,10 @@ export function collectMetrics(input: MetricsInput): Family[] {
   for (const { record, state } of input.nodes) {
     for (const s of nodeStates) add('pinger_agent_state', { node: record.name, state: s }, s === state ? 1 : 0);
     if (record.connected && record.clock) add('pinger_agent_clock_offset_seconds', { node: record.name }, record.clock.offsetMs / 1000);
-    // Link facts: one series per node and binding, never per pair or per port.
-    const seen = new Set<string>();
-    for (const l of record.connected ? (record.hello?.links ?? []) : []) {
-      if (seen.has(l.binding)) continue;
-      seen.add(l.binding);
-      const speeds = l.ports.map((p) => p.speedMbps).filter((v): v is number => v !== null);
-      if (speeds.length) add('pinger_link_speed_bits_per_second', { node: record.name, binding: l.binding }, Math.min(...speeds) * 1e6);
-      if (l.bond) {
-        const up = l.ports.filter((p) => (p.mii ?? 'up') === 'up').length;
-        add('pinger_bond_members', { node: record.name, binding: l.binding, state: 'up' }, up);
-        add('pinger_bond_members', { node: record.name, binding: l.binding, state: 'down' }, l.ports.length - up);
-      }
+    if (record.connected && record.hello?.links) {
+      const l = linkSamples(record.name, record.hello.links);
+      out.get('pinger_link_speed_bits_per_second')!.push(...l.speed);
+      out.get('pinger_bond_members')!.push(...l.bond);
     }
   }
 

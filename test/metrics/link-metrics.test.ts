@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readLinkFact } from '../../agent/link-facts.js';
-import { collectMetrics, defaultMetricsOptions, ProbeTally } from '../../aggregator/metrics.js';
+import { collectMetrics, defaultMetricsOptions, ProbeTally, type Family, type Sample } from '../../aggregator/metrics.js';
+import { exposition } from '../../aggregator/exposition.js';
+import { linkSamples } from '../../aggregator/link-metrics.js';
 import { synthFleet } from './synth.js';
 import { packRows } from '../../agent/contract/wire-packed.js';
 
@@ -47,6 +49,23 @@ test('link speed and bond members: per node and binding, bounded', () => {
     'node-2/ceph-cluster/down=1',
     'node-2/ceph-cluster/up=1',
   ]);
+});
+
+test("link series are built once per hello, and formatted once: a new hello's facts replace them", () => {
+  const fact = (tree: string) => readLinkFact('ceph-cluster', 'bond0', { root: `test/fixtures/sysfs/${tree}` });
+  const up = [fact('bond-8023ad-up')];
+  const first = linkSamples('node-1', up);
+  assert.equal(linkSamples('node-1', up), first, 'the same hello: the same samples');
+  assert.ok([...first.speed, ...first.bond].every((x) => x.stable));
+  const fam = (samples: Sample[]): Family => ({ name: 'pinger_bond_members', help: 'h', type: 'gauge', samples });
+  assert.equal(exposition([fam(first.bond)]), exposition([fam(first.bond)]));
+  assert.match(exposition([fam(first.bond)]), /state="down"\} 0\n/);
+  // The next hello: a member down (another array, as every hello brings).
+  const degraded = linkSamples('node-1', [fact('bond-degraded')]);
+  assert.notEqual(degraded, first);
+  assert.match(exposition([fam(degraded.bond)]), /state="down"\} 1\n/);
+  // The same facts for another node (a test's shared fixture): its own labels.
+  assert.equal(linkSamples('node-2', up).speed[0]!.labels.node, 'node-2');
 });
 
 test("bandwidth: the node's median as sender, per node and binding, never per pair", () => {
