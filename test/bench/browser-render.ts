@@ -8,7 +8,8 @@
 // twice: with the state unchanged since the last report (the cached snapshot and report serve it) and right
 // after a change (findings and verdict rebuilt for the page's fetch). Also GET /api/v1/report over HTTP,
 // ?matrix=states and ?matrix=runs, both ways.
-// Usage: node --import tsx test/bench/browser-render.ts [--nodes 1000] [--bindings 6] [--runs 5]
+// Usage: node --import tsx test/bench/browser-render.ts [--nodes 1000] [--bindings 6] [--runs 5] [--links]
+// (--links: every hello carries a bonded node's link facts, as fleet-ws --links)
 import { parseArgs } from 'node:util';
 import type { Inventory } from '../../agent/contract/inventory.js';
 import type { HelloMsg, ResultsMsg, TargetRow } from '../../agent/contract/wire.js';
@@ -18,11 +19,17 @@ import { buildServer } from '../../aggregator/server.js';
 import { AggregatorState } from '../../aggregator/state.js';
 import { join } from 'node:path';
 import { artifacts, launch } from '../browser/browser.js';
+import { simLinks } from './fleet-lib.js';
 
 const openstackProfile = builtinProfile('openstack');
 
 const { values } = parseArgs({
-  options: { nodes: { type: 'string', default: '1000' }, bindings: { type: 'string', default: '6' }, runs: { type: 'string', default: '5' } },
+  options: {
+    nodes: { type: 'string', default: '1000' },
+    bindings: { type: 'string', default: '6' },
+    runs: { type: 'string', default: '5' },
+    links: { type: 'boolean', default: false },
+  },
 });
 const N = Number(values.nodes);
 const runs = Number(values.runs);
@@ -72,6 +79,9 @@ for (let i = 0; i < N; i++) {
     icmp: 'available',
     interfaces: bindings.map((b, j) => ({ binding: b, address: addr(j, i), iface: `eth${j}`, mtu: j < 2 ? 9000 : 1500 })),
     responders: [],
+    ...(values.links
+      ? { links: simLinks({ name: name(i), addresses: Object.fromEntries(bindings.map((b, j) => [b, [addr(j, i)]])) }), lldp: 'ok' as const }
+      : {}),
   };
   state.hello(hello);
   state.hello(hello); // again, as an agent does once its plan's responders are open (before that, rows toward it do not count)
