@@ -1,6 +1,7 @@
 // linkFact (./link-wire.ts) in plain loops (pure): never wider than the schema, which then parses only to word a
 // refusal. A bonded node's hello carries ~6 facts of a bond's members, LACP partners and LLDP neighbours: zod's
 // parse of them was ~75 of ~100 us a hello (BENCHMARKS.md "AFTER 9"), 1,000 of them as a fleet starts.
+import { nameOk } from './wire-fields.js';
 import { isPlain } from './wire-limits.js';
 import { bondInfo, lacpPeer, linkFact, linkPort, lldpNeighbour } from './link-wire.js';
 
@@ -71,9 +72,7 @@ export function linkFactOk(x: unknown): boolean {
   return (
     isPlain(x) &&
     onlyKeys(x, factKeys) &&
-    typeof x.binding === 'string' &&
-    x.binding.length >= 1 &&
-    x.binding.length <= 253 &&
+    nameOk(x.binding) &&
     ifname(x.iface) &&
     kinds.has(x.kind) &&
     linkStateOk(x) &&

@@ -1,9 +1,9 @@
 // A hello's listening responders, grouped by address (pure). An openstack plan opens ~20 ports on each of a
 // node's ~6 binding addresses: ~120 responder objects of ~60 bytes, parsed on every hello (2,000 as 1,000 agents
 // start). Grouped, they are ~6 objects with two port lists; `responders` keeps only the ones that could not listen.
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { checkedArray } from './wire-bounds.js';
+import { ip, ipOk, name, nameOk, port, portOk } from './wire-fields.js';
 import { isPlain, limits } from './wire-limits.js';
 
 /** One address's listening ports. */
@@ -14,39 +14,17 @@ export interface ListeningGroup {
   udp: number[];
 }
 
-const portList = z.array(z.number().int().min(1).max(65535)).max(limits.responders);
-const group = z.strictObject({
-  binding: z.string().min(1).max(253),
-  address: z
-    .string()
-    .max(45, { abort: true })
-    .refine((s) => isIP(s) !== 0, 'not an IP address'),
-  tcp: portList,
-  udp: portList,
-});
+const portList = z.array(port).max(limits.responders);
+const group = z.strictObject({ binding: name, address: ip, tcp: portList, udp: portList });
 const groupKeys = new Set(Object.keys(group.shape));
 
-const portsOk = (v: unknown) => {
-  if (!Array.isArray(v) || v.length > limits.responders) return false;
-  for (const p of v) if (!Number.isSafeInteger(p) || p < 1 || p > 65535) return false;
-  return true;
-};
+const portsOk = (v: unknown) => Array.isArray(v) && v.length <= limits.responders && v.every(portOk);
 
 /** `group` in a plain loop (never wider): zod parses the list only to word a refusal. */
 export function listeningOk(x: unknown): boolean {
   if (!isPlain(x)) return false;
   for (const k in x) if (!groupKeys.has(k)) return false;
-  const { binding, address } = x;
-  return (
-    typeof binding === 'string' &&
-    binding.length >= 1 &&
-    binding.length <= 253 &&
-    typeof address === 'string' &&
-    address.length <= 45 &&
-    isIP(address) !== 0 &&
-    portsOk(x.tcp) &&
-    portsOk(x.udp)
-  );
+  return nameOk(x.binding) && ipOk(x.address) && portsOk(x.tcp) && portsOk(x.udp);
 }
 
 /** At most one group per binding address (the hello's interfaces have the same bound). */
@@ -75,12 +53,4 @@ export function splitResponders<R extends Responder>(all: readonly R[]): { respo
     g[r.proto].push(r.port);
   }
   return groups.size ? { responders, listening: [...groups.values()] } : { responders };
-}
-
-/** How many responders a hello says listen, in either form (an older agent lists them all in `responders`). */
-export function listeningCount(hello: { responders: readonly { state: string }[]; listening?: readonly ListeningGroup[] }): number {
-  let n = 0;
-  for (const g of hello.listening ?? []) n += g.tcp.length + g.udp.length;
-  for (const r of hello.responders) if (r.state === 'listening') n++;
-  return n;
 }

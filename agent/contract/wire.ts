@@ -1,7 +1,6 @@
 // The wire protocol between agents and the aggregator: versioned JSON messages over one WebSocket.
 // One zod schema per message gives both the TypeScript types and the runtime validation, so the two
 // can never drift. Pure: no sockets here (the codec is tested table-driven).
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { outcomes } from './probe.js';
 import { ifaceMtu, linkFact, lldpState } from './link-wire.js';
@@ -9,11 +8,12 @@ import { linkFactOk } from './link-check.js';
 import { packedProblem, type PackedRows } from './wire-packed.js';
 import { peerSetIdPattern } from './peer-set.js';
 import { TALLY_LENGTH, tallyProblem } from './tally.js';
-import { isPlain, limits, nestedDeeperThan, quote } from './wire-limits.js';
+import { isPlain, limits, nestedDeeperThan } from './wire-limits.js';
 import { WIRE_VERSION } from './version.js';
 import { decodeWith, type DecodeOptions } from './wire-decode.js';
 import { bounded, boundedInts, boundedRecord, checkedArray, strings } from './wire-bounds.js';
 import { listeningGroups } from './listening.js';
+import { ip, ipOk, name, nameOk, port, portOk } from './wire-fields.js';
 
 export { nestedDeeperThan };
 export { WIRE_VERSION } from './version.js';
@@ -25,13 +25,6 @@ export const AGENT_WS_PATH = '/api/v1/agent';
 
 export { limits } from './wire-limits.js';
 
-const name = z.string().min(1).max(253);
-// The length check aborts first: the refinement (and its message, which quotes the input) never sees 16 MB.
-const ip = z
-  .string()
-  .max(45, { abort: true })
-  .refine((s) => isIP(s) !== 0, { error: (i) => `${quote(i.input)} is not an IP address` });
-const port = z.number().int().min(1).max(65535);
 const outcome = z.enum(outcomes);
 const ms = z.number().finite().min(0);
 /** Per-port outcome, keyed by the port number as a string (JSON object keys). */
@@ -105,8 +98,6 @@ export function interfaceOk(x: unknown): boolean {
     (link === undefined ? !('link' in x) : link === 'up' || link === 'down')
   );
 }
-const nameOk = (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= 253;
-const ipOk = (v: unknown) => typeof v === 'string' && v.length <= 45 && isIP(v) !== 0;
 const optionalText = (x: Record<string, unknown>, k: string, max: number) =>
   x[k] === undefined ? !(k in x) : typeof x[k] === 'string' && (x[k] as string).length <= max;
 
@@ -125,14 +116,11 @@ const responderStates = new Set<unknown>(responderInfo.shape.state.options);
 export function responderOk(x: unknown): boolean {
   if (!isPlain(x)) return false;
   for (const k in x) if (!responderKeys.has(k)) return false;
-  const { port } = x;
   return (
     nameOk(x.binding) &&
     ipOk(x.address) &&
     responderProtos.has(x.proto) &&
-    Number.isSafeInteger(port) &&
-    (port as number) >= 1 &&
-    (port as number) <= 65535 &&
+    portOk(x.port) &&
     responderStates.has(x.state) &&
     optionalText(x, 'detail', limits.responderDetailChars)
   );

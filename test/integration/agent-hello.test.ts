@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { Agent } from '../../agent/agent.js';
-import { listeningCount } from '../../agent/contract/listening.js';
+import { listeningCount } from '../helpers/listening.js';
 import { AGENT_WS_PATH, decodeAgentMessage, WIRE_VERSION, type HelloMsg } from '../../agent/contract/wire.js';
 import { defaultProbes } from '../../agent/probes/index.js';
 import { builtinProfile, planFor } from '../../aggregator/profile.js';

@@ -1,6 +1,6 @@
 // The fleet benchmark's pure parts (test/bench/fleet-lib.ts): inventory, rows shaped by the plan, /proc and
 // /metrics parsing, percentiles and the table.
-import { listeningCount } from '../../agent/contract/listening.js';
+import { listeningCount } from '../helpers/listening.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeAgentMessage, type ProbePlan } from '../../agent/contract/wire.js';

@@ -2,7 +2,8 @@
 // hello that carries them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { listeningCount, listeningGroups, listeningOk, splitResponders } from '../../agent/contract/listening.js';
+import { listeningGroups, listeningOk, splitResponders } from '../../agent/contract/listening.js';
+import { listeningCount } from '../helpers/listening.js';
 import { decodeAgentMessage, limits, WIRE_VERSION, type ResponderInfo } from '../../agent/contract/wire.js';
 
 const good = { binding: 'internal', address: '198.18.1.1', tcp: [3306, 5672], udp: [4789] };
