@@ -8,6 +8,7 @@
 // array. The tables' refs tile the body exactly (no gaps, no overlap, nothing after), so every byte sent is read.
 import { endianness } from 'node:os';
 import { isPlain, limits } from './wire-limits.js';
+import { resultsOk } from './agent-check.js';
 import { parseBounded, resultsMsg, validateParsed, MAX_MESSAGE_BYTES, WIRE_VERSION, type Decoded, type ResultsMsg } from './wire.js';
 
 const HEAD_AT = 4;
@@ -90,7 +91,9 @@ export function decodeResultsFrame(frame: Buffer): Decoded<ResultsMsg> {
   if (isPlain(raw) && 'v' in raw && raw.v !== WIRE_VERSION) return validateParsed(resultsMsg, raw, len);
   const count = (len - bodyAt) / 4;
   const why = attachBodies(raw, frame, bodyAt, count);
-  return why ? refused(why) : validateParsed(resultsMsg, raw, len);
+  if (why) return refused(why);
+  // The plain check first; zod parses only what it refuses, to word the refusal.
+  return resultsOk(raw) ? { ok: true, msg: raw } : validateParsed(resultsMsg, raw, len);
 }
 
 /** Replaces each table's rows ref with its ints; why the refs are refused, or undefined. */

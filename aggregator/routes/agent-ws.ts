@@ -7,7 +7,8 @@ import type { WebSocket } from 'ws';
 import type {} from '@fastify/websocket';
 import { credentialMatches, parseAgentAuthorization } from '../../agent/credential.js';
 import { udpEchoKey } from '../../agent/probes/udp.js';
-import { AGENT_WS_PATH, WIRE_VERSION, decodeAgentMessage, encode, limits, type DecodeFailure } from '../../agent/contract/wire.js';
+import { AGENT_WS_PATH, WIRE_VERSION, encode, limits, type DecodeFailure } from '../../agent/contract/wire.js';
+import { decodeFromAgent } from '../../agent/contract/agent-check.js';
 import { decodeResultsFrame } from '../../agent/contract/wire-binary.js';
 import { resolvePeerSet } from '../../agent/contract/peer-set.js';
 import { aggregatorErrors, type RejectCode } from '../errors.js';
@@ -118,7 +119,7 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
         // Binary frames carry results only (wire v3), so none is valid before the hello.
         if (isBinary && !node) return reject('PINGER_ERR_WS_BAD_MESSAGE', 'a binary frame before hello (only results travel as binary)');
         // Before a hello only a hello or a clock request is valid: neither needs more than the control bound.
-        const d = isBinary ? decodeResultsFrame(data) : decodeAgentMessage(data, node ? {} : { maxBytes: limits.controlBytes });
+        const d = isBinary ? decodeResultsFrame(data) : decodeFromAgent(data, node ? {} : { maxBytes: limits.controlBytes });
         if (!d.ok) return reject(codeOf[d.why], d.error);
         const msg = d.msg;
         if (msg.type === 'clock') {
