@@ -20,21 +20,23 @@ function linksJson(links: readonly LinkFact[]): Buffer {
  * a hostname or an LLDP name either), quoted as JSON.stringify writes it.
  */
 const mark = `"pinger-nodes-${randomBytes(12).toString('hex')}"`;
-const comma = Buffer.from(',');
-const linksKey = Buffer.from(',"links":');
-const close = Buffer.from('}');
-
 export function reportBytes(report: Report): Buffer {
+  // Without link facts there is nothing to splice: one stringify, one buffer (the pollers' reports of an
+  // unbonded fleet, 1,000 nodes each, ~16 a round while a fleet starts).
+  if (!report.nodes.some((n) => n.links)) return Buffer.from(JSON.stringify(report));
   const text = JSON.stringify({ ...report, nodes: JSON.parse(mark) });
   const at = text.indexOf(mark);
-  const parts: Buffer[] = [Buffer.from(`${text.slice(0, at)}[`)];
+  // Text between two nodes' link facts is gathered and encoded once, not one buffer per node.
+  const parts: Buffer[] = [];
+  let pending = `${text.slice(0, at)}[`;
   report.nodes.forEach((n, i) => {
-    if (i) parts.push(comma);
-    if (!n.links) return void parts.push(Buffer.from(JSON.stringify(n)));
+    if (i) pending += ',';
+    if (!n.links) return void (pending += JSON.stringify(n));
     const { links, ...rest } = n;
-    const own = JSON.stringify(rest);
-    parts.push(Buffer.from(own.slice(0, -1)), linksKey, linksJson(links), close);
+    pending += `${JSON.stringify(rest).slice(0, -1)},"links":`;
+    parts.push(Buffer.from(pending), linksJson(links));
+    pending = '}';
   });
-  parts.push(Buffer.from(`]${text.slice(at + mark.length)}`));
+  parts.push(Buffer.from(`${pending}]${text.slice(at + mark.length)}`));
   return Buffer.concat(parts);
 }
