@@ -89,9 +89,14 @@ function head(out: RoundOut): Omit<ResultsMsg, 'bindings'> {
 /** One message, or (when it would exceed the wire's bound) its rows split in halves until each fits. */
 function underBytes(out: RoundOut, rows: Record<string, TargetRow[]>, set: PeerSet | undefined): ResultsMsg[] {
   const m = message(out, rows, set);
-  const flat = Object.entries(rows).flatMap(([b, list]) => list.map((r) => [b, r] as const));
   // Below the bound both as the binary frame the agent sends and as the text it falls back to (./contract/wire-binary.ts).
-  if (flat.length < 2 || Math.max(frameBytes(m), Buffer.byteLength(JSON.stringify(m))) <= limits.resultsBytes) return [m];
+  // The text is at most 3x the frame (an int32 is at most 11 characters and a comma as text, 4 bytes in a frame;
+  // the rest is the same JSON), so it is written out only near the bound, not for every round's message.
+  const frame = frameBytes(m);
+  const fits = frame <= limits.resultsBytes && (3 * frame <= limits.resultsBytes || Buffer.byteLength(JSON.stringify(m)) <= limits.resultsBytes);
+  if (fits) return [m];
+  const flat = Object.entries(rows).flatMap(([b, list]) => list.map((r) => [b, r] as const));
+  if (flat.length < 2) return [m];
   const half = (from: number, to: number) => {
     const part: Record<string, TargetRow[]> = {};
     // A binding without rows stays named (in the first half): the aggregator learns it was probed and had none.

@@ -42,6 +42,26 @@ export interface Target {
 }
 
 /**
+ * The names of the peers with an address on `binding`, sorted as pinglistPeers sorts them: once per peer list
+ * (the same until the next plan), not once a round for each binding (a fleet simulator runs 1,000 agents).
+ */
+const onCache = new WeakMap<readonly InventoryNode[], Map<string, string[]>>();
+function peersOn(peers: readonly InventoryNode[], binding: string): string[] {
+  let byBinding = onCache.get(peers);
+  if (!byBinding) onCache.set(peers, (byBinding = new Map()));
+  let on = byBinding.get(binding);
+  if (!on)
+    byBinding.set(
+      binding,
+      (on = peers
+        .filter((p) => (p.addresses[binding]?.length ?? 0) > 0)
+        .map((p) => p.name)
+        .sort()),
+    );
+  return on;
+}
+
+/**
  * Every peer address on every binding of the plan. With `round` and the plan's pinglist: on each binding only
  * the window of that binding's peers for this round (agent/pinglist.ts); a catch-up passes no round.
  */
@@ -51,8 +71,7 @@ export function targetsOf(self: InventoryNode, peers: readonly InventoryNode[], 
   for (const binding of Object.keys(plan.bindings)) {
     const own = self.addresses[binding];
     if (!own) continue;
-    const on = perRound ? peers.filter((p) => (p.addresses[binding]?.length ?? 0) > 0).map((p) => p.name) : [];
-    const window = perRound ? new Set(pinglistPeers(self.name, on, round!, perRound)) : undefined;
+    const window = perRound ? new Set(pinglistPeers(self.name, peersOn(peers, binding), round!, perRound)) : undefined;
     for (const p of peers) {
       if (p.name === self.name || (window && !window.has(p.name))) continue;
       for (const addr of p.addresses[binding] ?? []) {

@@ -169,3 +169,27 @@ test("the agent's encoder keeps every frame of a large round under the wire's bo
   }
   assert.deepEqual(got, bindings.a);
 });
+
+test("a message's text is at most three times its frame (the agent's encoder skips writing the text out below a third of the bound)", () => {
+  const slow = [1e6, 2e6, 2_147_483, 2_147_483, 2_147_483] as [number, number, number, number, number];
+  const cases: ResultsMsg[] = [
+    ...roundTrips.map(([, m]) => m),
+    // Ints at their widest as text: RTTs of ~2^31 us, absent columns (-1), many ports and a bandwidth sample.
+    msg({
+      a: packRows(
+        Array.from({ length: 50 }, (_, i) =>
+          row(i, {
+            icmp: { sent: 2_000_000_000, recv: 2_000_000_000, rtt: slow, outcome: 'ok' },
+            udp: { '4789': 'error', '65535': 'ok' },
+            bandwidth: { mbps: 9_999_999.5, ms: 60_000 },
+          }),
+        ),
+      ),
+    }),
+    msg({ a: packRows(Array.from({ length: 50 }, (_, i) => ({ peer: `n${i}`, addr: '198.18.0.1' }))) }),
+  ];
+  for (const m of cases) {
+    const text = Buffer.byteLength(encode(m));
+    assert.ok(text <= 3 * frameBytes(m), `text ${text} bytes, frame ${frameBytes(m)}`);
+  }
+});
