@@ -110,29 +110,7 @@ const legend = Object.fromEntries(Object.entries(cellStates).map(([k, v]) => [v,
 
 export function buildReport(input: ReportInput): Report {
   const inv = new Map(input.inventory.nodes.map((n) => [n.name, n]));
-  const medians = input.matrices.map((m) => [m.binding, senderMedians(input.bandwidth?.pairs(m.binding) ?? [])] as const);
-  const bandwidthOf = (node: string) => {
-    const out: Record<string, number> = {};
-    for (const [b, m] of medians) if (m.has(node)) out[b] = Math.round(m.get(node)! * 10) / 10;
-    return Object.keys(out).length ? { bandwidthMbps: out } : {};
-  };
-  const nodes: ReportNode[] = input.nodes.map(({ record: r, state, lastRound = r.lastRound }) => {
-    const { bindings, responderProblems } = helloParts(inv.get(r.name), r.hello);
-    return {
-      name: r.name,
-      state,
-      ...(r.hello ? { hostname: r.hello.hostname, agentVersion: r.hello.agentVersion, icmp: r.hello.icmp } : {}),
-      ...(r.clock ? { clockOffsetMs: r.clock.offsetMs } : {}),
-      rounds: r.fullRounds,
-      ...(lastRound >= 0 ? { lastRound } : {}),
-      ...(r.fullRounds > 0 ? { lastRoundMs: Math.round(r.lastDurationMs) } : {}),
-      bindings,
-      responderProblems,
-      ...(r.hello?.links ? { links: r.hello.links } : {}),
-      ...(r.hello?.lldp ? { lldp: r.hello.lldp } : {}),
-      ...bandwidthOf(r.name),
-    };
-  });
+  const nodes = reportNodes(input, inv);
   const bindings: ReportBinding[] = input.matrices.map((m) => ({
     name: m.binding,
     ...(input.inventory.spaces[m.binding] ? { space: input.inventory.spaces[m.binding] } : {}),
@@ -159,6 +137,72 @@ export function buildReport(input: ReportInput): Report {
     lldp: lldpSummary(input.nodes.map(({ record: r, state }) => ({ name: r.name, state, expected: true, ...(r.hello ? { hello: r.hello } : {}) }))),
   };
 }
+
+/** The nodes' entries: an unchanged node's is the object of its last report (lastEntry). */
+function reportNodes(input: ReportInput, inv: ReadonlyMap<string, Inventory['nodes'][number]>): ReportNode[] {
+  const medians = input.matrices.map((m) => [m.binding, senderMedians(input.bandwidth?.pairs(m.binding) ?? [])] as const);
+  const bandwidthOf = (node: string) => {
+    let out: Record<string, number> | undefined;
+    for (const [b, m] of medians) if (m.has(node)) (out ??= {})[b] = Math.round(m.get(node)! * 10) / 10;
+    return out;
+  };
+  return input.nodes.map(({ record: r, state, lastRound = r.lastRound }) => {
+    const node = inv.get(r.name);
+    const bw = bandwidthOf(r.name);
+    const bwKey = bw ? JSON.stringify(bw) : '';
+    const last = lastEntry.get(r);
+    if (
+      last &&
+      last.state === state &&
+      last.hello === r.hello &&
+      last.node === node &&
+      last.offset === r.clock?.offsetMs &&
+      last.rounds === r.fullRounds &&
+      last.lastRound === lastRound &&
+      last.lastMs === r.lastDurationMs &&
+      last.bw === bwKey
+    ) {
+      return last.entry;
+    }
+    const { bindings, responderProblems } = helloParts(node, r.hello);
+    const entry: ReportNode = {
+      name: r.name,
+      state,
+      ...(r.hello ? { hostname: r.hello.hostname, agentVersion: r.hello.agentVersion, icmp: r.hello.icmp } : {}),
+      ...(r.clock ? { clockOffsetMs: r.clock.offsetMs } : {}),
+      rounds: r.fullRounds,
+      ...(lastRound >= 0 ? { lastRound } : {}),
+      ...(r.fullRounds > 0 ? { lastRoundMs: Math.round(r.lastDurationMs) } : {}),
+      bindings,
+      responderProblems,
+      ...(r.hello?.links ? { links: r.hello.links } : {}),
+      ...(r.hello?.lldp ? { lldp: r.hello.lldp } : {}),
+      ...(bw ? { bandwidthMbps: bw } : {}),
+    };
+    lastEntry.set(r, { state, hello: r.hello, node, offset: r.clock?.offsetMs, rounds: r.fullRounds, lastRound, lastMs: r.lastDurationMs, bw: bwKey, entry });
+    return entry;
+  });
+}
+
+/**
+ * Each node's entry in its last report, with what it was built from: the next report takes the same object while
+ * none of it changed (most nodes between two snapshots half a second apart), so its JSON is written once too
+ * (report-bytes.ts). Entries are shared by reports: read-only.
+ */
+const lastEntry = new WeakMap<
+  NodeRecord,
+  {
+    state: NodeState;
+    hello: NodeRecord['hello'];
+    node: object | undefined;
+    offset: number | undefined;
+    rounds: number;
+    lastRound: number;
+    lastMs: number;
+    bw: string;
+    entry: ReportNode;
+  }
+>();
 
 type HelloParts = Pick<ReportNode, 'bindings' | 'responderProblems'>;
 const noHello = {};

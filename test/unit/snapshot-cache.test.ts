@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import type { HeartbeatMsg } from '../../agent/contract/wire.js';
 import { builtinProfile } from '../../aggregator/profile.js';
 import { AggregatorState } from '../../aggregator/state.js';
+import { reportBody } from '../../aggregator/routes/api.js';
 import { helloFor, roundFor, synthInventory } from '../metrics/synth.js';
 
 // demo profile: 3 s interval, 0.5 s timeout: a connected agent silent for more than 9.5 s is stale; one
@@ -128,4 +129,27 @@ test('while agents still connect a changed snapshot may be twice as old; once al
   assert.notEqual(s4, s3, 'nobody left to connect: a change is rebuilt after the usual age');
   assert.equal(s4.verdict, 'ready');
   state.close();
+});
+
+test("a new report reuses an unchanged node's entry (its JSON written once) and builds a changed node's anew", () => {
+  const f = readyFleet(3);
+  const r1 = f.state.report('none');
+  f.clock.t += 1000;
+  f.state.results(roundFor(f.inv, 'node-2', 1));
+  const r2 = f.state.report('none');
+  assert.notEqual(r2, r1);
+  const entry = (r: typeof r1, n: string) => r.nodes.find((x) => x.name === n)!;
+  assert.equal(entry(r2, 'node-1'), entry(r1, 'node-1'), 'node-1 is unchanged: the same entry');
+  assert.equal(entry(r2, 'node-3'), entry(r1, 'node-3'));
+  assert.notEqual(entry(r2, 'node-2'), entry(r1, 'node-2'), "node-2's round changed its entry");
+  assert.equal(entry(r2, 'node-2').rounds, entry(r1, 'node-2').rounds + 1);
+  // A clock reading changes only that node's entry; the report's bytes say what its objects say.
+  f.clock.t += 500;
+  f.beat('node-3', { offsetMs: 7, rttMs: 0.4 });
+  const r3 = f.state.report('none');
+  assert.notEqual(entry(r3, 'node-3'), entry(r2, 'node-3'));
+  assert.equal(entry(r3, 'node-3').clockOffsetMs, 7);
+  assert.equal(entry(r3, 'node-1'), entry(r1, 'node-1'));
+  for (const r of [r1, r2, r3]) assert.deepEqual(JSON.parse(reportBody(r).toString()), JSON.parse(JSON.stringify(r)));
+  f.state.close();
 });
