@@ -22,21 +22,25 @@ function linksJson(links: readonly LinkFact[]): Buffer {
 const mark = `"pinger-nodes-${randomBytes(12).toString('hex')}"`;
 /**
  * A node entry's JSON, written once per entry object (report.ts reuses an entry while the node is unchanged); with
- * link facts, up to and including the `links` key, whose bytes follow from linksJson.
+ * link facts, up to and including the `links` key, whose bytes follow from linksJson. Without them (a report
+ * asked for with `links=none`), the entry's JSON with its other keys only.
  */
 const entryJson = new WeakMap<ReportNode, string>();
-function entryText(n: ReportNode): string {
-  let s = entryJson.get(n);
+const entryJsonNoLinks = new WeakMap<ReportNode, string>();
+function entryText(n: ReportNode, withLinks: boolean): string {
+  const cache = withLinks || !n.links ? entryJson : entryJsonNoLinks;
+  let s = cache.get(n);
   if (s !== undefined) return s;
   if (n.links) {
     const { links: _, ...rest } = n;
-    s = `${JSON.stringify(rest).slice(0, -1)},"links":`;
+    s = withLinks ? `${JSON.stringify(rest).slice(0, -1)},"links":` : JSON.stringify(rest);
   } else s = JSON.stringify(n);
-  entryJson.set(n, s);
+  cache.set(n, s);
   return s;
 }
 
-export function reportBytes(report: Report): Buffer {
+/** The report's JSON; `withLinks` false leaves the nodes' link facts out (GET /api/v1/links serves them). */
+export function reportBytes(report: Report, withLinks = true): Buffer {
   const text = JSON.stringify({ ...report, nodes: JSON.parse(mark) });
   const at = text.indexOf(mark);
   // Text between two nodes' link facts is gathered and encoded once, not one buffer per node.
@@ -44,11 +48,25 @@ export function reportBytes(report: Report): Buffer {
   let pending = `${text.slice(0, at)}[`;
   report.nodes.forEach((n, i) => {
     if (i) pending += ',';
-    pending += entryText(n);
-    if (!n.links) return;
+    pending += entryText(n, withLinks);
+    if (!n.links || !withLinks) return;
     parts.push(Buffer.from(pending), linksJson(n.links));
     pending = '}';
   });
   parts.push(Buffer.from(`${pending}]${text.slice(at + mark.length)}`));
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** `{"nodes":[{"name":..,"links":[..]},..]}`: the link facts of the nodes that sent them, in the report's order. */
+export function linksBytes(nodes: readonly ReportNode[]): Buffer {
+  const parts: Buffer[] = [];
+  let pending = '{"nodes":[';
+  for (const n of nodes) {
+    if (!n.links) continue;
+    pending += `${parts.length ? ',' : ''}{"name":${JSON.stringify(n.name)},"links":`;
+    parts.push(Buffer.from(pending), linksJson(n.links));
+    pending = '}';
+  }
+  parts.push(Buffer.from(`${pending}]}`));
+  return Buffer.concat(parts);
 }

@@ -1,7 +1,8 @@
 // The JSON API people and tools read: the report, one pair's details, health.
 import type { FastifyInstance } from 'fastify';
-import type { MatrixDetail, Report } from '../report.js';
-import { reportBytes } from '../report-bytes.js';
+import type { LinkFact } from '../../agent/contract/link-wire.js';
+import type { MatrixDetail, Report, ReportNode } from '../report.js';
+import { linksBytes, reportBytes } from '../report-bytes.js';
 import { tokenMatches } from './agent-ws.js';
 import type { AggregatorState } from '../state.js';
 
@@ -14,10 +15,24 @@ const details: readonly MatrixDetail[] = ['none', 'states', 'runs', 'full'];
  * facts are encoded once per hello (report-bytes.ts).
  */
 const serialized = new WeakMap<Report, Buffer>();
-export function reportBody(report: Report): Buffer {
-  let b = serialized.get(report);
-  if (b === undefined) serialized.set(report, (b = reportBytes(report)));
+const serializedNoLinks = new WeakMap<Report, Buffer>();
+export function reportBody(report: Report, withLinks = true): Buffer {
+  const cache = withLinks ? serialized : serializedNoLinks;
+  let b = cache.get(report);
+  if (b === undefined) cache.set(report, (b = reportBytes(report, withLinks)));
   return b;
+}
+
+/**
+ * The nodes' link facts (GET /api/v1/links), encoded again only when a node's facts changed (a new hello's array)
+ * or the node list did: the page polls it beside a report without them, and gets 304 while they stand.
+ */
+let linksCache: { facts: readonly (readonly LinkFact[] | undefined)[]; names: readonly string[]; body: Buffer; etag: string } | undefined;
+function linksBody(nodes: readonly ReportNode[]): { body: Buffer; etag: string } {
+  const c = linksCache;
+  if (c && c.facts.length === nodes.length && nodes.every((n, i) => n.links === c.facts[i] && n.name === c.names[i])) return c;
+  linksCache = { facts: nodes.map((n) => n.links), names: nodes.map((n) => n.name), body: linksBytes(nodes), etag: `"${bootId}-links-${++tagSeq}"` };
+  return linksCache;
 }
 
 /**
@@ -34,20 +49,37 @@ function etagOf(report: object): string {
   return t;
 }
 
+/** GET /api/v1/links: every node's link facts, `{"nodes": [{"name", "links"}]}`, under a tag of their own. */
+function linksRoute(app: FastifyInstance, state: AggregatorState): void {
+  app.get('/api/v1/links', async (req, reply) => {
+    const { body, etag } = linksBody(state.report('none').nodes);
+    reply.header('etag', etag).header('cache-control', 'no-cache');
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.type('application/json; charset=utf-8').send(body);
+  });
+}
+
 export async function apiRoutes(app: FastifyInstance, opts: { state: AggregatorState; startedAt: number; token: string }): Promise<void> {
   const { state } = opts;
 
-  app.get<{ Querystring: { matrix?: string } }>('/api/v1/report', async (req, reply) => {
+  app.get<{ Querystring: { matrix?: string; links?: string } }>('/api/v1/report', async (req, reply) => {
     const m = req.query.matrix ?? (state.inventory.nodes.length <= 100 ? 'full' : 'states');
     if (!details.includes(m as MatrixDetail)) {
       return reply.code(400).send({ code: 'PINGER_ERR_HTTP_BAD_QUERY', error: `matrix must be one of ${details.join(', ')}; got ${JSON.stringify(m)}` });
     }
+    const links = req.query.links ?? 'all';
+    if (links !== 'all' && links !== 'none') {
+      return reply.code(400).send({ code: 'PINGER_ERR_HTTP_BAD_QUERY', error: `links must be all or none; got ${JSON.stringify(links)}` });
+    }
     const report = state.report(m as MatrixDetail);
-    const etag = etagOf(report);
+    // The same report without the link facts is other bytes: another tag.
+    const etag = links === 'all' ? etagOf(report) : `${etagOf(report).slice(0, -1)}-nolinks"`;
     reply.header('etag', etag).header('cache-control', 'no-cache');
     if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-    return reply.type('application/json; charset=utf-8').send(reportBody(report));
+    return reply.type('application/json; charset=utf-8').send(reportBody(report, links === 'all'));
   });
+
+  linksRoute(app, state);
 
   app.get<{ Querystring: { binding?: string; from?: string; to?: string } }>('/api/v1/pair', async (req, reply) => {
     const { binding, from, to } = req.query;

@@ -132,7 +132,7 @@ for (const matrix of ['states', 'runs']) {
     `GET /api/v1/report?matrix=${matrix}: after a change median ${median(cold).toFixed(0)} ms, unchanged median ${median(warm).toFixed(0)} ms (${runs} each)`,
   );
 }
-const rows: { mode: string; firstRenderMs: number; renderMs: number; wallMs: number; heapMB: number; hoverMs: number }[] = [];
+const rows: { mode: string; firstRenderMs: number; renderMs: number; wallMs: number; heapMB: number; hoverMs: number; linksMs: number }[] = [];
 try {
   for (let k = 0; k < 2 * runs; k++) {
     const mode = k % 2 === 0 ? 'unchanged' : 'changed';
@@ -149,6 +149,12 @@ try {
       ['pinger-report-fetched', 'pinger-first-render'].map((m) => performance.getEntriesByName(m)[0]!.startTime),
     );
     const renderMs = firstRenderMs! - fetchedMs!;
+    // With link facts: when they show in the node table (fetched from /api/v1/links after the first render).
+    let linksMs = Number.NaN;
+    if (values.links) {
+      await page.waitForFunction(() => performance.getEntriesByName('pinger-links-rendered').length > 0, null, { timeout: 120_000 });
+      linksMs = await page.evaluate(() => performance.getEntriesByName('pinger-links-rendered')[0]!.startTime);
+    }
     if (process.env.BENCH_DEBUG) {
       const fetches = await page.evaluate(() =>
         performance
@@ -176,7 +182,7 @@ try {
     await page.waitForFunction((to) => document.querySelector('#tooltip')?.getAttribute('data-pair')?.endsWith(`|${to}`), name(col));
     const hoverMs = performance.now() - h0;
     if (k === 0) await page.screenshot({ path: join(artifacts, `report-${N}-nodes.png`) }); // to look at, not timed
-    rows.push({ mode, firstRenderMs: firstRenderMs!, renderMs, wallMs, heapMB, hoverMs });
+    rows.push({ mode, firstRenderMs: firstRenderMs!, renderMs, wallMs, heapMB, hoverMs, linksMs });
     await ctx.close();
   }
 } finally {
@@ -185,16 +191,18 @@ try {
 }
 
 const f = (x: number, d = 0) => x.toFixed(d);
-console.log('run  state      first-render ms  of which rendering ms  goto->rendered ms  JS heap MiB  hover->details ms');
+console.log(
+  `run  state      first-render ms  of which rendering ms  goto->rendered ms  JS heap MiB  hover->details ms${values.links ? '  links shown ms' : ''}`,
+);
 rows.forEach((x, i) =>
   console.log(
-    `${String(i + 1).padStart(3)}  ${x.mode.padEnd(9)}  ${f(x.firstRenderMs).padStart(15)}  ${f(x.renderMs).padStart(20)}  ${f(x.wallMs).padStart(17)}  ${f(x.heapMB, 1).padStart(11)}  ${f(x.hoverMs).padStart(17)}`,
+    `${String(i + 1).padStart(3)}  ${x.mode.padEnd(9)}  ${f(x.firstRenderMs).padStart(15)}  ${f(x.renderMs).padStart(20)}  ${f(x.wallMs).padStart(17)}  ${f(x.heapMB, 1).padStart(11)}  ${f(x.hoverMs).padStart(17)}${values.links ? f(x.linksMs).padStart(16) : ''}`,
   ),
 );
 for (const mode of ['unchanged', 'changed']) {
   const sel = rows.filter((x) => x.mode === mode);
-  const med = (k: 'firstRenderMs' | 'renderMs' | 'wallMs' | 'heapMB' | 'hoverMs', d = 0) => f(median(sel.map((x) => x[k])), d);
+  const med = (k: 'firstRenderMs' | 'renderMs' | 'wallMs' | 'heapMB' | 'hoverMs' | 'linksMs', d = 0) => f(median(sel.map((x) => x[k])), d);
   console.log(
-    `median of ${sel.length} (${mode === 'changed' ? 'right after a change' : 'state unchanged'}): first render ${med('firstRenderMs')} ms (rendering after the fetch ${med('renderMs')} ms); goto->rendered ${med('wallMs')} ms; JS heap ${med('heapMB', 1)} MiB; hover->details ${med('hoverMs')} ms`,
+    `median of ${sel.length} (${mode === 'changed' ? 'right after a change' : 'state unchanged'}): first render ${med('firstRenderMs')} ms (rendering after the fetch ${med('renderMs')} ms); goto->rendered ${med('wallMs')} ms; JS heap ${med('heapMB', 1)} MiB; hover->details ${med('hoverMs')} ms${values.links ? `; link facts shown ${med('linksMs')} ms` : ''}`,
   );
 }

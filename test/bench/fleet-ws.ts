@@ -61,7 +61,10 @@ export interface FleetResult {
   pids: { aggregator: number; workers: number[] };
 }
 
-/** Polls the report (no matrix) and notes when each round is in the verdict on every node. */
+/**
+ * Polls the report (no matrix, no link facts: what it reads, as the report page leaves the link facts to
+ * /api/v1/links) and notes when each round is in the verdict on every node.
+ */
 class VerdictWatch {
   readonly at = new Map<number, { at: number; verdict: string }>();
   last: Report['verdict'] | undefined;
@@ -88,7 +91,7 @@ class VerdictWatch {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       try {
-        const res = await fetch(`${this.url}/api/v1/report?matrix=none`, this.etag ? { headers: { 'if-none-match': this.etag } } : {});
+        const res = await fetch(`${this.url}/api/v1/report?matrix=none&links=none`, this.etag ? { headers: { 'if-none-match': this.etag } } : {});
         const body = await res.text();
         if (res.status === 304) throw new Error('unchanged');
         if (!res.ok) throw new Error(`HTTP ${res.status}`);

@@ -10,6 +10,7 @@ import { buildServer } from '../../aggregator/server.js';
 import { AggregatorState } from '../../aggregator/state.js';
 import { requireEnv } from '../helpers/env.js';
 import { helloFor, roundFor, synthInventory } from '../metrics/synth.js';
+import { simLinks } from '../bench/fleet-lib.js';
 import { launch } from './browser.js';
 
 const N = 30;
@@ -53,6 +54,12 @@ test('the report page repaints only changed heatmap rows, in the states the repo
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  const reportUrls: string[] = [];
+  let linkFetches = 0;
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/report')) reportUrls.push(r.url());
+    if (r.url().endsWith('/api/v1/links')) linkFetches++;
+  });
   await page.goto(`${url}/`);
   await page.waitForSelector('body[data-rendered]');
   await page.waitForFunction(() => document.querySelector('#verdict')?.textContent === 'Ready');
@@ -95,6 +102,26 @@ test('the report page repaints only changed heatmap rows, in the states the repo
     assert.equal(await cellColour(page, 'internal', 4, 7), port.colour, 'node-5 -> node-8 in the port colour');
     assert.notEqual(await cellColour(page, 'internal', 4, 6), port.colour, 'its neighbour is not');
     assert.match(await page.locator('section.binding[data-binding="internal"] .counts').innerText(), new RegExp(`${port.label}: 1`));
+  });
+
+  await t.test("a node's link facts show in its row, fetched apart from the report, and follow its next hello", async () => {
+    const self = inv.nodes.find((n) => n.name === 'node-3')!;
+    const facts = simLinks(self);
+    state.hello({ ...helloFor(inv, self.name), links: facts });
+    const cell = page.locator('table.nodes tr[data-node="node-3"] td.links');
+    await page.waitForFunction(() => document.querySelector('table.nodes tr[data-node="node-3"] td.links')?.textContent?.includes('bond 802.3ad'), null, {
+      timeout: 15_000,
+    });
+    assert.match(await cell.innerText(), /internal: bond0\.100 bond 802\.3ad \(eno1 10G -> leaf-1 swp\d+; eno2 10G -> leaf-1 swp\d+\)/);
+    // A member goes down: the next hello's facts reach the row without a reload.
+    const down = structuredClone(facts);
+    down[0]!.ports[1]!.mii = 'down';
+    state.hello({ ...helloFor(inv, self.name), links: down });
+    await page.waitForFunction(() => document.querySelector('table.nodes tr[data-node="node-3"] td.links b')?.textContent === 'down', null, {
+      timeout: 15_000,
+    });
+    assert.ok(reportUrls.length > 0 && reportUrls.every((u) => u.includes('links=none')), `the page's report requests: ${reportUrls.slice(0, 3).join(', ')}`);
+    assert.ok(linkFetches > 0, 'the link facts came from /api/v1/links');
   });
 
   await t.test('the page logged no errors', () => assert.deepEqual(errors, []));

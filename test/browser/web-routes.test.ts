@@ -31,6 +31,7 @@ test('the page and its assets are served with their types; nothing else under /w
     ['/web/text.js', 200, /^text\/javascript/],
     ['/web/nodes.js', 200, /^text\/javascript/],
     ['/web/cells.js', 200, /^text\/javascript/],
+    ['/web/links.js', 200, /^text\/javascript/],
     ['/web/style.css', 200, /^text\/css/],
     ['/web/../routes/web.ts', 404, /json/],
     ['/web/nope.js', 404, /json/],

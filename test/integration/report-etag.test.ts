@@ -8,6 +8,7 @@ import { builtinProfile } from '../../aggregator/profile.js';
 import { apiRoutes } from '../../aggregator/routes/api.js';
 import { AggregatorState } from '../../aggregator/state.js';
 import { simHello } from '../bench/fleet-lib.js';
+import type { InventoryNode } from '../../agent/contract/inventory.js';
 
 const inventory = loopbackInventory(2, ['internal']);
 let app: FastifyInstance;
@@ -54,4 +55,44 @@ test('a tag that is not the current one gets the whole report', async () => {
   const r = await get('none', '"stale-1"');
   assert.equal(r.statusCode, 200);
   assert.ok(r.body.length > 0);
+});
+
+test('links=none: the report without link facts under its own tag; /api/v1/links has them, 304 until a hello changes them', async () => {
+  const [a, b] = inventory.nodes as [InventoryNode, InventoryNode];
+  state.hello({ ...simHello(a, state.plan, true, true), listening: [] });
+  state.hello(simHello(b));
+  const inject = (url: string, etag?: string) => app.inject({ method: 'GET', url, headers: etag ? { 'if-none-match': etag } : {} });
+  const full = await inject('/api/v1/report?matrix=none');
+  const lean = await inject('/api/v1/report?matrix=none&links=none');
+  assert.equal(lean.statusCode, 200);
+  assert.notEqual(lean.headers.etag, full.headers.etag, 'other bytes, another tag');
+  const fullNodes = JSON.parse(full.body).nodes as { name: string; links?: unknown[] }[];
+  const leanNodes = JSON.parse(lean.body).nodes as { name: string; links?: unknown[] }[];
+  assert.ok(fullNodes.find((n) => n.name === a.name)?.links?.length, 'the default report keeps every node its link facts');
+  assert.ok(
+    leanNodes.every((n) => !('links' in n)),
+    'links=none: none',
+  );
+  assert.deepEqual(
+    leanNodes,
+    fullNodes.map(({ links: _, ...n }) => n),
+    'and nothing else is left out',
+  );
+  assert.equal((await inject('/api/v1/report?matrix=none&links=none', String(lean.headers.etag))).statusCode, 304);
+  assert.equal((await inject('/api/v1/report?links=some')).statusCode, 400);
+
+  const links = await inject('/api/v1/links');
+  assert.equal(links.statusCode, 200);
+  assert.deepEqual(JSON.parse(links.body), { nodes: [{ name: a.name, links: fullNodes.find((n) => n.name === a.name)!.links }] });
+  const tag = String(links.headers.etag);
+  assert.equal((await inject('/api/v1/links', tag)).statusCode, 304);
+  // Another hello from b (no link facts) leaves the facts as they were; a's new facts make a new body.
+  state.hello({ ...simHello(b), hostname: 'b2' });
+  assert.equal((await inject('/api/v1/links', tag)).statusCode, 304);
+  const facts = simHello(a, state.plan, true, true).links!;
+  facts[0]!.ports[0]!.mii = 'down';
+  state.hello({ ...simHello(a, state.plan, true, true), links: facts });
+  const moved = await inject('/api/v1/links', tag);
+  assert.equal(moved.statusCode, 200);
+  assert.match(moved.body, /"mii":"down"/);
 });

@@ -56,7 +56,7 @@ test('the README openssl commands make a certificate agents accept over wss://; 
 test('read routes: 401 with a Basic challenge without the read token, 200 with it (Basic or Bearer); /healthz open; admin needs the secret', async () => {
   const base = c.url;
   const ca = c.tls!.ca;
-  for (const path of ['/api/v1/report', '/api/v1/pair?binding=internal&from=node-1&to=node-2', '/metrics', '/', '/api/v1/export/report.md']) {
+  for (const path of ['/api/v1/report', '/api/v1/links', '/api/v1/pair?binding=internal&from=node-1&to=node-2', '/metrics', '/', '/api/v1/export/report.md']) {
     const none = await get(`${base}${path}`, { ca });
     assert.equal(none.status, 401, path);
     assert.equal(none.headers['www-authenticate'], 'Basic realm="pinger", charset="UTF-8"', path);

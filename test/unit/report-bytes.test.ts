@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LinkFact } from '../../agent/contract/link-wire.js';
 import type { Report, ReportNode } from '../../aggregator/report.js';
-import { reportBytes } from '../../aggregator/report-bytes.js';
+import { linksBytes, reportBytes } from '../../aggregator/report-bytes.js';
 import { fleetInventory, simLinks } from '../bench/fleet-lib.js';
 
 const inv = fleetInventory(4, 3);
@@ -66,4 +66,24 @@ test("reportBytes: a node's link facts are the same bytes in every report until 
       .toString()
       .includes('"mii":"down"'),
   );
+});
+
+test("without link facts (links=none) the bytes are the report minus each node's links; linksBytes has them alone", () => {
+  const links = inv.nodes.map((n) => simLinks(n));
+  const hostile: LinkFact[] = structuredClone(links[2]!);
+  hostile[0]!.ports[0]!.lldp![0]!.chassis = '"links":[],"name":"x"}]\u00e9 \\ \n';
+  const r = report([node(0, { links: links[0]!, lldp: 'ok' }), node(1), node(2, { links: hostile, hostname: '"links":1' })]);
+  // The same entry objects in both: each variant is cached per entry, and neither leaks into the other.
+  for (let k = 0; k < 2; k++) {
+    const lean = JSON.parse(reportBytes(r, false).toString('utf8'));
+    assert.deepEqual(lean, JSON.parse(JSON.stringify({ ...r, nodes: r.nodes.map(({ links: _, ...n }) => n) })));
+    assert.deepEqual(JSON.parse(reportBytes(r).toString('utf8')), JSON.parse(JSON.stringify(r)));
+  }
+  assert.deepEqual(JSON.parse(linksBytes(r.nodes).toString('utf8')), {
+    nodes: [
+      { name: r.nodes[0]!.name, links: links[0] },
+      { name: r.nodes[2]!.name, links: hostile },
+    ],
+  });
+  assert.deepEqual(JSON.parse(linksBytes([node(1)]).toString('utf8')), { nodes: [] });
 });
