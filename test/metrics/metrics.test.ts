@@ -333,3 +333,29 @@ describe('pinger_binding_pairs per address family', () => {
     state.close();
   });
 });
+
+test("pinger_agent_state: a node's samples are the same (stable) objects until its state changes", () => {
+  const { f, tally } = fleet(3, bindings, { connected: (n) => n !== 'node-3' });
+  const of = (m: Map<string, Family>, node: string) => samples(m, 'pinger_agent_state', { node });
+  const a = collect(f, tally);
+  const b = collect(f, tally);
+  assert.ok(
+    of(a, 'node-1').every((s, i) => s.stable && s === of(b, 'node-1')[i]),
+    'unchanged: the same samples',
+  );
+  assert.deepEqual(
+    of(a, 'node-3').map((s) => [s.labels.state, s.value]),
+    [
+      ['reporting', 0],
+      ['stale', 0],
+      ['stalled', 0],
+      ['missing', 1],
+    ],
+  );
+  // node-3's agent connects: its samples are new and say so; node-1's stay the same objects.
+  f.state.hello(helloFor(f.inv, 'node-3'));
+  const c = collect(f, tally);
+  assert.notEqual(of(c, 'node-3')[0], of(b, 'node-3')[0]);
+  assert.equal(value(c, 'pinger_agent_state', { node: 'node-3', state: 'missing' }), 0);
+  assert.equal(of(c, 'node-1')[0], of(a, 'node-1')[0]);
+});
