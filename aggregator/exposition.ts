@@ -27,6 +27,11 @@ function line(name: string, s: Sample): string {
 /** Lines of stable samples (the same object scrape after scrape, never changed): formatted once. */
 const stableLines = new WeakMap<Sample, string>();
 
+/** Formats stable samples' lines ahead of a scrape (a hello's link series: 18,000 lines at 1,000 bonded nodes). */
+export function formatStable(name: string, samples: readonly Sample[]): void {
+  for (const s of samples) if (s.stable && !stableLines.has(s)) stableLines.set(s, line(name, s));
+}
+
 export function exposition(families: readonly Family[]): string {
   const parts: string[] = [];
   for (const f of families) {

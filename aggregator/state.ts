@@ -154,6 +154,7 @@ export class AggregatorState extends EventEmitter {
     const { listening, ...rest } = msg;
     const kept: HelloMsg = { ...rest, responders: msg.responders.filter((x) => x.state !== 'listening') };
     this.nodes.connected(msg.node, kept, this.now(), announced).respondersKey = respondersKey;
+    this.emit('hello', msg.node, kept);
     if (refacts) this.catchUpSoon(msg.node);
     if (first) this.emit('node', msg.node, 'connected');
     if (announced) {

@@ -3,7 +3,8 @@
 // and written by exposition.ts.
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { ResultsMsg } from '../../agent/contract/wire.js';
+import type { HelloMsg, ResultsMsg } from '../../agent/contract/wire.js';
+import { warmLinkLines } from '../link-metrics.js';
 import { exposition } from '../exposition.js';
 import { collectMetrics, defaultMetricsOptions, ProbeTally, type MetricsOptions } from '../metrics.js';
 import type { AggregatorState } from '../state.js';
@@ -28,7 +29,12 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRouteOpti
   const tally = new ProbeTally(state.inventory.bindings);
   const onResults = (msg: ResultsMsg) => tally.observe(msg, (peer) => state.nodes.get(peer)?.connected === true);
   state.on('results', onResults);
-  app.addHook('onClose', async () => void state.off('results', onResults));
+  const onHello = (node: string, hello: HelloMsg) => hello.links && warmLinkLines(node, hello.links);
+  state.on('hello', onHello);
+  app.addHook('onClose', async () => {
+    state.off('results', onResults);
+    state.off('hello', onHello);
+  });
 
   let lastCollectSeconds = 0;
   app.get('/metrics', async (_req, reply) => {

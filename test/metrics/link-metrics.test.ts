@@ -6,7 +6,8 @@ import { readLinkFact } from '../../agent/link-facts.js';
 import { collectMetrics, defaultMetricsOptions, ProbeTally, type Family, type Sample } from '../../aggregator/metrics.js';
 import { exposition } from '../../aggregator/exposition.js';
 import { linkSamples } from '../../aggregator/link-metrics.js';
-import { synthFleet } from './synth.js';
+import { helloFor, synthFleet } from './synth.js';
+import { buildServer } from '../../aggregator/server.js';
 import { packRows } from '../../agent/contract/wire-packed.js';
 
 test('link speed and bond members: per node and binding, bounded', () => {
@@ -104,4 +105,29 @@ test("bandwidth: the node's median as sender, per node and binding, never per pa
     .samples.map((x) => `${x.labels.node}/${x.labels.binding}=${x.value}`)
     .sort();
   assert.deepEqual(got, ['node-1/internal=900000000', 'node-2/internal=20000000']);
+});
+
+test("a hello's link lines are formatted when it reaches the state, ahead of the scrape", async () => {
+  const up = () => [readLinkFact('ceph-cluster', 'bond0', { root: 'test/fixtures/sysfs/bond-8023ad-up' })];
+  const fam = (samples: Sample[]): Family => ({ name: 'pinger_bond_members', help: 'h', type: 'gauge', samples });
+  // Through the real route: a hello with link facts, then its samples. A stable sample never changes, so
+  // changing one here shows which line the writer holds: the one formatted at the hello.
+  const f = synthFleet(2, ['ceph-cluster']);
+  const app = await buildServer({ state: f.state, token: 't', logLevel: 'warn' });
+  try {
+    const facts = up();
+    f.state.hello({ ...helloFor(f.inv, 'node-1'), links: facts });
+    const warmed = linkSamples('node-1', f.state.nodes.get('node-1')!.hello!.links!);
+    assert.equal(f.state.nodes.get('node-1')!.hello!.links, facts, "the state keeps the hello's own array");
+    warmed.bond[0]!.value = 99;
+    assert.match(exposition([fam(warmed.bond)]), /node="node-1",binding="ceph-cluster",state="up"\} 2\n/);
+    assert.match((await app.inject('/metrics')).body, /pinger_bond_members\{node="node-1",binding="ceph-cluster",state="up"\} 2\n/);
+    // The control: samples nobody warmed are formatted at the scrape, with what they hold then.
+    const cold = linkSamples('node-2', up());
+    cold.bond[0]!.value = 99;
+    assert.match(exposition([fam(cold.bond)]), /node="node-2",binding="ceph-cluster",state="up"\} 99\n/);
+  } finally {
+    await app.close();
+    f.state.close();
+  }
 });
