@@ -210,7 +210,7 @@ export interface MetricsInput {
 const stateSamples = new WeakMap<NodeRecord, { state: NodeState; samples: Sample[] }>();
 function agentStateSamples(record: NodeRecord, state: NodeState): Sample[] {
   const hit = stateSamples.get(record);
-  if (hit?.state === state && hit.samples[0]!.labels.node === record.name) return hit.samples;
+  if (hit?.state === state) return hit.samples;
   const samples = nodeStates.map((s): Sample => ({ labels: { node: record.name, state: s }, value: s === state ? 1 : 0, stable: true }));
   stateSamples.set(record, { state, samples });
   return samples;

@@ -5,8 +5,9 @@
 // (BENCHMARKS.md "AFTER 10"). The aggregator decodes with decodeFromAgent; wire.ts's decodeAgentMessage is
 // the schema's own decoder, which the tests hold this one to.
 import { decodeWith, parseBounded, validateParsed, type DecodeOptions, type Decoded } from './wire-decode.js';
-import { nameOk } from './wire-fields.js';
+import { keysOf, list, nameOk, onlyKeys, optional, text } from './wire-fields.js';
 import { isPlain, limits } from './wire-limits.js';
+import { stringsOk } from './wire-bounds.js';
 import { packedProblem, type PackedRows } from './wire-packed.js';
 import { peerSetIdPattern } from './peer-set.js';
 import { TALLY_LENGTH, tallyProblem } from './tally.js';
@@ -28,7 +29,6 @@ import {
 } from './wire.js';
 import { WIRE_VERSION } from './version.js';
 
-const keysOf = (shape: object) => new Set(Object.keys(shape));
 const msgKeys = keysOf(resultsMsg.shape);
 const tableKeys = keysOf(packedTable.shape);
 const helloKeys = keysOf(helloMsg.shape);
@@ -36,24 +36,8 @@ const heartbeatKeys = keysOf(heartbeatMsg.shape);
 const icmpStates = new Set<unknown>(helloMsg.shape.icmp.options);
 const lldpStates = new Set<unknown>(lldpState.options);
 
-const onlyKeys = (x: Record<string, unknown>, keys: Set<string>) => {
-  for (const k in x) if (!keys.has(k)) return false;
-  return true;
-};
 const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-const optional = (v: unknown, ok: (v: unknown) => boolean) => v === undefined || ok(v);
 const bounded = (v: unknown, max: number): v is unknown[] => Array.isArray(v) && v.length <= max;
-const text = (v: unknown, max: number) => typeof v === 'string' && v.length <= max;
-const list = (v: unknown, max: number, ok: (x: unknown) => boolean) => bounded(v, max) && v.every(ok);
-
-function strings(v: unknown, max: number, minLen: number, maxLen: number): boolean {
-  if (!bounded(v, max)) return false;
-  for (let i = 0; i < v.length; i++) {
-    const s = v[i];
-    if (typeof s !== 'string' || s.length < minLen || s.length > maxLen) return false;
-  }
-  return true;
-}
 
 /** What packedTable accepts, its rows' ints included (packedProblem, tallyProblem as resultsMsg runs them). */
 function tableOk(t: unknown, indexed: boolean): boolean {
@@ -61,10 +45,10 @@ function tableOk(t: unknown, indexed: boolean): boolean {
   const rows = t.rows;
   if (!((Array.isArray(rows) || rows instanceof Int32Array) && rows.length <= limits.rowsPerBinding * (12 + 2 * limits.portsPerRow))) return false;
   if (
-    !strings(t.peers, limits.rowsPerBinding, 1, 253) ||
-    !strings(t.addrs, limits.rowsPerBinding, 1, 45) ||
-    !strings(t.tcp, limits.portsPerRow, 1, 5) ||
-    !strings(t.udp, limits.portsPerRow, 1, 5) ||
+    !stringsOk(t.peers, limits.rowsPerBinding, 1, 253) ||
+    !stringsOk(t.addrs, limits.rowsPerBinding, 1, 45) ||
+    !stringsOk(t.tcp, limits.portsPerRow, 1, 5) ||
+    !stringsOk(t.udp, limits.portsPerRow, 1, 5) ||
     !optional(t.bw, (v) => bounded(v, 3 * limits.rowsPerBinding)) ||
     !optional(t.same, (v) => bounded(v, limits.rowsPerBinding)) ||
     !optional(t.tally, (v) => bounded(v, TALLY_LENGTH))

@@ -1,11 +1,10 @@
 // linkFact (./link-wire.ts) in plain loops (pure): never wider than the schema, which then parses only to word a
 // refusal. A bonded node's hello carries ~6 facts of a bond's members, LACP partners and LLDP neighbours: zod's
 // parse of them was ~75 of ~100 us a hello (BENCHMARKS.md "AFTER 9"), 1,000 of them as a fleet starts.
-import { nameOk } from './wire-fields.js';
+import { keysOf, list, nameOk, onlyKeys, optional, text } from './wire-fields.js';
 import { isPlain } from './wire-limits.js';
 import { bondInfo, lacpPeer, linkFact, linkPort, lldpNeighbour } from './link-wire.js';
 
-const keysOf = (shape: object) => new Set(Object.keys(shape));
 const factKeys = keysOf(linkFact.shape);
 const portKeys = keysOf(linkPort.shape);
 const bondKeys = keysOf(bondInfo.shape);
@@ -13,17 +12,10 @@ const lacpKeys = keysOf(lacpPeer.shape);
 const lldpKeys = keysOf(lldpNeighbour.shape);
 const kinds = new Set<unknown>(linkFact.shape.kind.options);
 
-const onlyKeys = (x: Record<string, unknown>, keys: Set<string>) => {
-  for (const k in x) if (!keys.has(k)) return false;
-  return true;
-};
 const int = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-const text = (v: unknown, max: number) => typeof v === 'string' && v.length <= max;
-const optional = (v: unknown, ok: (v: unknown) => boolean) => v === undefined || ok(v);
 const u16 = (v: unknown) => int(v, 0, 65535);
 const ifname = (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= 15 && /^[^\s/]+$/.test(v);
 const mac = (v: unknown) => typeof v === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(v);
-const list = (v: unknown, max: number, ok: (x: unknown) => boolean) => Array.isArray(v) && v.length <= max && v.every(ok);
 
 /** speedMbps, duplex, carrier, mtu, operstate: each present, null or in range. */
 const linkStateOk = (x: Record<string, unknown>) =>

@@ -32,15 +32,13 @@ export const boundedInts = (max: number) =>
   });
 
 // A bounded list of bounded strings in one plain loop: ~6,000 a message, zod per element cost more than the rest.
+export function stringsOk(x: unknown, max: number, minLen: number, maxLen: number): x is readonly string[] {
+  if (!Array.isArray(x) || x.length > max) return false;
+  for (const s of x) if (typeof s !== 'string' || s.length < minLen || s.length > maxLen) return false;
+  return true;
+}
 export const strings = (max: number, minLen: number, maxLen: number) =>
-  z.custom<readonly string[]>(
-    (x) => {
-      if (!Array.isArray(x) || x.length > max) return false;
-      for (const s of x) if (typeof s !== 'string' || s.length < minLen || s.length > maxLen) return false;
-      return true;
-    },
-    { error: `expected at most ${max} strings of ${minLen}-${maxLen} characters` },
-  );
+  z.custom<readonly string[]>((x) => stringsOk(x, max, minLen, maxLen), { error: `expected at most ${max} strings of ${minLen}-${maxLen} characters` });
 
 /**
  * An array whose elements a plain loop accepts as they are (`ok` must refuse whatever `element` refuses); only
