@@ -262,26 +262,34 @@ function mtusOf(interfaces: readonly InterfaceInfo[]): Map<string, IfaceMtu[]> {
 
 /** The interface MTUs of one binding, as each node's agent last read them: the nodes below the profile's MTU, or else the odd ones out. */
 function interfaceMtus(binding: string, present: string[], hello: BindingInput['hello'], required: number | undefined): OddMtus {
-  const each = (f: (node: string, i: IfaceMtu) => void) => {
-    for (const n of present) {
-      const ifs = hello(n)?.interfaces;
-      if (ifs) for (const i of mtusOf(ifs).get(binding) ?? []) f(n, i);
-    }
-  };
   const odd: OddMtus['odd'] = [];
-  if (required !== undefined) {
-    each((node, i) => i.mtu < required && odd.push({ node, ...i }));
-    return { odd, usual: required };
+  // One pass, no counting while every interface has the same MTU (the usual case, every snapshot): this ran over
+  // every node twice per binding with a callback and a count per interface (~3 ms a snapshot at 1,000 x 6).
+  const lists: (readonly IfaceMtu[] | undefined)[] = new Array(present.length);
+  let first: number | undefined;
+  let mixed = false;
+  for (let k = 0; k < present.length; k++) {
+    const ifs = hello(present[k]!)?.interfaces;
+    const l = ifs ? mtusOf(ifs).get(binding) : undefined;
+    lists[k] = l;
+    if (l === undefined) continue;
+    for (const i of l) {
+      if (required !== undefined) {
+        if (i.mtu < required) odd.push({ node: present[k]!, ...i });
+      } else if (first === undefined) first = i.mtu;
+      else if (i.mtu !== first) mixed = true;
+    }
   }
+  if (required !== undefined) return { odd, usual: required };
+  if (!mixed) return { odd };
   const freq = new Map<number, number>();
-  each((_, i) => freq.set(i.mtu, (freq.get(i.mtu) ?? 0) + 1));
-  if (freq.size < 2) return { odd };
+  for (const l of lists) for (const i of l ?? []) freq.set(i.mtu, (freq.get(i.mtu) ?? 0) + 1);
   const usual = [...freq].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]![0];
-  each((node, i) => i.mtu !== usual && odd.push({ node, ...i }));
+  lists.forEach((l, k) => {
+    for (const i of l ?? []) if (i.mtu !== usual) odd.push({ node: present[k]!, ...i });
+  });
   return { odd, usual };
 }
-
-/** MTU: the odd node out by interface MTU names the cause; failing DF pairs without one name the path. */
 function mtuFinding(b: BindingInput, mtu: OddMtus, fails: { fail: Fail; family: Family }[], mtuCond: Condition | undefined): Finding | undefined {
   if (!mtu.odd.length && !fails.length) return undefined;
   const binding = b.m.binding;
