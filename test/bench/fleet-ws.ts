@@ -8,11 +8,12 @@
 // Usage: node --import tsx test/bench/fleet-ws.ts [--nodes 50] [--bindings 6] [--rounds 3] [--workers 2]
 //        [--compress] [--links] [--no-delta] [--sources] [--changing 0.05] [--load] [--max-seconds S] [--interval S] [--json]
 //        FLEET_AGG_PROF=DIR / FLEET_WORKER_PROF=DIR: CPU profiles (node --cpu-prof) of the aggregator / the workers.
+//        FLEET_AGG_OUT=FILE: the aggregator's output, written when the run ends (e.g. with FLEET_AGG_NODE_FLAGS=--trace-gc).
 //        FLEET_AGG_NODE_FLAGS='--heap-prof ...': node flags for the aggregator, after those its service runs with.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import type { Report } from '../../aggregator/report.js';
 import { builtinProfile } from '../../aggregator/profile.js';
 import { burnCpu } from '../helpers/burn.js';
@@ -196,6 +197,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     await w?.stop();
     await workers?.stop();
     await agg?.proc.stop();
+    if (agg && process.env.FLEET_AGG_OUT) writeFileSync(process.env.FLEET_AGG_OUT, agg.proc.output());
     await burners?.stop();
     if (agg) rmSync(agg.dir, { recursive: true, force: true });
   }
