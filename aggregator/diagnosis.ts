@@ -6,7 +6,7 @@
 // node's ports) is not blamed again by a later one. Pure.
 import type { Inventory } from '../agent/contract/inventory.js';
 import type { DnsCheck, HelloMsg, TargetRow } from '../agent/contract/wire.js';
-import { evaluateCompare, formatValue, type Condition, type ConditionResult } from './conditions.js';
+import { compare, evaluateCompare, formatValue, type Condition, type ConditionResult } from './conditions.js';
 import { bindingFindings } from './diagnosis-binding.js';
 import { list, sortNodes, worst } from './diagnosis-util.js';
 import type { RowFilter } from './diagnosis-view.js';
@@ -248,6 +248,8 @@ function clockFindings(ctx: Ctx): Finding[] {
     if (!n.clock || ctx.absent.has(n.name)) continue;
     // The exchange cannot tell offset from path asymmetry better than rtt/2: only a certain skew counts.
     const certain = Math.max(0, Math.abs(n.clock.offsetMs) - n.clock.rttMs / 2);
+    // The condition's words only for a node that fails it: every snapshot asks of every node.
+    if (!Number.isNaN(certain) && compare(clockCond.op, certain, clockCond.value)) continue;
     const r = evaluateCompare(clockCond, certain);
     if (r.passed === false) skewed.push({ node: n.name, r, offsetMs: n.clock.offsetMs });
   }
