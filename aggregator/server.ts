@@ -15,6 +15,7 @@ import { readAuth } from './routes/read-auth.js';
 import { webRoutes } from './routes/web.js';
 import type { MetricsOptions } from './metrics.js';
 import type { AggregatorState } from './state.js';
+import { installSyncInflate } from './ws-inflate.js';
 
 export interface ServerOptions {
   state: AggregatorState;
@@ -49,8 +50,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // RSS at 1,000 agents (BENCHMARKS.md, fleet over real WebSockets). ws honours `threshold` only with
   // server_no_context_takeover negotiated (otherwise it compresses every message), hence both. Agents that compress
   // are asked for a 2 KiB window, not 32: the aggregator keeps an inflate window per connection (~30 MB less RSS at
-  // 1,000 agents), and a results frame is 10x smaller deflated, not 13x (BENCHMARKS.md AFTER 6).
-  const perMessageDeflate = { threshold: MAX_MESSAGE_BYTES + 1, serverNoContextTakeover: true, clientMaxWindowBits: 11 };
+  // 1,000 agents), and a results frame is 10x smaller deflated, not 13x (BENCHMARKS.md AFTER 6). They are asked for
+  // client_no_context_takeover too: each message then inflates alone, in one synchronous call (ws-inflate.ts), not
+  // through a zlib stream kept per connection (~0.3 ms of CPU less a results frame, and no inflate state kept).
+  installSyncInflate();
+  const perMessageDeflate = { threshold: MAX_MESSAGE_BYTES + 1, serverNoContextTakeover: true, clientNoContextTakeover: true, clientMaxWindowBits: 11 };
   await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate } });
   await app.register(agentWsRoutes, { state: opts.state, token: opts.token, pingIntervalMs: opts.pingIntervalMs });
   await app.register(apiRoutes, { state: opts.state, startedAt: Date.now(), token: opts.token });
