@@ -52,7 +52,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // are asked for a 2 KiB window, not 32: the aggregator keeps an inflate window per connection (~30 MB less RSS at
   // 1,000 agents), and a results frame is 10x smaller deflated, not 13x (BENCHMARKS.md AFTER 6). They are asked for
   // client_no_context_takeover too: each message then inflates alone, in one synchronous call (ws-inflate.ts), not
-  // through a zlib stream kept per connection (~0.3 ms of CPU less a results frame, and no inflate state kept).
+  // through a zlib stream kept per connection (~0.2 ms of CPU less a results frame, and no inflate state kept).
   installSyncInflate();
   const perMessageDeflate = { threshold: MAX_MESSAGE_BYTES + 1, serverNoContextTakeover: true, clientNoContextTakeover: true, clientMaxWindowBits: 11 };
   await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate } });

@@ -2,9 +2,9 @@
 //
 // ws inflates every compressed message through a zlib stream per connection: a write of the data, a write of the
 // deflate trailer and a flush, each a trip through libuv's thread pool and the stream machinery, and one more for
-// every 16 KiB of output. At 1,000 agents a ~41 KB results frame (2.6 KB deflated) cost ~315 us of CPU that way
-// against ~35 us in one inflateRawSync (test/bench/inflate-cost.ts), about 0.5-1 s of the aggregator's CPU a round
-// with compression on (BENCHMARKS.md AFTER 11). ws offers no option for it, so this replaces the decompress step
+// every 16 KiB of output. At 1,000 agents a 41 KiB results frame (2.6 KiB deflated) cost 200-250 us of CPU that way
+// against 25-38 us in one inflateRawSync (test/bench/inflate-cost.ts); with compression on, a round at 1,000 x 6
+// took 1.9-2.8 s of the aggregator's CPU, and 1.2-1.8 s this way (BENCHMARKS.md AFTER 11). ws offers no option for it, so this replaces the decompress step
 // of its server-side PerMessageDeflate where the aggregator asked agents for client_no_context_takeover (every
 // message then stands alone; server.ts): the same bounds, the same close codes as ws's own path (1009 over the
 // payload bound, 1007 for bad deflate data: ws's own path reads such a message again). A fragmented message keeps ws's stream path.
