@@ -69,13 +69,28 @@ function finding(kind: FindingKind, severity: Severity, binding: string, hits: H
   return { severity, kind, binding, nodes, summary: summary(nodes), hint, evidence };
 }
 
+/**
+ * The last answer and what it came from. Link facts change only with a hello, and every snapshot asks: at 1,000
+ * bonded nodes x 6 bindings the walk below is ~10 ms, the check that nothing changed ~0.02 ms. A node's hello is
+ * replaced, never changed in place (state.ts), so the same hello objects mean the same facts.
+ */
+let last: { profile: unknown; matrices: unknown; present: DiagnosisNode[]; out: Finding[] } | undefined;
+const sameFacts = (a: DiagnosisNode[], b: DiagnosisNode[]) => a.length === b.length && a.every((n, i) => n.name === b[i]!.name && n.hello === b[i]!.hello);
+
 /** The link findings of every binding with link facts. */
-// size: one pass over each binding's link facts, one finding kind per branch
 export function linkFindings(input: DiagnosisInput): Finding[] {
-  const out: Finding[] = [];
   // Only nodes that sent link facts have anything to judge here (none: no set of 1,000 members a binding).
   const present = input.nodes.filter((n) => n.state !== 'missing' && n.hello?.links?.length);
-  if (!present.length) return out;
+  if (!present.length) return [];
+  if (last && last.profile === input.profile && last.matrices === input.matrices && sameFacts(last.present, present)) return [...last.out];
+  const out = walkLinks(input, present);
+  last = { profile: input.profile, matrices: input.matrices, present, out };
+  return [...out];
+}
+
+// size: one pass over each binding's link facts, one finding kind per branch
+function walkLinks(input: DiagnosisInput, present: DiagnosisNode[]): Finding[] {
+  const out: Finding[] = [];
   for (const m of input.matrices) {
     const b = m.binding;
     const req = requirementFor(input.profile, b);

@@ -2,21 +2,24 @@
 // report without matrix and link facts (what the page and the fleet benchmark poll) and its bytes. During a round
 // every poll finds new results, so each one rebuilds all three. In-process, no network: a synthetic 1,000 x 6
 // fleet under the openstack profile, each poll after 100 more nodes' results (a round's tenth).
-// Usage: node --import tsx test/bench/poll-cost.ts [nodes] [polls]
+// Usage: node --import tsx test/bench/poll-cost.ts [nodes] [polls] [links]   (links: hellos carry a bonded node's link
+// facts, as fleet-ws.ts --links sends them)
 import { AggregatorState } from '../../aggregator/state.js';
 import { builtinProfile } from '../../aggregator/profile.js';
 import { reportBody } from '../../aggregator/routes/api.js';
 import { helloFor, roundFor, synthInventory } from '../metrics/synth.js';
+import { simLinks } from './fleet-lib.js';
 
 const nodes = Number(process.argv[2] ?? 1000);
 const polls = Number(process.argv[3] ?? 60);
+const links = process.argv[4] === 'links';
 const inv = synthInventory(nodes);
 const clock = { t: 1_000_000 };
 const state = new AggregatorState({ inventory: inv, profile: builtinProfile('openstack'), now: () => clock.t });
 // Jumbo frames everywhere, as the openstack profile asks of its storage bindings: a healthy fleet.
 for (const n of inv.nodes) {
   const h = helloFor(inv, n.name);
-  state.hello({ ...h, interfaces: h.interfaces.map((i) => ({ ...i, mtu: 9000 })) });
+  state.hello({ ...h, interfaces: h.interfaces.map((i) => ({ ...i, mtu: 9000 })), ...(links ? { links: simLinks(n), lldp: 'ok' as const } : {}) });
 }
 clock.t += 1000;
 let round = 0;
@@ -47,6 +50,6 @@ for (let k = 0; k < polls; k++) {
 }
 const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 console.log(
-  `nodes=${nodes} polls=${polls} snapshot=${med(times.snapshot).toFixed(2)}ms report=${med(times.report).toFixed(2)}ms bytes=${med(times.bytes).toFixed(2)}ms (medians) body=${(size / 1024).toFixed(0)}KiB heap delta=${((process.memoryUsage().heapUsed - heap0) / 1e6).toFixed(0)}MB`,
+  `nodes=${nodes}${links ? ' with link facts' : ''} polls=${polls} snapshot=${med(times.snapshot).toFixed(2)}ms report=${med(times.report).toFixed(2)}ms bytes=${med(times.bytes).toFixed(2)}ms (medians) body=${(size / 1024).toFixed(0)}KiB heap delta=${((process.memoryUsage().heapUsed - heap0) / 1e6).toFixed(0)}MB`,
 );
 state.close();

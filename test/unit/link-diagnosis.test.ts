@@ -9,7 +9,7 @@ import { pairFailures } from '../../aggregator/conditions.js';
 import { diagnose, type DiagnosisNode } from '../../aggregator/diagnosis.js';
 import type { Finding } from '../../aggregator/findings.js';
 import { parseLinkCondition } from '../../aggregator/link-conditions.js';
-import { bondProblems, linkFindingKinds, lldpSummary } from '../../aggregator/link-diagnosis.js';
+import { bondProblems, linkFindingKinds, linkFindings, lldpSummary } from '../../aggregator/link-diagnosis.js';
 import { BindingMatrix } from '../../aggregator/matrix.js';
 import { parseProfile, requirementFor, type Profile } from '../../aggregator/profile.js';
 import { packRows } from '../../agent/contract/wire-packed.js';
@@ -217,3 +217,44 @@ for (const [text, want] of conds) {
     else assert.equal(r, want);
   });
 }
+
+test('link findings follow a replaced hello on the next snapshot (the last answer is kept only while the hellos are the same)', () => {
+  const conds = requirementFor(strict, B).conditions;
+  const m = new BindingMatrix(B, N, (_icmp, rows) => pairFailures(conds, rows()).length > 0);
+  const helloOf = (name: string, tree: string): HelloMsg => ({
+    v: 3,
+    type: 'hello',
+    node: name,
+    agentVersion: 't',
+    hostname: `${name}.maas`,
+    icmp: 'available',
+    interfaces: [{ binding: B, address: addr(name), iface: 'bond0', mtu: 9000 }],
+    responders: [],
+    links: [withLldp(fact(tree), name)],
+    lldp: 'ok',
+  });
+  const hellos = new Map(N.map((n) => [n, helloOf(n, 'bond-8023ad-up')]));
+  const matrices = [m]; // as the state's: the same array from snapshot to snapshot
+  const snapshot = () =>
+    linkFindings({
+      inventory,
+      profile: strict,
+      nodes: N.map((name) => ({ name, state: 'reporting' as const, expected: true, hello: hellos.get(name)! })),
+      matrices,
+    });
+  assert.deepEqual(snapshot(), []);
+  const again: Finding[] = snapshot();
+  assert.equal(again.length, 0);
+  again.push({} as Finding); // a caller's array is its own
+  assert.deepEqual(snapshot(), []);
+  // node-4's bond loses a member: its new hello is a new object, and the finding appears at once.
+  hellos.set('node-4', helloOf('node-4', 'bond-degraded'));
+  const after = snapshot();
+  assert.deepEqual(
+    after.map((f) => [f.kind, f.nodes]),
+    [['bond-degraded', ['node-4']]],
+  );
+  // Repaired: gone again.
+  hellos.set('node-4', helloOf('node-4', 'bond-8023ad-up'));
+  assert.deepEqual(snapshot(), []);
+});
