@@ -1,21 +1,26 @@
 // A late agent is probed by the others at once (a catch-up of just that peer), not at their next round:
 // with a 60 s interval the verdict follows the join within seconds, and the others' round counts stay put.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loopbackInventory, startCluster, type Cluster } from '../helpers/cluster.js';
 import { waitUntil } from '../helpers/procs.js';
 
 let c: Cluster;
+let dir: string;
 before(async () => {
   const inv = loopbackInventory(3, ['internal', 'shared-db']);
-  const dir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'pinger-catchup-'));
+  dir = mkdtempSync(join(tmpdir(), 'pinger-catchup-'));
   const profile = join(dir, 'slow.yaml');
   writeFileSync(profile, 'name: slow\nextends: demo\ninterval: 60s\n');
   c = await startCluster(inv, { profile });
 });
-after(async () => c?.close());
+after(async () => {
+  await c?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 test('a late agent is caught up by targeted probes within seconds, far inside the 60 s interval', async () => {
   c.startAgent('node-1');

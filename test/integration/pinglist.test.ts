@@ -3,7 +3,7 @@
 // the verdict goes pending -> ready, every cell keeps its last result between the rounds that measure it, and
 // a round really is 2 peers per binding (counted in the aggregator's probe counters against the rounds).
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,13 +17,17 @@ const K = Math.ceil((N - 1) / PER_ROUND);
 const BINDINGS = ['internal', 'shared-db'];
 
 let c: Cluster;
+let dir: string;
 before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pinger-pinglist-'));
+  dir = mkdtempSync(join(tmpdir(), 'pinger-pinglist-'));
   const profile = join(dir, 'pinglist.yaml');
   writeFileSync(profile, `name: pinglist\nextends: demo\ninterval: 2s\npinglist:\n  above: 4\n  per_round: ${PER_ROUND}\n`);
   c = await startCluster(loopbackInventory(N, BINDINGS), { profile });
 });
-after(async () => c?.close());
+after(async () => {
+  await c?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 const total = (r: Report) => {
   const cov = r.bindings.map((b) => b.coverage!);
