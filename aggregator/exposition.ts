@@ -32,21 +32,43 @@ export function formatStable(name: string, samples: readonly Sample[]): void {
   for (const s of samples) if (s.stable && !stableLines.has(s)) stableLines.set(s, line(name, s));
 }
 
+/**
+ * A family of stable samples only, as last written: the same sample objects in the same order mean the same text.
+ * The nodes' state and link families are ~22,000 of /metrics's lines at 1,000 bonded nodes x 6 bindings and change
+ * only with a node's state or hello; comparing references is ~0.02 ms where looking each line up and joining was ~10.
+ */
+const stableFamilies = new Map<string, { samples: readonly Sample[]; text: string }>();
+const sameSamples = (a: readonly Sample[], b: readonly Sample[]) => a.length === b.length && a.every((s, i) => s === b[i]);
+
 export function exposition(families: readonly Family[]): string {
   const parts: string[] = [];
   for (const f of families) {
     parts.push(`# HELP ${f.name} ${helpText(f.help)}\n# TYPE ${f.name} ${f.type}`);
-    for (const s of f.samples) {
-      if (!s.stable) {
-        parts.push(line(f.name, s));
-        continue;
-      }
-      let l = stableLines.get(s);
-      if (l === undefined) stableLines.set(s, (l = line(f.name, s)));
-      parts.push(l);
-    }
+    const kept = stableFamilies.get(f.name);
+    const text = kept && f.samples.length && sameSamples(kept.samples, f.samples) ? kept.text : familyText(f);
+    if (text) parts.push(text);
     parts.push('');
   }
   // Families apart by a blank line, as prom-client writes them.
   return parts.length ? parts.join('\n') : '';
+}
+
+/** A family's sample lines, one text; a family of stable samples only is kept whole for the next scrape. */
+function familyText(f: Family): string {
+  const lines: string[] = [];
+  let stable = f.samples.length > 0;
+  for (const s of f.samples) {
+    if (!s.stable) {
+      stable = false;
+      lines.push(line(f.name, s));
+      continue;
+    }
+    let l = stableLines.get(s);
+    if (l === undefined) stableLines.set(s, (l = line(f.name, s)));
+    lines.push(l);
+  }
+  const text = lines.join('\n');
+  if (stable) stableFamilies.set(f.name, { samples: [...f.samples], text });
+  else stableFamilies.delete(f.name);
+  return text;
 }

@@ -81,3 +81,31 @@ test('exposition(): NaN as the format spells it (prom-client writes "Nan"), noth
   assert.equal(exposition([{ name: 'x', help: 'h', type: 'gauge', samples: [{ labels: {}, value: Number.NaN }] }]), '# HELP x h\n# TYPE x gauge\nx NaN\n');
   assert.equal(exposition([]), '');
 });
+
+test('exposition(): a family of stable samples is written again only when one of its samples is another object', async () => {
+  const stable = (node: string, value: number) => ({ labels: { node, binding: 'internal' }, value, stable: true as const });
+  const a = stable('node-1', 1e10);
+  const b = stable('node-2', 1e10);
+  const family = (samples: Family['samples']): Family[] => [
+    { name: 'pinger_link_speed_bits_per_second', help: 'Speed.', type: 'gauge', samples },
+    { name: 'pinger_agents_expected', help: 'Nodes.', type: 'gauge', samples: [{ labels: {}, value: 2 }] },
+  ];
+  const first = exposition(family([a, b]));
+  assert.equal(first, await viaPromClient(family([a, b])));
+  // New arrays of the same objects (as every scrape builds them): the same text.
+  assert.equal(exposition(family([a, b])), first);
+  // node-2's next hello: a new sample object with another value; its line changes, node-1's stays.
+  const b2 = stable('node-2', 1e9);
+  const next = exposition(family([a, b2]));
+  assert.equal(next, await viaPromClient(family([a, b2])));
+  assert.match(next, /pinger_link_speed_bits_per_second\{node="node-2",binding="internal"\} 1000000000\n/);
+  // A node gone, another order: each a different list, each written as it is.
+  assert.equal(exposition(family([b2])), await viaPromClient(family([b2])));
+  assert.equal(exposition(family([b2, a])), await viaPromClient(family([b2, a])));
+  // Samples that are not stable are written from their values every time.
+  const live = { labels: { node: 'node-1' }, value: 0.5 };
+  const clock = (): Family[] => [{ name: 'pinger_agent_clock_offset_seconds', help: 'Offset.', type: 'gauge', samples: [live] }];
+  exposition(clock());
+  live.value = -0.25;
+  assert.match(exposition(clock()), /pinger_agent_clock_offset_seconds\{node="node-1"\} -0\.25\n/);
+});
