@@ -1,12 +1,13 @@
 // What inflating one agent's compressed results frame costs the aggregator, both ways: through a zlib stream as ws
 // drives it (write the data, write the deflate trailer, flush: each a trip through libuv's thread pool) and in one
-// inflateRawSync call (aggregator/ws-inflate.ts). Frames are the fleet simulator's, i.e. the agent's own encoders:
-// round 0 of the first 50 nodes of a 1,000 x 6 openstack fleet (pinglist windows of 100 peers), deflated as an agent
+// call, the aggregator's own (inflateMessage in aggregator/ws-inflate.ts). Frames are the fleet simulator's, i.e. the
+// agent's own encoders: round 0 of the first 50 nodes of a 1,000 x 6 openstack fleet (pinglist windows of 100 peers), deflated as an agent
 // with client_no_context_takeover and a 2 KiB window sends them. CPU is the process's (every thread), per message.
 // Usage: node --import tsx test/bench/inflate-cost.ts [repetitions]
-import { constants, createInflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { constants, createInflateRaw, deflateRawSync } from 'node:zlib';
 import { builtinProfile } from '../../aggregator/profile.js';
 import { AggregatorState } from '../../aggregator/state.js';
+import { inflateMessage, TRAILER } from '../../aggregator/ws-inflate.js';
 import { PeerSet } from '../../agent/contract/peer-set.js';
 import { encodeResultsFrame } from '../../agent/contract/wire-binary.js';
 import { resultsMessages } from '../../agent/results-msg.js';
@@ -25,18 +26,11 @@ for (const self of inv.nodes.slice(0, 50)) {
 state.close();
 // As ws's client deflates a message: a sync flush, its 4-byte trailer cut off.
 const deflated = frames.map((f) => deflateRawSync(f, { windowBits: 11, finishFlush: constants.Z_SYNC_FLUSH }).subarray(0, -4));
-const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const kib = (n: number) => (n / 1024).toFixed(1);
 
 function sync(): number {
   let bytes = 0;
-  for (const d of deflated)
-    bytes += inflateRawSync(Buffer.concat([d, TRAILER]), {
-      windowBits: 11,
-      finishFlush: constants.Z_SYNC_FLUSH,
-      chunkSize: 64 * 1024,
-      maxOutputLength: 2 << 20,
-    }).length;
+  for (const d of deflated) bytes += inflateMessage(d, 11, 2 << 20).length;
   return bytes;
 }
 
@@ -78,6 +72,6 @@ console.log(
   `${deflated.length} frames, ${kib(frames.reduce((a, b) => a + b.length, 0) / frames.length)} KiB each (${kib(deflated.reduce((a, b) => a + b.length, 0) / deflated.length)} KiB deflated), ${reps} repetitions x 5`,
 );
 console.log(
-  `CPU per message (all threads), medians: zlib stream as ws drives it ${s.toFixed(0)} us, inflateRawSync ${y.toFixed(0)} us: ${(s / y).toFixed(1)}x`,
+  `CPU per message (all threads), medians: zlib stream as ws drives it ${s.toFixed(0)} us, one inflateMessage call ${y.toFixed(0)} us: ${(s / y).toFixed(1)}x`,
 );
 console.log(`runs (stream/sync us): ${runs.map((r) => `${r.stream.toFixed(0)}/${r.sync.toFixed(0)}`).join(' ')}`);

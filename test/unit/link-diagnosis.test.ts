@@ -49,6 +49,22 @@ const dead = { sent: 3, recv: 0, rtt: null, outcome: 'filtered' as const };
 const ok = { sent: 3, recv: 3, rtt: [0.1, 0.2, 0.3, 0.2, 0.3] as [number, number, number, number, number], outcome: 'ok' as const };
 type Cut = (from: string, to: string) => boolean;
 
+/** A bonded node's hello with these link facts. */
+function helloOf(name: string, links: LinkFact[], lldp: HelloMsg['lldp'] = 'ok'): HelloMsg {
+  return {
+    v: 3,
+    type: 'hello',
+    node: name,
+    agentVersion: 't',
+    hostname: `${name}.maas`,
+    icmp: 'available',
+    interfaces: [{ binding: B, address: addr(name), iface: 'bond0', mtu: 9000 }],
+    responders: [],
+    links,
+    lldp,
+  };
+}
+
 function run(profile: Profile, links: (n: string) => LinkFact[], cut: Cut = () => false, lldp: HelloMsg['lldp'] = 'ok'): Finding[] {
   const conds = requirementFor(profile, B).conditions;
   const m = new BindingMatrix(B, N, (_icmp, rows) => pairFailures(conds, rows()).length > 0);
@@ -58,23 +74,7 @@ function run(profile: Profile, links: (n: string) => LinkFact[], cut: Cut = () =
     );
     m.apply(from, packRows(rows), 1000, () => 0);
   }
-  const nodes: DiagnosisNode[] = N.map((name) => ({
-    name,
-    state: 'reporting',
-    expected: true,
-    hello: {
-      v: 3,
-      type: 'hello',
-      node: name,
-      agentVersion: 't',
-      hostname: `${name}.maas`,
-      icmp: 'available',
-      interfaces: [{ binding: B, address: addr(name), iface: 'bond0', mtu: 9000 }],
-      responders: [],
-      links: links(name),
-      lldp,
-    },
-  }));
+  const nodes: DiagnosisNode[] = N.map((name) => ({ name, state: 'reporting', expected: true, hello: helloOf(name, links(name), lldp) }));
   return diagnose({ inventory, profile, nodes, matrices: [m] });
 }
 
@@ -221,19 +221,8 @@ for (const [text, want] of conds) {
 test('link findings follow a replaced hello on the next snapshot (the last answer is kept only while the hellos are the same)', () => {
   const conds = requirementFor(strict, B).conditions;
   const m = new BindingMatrix(B, N, (_icmp, rows) => pairFailures(conds, rows()).length > 0);
-  const helloOf = (name: string, tree: string): HelloMsg => ({
-    v: 3,
-    type: 'hello',
-    node: name,
-    agentVersion: 't',
-    hostname: `${name}.maas`,
-    icmp: 'available',
-    interfaces: [{ binding: B, address: addr(name), iface: 'bond0', mtu: 9000 }],
-    responders: [],
-    links: [withLldp(fact(tree), name)],
-    lldp: 'ok',
-  });
-  const hellos = new Map(N.map((n) => [n, helloOf(n, 'bond-8023ad-up')]));
+  const bonded = (name: string, tree: string) => helloOf(name, [withLldp(fact(tree), name)]);
+  const hellos = new Map(N.map((n) => [n, bonded(n, 'bond-8023ad-up')]));
   const matrices = [m]; // as the state's: the same array from snapshot to snapshot
   const snapshot = () =>
     linkFindings({
@@ -248,13 +237,13 @@ test('link findings follow a replaced hello on the next snapshot (the last answe
   again.push({} as Finding); // a caller's array is its own
   assert.deepEqual(snapshot(), []);
   // node-4's bond loses a member: its new hello is a new object, and the finding appears at once.
-  hellos.set('node-4', helloOf('node-4', 'bond-degraded'));
+  hellos.set('node-4', bonded('node-4', 'bond-degraded'));
   const after = snapshot();
   assert.deepEqual(
     after.map((f) => [f.kind, f.nodes]),
     [['bond-degraded', ['node-4']]],
   );
   // Repaired: gone again.
-  hellos.set('node-4', helloOf('node-4', 'bond-8023ad-up'));
+  hellos.set('node-4', bonded('node-4', 'bond-8023ad-up'));
   assert.deepEqual(snapshot(), []);
 });
