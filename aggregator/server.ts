@@ -1,8 +1,8 @@
 // Builds the aggregator's HTTP + WebSocket server from its route plugins. No listening here (tests inject).
-import websocket from '@fastify/websocket';
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
+import { WebSocketServer } from 'ws';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { makeLogger } from '../agent/log.js';
 import { MAX_MESSAGE_BYTES } from '../agent/contract/wire.js';
@@ -53,10 +53,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // 1,000 agents), and a results frame is 10x smaller deflated, not 13x (BENCHMARKS.md AFTER 6). They are asked for
   // client_no_context_takeover too: each message then inflates alone, in one synchronous call (ws-inflate.ts), not
   // through a zlib stream kept per connection (~0.2 ms of CPU less a results frame, and no inflate state kept).
-  installSyncInflate();
+  if (!installSyncInflate()) app.log.warn("ws's PerMessageDeflate was not found: compressed agent messages go through ws's zlib stream (slower)");
   const perMessageDeflate = { threshold: MAX_MESSAGE_BYTES + 1, serverNoContextTakeover: true, clientNoContextTakeover: true, clientMaxWindowBits: 11 };
-  await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate } });
-  await app.register(agentWsRoutes, { state: opts.state, token: opts.token, pingIntervalMs: opts.pingIntervalMs });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate });
+  wssOf.set(app, wss);
+  await app.register(agentWsRoutes, { state: opts.state, token: opts.token, pingIntervalMs: opts.pingIntervalMs, wss });
   await app.register(apiRoutes, { state: opts.state, startedAt: Date.now(), token: opts.token });
   await app.register(metricsRoutes, { state: opts.state, metrics: opts.metrics });
   await app.register(webRoutes, { state: opts.state });
@@ -66,6 +67,12 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 }
 
 const tlsOf = new WeakMap<FastifyInstance, { cert: Buffer; key: Buffer }>();
+const wssOf = new WeakMap<FastifyInstance, WebSocketServer>();
+
+/** The agents' WebSocket server of an app buildServer made (its `clients`: every agent connection). */
+export function agentSockets(app: FastifyInstance): WebSocketServer | undefined {
+  return wssOf.get(app);
+}
 
 /**
  * Serves the same app on one more address (TCP or a unix socket): fastify listens on one, so this server

@@ -15,7 +15,9 @@
 // next tick, as ws's own path does, so a TCP chunk of many small compressed frames does not nest one receive loop in
 // another.
 import { constants, inflateRawSync } from 'node:zlib';
-import WebSocket from 'ws';
+// The module's named export: ws's ESM entry does not hang PerMessageDeflate on the WebSocket class (only its CJS
+// index does, as a side effect another package's require used to provide).
+import * as ws from 'ws';
 
 type Callback = (err: Error | null, data?: Buffer) => void;
 interface Pmd {
@@ -46,7 +48,7 @@ export function inflateMessage(data: Buffer, windowBits: number, maxBytes: numbe
 /** Installs the synchronous path (once a process); returns whether it is in place. */
 export function installSyncInflate(): boolean {
   if (installed) return true;
-  const proto = (WebSocket as unknown as { PerMessageDeflate?: { prototype: Pmd } }).PerMessageDeflate?.prototype;
+  const proto = (ws as unknown as { PerMessageDeflate?: { prototype: Pmd } }).PerMessageDeflate?.prototype;
   if (!proto || typeof proto.decompress !== 'function') return false;
   const streamed = proto.decompress;
   proto.decompress = function (this: Pmd & { [kStreamed]?: boolean }, data: Buffer, fin: boolean, cb: Callback) {

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { builtinProfile } from '../../aggregator/profile.js';
-import { buildServer } from '../../aggregator/server.js';
+import { agentSockets, buildServer } from '../../aggregator/server.js';
 import { AggregatorState } from '../../aggregator/state.js';
 import { inflated } from '../../aggregator/ws-inflate.js';
 import { limits } from '../../agent/contract/wire-limits.js';
@@ -69,7 +69,7 @@ async function until(cond: () => boolean, what: string, ms = 3000): Promise<void
 
 /** The server side's permessage-deflate of node's connection (ws keeps it on the socket). */
 function serverInflate(): unknown[] {
-  const clients = (app as unknown as { websocketServer: { clients: Set<WebSocket> } }).websocketServer.clients;
+  const clients = agentSockets(app)!.clients;
   return [...clients].map((s) => (s as unknown as { _extensions: Record<string, { _inflate: unknown }> })._extensions['permessage-deflate']?._inflate ?? null);
 }
 
