@@ -1,10 +1,10 @@
-// What a /metrics scrape costs at fleet scale, the first one after a fleet has connected above all: in the fleet
-// benchmark with link facts (fleet-ws.ts --links) that scrape took 81-115 ms where later ones took 45-66 ms, since
-// every node's state and link series are new to it. In-process, through the real route (inject): one scrape before
-// any agent, then hellos
-// (with a bonded node's link facts) and a round of results from every node, then the first scrape, then one more
-// round and a second scrape, the snapshot rebuilt before each (as the report's pollers do). Each run is a fresh
-// state and app in the same process (the first run also meets cold code; the median leaves that out).
+// What a /metrics scrape costs at fleet scale, above all the first one after a fleet has connected: in the fleet
+// benchmark with link facts (fleet-ws.ts --links) that scrape took 80-135 ms where later ones took 45-79 ms
+// (BENCHMARKS.md AFTER 12), since every node's state and link series are new to it. In-process, through the real
+// route (inject): one scrape before any agent, then hellos (with a bonded node's link facts) and a round of results
+// from every node, then the first scrape, then one more round and a second scrape, the snapshot rebuilt before each
+// (as the report's pollers do). Each run is a fresh state and app in the same process (the first run also meets
+// cold code; the median leaves that out).
 // Usage: node --import tsx test/bench/scrape-cost.ts [nodes] [links] [runs]
 import { AggregatorState } from '../../aggregator/state.js';
 import { builtinProfile } from '../../aggregator/profile.js';

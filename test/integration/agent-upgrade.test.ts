@@ -6,32 +6,22 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { AGENT_WS_PATH } from '../../agent/contract/wire.js';
-import { builtinProfile } from '../../aggregator/profile.js';
-import { agentSockets, buildServer } from '../../aggregator/server.js';
-import { AggregatorState } from '../../aggregator/state.js';
-import { loopbackInventory } from '../helpers/cluster.js';
+import { agentSockets } from '../../aggregator/server.js';
+import { startInProcess, type InProcess } from '../helpers/in-process.js';
 import { agentWsUrl, authAs } from '../helpers/ws-peer.js';
 
 const token = 'upgrade-test-secret';
-let state: AggregatorState;
-let app: FastifyInstance;
-let at: string;
+let agg: InProcess;
 before(async () => {
-  state = new AggregatorState({ inventory: loopbackInventory(3, ['internal']), profile: builtinProfile('demo') });
-  app = await buildServer({ state, token, logLevel: 'silent' });
-  at = await app.listen({ host: '127.0.0.1', port: 0 });
+  agg = await startInProcess({ nodes: 3, token, logLevel: 'silent' });
 });
-after(async () => {
-  await app?.close();
-  state?.close();
-});
+after(async () => agg?.close());
 
 /** One raw HTTP/1.1 request on a fresh TCP connection; the whole answer as the server wrote it before closing. */
 async function raw(request: string): Promise<string> {
-  const { port } = new URL(at);
+  const { port } = new URL(agg.at);
   const s = connect(Number(port), '127.0.0.1');
   const chunks: Buffer[] = [];
   s.on('data', (d) => chunks.push(d));
@@ -55,37 +45,37 @@ const upgrade = (path: string, headers: Record<string, string> = {}) =>
   ].join('\r\n');
 
 test('an upgrade without a valid node credential is a 401 naming the code, and counted', async () => {
-  const before = state.counters.rejectedByCode.PINGER_ERR_AUTH_TOKEN;
+  const before = agg.state.counters.rejectedByCode.PINGER_ERR_AUTH_TOKEN;
   const answer = await raw(upgrade(AGENT_WS_PATH, { Authorization: 'Pinger node-1 not-the-credential' }));
   assert.match(answer, /^HTTP\/1\.1 401 Unauthorized\r\n/);
   assert.match(answer, /\r\nContent-Type: application\/json; charset=utf-8\r\n/);
   const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
   assert.equal(body.code, 'PINGER_ERR_AUTH_TOKEN');
-  assert.equal(state.counters.rejectedByCode.PINGER_ERR_AUTH_TOKEN, before + 1);
+  assert.equal(agg.state.counters.rejectedByCode.PINGER_ERR_AUTH_TOKEN, before + 1);
 });
 
 test('an upgrade on another path is a 404 that names the agents’ path; a plain GET of the agents’ path is answered', async () => {
   const answer = await raw(upgrade('/api/v1/report', { Authorization: authAs(token, 'node-1') }));
   assert.match(answer, /^HTTP\/1\.1 404 Not Found\r\n/);
   assert.match(answer, new RegExp(`agents connect to ${AGENT_WS_PATH.replaceAll('/', '\\/')}`));
-  const plain = await app.inject({ method: 'GET', url: AGENT_WS_PATH });
+  const plain = await agg.app.inject({ method: 'GET', url: AGENT_WS_PATH });
   assert.equal(plain.statusCode, 404);
 });
 
 test('a malformed upgrade with a good credential gets ws’s own 400, and the next agent connects', async () => {
   const answer = await raw(upgrade(AGENT_WS_PATH, { Authorization: authAs(token, 'node-2') }).replace('Sec-WebSocket-Version: 13', 'Sec-WebSocket-Version: 7'));
   assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/);
-  const ws = new WebSocket(agentWsUrl(at), { headers: { authorization: authAs(token, 'node-2') } });
+  const ws = new WebSocket(agentWsUrl(agg.at), { headers: { authorization: authAs(token, 'node-2') } });
   await once(ws, 'open');
   ws.terminate();
 });
 
 test('closing the aggregator closes every connection with 1001, one that never said hello too', async () => {
-  const ws = new WebSocket(agentWsUrl(at), { headers: { authorization: authAs(token, 'node-3') } });
+  const ws = new WebSocket(agentWsUrl(agg.at), { headers: { authorization: authAs(token, 'node-3') } });
   await once(ws, 'open');
-  assert.ok(agentSockets(app)!.clients.size >= 1);
+  assert.ok(agentSockets(agg.app)!.clients.size >= 1);
   const closed = once(ws, 'close');
-  await app.close();
+  await agg.app.close();
   const [code] = await closed;
   assert.equal(code, 1001);
 });

@@ -4,30 +4,21 @@
 import assert from 'node:assert/strict';
 import { deflateRawSync, constants } from 'node:zlib';
 import { after, before, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
-import { builtinProfile } from '../../aggregator/profile.js';
-import { agentSockets, buildServer } from '../../aggregator/server.js';
-import { AggregatorState } from '../../aggregator/state.js';
+import { agentSockets } from '../../aggregator/server.js';
 import { inflated } from '../../aggregator/ws-inflate.js';
 import { limits } from '../../agent/contract/wire-limits.js';
-import { loopbackInventory } from '../helpers/cluster.js';
+import { startInProcess, type InProcess } from '../helpers/in-process.js';
 import { agentWsUrl, authAs } from '../helpers/ws-peer.js';
 
 const token = 'inflate-test-secret';
-let app: FastifyInstance;
-let state: AggregatorState;
+let agg: InProcess;
 let url: string;
 before(async () => {
-  state = new AggregatorState({ inventory: loopbackInventory(4, ['internal']), profile: builtinProfile('demo') });
-  app = await buildServer({ state, token, logLevel: 'error' });
-  const at = await app.listen({ host: '127.0.0.1', port: 0 });
-  url = agentWsUrl(at);
+  agg = await startInProcess({ nodes: 4, token });
+  url = agentWsUrl(agg.at);
 });
-after(async () => {
-  await app?.close();
-  state?.close();
-});
+after(async () => agg?.close());
 
 /** A hello over ws's 1 KiB compression threshold (interfaces pad it), so the client sends it deflated. */
 const hello = (node: string) =>
@@ -69,7 +60,7 @@ async function until(cond: () => boolean, what: string, ms = 3000): Promise<void
 
 /** The server side's permessage-deflate of node's connection (ws keeps it on the socket). */
 function serverInflate(): unknown[] {
-  const clients = agentSockets(app)!.clients;
+  const clients = agentSockets(agg.app)!.clients;
   return [...clients].map((s) => (s as unknown as { _extensions: Record<string, { _inflate: unknown }> })._extensions['permessage-deflate']?._inflate ?? null);
 }
 
