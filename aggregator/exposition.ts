@@ -45,29 +45,37 @@ export function formatStable(name: string, samples: readonly Sample[]): void {
 }
 
 /**
- * A family of stable samples only, as last written: the same sample objects in the same order mean the same text.
+ * A family of stable samples only, as last written: the same sample objects in the same order mean the same bytes.
  * The nodes' state and link families are ~22,000 of /metrics's lines at 1,000 bonded nodes x 6 bindings and change
  * only with a node's state or hello; comparing references is ~0.02 ms where looking each line up and joining was ~10.
+ * They are kept encoded: the route sends bytes, so a scrape neither measures nor encodes those 1.4 MB of text again
+ * (BENCHMARKS.md AFTER 13).
  */
-const stableFamilies = new Map<string, { samples: readonly Sample[]; text: string }>();
+const stableFamilies = new Map<string, { samples: readonly Sample[]; bytes: Buffer }>();
 const sameSamples = (a: readonly Sample[], b: readonly Sample[]) => a.length === b.length && a.every((s, i) => s === b[i]);
+const blankLine = Buffer.from('\n');
 
-export function exposition(families: readonly Family[]): string {
-  const parts: string[] = [];
+/**
+ * The exposition as byte chunks, to be sent one after the other: each family's `# HELP`, `# TYPE` and lines, families
+ * apart by a blank line, as prom-client writes them.
+ */
+export function expositionChunks(families: readonly Family[]): Buffer[] {
+  const out: Buffer[] = [];
   for (const f of families) {
-    parts.push(`# HELP ${f.name} ${helpText(f.help)}\n# TYPE ${f.name} ${f.type}`);
+    if (out.length) out.push(blankLine);
     const kept = stableFamilies.get(f.name);
-    const text = kept && f.samples.length && sameSamples(kept.samples, f.samples) ? kept.text : familyText(f);
-    if (text) parts.push(text);
-    parts.push('');
+    out.push(kept && f.samples.length && sameSamples(kept.samples, f.samples) ? kept.bytes : familyBytes(f));
   }
-  // Families apart by a blank line, as prom-client writes them.
-  return parts.length ? parts.join('\n') : '';
+  return out;
 }
 
-/** A family's sample lines, one text; a family of stable samples only is kept whole for the next scrape. */
-function familyText(f: Family): string {
-  const lines: string[] = [];
+export function exposition(families: readonly Family[]): string {
+  return Buffer.concat(expositionChunks(families)).toString();
+}
+
+/** A family's header and sample lines, encoded; a family of stable samples only is kept whole for the next scrape. */
+function familyBytes(f: Family): Buffer {
+  const lines: string[] = [`# HELP ${f.name} ${helpText(f.help)}`, `# TYPE ${f.name} ${f.type}`];
   let stable = f.samples.length > 0;
   for (const s of f.samples) {
     if (!s.stable) {
@@ -79,8 +87,9 @@ function familyText(f: Family): string {
     if (l === undefined) stableLines.set(s, (l = line(f.name, s)));
     lines.push(l);
   }
-  const text = lines.join('\n');
-  if (stable) stableFamilies.set(f.name, { samples: [...f.samples], text });
+  lines.push('');
+  const bytes = Buffer.from(lines.join('\n'));
+  if (stable) stableFamilies.set(f.name, { samples: [...f.samples], bytes });
   else stableFamilies.delete(f.name);
-  return text;
+  return bytes;
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry, type Metric } from 'prom-client';
-import { exposition } from '../../aggregator/exposition.js';
+import { exposition, expositionChunks } from '../../aggregator/exposition.js';
 import type { Family } from '../../aggregator/metrics.js';
 
 /** What prom-client's Registry writes for these families (the collector shape routes/metrics.ts used before). */
@@ -108,4 +108,26 @@ test('exposition(): a family of stable samples is written again only when one of
   exposition(clock());
   live.value = -0.25;
   assert.match(exposition(clock()), /pinger_agent_clock_offset_seconds\{node="node-1"\} -0\.25\n/);
+});
+
+test('expositionChunks(): an unchanged stable family is sent as the bytes encoded for the scrape before, a changed one afresh', () => {
+  const stable = (node: string, value: number) => ({ labels: { node, binding: 'internal' }, value, stable: true as const });
+  const a = stable('node-1', 1e10);
+  const b = stable('node-2', 1e10);
+  const live = { labels: {}, value: 3 };
+  const families = (speed: Family['samples']): Family[] => [
+    { name: 'pinger_link_speed_bits_per_second', help: 'Speed.', type: 'gauge', samples: speed },
+    { name: 'pinger_agents_expected', help: 'Nodes.', type: 'gauge', samples: [live] },
+  ];
+  const [speed1, blank, count1] = expositionChunks(families([a, b]));
+  const [speed2, , count2] = expositionChunks(families([a, b]));
+  assert.equal(speed2, speed1, 'the same Buffer: not written or encoded again');
+  assert.notEqual(count2, count1, 'a family with a live sample is written every time');
+  assert.equal(blank!.toString(), '\n');
+  // node-2's next hello: new bytes, with its new line.
+  const [speed3] = expositionChunks(families([a, stable('node-2', 1e9)]));
+  assert.notEqual(speed3, speed1);
+  assert.match(speed3!.toString(), /node="node-2",binding="internal"\} 1000000000\n$/);
+  // Non-ASCII label values survive the encoding (UTF-8 both ways).
+  assert.match(exposition([{ name: 'x', help: 'h', type: 'gauge', samples: [{ labels: { node: 'nœud-1' }, value: 1 }] }]), /x\{node="nœud-1"\} 1\n/);
 });
