@@ -24,6 +24,9 @@ const CURRENT = 1;
 const HELD = 2;
 const FLAGS = CURRENT | HELD;
 
+/** Since when a destination's responders count, by its name or its index here (readiness.ts keeps it by index). */
+export type ReadyAt = (peer: string, d: number) => number;
+
 export class BindingMatrix {
   readonly n: number;
   private readonly index: Map<string, number>;
@@ -116,7 +119,7 @@ export class BindingMatrix {
    * blame a port that simply was not open yet; the cell keeps what it knew. Returns the peers named in rows that
    * are not in this matrix (for a warning); adds the peers whose rows were set aside to `setAside`.
    */
-  apply(from: string, p: PackedRows, roundStart: number, peerReadyAt: (peer: string) => number, setAside?: Set<string>): string[] {
+  apply(from: string, p: PackedRows, roundStart: number, peerReadyAt: ReadyAt, setAside?: Set<string>): string[] {
     const src = this.index.get(from);
     if (src === undefined) return [];
     const unknown: string[] = [];
@@ -136,7 +139,7 @@ export class BindingMatrix {
       const d = sc.touched[i]!;
       // Probed before the peer's responders were (re)announced: not held against it, and not allowed to
       // overwrite what the cell already knew either (a re-announcing peer must not flicker to 'no result').
-      if (!(peerReadyAt(this.nodes[d]!) > roundStart)) this.store(src * this.n + d, d, p, stamp);
+      if (!(peerReadyAt(this.nodes[d]!, d) > roundStart)) this.store(src * this.n + d, d, p, stamp);
       else setAside?.add(this.nodes[d]!);
       resetScratch(sc, d);
     }
@@ -148,7 +151,7 @@ export class BindingMatrix {
    * if what it holds came from rows taken since the peer (re)announced. Otherwise (the aggregator restarted,
    * cleared the row, or set those rows aside) it cannot: the peer goes into `resend`, and its agent sends it whole.
    */
-  applySame(from: string, p: PackedRows, roundStart: number, peerReadyAt: (peer: string) => number, resend: Set<string>): void {
+  applySame(from: string, p: PackedRows, roundStart: number, peerReadyAt: ReadyAt, resend: Set<string>): void {
     const src = this.index.get(from);
     if (src === undefined || !p.same) return;
     const stamp = this.updated.offsetOf(Math.floor(roundStart / 1000));
@@ -158,7 +161,7 @@ export class BindingMatrix {
       const d = own ? i : this.index.get(name);
       if (d === undefined || d === src) continue;
       const cell = src * this.n + d;
-      const ready = peerReadyAt(name);
+      const ready = peerReadyAt(name, d);
       if (ready > roundStart || (this.state[cell]! & HELD) === 0 || this.updated.at(cell) * 1000 < ready) {
         resend.add(name);
         continue;
@@ -386,15 +389,11 @@ export class BindingMatrix {
 
   /** RTT p99 rows in ms (3 decimals, as agents send them: kernel-timed LAN RTTs are tens of us; null where unknown). */
   rttRows(): (number | null)[][] {
-    const out: (number | null)[][] = [];
-    for (let s = 0; s < this.n; s++) {
-      const row: (number | null)[] = [];
-      for (let d = 0; d < this.n; d++) {
+    return Array.from({ length: this.n }, (_, s) =>
+      Array.from({ length: this.n }, (_, d) => {
         const v = decodeRtt(this.rttP99[s * this.n + d]!);
-        row.push(Number.isNaN(v) ? null : Math.round(v * 1000) / 1000);
-      }
-      out.push(row);
-    }
-    return out;
+        return Number.isNaN(v) ? null : Math.round(v * 1000) / 1000;
+      }),
+    );
   }
 }

@@ -6,6 +6,8 @@ import type { HeartbeatMsg, HelloMsg, ProbePlan, ResultsMsg } from '../agent/con
 import { col, rowCount, strideOf } from '../agent/contract/wire-packed.js';
 import { diagnose } from './diagnosis.js';
 import { BandwidthTable } from './bandwidth-diagnosis.js';
+import { Readiness } from './readiness.js';
+import { CatchUps } from './catch-up.js';
 import type { Finding } from './findings.js';
 import { BindingMatrix } from './matrix.js';
 import { NodeTable, type NodeRecord, type NodeState } from './nodes.js';
@@ -33,6 +35,7 @@ export class AggregatorState extends EventEmitter {
   /** The last bandwidth sample of each pair, kept until the pair is measured again. */
   readonly bandwidth = new BandwidthTable();
   private byBinding!: Map<string, BindingMatrix>;
+  private readiness!: Readiness;
   /** Per matrix: does inventory node i hold an address on that binding (only those pairs are probed). */
   private members!: Map<BindingMatrix, (i: number) => boolean>;
   /** Reloads applied so far (0: the inventory the process started with). */
@@ -48,7 +51,12 @@ export class AggregatorState extends EventEmitter {
     super();
     this.clock = opts.clock ?? realClock;
     this.now = opts.now ?? this.clock.now;
+    // A crowd of joins under a pinglist is left to the rotation.
+    this.catchUps = new CatchUps(this.clock, (peers) => {
+      if (!this.pinglist || peers.length <= this.pinglist.perRound) this.emit('run-now', peers, this.now());
+    });
     this.setup(opts.inventory, opts.profile);
+    for (const n of this.inventory.nodes) this.syncReady(n.name);
   }
 
   private setup(inventory: Inventory, profile: Profile): void {
@@ -66,6 +74,7 @@ export class AggregatorState extends EventEmitter {
       return new BindingMatrix(b, names, conds.length ? (icmp) => icmpComparisonsFail(conds, icmp) : undefined);
     });
     this.byBinding = new Map(this.matrices.map((m) => [m.binding, m]));
+    this.readiness = new Readiness(this.matrices);
     this.members = new Map(
       this.matrices.map((m) => {
         const has = Uint8Array.from(inventory.nodes, (n) => ((n.addresses[m.binding]?.length ?? 0) > 0 ? 1 : 0));
@@ -106,6 +115,7 @@ export class AggregatorState extends EventEmitter {
       .filter((n) => before.has(n.name) && JSON.stringify(before.get(n.name)!.addresses) !== JSON.stringify(n.addresses))
       .map((n) => n.name);
     for (const n of removed) this.awaitingPlan.delete(n);
+    for (const n of inventory.nodes) this.syncReady(n.name);
     this.snap = undefined;
     const summary: ReloadSummary = {
       generation: this.generation,
@@ -139,6 +149,12 @@ export class AggregatorState extends EventEmitter {
   /** Nodes whose agent said hello before it had the plan (no responders yet): their next hello opens them. */
   private readonly awaitingPlan = new Set<string>();
 
+  /** Since when `node`'s responders count (rows of rounds begun before are set aside); a pinglist counts only those up. */
+  private syncReady(node: string): void {
+    const r = this.nodes.get(node);
+    this.readiness.set(node, !this.pinglist ? (r?.readyAt ?? 0) : r?.connected && !this.awaitingPlan.has(node) ? r.readyAt : Number.POSITIVE_INFINITY);
+  }
+
   hello(msg: HelloMsg): void {
     this.counters.hellos++;
     const prev = this.nodes.get(msg.node);
@@ -155,7 +171,7 @@ export class AggregatorState extends EventEmitter {
     const kept: HelloMsg = { ...rest, responders: msg.responders.filter((x) => x.state !== 'listening') };
     this.nodes.connected(msg.node, kept, this.now(), announced).respondersKey = respondersKey;
     this.emit('hello', msg.node, kept);
-    if (refacts) this.catchUpSoon(msg.node);
+    if (refacts) this.catchUps.add(msg.node);
     if (first) this.emit('node', msg.node, 'connected');
     if (announced) {
       // A peer came up (or its responders changed): what the others measured toward it is from before, so
@@ -167,8 +183,9 @@ export class AggregatorState extends EventEmitter {
       // again once its responders are open (it always does after applying a plan); ask for the catch-up then.
       // A pinglist fleet starting (not covered once yet) gets no catch-up: N^2 probes at once; the rotation covers it.
       if (first && msg.responders.length === 0 && !listening?.length) this.awaitingPlan.add(msg.node);
-      else if (!this.pinglist || this.coveredOnce) this.catchUpSoon(msg.node);
+      else if (!this.pinglist || this.coveredOnce) this.catchUps.add(msg.node);
     }
+    this.syncReady(msg.node);
     this.changed();
   }
 
@@ -189,11 +206,6 @@ export class AggregatorState extends EventEmitter {
     // A catch-up began after the run-now it answers was sent: that bound needs no clock offset, whose estimate
     // is rough while the agent's machine is busy (a starved clock exchange has a long round trip).
     if (catchUp && msg.requestedAt !== undefined && msg.requestedAt <= now) roundStart = Math.max(roundStart, msg.requestedAt);
-    // A pinglist reports faults at once: rows toward a peer not up with its responders open do not count.
-    const readyAt = (p: string) => {
-      const r = this.nodes.get(p); // one lookup a peer (600 a frame at 1,000 x 6), not three
-      return !this.pinglist ? (r?.readyAt ?? 0) : r?.connected && !this.awaitingPlan.has(p) ? r.readyAt : Number.POSITIVE_INFINITY;
-    };
     // Peers whose rows were set aside or whose "unchanged" had nothing to refer to: the agent sends them whole next time.
     const resend = new Set<string>();
     for (const [binding, table] of Object.entries(msg.bindings)) {
@@ -201,8 +213,9 @@ export class AggregatorState extends EventEmitter {
       this.counters.unchanged += table.same?.length ?? 0;
       const m = this.byBinding.get(binding);
       if (!m) continue;
-      this.counters.unknownPeers += m.apply(msg.node, table, roundStart, readyAt, resend).length;
-      if (table.same) m.applySame(msg.node, table, roundStart, readyAt, resend);
+      const ready = this.readiness.of(m);
+      this.counters.unknownPeers += m.apply(msg.node, table, roundStart, ready, resend).length;
+      if (table.same) m.applySame(msg.node, table, roundStart, ready, resend);
       const bw = table.bw;
       if (!bw) continue;
       const stride = strideOf(table);
@@ -256,6 +269,7 @@ export class AggregatorState extends EventEmitter {
   disconnected(node: string): void {
     this.awaitingPlan.delete(node);
     this.nodes.disconnected(node, this.now());
+    this.syncReady(node);
     for (const m of this.matrices) m.clearRow(node);
     this.emit('node', node, 'disconnected');
     this.changed();
@@ -361,28 +375,8 @@ export class AggregatorState extends EventEmitter {
     return r;
   }
 
-  private catchUpTimer: unknown;
   private coveredOnce = false; // every pair covered once: a pinglist fleet catches joins up from then on
-  private catchUpSince = 0;
-  private readonly joined = new Set<string>();
-  /**
-   * Trailing debounce: agents that join together (a fleet starting) are named in one targeted run-now: wait
-   * until none has joined for 100 ms, at most 500 ms after the first, then ask every agent to probe just them.
-   */
-  private catchUpSoon(node: string): void {
-    const now = this.clock.now();
-    this.joined.add(node);
-    if (!this.catchUpTimer) this.catchUpSince = now;
-    else this.clock.clearTimeout(this.catchUpTimer);
-    const wait = Math.max(0, Math.min(100, this.catchUpSince + 500 - now));
-    this.catchUpTimer = this.clock.setTimeout(() => {
-      this.catchUpTimer = undefined;
-      const peers = [...this.joined];
-      this.joined.clear();
-      if (this.pinglist && peers.length > this.pinglist.perRound) return; // a crowd: the rotation covers them
-      this.emit('run-now', peers, this.now());
-    }, wait);
-  }
+  private catchUps!: CatchUps;
 
   /** Asks every connected agent for a fresh round now; returns how many agents are connected. */
   requestRound(): number {
@@ -392,6 +386,6 @@ export class AggregatorState extends EventEmitter {
 
   close(): void {
     if (this.pendingEmit) this.clock.clearTimeout(this.pendingEmit);
-    if (this.catchUpTimer) this.clock.clearTimeout(this.catchUpTimer);
+    this.catchUps.close();
   }
 }

@@ -411,3 +411,28 @@ test('a hello that only adds DNS results keeps the catch-up asked for before it 
   assert.equal(f.state.snapshot().verdict, 'ready', f.state.report('none').summary);
   f.state.close();
 });
+
+test('a live reload keeps when each node came up: rows from a round begun before a peer came up stay set aside', () => {
+  const f = fleet(3);
+  for (const n of ['node-1', 'node-3']) f.state.hello(f.hello(n));
+  const t0 = f.clock.t;
+  f.clock.t += 1000;
+  f.state.hello(f.hello('node-2')); // node-2's responders come up 1 s after node-1's round below began
+  const refusedTo2 = (_b: string, _from: string, to: string) => (to === 'node-2' ? ('port' as const) : undefined);
+  // The same nodes with a fourth added: every record (and its ready time) is carried over, the matrices are new.
+  const grown = synthInventory(4, ['internal']);
+  f.state.reload(grown, demoProfile);
+  f.clock.t += 4000;
+  const refused = (s: ReturnType<typeof f.state.snapshot>) => s.findings.some((x) => x.kind === 'port-refused' && x.nodes.includes('node-2'));
+  // Begun at t0 + 500 (received at t0 + 5000 after 4.5 s of probing): before node-2 came up, so not held against it.
+  f.state.results({ ...roundFor(grown, 'node-1', 0, refusedTo2), durationMs: 4500 });
+  for (const n of ['node-2', 'node-3']) f.state.results(roundFor(grown, n, 0));
+  assert.ok(!refused(f.state.snapshot()), JSON.stringify(f.state.snapshot().findings.map((x) => [x.kind, x.nodes])));
+  // Begun after it came up: the refusal counts.
+  f.clock.t += 1000;
+  f.state.results({ ...roundFor(grown, 'node-1', 1, refusedTo2), durationMs: 100 });
+  for (const n of ['node-2', 'node-3']) f.state.results(roundFor(grown, n, 1));
+  assert.ok(refused(f.state.snapshot()), JSON.stringify(f.state.snapshot().findings.map((x) => [x.kind, x.nodes])));
+  assert.equal(f.state.nodes.get('node-2')!.readyAt, t0 + 1000);
+  f.state.close();
+});
