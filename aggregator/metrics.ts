@@ -145,16 +145,15 @@ export class ProbeTally {
   }
 
   /**
-   * `peerUp`: rows towards peers whose agent is gone are left out (agent-missing already covers them). An
+   * `upOf` (NodeTable's): rows towards peers whose agent is gone are left out (agent-missing already covers them). An
    * agent's tally of unchanged rows cannot be split by peer: it counts whole (an unchanged row toward a peer
    * that went away is rare: its rows change when it goes).
    */
-  observe(msg: ResultsMsg, peerUp: (peer: string) => boolean = () => true): void {
+  observe(msg: ResultsMsg, upOf?: (peers: readonly string[]) => Uint8Array): void {
     for (const [binding, table] of Object.entries(msg.bindings)) {
       const t = this.byBinding.get(binding);
       if (!t) continue;
-      // Asked per row, not per peer of the table: a table resolved against the peer set lists every node.
-      if (table.rows.length) tallyPacked(t, table, (i) => peerUp(table.peers[i]!));
+      if (table.rows.length) tallyPacked(t, table, upOf?.(table.peers));
       const add = table.tally;
       if (add) for (let i = 0; i < t.length; i++) t[i] = t[i]! + add[i]!;
     }

@@ -46,6 +46,7 @@ export class NodeTable {
   adopt(r: NodeRecord): void {
     const mine = this.records.get(r.name);
     if (mine) this.records.set(r.name, { ...r, expected: mine.expected });
+    this.epoch++;
   }
 
   get(name: string): NodeRecord | undefined {
@@ -56,6 +57,24 @@ export class NodeTable {
     return [...this.records.values()];
   }
 
+  /** Bumped whenever an agent connects or goes: `upOf`'s answers hold until it moves. */
+  private epoch = 0;
+  /** The last few lists asked about (agents index into one of the last three peer sets offered). */
+  private ups: { peers: readonly string[]; epoch: number; up: Uint8Array }[] = [];
+  /**
+   * Which of `peers` have their agent connected (1) or not (0), by position. A peer set's list is shared by every
+   * results message that indexes into it, so this is worked out once until an agent connects or goes, not looked up
+   * by name for each row (the metrics tally). A list named in one message only is worked out for it alone.
+   */
+  upOf(peers: readonly string[]): Uint8Array {
+    const c = this.ups.find((x) => x.peers === peers);
+    if (c?.epoch === this.epoch) return c.up;
+    const up = new Uint8Array(peers.length);
+    for (let i = 0; i < peers.length; i++) up[i] = this.records.get(peers[i]!)?.connected ? 1 : 0;
+    this.ups = [{ peers, epoch: this.epoch, up }, ...this.ups.filter((x) => x !== c).slice(0, 3)];
+    return up;
+  }
+
   /**
    * `announced`: the agent (re)started or its responders changed, so what peers measured toward it before
    * no longer counts. A hello that only adds DNS results or interface facts keeps the ready time: resetting
@@ -64,6 +83,7 @@ export class NodeTable {
   connected(name: string, hello: HelloMsg, now: number, announced = true): NodeRecord {
     const r = this.records.get(name) ?? blank(name, false, now);
     this.records.set(name, r);
+    if (!r.connected) this.epoch++;
     r.connected = true;
     r.hello = hello;
     if (announced || !r.readyAt) r.readyAt = now;
@@ -76,6 +96,7 @@ export class NodeTable {
     const r = this.records.get(name);
     if (!r) return;
     r.missingSince = now;
+    if (r.connected) this.epoch++;
     r.connected = false;
     r.fullRounds = 0;
   }

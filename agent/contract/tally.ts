@@ -35,16 +35,16 @@ const K_MTU = probeKinds.indexOf('mtu') * outcomes.length;
 export const emptyTally = (): number[] => new Array<number>(TALLY_LENGTH).fill(0);
 
 /**
- * Adds one packed table's rows to `t` (a flat tally). `up[i]` false leaves out the rows toward peers[i] (the
+ * Adds one packed table's rows to `t` (a flat tally). `up[i]` 0 leaves out the rows toward peers[i] (the
  * aggregator's filter for peers whose agent is gone). Fixed work a row: outcome codes index the counts directly.
  */
-export function tallyPacked(t: number[], table: PackedRows, up?: (peer: number) => boolean): void {
+export function tallyPacked(t: number[], table: PackedRows, up?: Uint8Array): void {
   const v = table.rows;
   const stride = strideOf(table);
   const tcpEnd = FIXED + table.tcp.length;
   const P = tallyAt.probes;
   for (let o = 0; o < v.length; o += stride) {
-    if (up && !up(v[o + col.peer]!)) continue;
+    if (up && up[v[o + col.peer]!] === 0) continue;
     const ic = v[o + col.icmp]!;
     if (ic !== ABSENT) {
       t[P + K_ICMP + ic]!++;

@@ -27,7 +27,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRouteOpti
   for (const n of misnamedDefaults) registry.removeSingleMetric(n);
 
   const tally = new ProbeTally(state.inventory.bindings);
-  const onResults = (msg: ResultsMsg) => tally.observe(msg, (peer) => state.nodes.get(peer)?.connected === true);
+  const onResults = (msg: ResultsMsg) => tally.observe(msg, (peers) => state.nodes.upOf(peers));
   state.on('results', onResults);
   const onHello = (node: string, hello: HelloMsg) => hello.links && warmLinkLines(node, hello.links);
   state.on('hello', onHello);

@@ -1,12 +1,18 @@
 // Aggregator ingest at fleet scale: how long one full round of a 1,000-node x 6-binding fleet takes to go
-// through state.results (the matrix), and how long the findings/verdict snapshot and the report take.
-// Usage: node --import tsx test/bench/aggregator-ingest.ts [nodes] [rounds]
+// through state.results (the matrix), and how long the findings/verdict snapshot and the report take. With `tally`,
+// the /metrics route's probe tally listens to every results message, as it does in the aggregator.
+// Usage: node --import tsx test/bench/aggregator-ingest.ts [nodes] [rounds] [tally]
 import { rowCount } from '../../agent/contract/wire-packed.js';
+import { ProbeTally } from '../../aggregator/metrics.js';
 import { synthFleet, roundFor, helloFor } from '../metrics/synth.js';
 
 const nodes = Number(process.argv[2] ?? 1000);
 const rounds = Number(process.argv[3] ?? 1);
 const f = synthFleet(nodes);
+if (process.argv[4] === 'tally') {
+  const tally = new ProbeTally(f.inv.bindings);
+  f.state.on('results', (m) => tally.observe(m, (peers) => f.state.nodes.upOf(peers))); // as routes/metrics.ts
+}
 for (const n of f.inv.nodes) f.state.hello(helloFor(f.inv, n.name));
 f.clock.t += 1000;
 for (let k = 0; k < rounds; k++) {

@@ -49,7 +49,7 @@ function collect(
 function fleet(nodes: number, bindings: string[], feed: Parameters<SynthFleet['feed']>[0] = {}): { f: SynthFleet; tally: ProbeTally } {
   const f = synthFleet(nodes, bindings);
   const tally = new ProbeTally(f.inv.bindings);
-  f.state.on('results', (m) => tally.observe(m, (p) => f.state.nodes.get(p)?.connected === true));
+  f.state.on('results', (m) => tally.observe(m, (peers) => f.state.nodes.upOf(peers)));
   f.feed(feed);
   f.state.close();
   return { f, tally };
