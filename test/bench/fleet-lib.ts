@@ -213,8 +213,13 @@ export interface RoundStats {
   lastSentAt?: number;
   /** The simulator: how late the round's last send was against its schedule (ms). */
   sendLagMs?: number;
-  /** Aggregator utime+stime over this round's window (s). */
+  /** Aggregator utime+stime over this round's window (s), all its threads. */
   aggCpuS: number;
+  /**
+   * Of aggCpuS, the main (JavaScript) thread's: the rest is V8's helper threads (the optimising compiler,
+   * concurrent marking, parallel scavenges) and libuv's pool, which no change to the aggregator's own code reaches.
+   */
+  aggMainCpuS?: number;
   /** The simulator's worker processes, summed, over the same window (s). */
   simCpuS: number;
   rssPeakMiB: number;
@@ -248,6 +253,7 @@ export function formatTable(rows: readonly RoundStats[]): string {
     'round',
     'sent',
     'agg CPU s',
+    'JS thread s',
     'sim CPU s',
     'RSS peak MiB',
     'heap MiB',
@@ -267,6 +273,7 @@ export function formatTable(rows: readonly RoundStats[]): string {
     String(r.round),
     String(r.agentsSent),
     fix(r.aggCpuS, 2),
+    fix(r.aggMainCpuS, 2),
     fix(r.simCpuS, 2),
     fix(r.rssPeakMiB, 0),
     fix(r.heapMiB, 0),

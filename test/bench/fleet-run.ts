@@ -81,9 +81,10 @@ function buildDist(): string {
   return (built = join(root, 'dist/aggregator/cli/pinger.js'));
 }
 
-export function cpuOf(pid: number): number {
+/** utime+stime of a process (all its threads), or with `thread` of that one thread (the main one: `thread` = pid). */
+export function cpuOf(pid: number, thread?: number): number {
   try {
-    return cpuSecondsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'), clkTck);
+    return cpuSecondsOf(readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8'), clkTck);
   } catch {
     return Number.NaN;
   }
@@ -184,6 +185,8 @@ export async function timedGet(url: string): Promise<{ ms: number; body: string 
 export interface Sample {
   at: number;
   aggCpu: number;
+  /** The aggregator's main thread (JavaScript) only. */
+  aggMainCpu: number;
   simCpu: number;
   rssPeakMiB: number;
   metricsMs?: number;
@@ -211,6 +214,7 @@ export async function sample(agg: Aggregator, workers: Workers): Promise<Sample>
   const s: Sample = {
     at: Date.now(),
     aggCpu: cpuOf(agg.pid),
+    aggMainCpu: cpuOf(agg.pid, agg.pid),
     simCpu: workers.kids.reduce((a, k) => a + (k.pid ? cpuOf(k.pid) : 0), 0),
     rssPeakMiB: peakRssMiB(agg.pid),
   };

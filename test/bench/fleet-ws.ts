@@ -160,7 +160,13 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     const t0 = Date.now();
     w = new VerdictWatch(agg.url, o.nodes <= 200 ? 100 : 250);
     w.start();
-    const first: Sample = { ...before, aggCpu: cpuOf(agg.pid), simCpu: workers.kids.reduce((a, k) => a + (k.pid ? cpuOf(k.pid) : 0), 0), at: t0 };
+    const first: Sample = {
+      ...before,
+      aggCpu: cpuOf(agg.pid),
+      aggMainCpu: cpuOf(agg.pid, agg.pid),
+      simCpu: workers.kids.reduce((a, k) => a + (k.pid ? cpuOf(k.pid) : 0), 0),
+      at: t0,
+    };
     const { samples, stoppedBy } = await windows({ o, intervalMs, t0, agg, workers, tracker, w, first, log });
     await w.stop();
     const rounds = roundStats(samples, tracker, w);
@@ -251,6 +257,7 @@ function roundStats(samples: Sample[], tracker: Tracker, w: VerdictWatch): Round
       agentsSent: sent?.agents ?? 0,
       ...(sent ? { lastSentAt: sent.lastSentAt, sendLagMs: sent.maxLagMs } : {}),
       aggCpuS: b.aggCpu - a.aggCpu,
+      ...(Number.isFinite(b.aggMainCpu - a.aggMainCpu) ? { aggMainCpuS: b.aggMainCpu - a.aggMainCpu } : {}),
       simCpuS: b.simCpu - a.simCpu,
       rssPeakMiB: b.rssPeakMiB,
       ...pick(b, ['heapMiB', 'heapTotalMiB', 'externalMiB']),

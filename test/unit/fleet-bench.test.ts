@@ -156,6 +156,7 @@ test('the table has a line per round, drops with their close codes and "never" f
       round: 0,
       agentsSent: 50,
       aggCpuS: 0.56,
+      aggMainCpuS: 0.41,
       simCpuS: 0.3,
       rssPeakMiB: 151.6,
       heapMiB: 90.4,
@@ -176,7 +177,10 @@ test('the table has a line per round, drops with their close codes and "never" f
   const lines = formatTable(rows).split('\n');
   assert.equal(lines.length, 4);
   assert.match(lines[0]!, /^\| round \| sent \| agg CPU s .* report ms \|$/);
-  assert.match(lines[2]!, /\|\s+0 \|\s+50 \|\s+0\.56 \|\s+0\.30 \|\s+152 \|\s+90 \|\s+1\.50M \|\s+0\.24M \|\s+0 \|\s+21\.5 \|\s+ready \|\s+0\.04 \|/);
+  assert.match(
+    lines[2]!,
+    /\|\s+0 \|\s+50 \|\s+0\.56 \|\s+0\.41 \|\s+0\.30 \|\s+152 \|\s+90 \|\s+1\.50M \|\s+0\.24M \|\s+0 \|\s+21\.5 \|\s+ready \|\s+0\.04 \|/,
+  );
   assert.match(lines[3]!, /3 \(1006x2 4409x1\)/);
   assert.match(lines[3]!, /never/);
   assert.equal(new Set(lines.map((l) => l.length)).size, 1, 'columns line up');
