@@ -220,6 +220,8 @@ export interface RoundStats {
    * concurrent marking, parallel scavenges) and libuv's pool, which no change to the aggregator's own code reaches.
    */
   aggMainCpuS?: number;
+  /** Write system calls the aggregator made over the window (/proc/PID/io syscw; --json only). */
+  aggWrites?: number;
   /** The simulator's worker processes, summed, over the same window (s). */
   simCpuS: number;
   rssPeakMiB: number;

@@ -90,6 +90,16 @@ export function cpuOf(pid: number, thread?: number): number {
   }
 }
 
+/** Write system calls (write, writev, sendmsg) the process has made: /proc/PID/io's syscw, or NaN. */
+export function writeCallsOf(pid: number): number {
+  try {
+    const m = /^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export function peakRssMiB(pid: number): number {
   try {
     return statusMiB(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmHWM');
@@ -187,6 +197,8 @@ export interface Sample {
   aggCpu: number;
   /** The aggregator's main thread (JavaScript) only. */
   aggMainCpu: number;
+  /** The aggregator's write system calls so far (each a send to a socket, mostly). */
+  aggWrites: number;
   simCpu: number;
   rssPeakMiB: number;
   metricsMs?: number;
@@ -215,6 +227,7 @@ export async function sample(agg: Aggregator, workers: Workers): Promise<Sample>
     at: Date.now(),
     aggCpu: cpuOf(agg.pid),
     aggMainCpu: cpuOf(agg.pid, agg.pid),
+    aggWrites: writeCallsOf(agg.pid),
     simCpu: workers.kids.reduce((a, k) => a + (k.pid ? cpuOf(k.pid) : 0), 0),
     rssPeakMiB: peakRssMiB(agg.pid),
   };

@@ -18,7 +18,7 @@ import type { Report } from '../../aggregator/report.js';
 import { builtinProfile } from '../../aggregator/profile.js';
 import { burnCpu } from '../helpers/burn.js';
 import { formatTable, summarise, type FleetSummary, type RoundStats } from './fleet-lib.js';
-import { cpuOf, sample, startAggregator, startWorkers, Tracker, type Aggregator, type Sample } from './fleet-run.js';
+import { cpuOf, writeCallsOf, sample, startAggregator, startWorkers, Tracker, type Aggregator, type Sample } from './fleet-run.js';
 
 export interface FleetOptions {
   nodes: number;
@@ -258,6 +258,7 @@ function roundStats(samples: Sample[], tracker: Tracker, w: VerdictWatch): Round
       ...(sent ? { lastSentAt: sent.lastSentAt, sendLagMs: sent.maxLagMs } : {}),
       aggCpuS: b.aggCpu - a.aggCpu,
       ...(Number.isFinite(b.aggMainCpu - a.aggMainCpu) ? { aggMainCpuS: b.aggMainCpu - a.aggMainCpu } : {}),
+      ...(Number.isFinite(b.aggWrites - a.aggWrites) ? { aggWrites: b.aggWrites - a.aggWrites } : {}),
       simCpuS: b.simCpu - a.simCpu,
       rssPeakMiB: b.rssPeakMiB,
       ...pick(b, ['heapMiB', 'heapTotalMiB', 'externalMiB']),
