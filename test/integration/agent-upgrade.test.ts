@@ -70,6 +70,61 @@ test('a malformed upgrade with a good credential gets ws’s own 400, and the ne
   ws.terminate();
 });
 
+/** A masked client text frame (RFC 6455 5.2), as an agent's ws sends it; payloads under 64 KiB. */
+function clientFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const head = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 255]);
+  return Buffer.concat([head, mask, payload.map((b, i) => b ^ mask[i % 4]!)]);
+}
+
+test('a hello and a clock request read together are answered in one write: the welcome and the clock reply', async () => {
+  // The server side's socket, as the aggregator's upgrade handler gets it: its writes are counted.
+  let writes = 0;
+  const spy = (_req: unknown, sock: { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void }) => {
+    const w = sock._write;
+    const wv = sock._writev;
+    sock._write = function (this: unknown, ...a: unknown[]) {
+      writes++;
+      return w.apply(this, a);
+    };
+    sock._writev = function (this: unknown, ...a: unknown[]) {
+      writes++;
+      return wv.apply(this, a);
+    };
+  };
+  agg.app.server.prependListener('upgrade', spy);
+  const { port } = new URL(agg.at);
+  const s = connect(Number(port), '127.0.0.1');
+  try {
+    let got = Buffer.alloc(0);
+    s.on('data', (d) => (got = Buffer.concat([got, d])));
+    s.write(upgrade(AGENT_WS_PATH, { Authorization: authAs(token, 'node-1') }));
+    while (!got.includes('\r\n\r\n')) await once(s, 'data');
+    assert.match(got.toString(), /^HTTP\/1\.1 101 /);
+    assert.equal(writes, 1, 'the 101');
+    got = Buffer.alloc(0);
+    const hello = JSON.stringify({
+      v: 3,
+      type: 'hello',
+      node: 'node-1',
+      agentVersion: 't',
+      hostname: 'h',
+      icmp: 'not-measured',
+      interfaces: [],
+      responders: [],
+    });
+    // One TCP write: the two frames reach the aggregator in one read, as they do for most agents as a fleet starts.
+    s.write(Buffer.concat([clientFrame(hello), clientFrame(JSON.stringify({ v: 3, type: 'clock', t0: Date.now() }))]));
+    while (!(got.includes('"welcome"') && got.includes('"t2"'))) await once(s, 'data');
+    assert.equal(writes, 2, 'the 101, then the welcome and the clock reply together');
+    assert.ok(got.indexOf('"welcome"') < got.indexOf('"t2"'), 'the welcome first');
+  } finally {
+    agg.app.server.off('upgrade', spy);
+    s.destroy();
+  }
+});
+
 test('closing the aggregator closes every connection with 1001, one that never said hello too', async () => {
   const ws = new WebSocket(agentWsUrl(agg.at), { headers: { authorization: authAs(token, 'node-3') } });
   await once(ws, 'open');
