@@ -140,6 +140,7 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
       const msg = d.msg;
       if (msg.type === 'clock') {
         const t1 = Date.now();
+        // Sent at the tick's end: a wait there counts as round trip, and the agent keeps its fastest samples.
         reply(encode({ v: WIRE_VERSION, type: 'clock', t0: msg.t0, t1, t2: Date.now() }));
         return;
       }
