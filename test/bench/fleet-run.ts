@@ -221,16 +221,19 @@ export interface Sample {
 
 const NAMED = 'pinger_result_messages_total{peers="named"}';
 
-/** One sample at a window's end: CPU of the aggregator and the workers, peak RSS, a /metrics scrape, the report. */
-export async function sample(agg: Aggregator, workers: Workers): Promise<Sample> {
-  const s: Sample = {
-    at: Date.now(),
+/** The running totals a window is the difference of: CPU (the aggregator's, its main thread's, the workers'), write calls. */
+export function counters(agg: Aggregator, workers: Workers): Pick<Sample, 'aggCpu' | 'aggMainCpu' | 'aggWrites' | 'simCpu'> {
+  return {
     aggCpu: cpuOf(agg.pid),
     aggMainCpu: cpuOf(agg.pid, agg.pid),
     aggWrites: writeCallsOf(agg.pid),
     simCpu: workers.kids.reduce((a, k) => a + (k.pid ? cpuOf(k.pid) : 0), 0),
-    rssPeakMiB: peakRssMiB(agg.pid),
   };
+}
+
+/** One sample at a window's end: CPU of the aggregator and the workers, peak RSS, a /metrics scrape, the report. */
+export async function sample(agg: Aggregator, workers: Workers): Promise<Sample> {
+  const s: Sample = { at: Date.now(), ...counters(agg, workers), rssPeakMiB: peakRssMiB(agg.pid) };
   try {
     const m = await timedGet(`${agg.url}/metrics`);
     const p = parseMetrics(m.body, [

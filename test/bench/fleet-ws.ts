@@ -18,7 +18,7 @@ import type { Report } from '../../aggregator/report.js';
 import { builtinProfile } from '../../aggregator/profile.js';
 import { burnCpu } from '../helpers/burn.js';
 import { formatTable, summarise, type FleetSummary, type RoundStats } from './fleet-lib.js';
-import { cpuOf, writeCallsOf, sample, startAggregator, startWorkers, Tracker, type Aggregator, type Sample } from './fleet-run.js';
+import { counters, sample, startAggregator, startWorkers, Tracker, type Aggregator, type Sample } from './fleet-run.js';
 
 export interface FleetOptions {
   nodes: number;
@@ -160,13 +160,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     const t0 = Date.now();
     w = new VerdictWatch(agg.url, o.nodes <= 200 ? 100 : 250);
     w.start();
-    const first: Sample = {
-      ...before,
-      aggCpu: cpuOf(agg.pid),
-      aggMainCpu: cpuOf(agg.pid, agg.pid),
-      simCpu: workers.kids.reduce((a, k) => a + (k.pid ? cpuOf(k.pid) : 0), 0),
-      at: t0,
-    };
+    // Round 0 counts from here, not from `before` (whose scrape and report answers are the benchmark's own).
+    const first: Sample = { ...before, ...counters(agg, workers), at: t0 };
     const { samples, stoppedBy } = await windows({ o, intervalMs, t0, agg, workers, tracker, w, first, log });
     await w.stop();
     const rounds = roundStats(samples, tracker, w);
