@@ -9,6 +9,9 @@ import { finalCloseCodes } from './contract/close-codes.js';
 import { encodeResultsFrame } from './contract/wire-binary.js';
 import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type PeerSpec, type ProbePlan } from './contract/wire.js';
 import { agentAuthorization } from './credential.js';
+import { ClockFilter, type ClockEstimate } from './clock-filter.js';
+
+export type { ClockEstimate } from './clock-filter.js';
 
 export interface LinkOptions {
   url: string;
@@ -31,11 +34,6 @@ export interface LinkOptions {
   compression?: boolean;
 }
 
-export interface ClockEstimate {
-  offsetMs: number;
-  rttMs: number;
-}
-
 export declare interface Link {
   /** `peerSet`: the id of the aggregator's peer set, when it offers one (agent/contract/peer-set.ts). */
   on(e: 'plan', l: (plan: ProbePlan, up: string[] | undefined, peers: PeerSpec[] | undefined, peerSet: string | undefined) => void): this;
@@ -56,7 +54,7 @@ export class Link extends EventEmitter {
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private beatTimer: NodeJS.Timeout | undefined;
-  private clockSamples: ClockEstimate[] = [];
+  private readonly clockFilter = new ClockFilter();
   private lastCloseWarn = '';
 
   constructor(private readonly opts: LinkOptions) {
@@ -67,11 +65,9 @@ export class Link extends EventEmitter {
     return this.ws?.readyState === WebSocket.OPEN;
   }
 
-  /** Best of the recent samples: the lowest-RTT exchange has the least asymmetric delay in it. */
+  /** Best of the recent samples (clock-filter.ts). */
   get clock(): ClockEstimate | undefined {
-    let best: ClockEstimate | undefined;
-    for (const s of this.clockSamples) if (!best || s.rttMs < best.rttMs) best = s;
-    return best;
+    return this.clockFilter.best(Date.now());
   }
 
   start(): void {
@@ -134,8 +130,7 @@ export class Link extends EventEmitter {
         // offset = agent clock - aggregator clock, from the four NTP timestamps.
         const rttMs = t3 - m.t0 - (m.t2 - m.t1);
         const offsetMs = -((m.t1 - m.t0 + (m.t2 - t3)) / 2);
-        const first = this.clockSamples.length === 0;
-        this.clockSamples = [...this.clockSamples.slice(-7), { offsetMs, rttMs: Math.max(0, rttMs) }];
+        const first = this.clockFilter.add({ offsetMs, rttMs }, t3);
         // The aggregator dates our first rounds with this estimate: tell it now, not at the next heartbeat.
         if (first) this.send({ v: WIRE_VERSION, type: 'heartbeat', node: this.opts.node, at: Date.now(), clock: this.clock! });
       }
@@ -192,7 +187,7 @@ export class Link extends EventEmitter {
   }
 
   private beat(): void {
-    this.sendClock();
+    if (this.clockFilter.beat()) this.sendClock();
     const clock = this.clock;
     this.send({ v: WIRE_VERSION, type: 'heartbeat', node: this.opts.node, at: Date.now(), ...(clock ? { clock } : {}) });
   }
