@@ -1,6 +1,6 @@
 // The agent's NTP-style clock estimate (pure: the caller passes the time): the lowest-RTT exchange among the recent
 // ones, and which heartbeats ask for another. Asking with every heartbeat (5 s) made a 1,000-node fleet 2,000 clock
-// exchanges a 10 s round at the aggregator (~0.1 s of its CPU: BENCHMARKS.md AFTER 16); clocks on NTP drift by
+// exchanges a 10 s round at the aggregator (~0.14 s of its CPU: BENCHMARKS.md AFTER 16); clocks on NTP drift by
 // milliseconds a day, so once a few samples are in, every sixth heartbeat (30 s) asks.
 
 export interface ClockEstimate {

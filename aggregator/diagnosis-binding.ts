@@ -263,8 +263,8 @@ function mtusOf(interfaces: readonly InterfaceInfo[]): Map<string, IfaceMtu[]> {
 /**
  * interfaceMtus's last answer per binding with what it was computed from: the same nodes present with the same
  * hello objects (a hello is replaced, never changed) give the same answer. Hellos change as a fleet connects, not
- * between two snapshots of a running one, and the pass over every node's interfaces was ~4.5 ms of a ~6.5 ms
- * diagnosis at 1,000 x 6 (test/bench/poll-cost.ts), up to once a second while a fleet reports.
+ * between two snapshots of a running one. The pass over every node's interfaces was about half of a snapshot at
+ * 1,000 x 6, rebuilt up to once a second while a fleet reports (~11 ms to ~5.5 ms: BENCHMARKS.md AFTER 16).
  */
 const mtusMemo = new Map<string, { present: readonly string[]; hellos: readonly (HelloMsg | undefined)[]; required: number | undefined; out: OddMtus }>();
 
