@@ -11,8 +11,6 @@ import { decodeServerMessage, encode, WIRE_VERSION, type AgentMessage, type Peer
 import { agentAuthorization } from './credential.js';
 import { ClockFilter, type ClockEstimate } from './clock-filter.js';
 
-export type { ClockEstimate } from './clock-filter.js';
-
 export interface LinkOptions {
   url: string;
   /** The node credential (hex): sent as `Bearer <node>:<credential>`. */

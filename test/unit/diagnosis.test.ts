@@ -584,6 +584,47 @@ test('diagnosis: node-3 sends slowly to every peer: one bandwidth-low naming nod
   );
 });
 
+// diagnosis-binding.ts keeps each binding's interface-MTU answer while the present nodes and their hello objects stay
+// the same: a new hello, or a node leaving, must show in the very next diagnosis of the same matrices.
+test('an interface MTU finding follows each new hello and each node leaving, diagnosis after diagnosis', () => {
+  const matrices = bindings.map((b) => new BindingMatrix(b, N, () => false));
+  const hellos = new Map(N.map((n) => [n, hello(n, {})]));
+  const states = new Map<string, DiagnosisNode['state']>(N.map((n) => [n, 'reporting']));
+  const nodes = () => N.map((name): DiagnosisNode => ({ name, state: states.get(name)!, expected: true, hello: hellos.get(name)! }));
+  const mtuFindings = () =>
+    diagnose({ inventory, profile, nodes: nodes(), matrices })
+      .filter((f) => f.kind === 'mtu-mismatch')
+      .map((f) => [f.binding, f.nodes]);
+  const steps: [string, () => void, unknown[]][] = [
+    ['healthy', () => undefined, []],
+    ['the same hellos again', () => undefined, []],
+    [
+      'node-2 says hello with a 1500 ceph-cluster MTU',
+      () => hellos.set('node-2', hello('node-2', { 'node-2/ceph-cluster': 1500 })),
+      [['ceph-cluster', ['node-2']]],
+    ],
+    ['unchanged: still named', () => undefined, [['ceph-cluster', ['node-2']]]],
+    [
+      'node-3 odd out on internal (no required MTU there)',
+      () => hellos.set('node-3', hello('node-3', { 'node-3/internal': 9000 })),
+      [
+        ['ceph-cluster', ['node-2']],
+        ['internal', ['node-3']],
+      ],
+    ],
+    ['node-2 gone: its hello no longer counts', () => states.set('node-2', 'missing'), [['internal', ['node-3']]]],
+    [
+      'node-2 back with jumbo frames, node-3 fixed',
+      () => (states.set('node-2', 'reporting'), hellos.set('node-2', hello('node-2', {})), hellos.set('node-3', hello('node-3', {}))),
+      [],
+    ],
+  ];
+  for (const [what, change, want] of steps) {
+    change();
+    assert.deepEqual(mtuFindings(), want, what);
+  }
+});
+
 // Runs after the table tests above (node:test runs a file's tests in order): a kind that nothing produces
 // is dead vocabulary (as port-failed was) and must go from the table, or get a producer and a case here.
 test("the README's findings table lists exactly the kinds of the table", () => {
