@@ -26,7 +26,7 @@ export interface AgentWsOptions {
    */
   wss: WebSocketServer;
   token: string;
-  /** ms between WebSocket pings; an agent that misses one pong is terminated. */
+  /** Liveness ticks (ms): an agent silent for one tick is pinged, and terminated when silent through the next. */
   pingIntervalMs?: number;
   /** Lines a peer may cause per window (defaults in log-limit.ts). */
   logLimit?: Partial<Omit<LogLimitOptions, 'now'>>;
@@ -107,7 +107,16 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
     };
     remoteOf.set(socket, remote);
     let node: string | undefined;
-    let alive = true;
+    // Liveness. An agent heard within an interval (it sends a heartbeat every 5 s) is alive and is not pinged: a
+    // ping to every agent every 15 s was 1,000 writes and 1,000 pongs to read for nothing at 1,000 nodes
+    // (BENCHMARKS.md AFTER 17). One silent for an interval is pinged; silent through the next too, it goes
+    // (20-30 s of silence, as 15-30 s before).
+    let heard = true;
+    let pinged = false;
+    const alive = () => {
+      heard = true;
+      pinged = false;
+    };
     /** Set once we close: frames already on their way are dropped, not judged (or counted) again. */
     let closing = false;
     const peer = () => (node ? `${node}@${remote}` : remote);
@@ -123,14 +132,18 @@ export async function agentWsRoutes(app: FastifyInstance, opts: AgentWsOptions):
       if (!node) reject('PINGER_ERR_WS_HELLO_TIMEOUT', aggregatorErrors.PINGER_ERR_WS_HELLO_TIMEOUT.message);
     }, 10_000);
     const pinger = setInterval(() => {
-      if (!alive) return socket.terminate();
-      alive = false;
+      if (heard) {
+        heard = false;
+        return;
+      }
+      if (pinged) return socket.terminate();
+      pinged = true;
       socket.ping();
-    }, opts.pingIntervalMs ?? 15_000);
-    socket.on('pong', () => (alive = true));
+    }, opts.pingIntervalMs ?? 10_000);
+    socket.on('pong', alive);
 
     const onMessage = (data: Buffer, isBinary: boolean) => {
-      alive = true;
+      alive();
       state.counters.messages++;
       // Binary frames carry results only (wire v3), so none is valid before the hello.
       if (isBinary && !node) return reject('PINGER_ERR_WS_BAD_MESSAGE', 'a binary frame before hello (only results travel as binary)');

@@ -14,9 +14,9 @@ export interface InProcess {
   close(): Promise<void>;
 }
 
-export async function startInProcess(o: { nodes: number; token: string; logLevel?: string }): Promise<InProcess> {
+export async function startInProcess(o: { nodes: number; token: string; logLevel?: string; pingIntervalMs?: number }): Promise<InProcess> {
   const state = new AggregatorState({ inventory: loopbackInventory(o.nodes, ['internal']), profile: builtinProfile('demo') });
-  const app = await buildServer({ state, token: o.token, logLevel: o.logLevel ?? 'error' });
+  const app = await buildServer({ state, token: o.token, logLevel: o.logLevel ?? 'error', ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}) });
   const at = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     state,
