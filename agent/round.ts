@@ -61,6 +61,13 @@ function peersOn(peers: readonly InventoryNode[], binding: string): string[] {
   return on;
 }
 
+const nameCache = new WeakMap<readonly InventoryNode[], Map<string, InventoryNode>>();
+function byName(peers: readonly InventoryNode[]): Map<string, InventoryNode> {
+  let m = nameCache.get(peers);
+  if (!m) nameCache.set(peers, (m = new Map(peers.map((p) => [p.name, p]))));
+  return m;
+}
+
 /**
  * Every peer address on every binding of the plan. With `round` and the plan's pinglist: on each binding only
  * the window of that binding's peers for this round (agent/pinglist.ts); a catch-up passes no round.
@@ -71,12 +78,15 @@ export function targetsOf(self: InventoryNode, peers: readonly InventoryNode[], 
   for (const binding of Object.keys(plan.bindings)) {
     const own = self.addresses[binding];
     if (!own) continue;
-    const window = perRound ? new Set(pinglistPeers(self.name, peersOn(peers, binding), round!, perRound)) : undefined;
-    for (const p of peers) {
-      if (p.name === self.name || (window && !window.has(p.name))) continue;
+    // With a pinglist only the window's peers, looked up by name: not a pass over every peer per binding.
+    const list = perRound ? pinglistPeers(self.name, peersOn(peers, binding), round!, perRound).map((n) => byName(peers).get(n)!) : peers;
+    const v4 = own.find((a) => isIP(a) === 4);
+    const v6 = own.find((a) => isIP(a) === 6);
+    for (const p of list) {
+      if (p.name === self.name) continue;
       for (const addr of p.addresses[binding] ?? []) {
         const fam = isIP(addr);
-        out.push({ binding, peer: p.name, addr, source: own.find((a) => isIP(a) === fam) });
+        out.push({ binding, peer: p.name, addr, source: fam === 4 ? v4 : fam === 6 ? v6 : undefined });
       }
     }
   }

@@ -121,8 +121,20 @@ function packWith(
       out[o + col.mtuSize] = r.mtu.size;
       out[o + col.mtu] = outcomeCode.get(r.mtu.outcome)!;
     }
-    for (const k in r.tcp) out[o + FIXED + tcpKey(k)] = outcomeCode.get(r.tcp[k]!)!;
-    for (const k in r.udp) out[o + FIXED + p.tcp.length + udpKey(k)] = outcomeCode.get(r.udp[k]!)!;
+    // By the interned keys, not for-in again: port keys are integer-like, so for-in makes a string of each
+    // and the interner hashes it (a third of the packing cost); a keyed load by a known key is cheap.
+    const rt = r.tcp;
+    if (rt)
+      for (let j = 0; j < tcp.length; j++) {
+        const v = rt[tcp[j]!];
+        if (v !== undefined) out[o + FIXED + j] = outcomeCode.get(v)!;
+      }
+    const ru = r.udp;
+    if (ru)
+      for (let j = 0; j < udp.length; j++) {
+        const v = ru[udp[j]!];
+        if (v !== undefined) out[o + FIXED + tcp.length + j] = outcomeCode.get(v)!;
+      }
     if (r.bandwidth) bw.push(i, r.bandwidth.mbps, r.bandwidth.ms);
   }
   p.rows = out;
