@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LinkFact } from '../agent/contract/link-wire.js';
 import type { Report, ReportNode } from './report.js';
+import { rowsJson } from './row-text.js';
 
 /** The link facts of one hello (the same array until the next hello), as JSON bytes. */
 const linkBytes = new WeakMap<readonly LinkFact[], Buffer>();
@@ -44,21 +45,57 @@ function entryBytes(n: ReportNode, withLinks: boolean): Buffer {
 
 const comma = Buffer.from(',');
 const close = Buffer.from('}');
+const open = Buffer.from('[');
+const end = Buffer.from(']');
 
 /** The report's JSON; `withLinks` false leaves the nodes' link facts out (GET /api/v1/links serves them). */
 export function reportBytes(report: Report, withLinks = true): Buffer {
-  const text = JSON.stringify({ ...report, nodes: JSON.parse(mark) });
-  const at = text.indexOf(mark);
-  const parts: Buffer[] = [Buffer.from(`${text.slice(0, at)}[`)];
-  report.nodes.forEach((n, i) => {
-    if (i) parts.push(comma);
-    parts.push(entryBytes(n, withLinks));
-    if (n.links && withLinks) parts.push(linksJson(n.links), close);
+  // A matrix's state rows (`bindings[].matrix.states`) come with their JSON bytes, kept per row until a cell of
+  // the row changes (row-text.ts): the default report at 1,000 x 6 is 6 MB of them. Written into one string with
+  // the rest, searched for the nodes' place and encoded again, they cost ~33 ms and ~30 MB of garbage a report
+  // (test/bench/poll-cost.ts 1000 30 states); in place of a mark of their own, as the nodes are, a copy of bytes.
+  const rows: (readonly Buffer[])[] = [];
+  const rowsMark = (k: number) => `${mark.slice(0, -1)}-${k}"`;
+  const bindings = report.bindings.map((b) => {
+    const bytes = b.matrix && rowsJson.get(b.matrix.states)?.();
+    if (!bytes || bytes.length !== b.matrix!.states.length) return b;
+    rows.push(bytes);
+    return { ...b, matrix: { ...b.matrix!, states: JSON.parse(rowsMark(rows.length - 1)) as string[] } };
   });
-  parts.push(Buffer.from(`]${text.slice(at + mark.length)}`));
+  const text = JSON.stringify({ ...report, nodes: JSON.parse(mark), bindings });
+  // Where each mark is, in the order the text has them (the report's own key order).
+  const places: { at: number; len: number; fill: (parts: Buffer[]) => void }[] = [
+    {
+      at: text.indexOf(mark),
+      len: mark.length,
+      fill: (parts: Buffer[]) =>
+        report.nodes.forEach((n, i) => {
+          if (i) parts.push(comma);
+          parts.push(entryBytes(n, withLinks));
+          if (n.links && withLinks) parts.push(linksJson(n.links), close);
+        }),
+    },
+    ...rows.map((list, k) => ({
+      at: text.indexOf(rowsMark(k)),
+      len: rowsMark(k).length,
+      fill: (parts: Buffer[]) =>
+        list.forEach((b, i) => {
+          if (i) parts.push(comma);
+          parts.push(b);
+        }),
+    })),
+  ].sort((a, b) => a.at - b.at);
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const p of places) {
+    parts.push(Buffer.from(text.slice(from, p.at)), open);
+    p.fill(parts);
+    parts.push(end);
+    from = p.at + p.len;
+  }
+  parts.push(Buffer.from(text.slice(from)));
   return Buffer.concat(parts);
 }
-
 /** `{"nodes":[{"name":..,"links":[..]},..]}`: the link facts of the nodes that sent them, in the report's order. */
 export function linksBytes(nodes: readonly ReportNode[]): Buffer {
   const parts: Buffer[] = [];

@@ -6,6 +6,7 @@ import type { LinkFact } from '../../agent/contract/link-wire.js';
 import type { Report, ReportNode } from '../../aggregator/report.js';
 import { linksBytes, reportBytes } from '../../aggregator/report-bytes.js';
 import { fleetInventory, simLinks } from '../bench/fleet-lib.js';
+import { roundFor, synthFleet } from '../metrics/synth.js';
 
 const inv = fleetInventory(4, 3);
 const node = (i: number, over: Partial<ReportNode> = {}): ReportNode => ({
@@ -86,4 +87,49 @@ test("without link facts (links=none) the bytes are the report minus each node's
     ],
   });
   assert.deepEqual(JSON.parse(linksBytes([node(1)]).toString('utf8')), { nodes: [] });
+});
+
+test("reportBytes with the matrices' state rows: each row's bytes kept until a cell of it changes, in any key order", () => {
+  const f = synthFleet(5, ['internal', 'storage']);
+  f.feed();
+  const same = (r: Report, what: string) => {
+    const bytes = reportBytes(r);
+    assert.deepEqual(JSON.parse(bytes.toString('utf8')), JSON.parse(JSON.stringify(r)), what);
+    assert.equal(bytes.length, Buffer.byteLength(JSON.stringify(r)), `${what}: the same length`);
+  };
+  const r1 = f.state.report('states');
+  assert.equal(r1.bindings[0]!.matrix!.states.length, 5);
+  same(r1, 'a healthy fleet');
+  // Bindings ahead of the nodes, and nodes ahead of everything: the marks are placed where the text has them.
+  const { bindings, nodes, ...rest } = r1;
+  same({ bindings, ...rest, nodes }, 'bindings first, nodes last');
+  same({ nodes, bindings, ...rest }, 'nodes, then bindings first');
+  // node-2 -> node-3 fails on storage: that row's bytes must be built again, the others' kept.
+  f.clock.t += 1000;
+  f.state.results(roundFor(f.inv, 'node-2', 1, (b, from, to) => (b === 'storage' && to === 'node-3' ? 'unreachable' : undefined)));
+  const r2 = f.state.report('states');
+  const rows = (r: Report) => r.bindings.find((b) => b.name === 'storage')!.matrix!.states;
+  assert.notEqual(rows(r2)[1], rows(r1)[1], 'the failing pair shows in its row');
+  same(r2, 'after a cell changed');
+  assert.ok(
+    reportBytes(r2)
+      .toString()
+      .includes(JSON.stringify(rows(r2)[1])),
+  );
+  // A report without state rows (run-length) has none to place.
+  same(f.state.report('runs'), 'run-length rows');
+});
+
+test('reportBytes of a report built before a cell changed writes the rows that report holds', () => {
+  const f = synthFleet(4, ['internal']);
+  f.feed();
+  const r = f.state.report('states');
+  const before = JSON.stringify(r);
+  f.clock.t += 1000;
+  f.state.results(roundFor(f.inv, 'node-1', 1, (_b, _from, to) => (to === 'node-2' ? 'unreachable' : undefined)));
+  const r2 = f.state.report('states');
+  assert.notDeepEqual(r2.bindings[0]!.matrix!.states, r.bindings[0]!.matrix!.states, 'the matrix moved on');
+  // The newer report's rows are written (and kept) first: the older report must not take them.
+  assert.equal(reportBytes(r2).toString(), JSON.stringify(r2));
+  assert.equal(reportBytes(r).toString(), before);
 });
