@@ -239,15 +239,28 @@ function dnsFindings(ctx: Ctx): Finding[] {
   ];
 }
 
+const clockCondition = (profile: Profile) =>
+  profile.node.find((c): c is Extract<Condition, { type: 'compare' }> => c.type === 'compare' && c.metric === 'clock_offset');
+
+/** The exchange cannot tell offset from path asymmetry better than rtt/2: only a certain skew counts. */
+const certainSkew = (clock: { offsetMs: number; rttMs: number }) => Math.max(0, Math.abs(clock.offsetMs) - clock.rttMs / 2);
+
+/** Whether a node's clock estimate passes the profile's clock condition (true without one): what the findings read of it. */
+export function clockPasses(profile: Profile, clock: { offsetMs: number; rttMs: number }): boolean {
+  const cond = clockCondition(profile);
+  if (!cond) return true;
+  const certain = certainSkew(clock);
+  return !Number.isNaN(certain) && compare(cond.op, certain, cond.value);
+}
+
 /** Clocks off the aggregator's by more than the profile allows, counting only what the exchange makes certain. */
 function clockFindings(ctx: Ctx): Finding[] {
-  const clockCond = ctx.input.profile.node.find((c): c is Extract<Condition, { type: 'compare' }> => c.type === 'compare' && c.metric === 'clock_offset');
+  const clockCond = clockCondition(ctx.input.profile);
   if (!clockCond) return [];
   const skewed: { node: string; r: ConditionResult; offsetMs: number }[] = [];
   for (const n of ctx.input.nodes) {
     if (!n.clock || ctx.absent.has(n.name)) continue;
-    // The exchange cannot tell offset from path asymmetry better than rtt/2: only a certain skew counts.
-    const certain = Math.max(0, Math.abs(n.clock.offsetMs) - n.clock.rttMs / 2);
+    const certain = certainSkew(n.clock);
     // The condition's words only for a node that fails it: every snapshot asks of every node.
     if (!Number.isNaN(certain) && compare(clockCond.op, certain, clockCond.value)) continue;
     const r = evaluateCompare(clockCond, certain);

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Inventory } from '../agent/contract/inventory.js';
 import type { HeartbeatMsg, HelloMsg, ProbePlan, ResultsMsg } from '../agent/contract/wire.js';
 import { col, rowCount, strideOf } from '../agent/contract/wire-packed.js';
-import { diagnose } from './diagnosis.js';
+import { clockPasses, diagnose } from './diagnosis.js';
 import { BandwidthTable } from './bandwidth-diagnosis.js';
 import { Readiness } from './readiness.js';
 import { CatchUps } from './catch-up.js';
@@ -18,7 +18,7 @@ import { pinglistFor, planFor, requirementFor, type Profile } from './profile.js
 import { buildReport, type MatrixDetail, type Report } from './report.js';
 import { realClock, type StateClock } from './state-clock.js';
 import { verdictOf, waitingReasons, type Verdict } from './verdict.js';
-import { newCounters, snapshotMaxAgeMs, type ReloadSummary, type Snapshot, type StateOptions } from './state-types.js';
+import { CLOCK_SHOWN_MS, newCounters, snapshotMaxAgeMs, type ReloadSummary, type Snapshot, type StateOptions } from './state-types.js';
 
 export { realClock, type StateClock } from './state-clock.js';
 export type { ReloadSummary, Snapshot, StateOptions } from './state-types.js';
@@ -242,8 +242,9 @@ export class AggregatorState extends EventEmitter {
   /**
    * A heartbeat that only says the agent lives leaves findings and verdict as they are, so it does not make
    * the snapshot stale (200 a second at 1,000 nodes would rebuild it every time). It does when it moves the
-   * node's state (stale -> reporting), its clock (by 1 ms or more since the last such change), or when problem
-   * rows toward it may be held back until it is heard after their round (the diagnosis's port filter).
+   * node's state (stale -> reporting), its clock (by CLOCK_SHOWN_MS or more since the last such change, or across
+   * the profile's clock bound), or when problem rows toward it may be held back until it is heard after their
+   * round (the diagnosis's port filter).
    */
   heartbeat(msg: HeartbeatMsg): void {
     const r = this.nodes.get(msg.node);
@@ -256,7 +257,13 @@ export class AggregatorState extends EventEmitter {
     if (msg.clock) {
       r.clock = msg.clock;
       const was = this.clockShown.get(msg.node);
-      moved = !was || Math.abs(was.offsetMs - msg.clock.offsetMs) + Math.abs(was.rttMs - msg.clock.rttMs) / 2 >= 1;
+      // A finding changes only when the clock crosses the profile's bound; the offset the report shows is kept to
+      // CLOCK_SHOWN_MS (any rebuild shows the latest). A 1 ms bound made every clock exchange of a starting fleet
+      // rebuild the snapshot between rounds.
+      moved =
+        !was ||
+        Math.abs(was.offsetMs - msg.clock.offsetMs) + Math.abs(was.rttMs - msg.clock.rttMs) / 2 >= CLOCK_SHOWN_MS ||
+        clockPasses(this.profile, was) !== clockPasses(this.profile, msg.clock);
       if (moved) this.clockShown.set(msg.node, msg.clock);
     }
     if (moved || heldBack || this.nodes.state(r, now) !== before) this.changed();

@@ -42,11 +42,29 @@ test('the snapshot and its report are the same objects while nothing changed, an
   f.clock.t += 500;
   for (const x of f.names) f.beat(x, { offsetMs: 0.5, rttMs: 0.6 }); // moved by less than 1 ms
   assert.equal(f.state.snapshot(), s2);
+  // Clock moves, node-1 only: below CLOCK_SHOWN_MS (5 ms) nothing to rebuild; past it, or across the profile's
+  // 50 ms bound (counted as |offset| - rtt/2) by less, a new snapshot, with the finding when across.
+  const clockStep = (offsetMs: number, rttMs = 0.6) => {
+    const before = f.state.snapshot();
+    f.clock.t += 100;
+    f.beat('node-1', { offsetMs, rttMs });
+    const after = f.state.snapshot();
+    return { rebuilt: after !== before, skew: after.findings.some((x) => x.kind === 'clock-skew') };
+  };
+  assert.deepEqual(clockStep(3.5), { rebuilt: false, skew: false }, '3 ms from the one shown');
+  assert.deepEqual(clockStep(9), { rebuilt: true, skew: false }, '8.5 ms from the one shown');
+  assert.deepEqual(clockStep(47), { rebuilt: true, skew: false });
+  assert.deepEqual(clockStep(51), { rebuilt: true, skew: true }, '4 ms on, across the bound');
+  assert.deepEqual(clockStep(52), { rebuilt: false, skew: true });
+  assert.deepEqual(clockStep(52, 6), { rebuilt: true, skew: false }, 'the same offset, less certain: back within the bound');
+  for (const x of f.names) f.beat(x, { offsetMs: 0.5, rttMs: 0.6 });
+  const s2b = f.state.snapshot();
+  assert.equal(s2b.findings.length, 0);
   // New results (node-2 now loses every echo toward node-3): a new snapshot, with the finding in it.
   f.clock.t += 500;
   f.state.results(roundFor(f.inv, 'node-2', 1, (_b, _from, to) => (to === 'node-3' ? 'loss' : undefined)));
   const s3 = f.state.snapshot();
-  assert.notEqual(s3, s2);
+  assert.notEqual(s3, s2b);
   assert.notEqual(f.state.report('states'), r1);
   assert.ok(s3.findings.length > 0, 'the lossy pair shows as a finding');
   assert.equal(f.state.snapshot(), s3);
