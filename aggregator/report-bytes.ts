@@ -96,6 +96,7 @@ export function reportBytes(report: Report, withLinks = true): Buffer {
   parts.push(Buffer.from(text.slice(from)));
   return Buffer.concat(parts);
 }
+
 /** `{"nodes":[{"name":..,"links":[..]},..]}`: the link facts of the nodes that sent them, in the report's order. */
 export function linksBytes(nodes: readonly ReportNode[]): Buffer {
   const parts: Buffer[] = [];

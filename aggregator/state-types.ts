@@ -44,10 +44,10 @@ export interface Snapshot {
   at: number;
 }
 
-/** How stale a changed snapshot may be served (ms): 1,000 nodes change many times a second, every reader shares one. */
 /** How far a node's clock estimate moves before the snapshot shows it (unless it crosses the profile's bound). */
 export const CLOCK_SHOWN_MS = 5;
 
+/** How stale a changed snapshot may be served (ms): 1,000 nodes change many times a second, every reader shares one. */
 export const snapshotMaxAgeMs = (nodes: number) => (nodes > 500 ? 1000 : nodes > 200 ? 500 : 0);
 
 /** The state's counters, for metrics and health: each only ever grows. */
