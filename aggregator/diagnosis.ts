@@ -260,10 +260,9 @@ function clockFindings(ctx: Ctx): Finding[] {
   const skewed: { node: string; r: ConditionResult; offsetMs: number }[] = [];
   for (const n of ctx.input.nodes) {
     if (!n.clock || ctx.absent.has(n.name)) continue;
-    const certain = certainSkew(n.clock);
     // The condition's words only for a node that fails it: every snapshot asks of every node.
-    if (!Number.isNaN(certain) && compare(clockCond.op, certain, clockCond.value)) continue;
-    const r = evaluateCompare(clockCond, certain);
+    if (clockPasses(ctx.input.profile, n.clock)) continue;
+    const r = evaluateCompare(clockCond, certainSkew(n.clock));
     if (r.passed === false) skewed.push({ node: n.name, r, offsetMs: n.clock.offsetMs });
   }
   if (!skewed.length) return [];

@@ -58,7 +58,7 @@ export function reportBytes(report: Report, withLinks = true): Buffer {
   const rowsMark = (k: number) => `${mark.slice(0, -1)}-${k}"`;
   const bindings = report.bindings.map((b) => {
     const bytes = b.matrix && rowsJson.get(b.matrix.states)?.();
-    if (!bytes || bytes.length !== b.matrix!.states.length) return b;
+    if (!bytes) return b;
     rows.push(bytes);
     return { ...b, matrix: { ...b.matrix!, states: JSON.parse(rowsMark(rows.length - 1)) as string[] } };
   });
